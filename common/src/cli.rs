@@ -1,0 +1,71 @@
+//! Command-line pieces every exercise shares (clap derive), and the one place
+//! a binary reports its error.
+
+use clap::Args;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// `--host` and `--port`, with the exercise's default port as `PORT`.
+#[derive(Args, Debug, Clone)]
+pub struct Endpoint<const PORT: u16> {
+    /// Address to listen on or connect to: IPv4, IPv6 (such as ::1) or a name
+    #[arg(long, default_value = crate::addr::DEFAULT_HOST)]
+    pub host: String,
+    /// Port to listen on or connect to
+    #[arg(long, default_value_t = PORT)]
+    pub port: u16,
+}
+
+impl<const PORT: u16> Endpoint<PORT> {
+    pub fn resolve(&self) -> std::io::Result<SocketAddr> {
+        crate::net::resolve(&self.host, self.port)
+    }
+}
+
+/// The options every TCP server takes.
+#[derive(Args, Debug, Clone)]
+pub struct ServerOpts {
+    /// Accept queue length, as listen(N); the originals use 5
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub backlog: i32,
+    /// Drop a client that sends nothing for this long (0 waits forever)
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    pub idle_timeout: Duration,
+    /// On Ctrl-C or SIGTERM, let connections in flight finish for this long
+    #[arg(long, value_name = "SECS", default_value = "3", value_parser = parse_secs)]
+    pub grace: Duration,
+}
+
+impl ServerOpts {
+    /// The idle timeout as a socket timeout (`None` for 0: wait forever).
+    pub fn idle(&self) -> Option<Duration> {
+        nonzero(self.idle_timeout)
+    }
+}
+
+/// Parses a number of seconds (`30`, `0.5`) into a Duration.
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a usable number of seconds"))
+}
+
+/// `None` for a zero duration, which the options use to mean "no limit".
+pub fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+/// Runs a binary's body and reports a failure once, on one line of stderr,
+/// with its causes (`tcp-basic: error: cannot connect to 127.0.0.1:9999:
+/// Connection refused`), and exit status 1.
+pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            crate::log::diag(format_args!("error: {e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Program output and diagnostics.
+//!
+//! stdout carries exactly the lines the Python original prints, so the two
+//! can be diffed; everything else (errors, warnings, shutdown notes) goes to
+//! stderr. Servers write their lines through an [`Output`] handed to them, so
+//! tests capture the very lines a user would see and benchmarks can discard
+//! them.
+//!
+//! Each line is one `write_all` of text plus `\n` under one lock: lines
+//! printed by many connection threads never interleave mid-line, and there is
+//! no extra flush per line (Rust's stdout is already line-buffered).
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Where a program's lines go.
+#[derive(Clone)]
+pub struct Output(Arc<Sink>);
+
+enum Sink {
+    Stdout,
+    Memory(Mutex<Vec<u8>>),
+    Discard,
+}
+
+impl Output {
+    /// The process's stdout. A closed pipe (`| head`) ends the program
+    /// quietly with status 0, as `SIGPIPE` would, never with a panic.
+    pub fn stdout() -> Self {
+        Output(Arc::new(Sink::Stdout))
+    }
+
+    /// An in-memory buffer, read back with [`Output::contents`] (for tests
+    /// and the tour).
+    pub fn memory() -> Self {
+        Output(Arc::new(Sink::Memory(Mutex::new(Vec::new()))))
+    }
+
+    /// Drops every line (for benchmarks).
+    pub fn discard() -> Self {
+        Output(Arc::new(Sink::Discard))
+    }
+
+    /// Prints `text` and a newline as one write.
+    pub fn line(&self, text: impl AsRef<str>) {
+        let text = text.as_ref();
+        let mut buf = Vec::with_capacity(text.len() + 1);
+        buf.extend_from_slice(text.as_bytes());
+        buf.push(b'\n');
+        self.raw(&buf);
+    }
+
+    /// Prints `text` with no newline and flushes, as Python's `input(prompt)`
+    /// shows its prompt.
+    pub fn prompt(&self, text: &str) {
+        self.raw(text.as_bytes());
+    }
+
+    fn raw(&self, bytes: &[u8]) {
+        match &*self.0 {
+            Sink::Stdout => {
+                let mut out = io::stdout().lock();
+                let result = out.write_all(bytes).and_then(|()| {
+                    if bytes.ends_with(b"\n") {
+                        Ok(())
+                    } else {
+                        out.flush()
+                    }
+                });
+                if let Err(e) = result {
+                    stdout_failed(e);
+                }
+            }
+            // A poisoned lock only means another thread panicked mid-push;
+            // the bytes are still a valid Vec, so keep using them.
+            Sink::Memory(buf) => buf
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(bytes),
+            Sink::Discard => {}
+        }
+    }
+
+    /// Everything written so far, for an [`Output::memory`]; empty otherwise.
+    pub fn contents(&self) -> String {
+        match &*self.0 {
+            Sink::Memory(buf) => {
+                String::from_utf8_lossy(&buf.lock().unwrap_or_else(|p| p.into_inner()))
+                    .into_owned()
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+fn stdout_failed(e: io::Error) -> ! {
+    if e.kind() != io::ErrorKind::BrokenPipe {
+        diag(format_args!("cannot write to stdout: {e}"));
+    }
+    std::process::exit(0)
+}
+
+/// The program's name, as it prefixes diagnostics (`tcp-basic: …`).
+pub fn program() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        std::env::args_os()
+            .next()
+            .and_then(|p| {
+                std::path::Path::new(&p)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "socket-lab".into())
+    })
+}
+
+/// Writes one diagnostic line to stderr, prefixed with the program's name.
+/// Errors writing to stderr are ignored: there is nowhere left to report them.
+pub fn diag(args: std::fmt::Arguments<'_>) {
+    let line = format!("{}: {args}\n", program());
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// `diag!("accept failed: {e}")`: a one-line diagnostic on stderr.
+#[macro_export]
+macro_rules! diag {
+    ($($arg:tt)*) => { $crate::log::diag(format_args!($($arg)*)) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_collects_lines() {
+        let out = Output::memory();
+        out.line("server waiting...");
+        out.prompt("数据：");
+        assert_eq!(out.contents(), "server waiting...\n数据：");
+        assert_eq!(Output::discard().contents(), "");
+    }
+}
