@@ -49,7 +49,8 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a usable number of seconds"))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{s:?} is not a usable number of seconds"))
 }
 
 /// `None` for a zero duration, which the options use to mean "no limit".
@@ -67,5 +68,46 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
             crate::log::diag(format_args!("error: {e:#}"));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What a TCP server binary does before calling its library: resolve the
+/// address, bind with the backlog, install the signal handler, and say where
+/// it listens (on stderr; stdout stays the original's).
+pub fn start_tcp<const PORT: u16>(
+    at: &Endpoint<PORT>,
+    opts: &ServerOpts,
+) -> anyhow::Result<(std::net::TcpListener, crate::server::Shutdown)> {
+    let addr = at.resolve()?;
+    let listener = crate::net::bind_tcp(addr, opts.backlog)?;
+    let shutdown = crate::server::Shutdown::new();
+    shutdown.on_signals()?;
+    crate::diag!("listening on {} (Ctrl-C to stop)", listener.local_addr()?);
+    Ok((listener, shutdown))
+}
+
+/// The same for a UDP server.
+pub fn start_udp<const PORT: u16>(
+    at: &Endpoint<PORT>,
+) -> anyhow::Result<(std::net::UdpSocket, crate::server::Shutdown)> {
+    let addr = at.resolve()?;
+    let socket = crate::net::bind_udp(addr)?;
+    let shutdown = crate::server::Shutdown::new();
+    shutdown.on_signals()?;
+    crate::diag!("listening on {}/udp (Ctrl-C to stop)", socket.local_addr()?);
+    Ok((socket, shutdown))
+}
+
+/// `--timeout` of a client: connect and read timeout.
+#[derive(Args, Debug, Clone)]
+pub struct ClientOpts {
+    /// Give up on connecting, or on waiting for a reply, after this long (0 waits forever)
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    pub timeout: Duration,
+}
+
+impl ClientOpts {
+    pub fn timeout(&self) -> Option<Duration> {
+        nonzero(self.timeout)
     }
 }

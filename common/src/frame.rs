@@ -107,9 +107,7 @@ pub fn parse_len(field: &[u8]) -> Result<usize, FrameError> {
             String::from_utf8_lossy(field).into_owned(),
         ));
     }
-    Ok(field
-        .iter()
-        .fold(0, |n, d| n * 10 + usize::from(d - b'0')))
+    Ok(field.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
 }
 
 /// Writes one frame: the length digits and the body in a single write, so a
@@ -181,8 +179,7 @@ pub fn encode_legacy(name: &str, size: u64) -> Result<Vec<u8>, FrameError> {
 /// Parses `name|size`: UTF-8, exactly one `|`, and a size of ASCII digits
 /// that fits a u64. (`file_server.py` gets this from one `recv(1024)`.)
 pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| FrameError::BadLegacy("not UTF-8".into()))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| FrameError::BadLegacy("not UTF-8".into()))?;
     let mut parts = text.split('|');
     let (Some(name), Some(size), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(FrameError::BadLegacy(format!(
@@ -191,7 +188,9 @@ pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
         )));
     };
     if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FrameError::BadLegacy(format!("size {size:?} is not a number")));
+        return Err(FrameError::BadLegacy(format!(
+            "size {size:?} is not a number"
+        )));
     }
     let size = size
         .parse::<u64>()
@@ -245,7 +244,10 @@ mod tests {
         write_frame(&mut wire, b"").unwrap();
         let mut r = &wire[..];
         assert_eq!(read_header(&mut r).unwrap(), Some(header()));
-        assert_eq!(read_frame(&mut r).unwrap(), Some("你好".as_bytes().to_vec()));
+        assert_eq!(
+            read_frame(&mut r).unwrap(),
+            Some("你好".as_bytes().to_vec())
+        );
         assert_eq!(read_frame(&mut r).unwrap(), Some(Vec::new()));
         assert_eq!(read_frame(&mut r).unwrap(), None);
     }
@@ -253,7 +255,8 @@ mod tests {
     #[test]
     fn python_json_dumps_is_accepted() {
         // json.dumps puts spaces after ':' and ','.
-        let body = br#"{"filename": "a.txt", "filesize": 5, "md5": "900150983CD24FB0D6963F7D28E17F72"}"#;
+        let body =
+            br#"{"filename": "a.txt", "filesize": 5, "md5": "900150983CD24FB0D6963F7D28E17F72"}"#;
         let h = Header::from_json(body).unwrap();
         assert_eq!(h, header());
     }
@@ -320,10 +323,24 @@ mod tests {
 
     #[test]
     fn legacy_header() {
-        assert_eq!(parse_legacy("实验报告.pdf|1234".as_bytes()).unwrap(), ("实验报告.pdf".into(), 1234));
+        assert_eq!(
+            parse_legacy("实验报告.pdf|1234".as_bytes()).unwrap(),
+            ("实验报告.pdf".into(), 1234)
+        );
         assert_eq!(encode_legacy("a.txt", 5).unwrap(), b"a.txt|5");
-        for bad in [&b"a.txt"[..], b"a|b|5", b"a|", b"a|-5", b"a|5x", b"a|99999999999999999999", b"\xff|5"] {
-            assert!(matches!(parse_legacy(bad), Err(FrameError::BadLegacy(_))), "{bad:?}");
+        for bad in [
+            &b"a.txt"[..],
+            b"a|b|5",
+            b"a|",
+            b"a|-5",
+            b"a|5x",
+            b"a|99999999999999999999",
+            b"\xff|5",
+        ] {
+            assert!(
+                matches!(parse_legacy(bad), Err(FrameError::BadLegacy(_))),
+                "{bad:?}"
+            );
         }
         assert!(encode_legacy("a|b", 1).is_err());
     }

@@ -85,8 +85,7 @@ impl Output {
     pub fn contents(&self) -> String {
         match &*self.0 {
             Sink::Memory(buf) => {
-                String::from_utf8_lossy(&buf.lock().unwrap_or_else(|p| p.into_inner()))
-                    .into_owned()
+                String::from_utf8_lossy(&buf.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
             }
             _ => String::new(),
         }

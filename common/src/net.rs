@@ -9,12 +9,12 @@ use std::time::Duration;
 /// Resolves `host` (an IPv4 or IPv6 literal such as `::1`, or a name) and
 /// `port` to the first address it names.
 pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
-    let mut addrs = (host, port).to_socket_addrs().map_err(|e| {
-        io::Error::new(e.kind(), format!("cannot resolve {host}: {e}"))
-    })?;
-    addrs.next().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"))
-    })
+    let mut addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {host}: {e}")))?;
+    addrs
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address")))
 }
 
 /// Binds a TCP listener and starts listening with an accept queue of
@@ -71,7 +71,10 @@ pub fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStr
 /// True for the errors a socket timeout produces (`EAGAIN` on Linux,
 /// `TimedOut` elsewhere).
 pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// True for the errors that mean the peer went away: reset, aborted, broken

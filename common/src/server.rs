@@ -130,13 +130,19 @@ impl Shutdown {
         // Without a clone (no file descriptor left) the connection simply is
         // not tracked; it still ends when its handler does.
         let Ok(clone) = stream.try_clone() else {
-            return Ticket { shutdown: self.clone(), id: None };
+            return Ticket {
+                shutdown: self.clone(),
+                id: None,
+            };
         };
         let mut conns = lock(&self.0.conns);
         let id = conns.next_id;
         conns.next_id += 1;
         conns.open.insert(id, clone);
-        Ticket { shutdown: self.clone(), id: Some(id) }
+        Ticket {
+            shutdown: self.clone(),
+            id: Some(id),
+        }
     }
 
     /// How many tracked connections are still open.
@@ -159,12 +165,31 @@ impl Shutdown {
         let deadline = Instant::now() + grace;
         let mut conns = self.wait_until_closed(lock(&self.0.conns), deadline);
         let cut = conns.open.len();
+        // Shut the reading side first: a handler blocked in `read` sees EOF
+        // while it can still write, so it can tell its peer why, and remove
+        // its temporary file. Whatever is still open after that is cut.
+        for stream in conns.open.values() {
+            let _ = stream.shutdown(Both::Read);
+        }
+        conns = self.wait_until_closed(conns, Instant::now() + CLEANUP_WAIT);
         for stream in conns.open.values() {
             let _ = stream.shutdown(Both::Both);
         }
-        conns = self.wait_until_closed(conns, Instant::now() + CLEANUP_WAIT);
         drop(conns);
         cut
+    }
+
+    /// The end of every server's `run`: once the accept loop has returned
+    /// because of a signal, drain the connections in flight and say so on
+    /// stderr.
+    pub fn finish(&self, grace: Duration) {
+        if !self.is_stopping() {
+            return;
+        }
+        match self.drain(grace) {
+            0 => diag!("stopped"),
+            cut => diag!("stopped; closed {cut} connection(s) still open after the grace period"),
+        }
     }
 
     fn wait_until_closed<'a>(
@@ -267,7 +292,11 @@ impl<'a> Acceptor<'a> {
                         continue;
                     }
                     let ticket = self.shutdown.track(&stream);
-                    return Some(Accepted { stream, peer, ticket });
+                    return Some(Accepted {
+                        stream,
+                        peer,
+                        ticket,
+                    });
                 }
                 // A client that gave up between the handshake and accept,
                 // or a signal: nothing is wrong with the listener.
@@ -281,8 +310,7 @@ impl<'a> Acceptor<'a> {
                 // Out of file descriptors or memory, or anything else: log,
                 // back off so the loop does not spin, and try again.
                 Err(e) => {
-                    self.backoff = (self.backoff * 2)
-                        .clamp(Duration::from_millis(10), MAX_BACKOFF);
+                    self.backoff = (self.backoff * 2).clamp(Duration::from_millis(10), MAX_BACKOFF);
                     diag!("accept failed: {e}; retrying in {:?}", self.backoff);
                     thread::sleep(self.backoff);
                 }
@@ -345,7 +373,9 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let shutdown = Shutdown::new();
         let mut client = TcpStream::connect(addr).unwrap();
-        client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let conn = Acceptor::new(&listener, &shutdown, None).accept().unwrap();
         assert_eq!(shutdown.open_connections(), 1);
         let handler = thread::spawn(move || {

@@ -1,1 +1,51 @@
-//! stub
+//! Main lab 2.4 (2): the sign-in server on a fixed pool of worker threads
+//! (`threadpool_server.py`, a `ThreadPoolExecutor(max_workers=10)`). Its
+//! handler and its client are those of the `multithread` crate.
+//!
+//! Server: `cargo run -p threadpool-server -- server` (or `python3 threadpool_server.py`).
+//! Client: `cargo run -p threadpool-server -- client` (or `multithread_client.py` on port 9997).
+
+use common::addr::PyAddr;
+use common::cli::ServerOpts;
+use common::log::Output;
+use common::server::{Acceptor, Shutdown, guarded};
+use std::net::TcpListener;
+use threadpool::ThreadPool;
+
+/// The original's `max_workers=10`.
+pub const WORKERS: usize = 10;
+
+/// Accepts connections until `shutdown` fires and queues each one for the
+/// pool.
+///
+/// The pool's threads are started once, here, and then reused: a connection
+/// costs a queue push instead of a thread start. When all workers are busy,
+/// new connections wait in the pool's queue (not in the kernel's listen
+/// queue, which the accept loop keeps draining). A silent client holds a
+/// worker only until `--idle-timeout`.
+pub fn run(
+    listener: &TcpListener,
+    workers: usize,
+    opts: &ServerOpts,
+    shutdown: &Shutdown,
+    out: &Output,
+) {
+    out.line("server waiting...");
+    let pool = ThreadPool::with_name("pool worker".into(), workers.max(1));
+    let mut acceptor = Acceptor::new(listener, shutdown, opts.idle());
+    while let Some(conn) = acceptor.accept() {
+        let peer = conn.peer;
+        let job_out = out.clone();
+        // A panic in a job is caught here and logged; the worker lives on.
+        // (Python's executor keeps the exception in a Future nobody reads.)
+        pool.execute(move || {
+            guarded(peer, || {
+                let _ticket = conn.ticket;
+                multithread::handle_connection(conn.stream, conn.peer, &job_out);
+            })
+        });
+        out.line(format!("客户端:\t\t{}连接成功", PyAddr(peer)));
+    }
+    shutdown.finish(opts.grace);
+    pool.join();
+}
