@@ -44,13 +44,19 @@ pub enum FrameError {
     #[error("frame body of {0} bytes is over the 9999 that 4 digits can announce")]
     TooLong(usize),
     #[error("header is not valid JSON of the expected shape: {0}")]
-    BadJson(#[from] serde_json::Error),
+    BadJson(serde_json::Error),
     #[error("header md5 is not 32 hex digits: {0:?}")]
     BadMd5(String),
     #[error("legacy header is not `name|size`: {0}")]
     BadLegacy(String),
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl From<serde_json::Error> for FrameError {
+    fn from(e: serde_json::Error) -> Self {
+        FrameError::BadJson(e)
+    }
 }
 
 /// The JSON header that announces a file (seed 002 §3.2).

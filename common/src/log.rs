@@ -81,6 +81,13 @@ impl Output {
         }
     }
 
+    /// True when this is the process's stdout and that is a terminal: the
+    /// place for a progress bar instead of progress lines.
+    pub fn is_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        matches!(*self.0, Sink::Stdout) && io::stdout().is_terminal()
+    }
+
     /// Everything written so far, for an [`Output::memory`]; empty otherwise.
     pub fn contents(&self) -> String {
         match &*self.0 {

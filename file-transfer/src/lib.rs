@@ -1,1 +1,17 @@
-//! stub
+//! File transfer (main lab 2.5, `file_client.py` / `file_server.py`), with
+//! the framed md5 header of seed 002 §3.2 and the download of seed 003 五.
+//! PROTOCOL.md beside this crate describes every byte on the wire.
+//!
+//! Server: `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
+//! Client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
+
+pub mod client;
+pub mod error;
+pub mod name;
+pub mod progress;
+pub mod protocol;
+pub mod server;
+pub mod store;
+pub mod transfer;
+
+pub use error::TransferError;

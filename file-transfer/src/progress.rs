@@ -1,0 +1,63 @@
+//! Progress of a transfer: a bar with bytes, rate and ETA (indicatif) when
+//! stdout is a terminal, otherwise a handful of the original's lines
+//! (`已发送: 512/1024 字节`), one each time another tenth is done, instead of
+//! one per KiB.
+
+use common::log::Output;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress {
+    out: Output,
+    verb: &'static str,
+    total: u64,
+    done: u64,
+    tenths: u64,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// `verb` starts each line: `已发送` (sent) or `已接收` (received).
+    pub fn new(out: &Output, verb: &'static str, total: u64) -> Self {
+        let bar = out.is_terminal().then(|| {
+            let bar = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            out: out.clone(),
+            verb,
+            total,
+            done: 0,
+            tenths: 0,
+            bar,
+        }
+    }
+
+    pub fn advance(&mut self, n: u64) {
+        self.done += n;
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.done);
+            return;
+        }
+        let tenths = self.done.saturating_mul(10) / self.total.max(1);
+        if tenths > self.tenths {
+            self.tenths = tenths;
+            self.out.line(format!(
+                "{}: {}/{} 字节",
+                self.verb, self.done, self.total
+            ));
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
