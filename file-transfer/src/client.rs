@@ -44,10 +44,9 @@ const MAX_FINAL_REPLY: u64 = 64 * 1024;
 /// ```
 pub fn upload(cfg: &Config, path: &Path, out: &Output) -> Result<(), TransferError> {
     let (mut file, size) = transfer::open(path)?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| std::io::Error::other(format!("{} has no UTF-8 file name", path.display())))?;
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        std::io::Error::other(format!("{} has no UTF-8 file name", path.display()))
+    })?;
     check_name(name)?;
     // With md5 in the header, the whole file is hashed before the first
     // byte goes out: that pass is the floor of an md5-checked upload.
@@ -85,7 +84,8 @@ pub fn upload(cfg: &Config, path: &Path, out: &Output) -> Result<(), TransferErr
 
     out.line("准备上传文件...");
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&mut file, size, &mut stream, &mut progress).map_err(TransferError::from_socket)?;
+    transfer::send_file(&mut file, size, &mut stream, &mut progress)
+        .map_err(TransferError::from_socket)?;
     drop(progress);
     out.line("文件上传完成！");
 
@@ -102,23 +102,32 @@ pub fn upload(cfg: &Config, path: &Path, out: &Output) -> Result<(), TransferErr
 
 /// A server reply as (ok, text). Framed: one reply frame. Legacy: one read
 /// (the confirmation) or everything up to EOF (the final reply), as text.
-fn read_reply(stream: &mut TcpStream, legacy: bool, limit: u64) -> Result<(bool, String), TransferError> {
+fn read_reply(
+    stream: &mut TcpStream,
+    legacy: bool,
+    limit: u64,
+) -> Result<(bool, String), TransferError> {
     if legacy {
         let mut buf = Vec::new();
         let result = if limit == LEGACY_RECV as u64 {
             let mut one = vec![0u8; LEGACY_RECV];
-            stream.read(&mut one).map(|n| buf.extend_from_slice(&one[..n]))
+            stream
+                .read(&mut one)
+                .map(|n| buf.extend_from_slice(&one[..n]))
         } else {
-            Read::by_ref(stream).take(limit).read_to_end(&mut buf).map(drop)
+            Read::by_ref(stream)
+                .take(limit)
+                .read_to_end(&mut buf)
+                .map(drop)
         };
         result.map_err(TransferError::from_socket)?;
         return Ok((true, printable(&buf)));
     }
     let reply = protocol::read_reply(stream).map_err(|e| match e {
         frame::FrameError::Io(e) => TransferError::from_socket(e),
-        frame::FrameError::Truncated { got: 0, .. } => {
-            TransferError::Io(std::io::Error::other("the server closed the connection without a reply"))
-        }
+        frame::FrameError::Truncated { got: 0, .. } => TransferError::Io(std::io::Error::other(
+            "the server closed the connection without a reply",
+        )),
         e => e.into(),
     })?;
     Ok((reply.ok, printable(reply.message.as_bytes())))
@@ -181,7 +190,14 @@ pub fn download(
     check_name(&header.filename)?;
     let mut incoming = Incoming::create(&dir)?;
     let mut progress = Progress::new(out, "已接收", header.filesize);
-    let actual = transfer::receive(&mut stream, &[], header.filesize, incoming.file(), true, &mut progress)?;
+    let actual = transfer::receive(
+        &mut stream,
+        &[],
+        header.filesize,
+        incoming.file(),
+        true,
+        &mut progress,
+    )?;
     drop(progress);
     transfer::expect_eof(&mut stream, header.filesize)?;
     if actual.as_deref() != Some(header.md5.as_str()) {

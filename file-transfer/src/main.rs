@@ -11,7 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(version, about = "File upload and download with an md5-checked framed header (main lab 2.5, seeds 002, 003)")]
+#[command(
+    version,
+    about = "File upload and download with an md5-checked framed header (main lab 2.5, seeds 002, 003)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -77,7 +80,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sync,
             opts,
         } => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             let (listener, shutdown) = start_tcp(&at, &opts)?;
             let cfg = server::Config {
                 dir,
@@ -102,7 +106,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 timeout: opts.timeout(),
             };
             let result = match (get, path) {
-                (Some(name), _) => client::download(&cfg, &name, target.as_deref(), overwrite, &out).map(drop),
+                (Some(name), _) => {
+                    client::download(&cfg, &name, target.as_deref(), overwrite, &out).map(drop)
+                }
                 (None, Some(path)) => client::upload(&cfg, &path, &out),
                 (None, None) => client::interactive(&cfg, std::io::stdin().lock(), &out).map(drop),
             };

@@ -80,7 +80,14 @@ mod tests {
 
     #[test]
     fn good_names() {
-        for name in ["实验报告.pdf", "document..pdf", "a b (1).txt", "..hidden", "x", "C"] {
+        for name in [
+            "实验报告.pdf",
+            "document..pdf",
+            "a b (1).txt",
+            "..hidden",
+            "x",
+            "C",
+        ] {
             assert_eq!(check_name(name), Ok(()), "{name}");
         }
         assert_eq!(check_name(&"é".repeat(127)), Ok(()));

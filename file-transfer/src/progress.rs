@@ -46,10 +46,8 @@ impl Progress {
         let tenths = self.done.saturating_mul(10) / self.total.max(1);
         if tenths > self.tenths {
             self.tenths = tenths;
-            self.out.line(format!(
-                "{}: {}/{} 字节",
-                self.verb, self.done, self.total
-            ));
+            self.out
+                .line(format!("{}: {}/{} 字节", self.verb, self.done, self.total));
         }
     }
 }

@@ -141,7 +141,12 @@ pub fn write_get(w: impl Write, filename: &str) -> Result<(), FrameError> {
 
 /// Writes a server reply: a framed [`Reply`], or the bare text in the legacy
 /// dialect.
-pub fn write_reply(mut w: impl Write, dialect: Dialect, ok: bool, message: &str) -> Result<(), FrameError> {
+pub fn write_reply(
+    mut w: impl Write,
+    dialect: Dialect,
+    ok: bool,
+    message: &str,
+) -> Result<(), FrameError> {
     match dialect {
         Dialect::Framed => {
             let body = serde_json::to_vec(&Reply {
@@ -242,12 +247,24 @@ mod tests {
     #[test]
     fn legacy_and_download_requests() {
         let (req, _) = request("实验报告.pdf|12".as_bytes()).unwrap();
-        assert!(matches!(req, Request::Upload(Upload { md5: None, filesize: 12, .. })));
+        assert!(matches!(
+            req,
+            Request::Upload(Upload {
+                md5: None,
+                filesize: 12,
+                ..
+            })
+        ));
         let mut wire = Vec::new();
         write_get(&mut wire, "a.txt").unwrap();
         assert_eq!(&wire[4..], br#"{"get":"a.txt"}"#);
         let (req, _) = request(&wire).unwrap();
-        assert_eq!(req, Request::Download { filename: "a.txt".into() });
+        assert_eq!(
+            req,
+            Request::Download {
+                filename: "a.txt".into()
+            }
+        );
     }
 
     #[test]
@@ -261,7 +278,11 @@ mod tests {
             b"a.txt|-1",
             b"a.txt",
         ] {
-            assert!(request(wire).is_err(), "{:?}", String::from_utf8_lossy(wire));
+            assert!(
+                request(wire).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(wire)
+            );
         }
         let mut r = &b""[..];
         assert!(sniff(&mut r).unwrap().is_none());
@@ -271,8 +292,17 @@ mod tests {
     fn replies_round_trip() {
         let mut wire = Vec::new();
         write_reply(&mut wire, Dialect::Framed, false, "no").unwrap();
-        assert_eq!(read_reply(&wire[..]).unwrap(), Reply { ok: false, message: "no".into() });
-        assert!(matches!(read_answer(&wire[..]).unwrap(), Answer::Refused(_)));
+        assert_eq!(
+            read_reply(&wire[..]).unwrap(),
+            Reply {
+                ok: false,
+                message: "no".into()
+            }
+        );
+        assert!(matches!(
+            read_answer(&wire[..]).unwrap(),
+            Answer::Refused(_)
+        ));
         let mut legacy = Vec::new();
         write_reply(&mut legacy, Dialect::Legacy, true, "a.txt已发送").unwrap();
         assert_eq!(legacy, "a.txt已发送".as_bytes());

@@ -40,7 +40,13 @@ pub struct Config {
 
 /// Accepts connections until `shutdown` fires, one thread each. `cfg.dir`
 /// must exist.
-pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
+pub fn run(
+    listener: &TcpListener,
+    cfg: &Config,
+    opts: &ServerOpts,
+    shutdown: &Shutdown,
+    out: &Output,
+) {
     let cfg = Arc::new(cfg.clone());
     let mut acceptor = Acceptor::new(listener, shutdown, opts.idle());
     while let Some(conn) = acceptor.accept() {
@@ -55,7 +61,13 @@ pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, shutdown: &S
 
 /// One connection: read the request, then receive or send one file. Any
 /// failure is logged and, where the peer can still hear it, told to it.
-pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config, shutdown: &Shutdown, out: &Output) {
+pub fn handle_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    cfg: &Config,
+    shutdown: &Shutdown,
+    out: &Output,
+) {
     out.line("connected...");
     let (dialect, first) = match protocol::sniff(&mut stream) {
         Ok(Some(sniffed)) => sniffed,
@@ -69,7 +81,9 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config, 
     let result = protocol::read_request(&mut stream, dialect, first)
         .map_err(TransferError::from)
         .and_then(|(request, rest)| match request {
-            Request::Upload(upload) => receive_upload(&mut stream, dialect, &upload, &rest, cfg, out),
+            Request::Upload(upload) => {
+                receive_upload(&mut stream, dialect, &upload, &rest, cfg, out)
+            }
             Request::Download { filename } => serve_download(&mut stream, &filename, cfg, out),
         });
     if let Err(e) = result {
@@ -116,13 +130,13 @@ fn receive_upload(
     )?;
     drop(progress);
     transfer::expect_eof(&mut *stream, upload.filesize)?;
-    if let (Some(expected), Some(actual)) = (&upload.md5, actual) {
-        if *expected != actual {
-            return Err(TransferError::Md5Mismatch {
-                expected: expected.clone(),
-                actual,
-            });
-        }
+    if let (Some(expected), Some(actual)) = (&upload.md5, actual)
+        && *expected != actual
+    {
+        return Err(TransferError::Md5Mismatch {
+            expected: expected.clone(),
+            actual,
+        });
     }
     let path = incoming.commit(name, cfg.overwrite, cfg.sync)?;
     out.line("upload successed.");
@@ -135,12 +149,21 @@ fn receive_upload(
     } else {
         "未校验 md5"
     };
-    let message = format!("{} 已保存，{} 字节，{verdict}", escape(&saved), upload.filesize);
+    let message = format!(
+        "{} 已保存，{} 字节，{verdict}",
+        escape(&saved),
+        upload.filesize
+    );
     protocol::write_reply(&mut *stream, dialect, true, &message)?;
     Ok(())
 }
 
-fn serve_download(stream: &mut TcpStream, name: &str, cfg: &Config, out: &Output) -> Result<(), TransferError> {
+fn serve_download(
+    stream: &mut TcpStream,
+    name: &str,
+    cfg: &Config,
+    out: &Output,
+) -> Result<(), TransferError> {
     check_name(name)?;
     // The name is one component, but the entry may be a symlink: follow it
     // and refuse anything that ends up outside the folder.
@@ -168,7 +191,8 @@ fn serve_download(stream: &mut TcpStream, name: &str, cfg: &Config, out: &Output
     };
     frame::write_header(&mut *stream, &header)?;
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&mut file, size, &mut *stream, &mut progress).map_err(TransferError::from_socket)?;
+    transfer::send_file(&mut file, size, &mut *stream, &mut progress)
+        .map_err(TransferError::from_socket)?;
     drop(progress);
     out.line(format!("download successed: {}", escape(name)));
     Ok(())

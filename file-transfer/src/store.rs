@@ -13,8 +13,8 @@
 
 use crate::name::numbered;
 use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
 use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
@@ -36,7 +36,12 @@ impl Incoming {
             // default, 0600, would hide uploads from their other users).
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot create a file in {}: {e}", dir.display())))?;
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create a file in {}: {e}", dir.display()),
+                )
+            })?;
         Ok(Incoming {
             temp,
             dir: dir.to_path_buf(),
@@ -61,7 +66,11 @@ impl Incoming {
         }
         let mut temp = self.temp;
         for n in 0..=MAX_ALTERNATIVES {
-            let candidate = if n == 0 { name.to_string() } else { numbered(name, n) };
+            let candidate = if n == 0 {
+                name.to_string()
+            } else {
+                numbered(name, n)
+            };
             let path = self.dir.join(&candidate);
             match temp.persist_noclobber(&path) {
                 Ok(_) => return Ok(path),

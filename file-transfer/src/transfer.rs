@@ -24,7 +24,12 @@ const DEPTH: usize = 4;
 const MIN_SEND_STEP: u64 = 8 << 20;
 
 /// Sends `size` bytes of `file` to `dst`.
-pub fn send_file(file: &mut File, size: u64, mut dst: impl Write, progress: &mut Progress) -> io::Result<()> {
+pub fn send_file(
+    file: &mut File,
+    size: u64,
+    mut dst: impl Write,
+    progress: &mut Progress,
+) -> io::Result<()> {
     let step = (size / 10).max(MIN_SEND_STEP);
     let mut left = size;
     while left > 0 {
@@ -62,7 +67,10 @@ pub fn receive(
         while got < size {
             let n = fill(&mut src, &mut buf, size - got)?;
             if n == 0 {
-                return Err(TransferError::Truncated { got, expected: size });
+                return Err(TransferError::Truncated {
+                    got,
+                    expected: size,
+                });
             }
             dst.write_all(&buf[..n])?;
             got += n as u64;
@@ -101,7 +109,10 @@ pub fn receive(
                 buf.resize(CHUNK.min((size - got) as usize), 0);
                 let n = fill(&mut src, &mut buf, size - got)?;
                 if n == 0 {
-                    return Err(TransferError::Truncated { got, expected: size });
+                    return Err(TransferError::Truncated {
+                        got,
+                        expected: size,
+                    });
                 }
                 buf.truncate(n);
                 dst.write_all(&buf)?;
@@ -181,7 +192,15 @@ mod tests {
         let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i % 251) as u8).collect();
         let (md5, _) = common::digest::md5_reader(&data[..]).unwrap();
         let mut out = Vec::new();
-        let got = receive(&data[10..], &data[..10], data.len() as u64, &mut out, true, &mut progress()).unwrap();
+        let got = receive(
+            &data[10..],
+            &data[..10],
+            data.len() as u64,
+            &mut out,
+            true,
+            &mut progress(),
+        )
+        .unwrap();
         assert_eq!(got, Some(md5));
         assert_eq!(out, data);
     }
@@ -191,11 +210,23 @@ mod tests {
         let mut out = Vec::new();
         for hash in [false, true] {
             let err = receive(&b"abc"[..], b"", 5, &mut out, hash, &mut progress()).unwrap_err();
-            assert!(matches!(err, TransferError::Truncated { got: 3, expected: 5 }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    TransferError::Truncated {
+                        got: 3,
+                        expected: 5
+                    }
+                ),
+                "{err}"
+            );
         }
         let err = receive(&b""[..], b"abcdef", 5, &mut out, true, &mut progress()).unwrap_err();
         assert!(matches!(err, TransferError::ExtraBytes { .. }));
         assert!(expect_eof(&b""[..], 1).is_ok());
-        assert!(matches!(expect_eof(&b"x"[..], 1), Err(TransferError::ExtraBytes { .. })));
+        assert!(matches!(
+            expect_eof(&b"x"[..], 1),
+            Err(TransferError::ExtraBytes { .. })
+        ));
     }
 }

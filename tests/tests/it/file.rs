@@ -1,0 +1,532 @@
+//! file-transfer end to end, Rust against Rust and against raw sockets
+//! speaking hostile headers.
+
+use crate::tcp::opts;
+use crate::util::*;
+use common::frame::{self, Header};
+use common::log::Output;
+use common::server::Shutdown;
+use file_transfer::TransferError;
+use file_transfer::client::{self, Config as ClientConfig};
+use file_transfer::protocol;
+use file_transfer::server::{self, Config};
+use std::io::{Read, Write};
+use std::net::{Shutdown as Half, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+use tempfile::TempDir;
+
+pub struct FileServer {
+    pub addr: SocketAddr,
+    pub dir: TempDir,
+    pub out: Output,
+    shutdown: Shutdown,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl FileServer {
+    pub fn start(max_size: Option<u64>, idle: Duration) -> FileServer {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = listener();
+        let addr = listener.local_addr().unwrap();
+        let cfg = Config {
+            dir: dir.path().join("save"),
+            max_size,
+            overwrite: false,
+            sync: false,
+        };
+        std::fs::create_dir(&cfg.dir).unwrap();
+        let shutdown = Shutdown::new();
+        let out = Output::memory();
+        let (s, o) = (shutdown.clone(), out.clone());
+        let handle = thread::spawn(move || server::run(&listener, &cfg, &opts(idle), &s, &o));
+        FileServer {
+            addr,
+            dir,
+            out,
+            shutdown,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn save_dir(&self) -> PathBuf {
+        self.dir.path().join("save")
+    }
+
+    /// The names in the save folder, sorted; temporary files included.
+    pub fn saved(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.save_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn client(&self, legacy: bool) -> ClientConfig {
+        ClientConfig {
+            server: self.addr,
+            legacy,
+            timeout: Some(WAIT),
+        }
+    }
+
+    /// Waits until no upload is in flight (the handler has finished).
+    pub fn settle(&self) {
+        wait_for("the server to finish its connections", || {
+            (self.shutdown.open_connections() == 0).then_some(())
+        })
+        .expect("connections still open");
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[test]
+fn framed_and_legacy_uploads_arrive_intact_and_keep_both() {
+    let srv = FileServer::start(None, WAIT);
+    let src = tempfile::tempdir().unwrap();
+    let path = write_file(src.path(), "实验报告.pdf", &data(3 << 20));
+    let out = Output::memory();
+    client::upload(&srv.client(false), &path, &out).unwrap();
+    client::upload(&srv.client(true), &path, &Output::discard()).unwrap();
+    srv.settle();
+    assert_eq!(srv.saved(), ["实验报告 (1).pdf", "实验报告.pdf"]);
+    for name in srv.saved() {
+        assert_eq!(
+            std::fs::read(srv.save_dir().join(name)).unwrap(),
+            data(3 << 20)
+        );
+    }
+    let text = out.contents();
+    assert!(
+        text.starts_with("服务器确认: 实验报告.pdf已发送\n准备上传文件...\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("已发送: 3145728/3145728 字节\n文件上传完成！\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "服务器最终确认: 实验报告.pdf 已保存，3145728 字节，md5 校验一致\n文件上传成功！\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines().filter(|l| l.starts_with("已发送")).count() <= 11,
+        "a handful of progress lines"
+    );
+    let server = srv.out.contents();
+    assert_eq!(server.matches("upload successed.").count(), 2);
+    assert!(server.lines().filter(|l| l.starts_with("已接收")).count() <= 22);
+}
+
+#[test]
+fn empty_files_and_odd_names_work() {
+    let srv = FileServer::start(None, WAIT);
+    let src = tempfile::tempdir().unwrap();
+    for name in ["empty", "document..pdf", "a b (1).txt", ".hidden"] {
+        let path = write_file(src.path(), name, if name == "empty" { b"" } else { b"x" });
+        client::upload(&srv.client(false), &path, &Output::discard()).unwrap();
+    }
+    srv.settle();
+    assert_eq!(
+        srv.saved(),
+        [".hidden", "a b (1).txt", "document..pdf", "empty"]
+    );
+}
+
+/// Sends a framed header and returns the server's first reply.
+fn framed_request(addr: SocketAddr, body: &[u8]) -> protocol::Reply {
+    let mut s = connect(addr);
+    s.write_all(&frame::encode_len(body.len()).unwrap())
+        .unwrap();
+    s.write_all(body).unwrap();
+    protocol::read_reply(&mut s).unwrap()
+}
+
+fn header_json(name: &str, size: u64, md5: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"filename": name, "filesize": size, "md5": md5}))
+        .unwrap()
+}
+
+const MD5_EMPTY: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
+pub const HOSTILE_NAMES: [&str; 12] = [
+    "",
+    ".",
+    "..",
+    "../escape.txt",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "a/b",
+    "..\\..\\win.ini",
+    "C:boot.ini",
+    "nul\0byte",
+    "\x1b[31mred",
+    "line\nbreak",
+];
+
+#[test]
+fn hostile_upload_names_are_refused_in_both_dialects() {
+    let srv = FileServer::start(None, WAIT);
+    let long = "n".repeat(256);
+    for name in HOSTILE_NAMES.iter().copied().chain([long.as_str()]) {
+        let reply = framed_request(srv.addr, &header_json(name, 0, MD5_EMPTY));
+        assert!(!reply.ok, "{name:?} accepted");
+        assert!(
+            reply.message.contains("name not allowed"),
+            "{name:?}: {}",
+            reply.message
+        );
+        if !name.contains('|') {
+            let mut s = connect(srv.addr);
+            s.write_all(format!("{name}|0").as_bytes()).unwrap();
+            let mut answer = String::new();
+            s.read_to_string(&mut answer).unwrap();
+            assert!(
+                answer.contains("name not allowed"),
+                "legacy {name:?}: {answer}"
+            );
+        }
+    }
+    srv.settle();
+    assert!(srv.saved().is_empty(), "{:?}", srv.saved());
+    assert!(!srv.dir.path().join("escape.txt").exists());
+}
+
+#[test]
+fn hostile_headers_get_a_clear_refusal() {
+    let srv = FileServer::start(None, Duration::from_millis(500));
+    let cases: [&[u8]; 8] = [
+        b"00a1{}",
+        b"0010{\"filen",
+        b"0002{]",
+        b"0040{\"filename\":\"a\",\"filesize\":-1,\"md5\":\"x\"}",
+        b"0071{\"filename\":\"a\",\"filesize\":99999999999999999999,\"md5\":\"d41d8cd98f00b204e9800998ecf8427e\"}",
+        b"a|b|5",
+        b"a.txt|-5",
+        b"a.txt|5x",
+    ];
+    for wire in cases {
+        let mut s = connect(srv.addr);
+        s.write_all(wire).unwrap();
+        s.shutdown(Half::Write).unwrap();
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.contains("bad header"),
+            "{:?} → {answer:?}",
+            String::from_utf8_lossy(wire)
+        );
+    }
+    srv.settle();
+    assert!(srv.saved().is_empty());
+    // The server is still serving.
+    let src = tempfile::tempdir().unwrap();
+    client::upload(
+        &srv.client(false),
+        &write_file(src.path(), "ok.txt", b"ok"),
+        &Output::discard(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_truncated_upload_leaves_nothing() {
+    let srv = FileServer::start(None, WAIT);
+    for legacy in [false, true] {
+        let mut s = connect(srv.addr);
+        if legacy {
+            s.write_all(b"cut.bin|1000").unwrap();
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).unwrap();
+        } else {
+            frame::write_header(
+                &mut s,
+                &Header {
+                    filename: "cut.bin".into(),
+                    filesize: 1000,
+                    md5: MD5_EMPTY.into(),
+                },
+            )
+            .unwrap();
+            assert!(protocol::read_reply(&mut s).unwrap().ok);
+        }
+        s.write_all(&[1u8; 400]).unwrap();
+        s.shutdown(Half::Write).unwrap();
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        assert!(
+            String::from_utf8_lossy(&answer).contains("400 of 1000"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    srv.settle();
+    assert!(srv.saved().is_empty(), "{:?}", srv.saved());
+}
+
+#[test]
+fn an_md5_mismatch_leaves_nothing_and_the_client_is_told() {
+    let srv = FileServer::start(None, WAIT);
+    let mut s = connect(srv.addr);
+    frame::write_header(
+        &mut s,
+        &Header {
+            filename: "bad.bin".into(),
+            filesize: 3,
+            md5: MD5_EMPTY.into(),
+        },
+    )
+    .unwrap();
+    assert!(protocol::read_reply(&mut s).unwrap().ok);
+    s.write_all(b"abc").unwrap();
+    s.shutdown(Half::Write).unwrap();
+    let reply = protocol::read_reply(&mut s).unwrap();
+    assert!(!reply.ok);
+    assert!(reply.message.contains("md5 mismatch"), "{}", reply.message);
+    srv.settle();
+    assert!(srv.saved().is_empty());
+}
+
+#[test]
+fn extra_bytes_are_refused() {
+    let srv = FileServer::start(None, WAIT);
+    let mut s = connect(srv.addr);
+    frame::write_header(
+        &mut s,
+        &Header {
+            filename: "x.bin".into(),
+            filesize: 0,
+            md5: MD5_EMPTY.into(),
+        },
+    )
+    .unwrap();
+    assert!(protocol::read_reply(&mut s).unwrap().ok);
+    s.write_all(b"surprise").unwrap();
+    s.shutdown(Half::Write).unwrap();
+    let reply = protocol::read_reply(&mut s).unwrap();
+    assert!(reply.message.contains("more bytes"), "{}", reply.message);
+    srv.settle();
+    assert!(srv.saved().is_empty());
+}
+
+#[test]
+fn overlapping_uploads_of_one_name_all_survive() {
+    let srv = FileServer::start(None, WAIT);
+    let src = tempfile::tempdir().unwrap();
+    let handles: Vec<_> = (0..6u8)
+        .map(|i| {
+            let dir = src.path().join(i.to_string());
+            std::fs::create_dir(&dir).unwrap();
+            let path = write_file(&dir, "same.bin", &vec![i; 1 << 20]);
+            let cfg = srv.client(false);
+            thread::spawn(move || client::upload(&cfg, &path, &Output::discard()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    srv.settle();
+    let saved = srv.saved();
+    assert_eq!(saved.len(), 6, "{saved:?}");
+    let mut contents: Vec<u8> = saved
+        .iter()
+        .map(|n| {
+            let bytes = std::fs::read(srv.save_dir().join(n)).unwrap();
+            assert!(
+                bytes.iter().all(|b| *b == bytes[0]) && bytes.len() == 1 << 20,
+                "{n} is mixed"
+            );
+            bytes[0]
+        })
+        .collect();
+    contents.sort();
+    assert_eq!(contents, [0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn max_size_refuses_before_any_data_is_sent() {
+    let srv = FileServer::start(Some(10), WAIT);
+    let src = tempfile::tempdir().unwrap();
+    let out = Output::memory();
+    let err = client::upload(
+        &srv.client(false),
+        &write_file(src.path(), "big.bin", &[0u8; 11]),
+        &out,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, TransferError::Refused(ref m) if m.contains("over the server's limit")),
+        "{err}"
+    );
+    assert!(
+        !out.contents().contains("准备上传文件"),
+        "{}",
+        out.contents()
+    );
+    client::upload(
+        &srv.client(false),
+        &write_file(src.path(), "small.bin", &[0u8; 10]),
+        &Output::discard(),
+    )
+    .unwrap();
+    srv.settle();
+    assert_eq!(srv.saved(), ["small.bin"]);
+}
+
+#[test]
+fn the_idle_timeout_drops_a_peer_that_stops_mid_file() {
+    let srv = FileServer::start(None, Duration::from_millis(300));
+    let mut s = connect(srv.addr);
+    frame::write_header(
+        &mut s,
+        &Header {
+            filename: "stall.bin".into(),
+            filesize: 100,
+            md5: MD5_EMPTY.into(),
+        },
+    )
+    .unwrap();
+    assert!(protocol::read_reply(&mut s).unwrap().ok);
+    s.write_all(&[0u8; 10]).unwrap();
+    // Say nothing more: the server gives up and says why.
+    let reply = protocol::read_reply(&mut s).unwrap();
+    assert!(
+        reply.message.contains("nothing for too long"),
+        "{}",
+        reply.message
+    );
+    srv.settle();
+    assert!(srv.saved().is_empty());
+}
+
+#[test]
+fn download_checks_and_saves_under_the_seed_003_name() {
+    let srv = FileServer::start(None, WAIT);
+    write_file(&srv.save_dir(), "课件.bin", &data(2 << 20));
+    let dst = tempfile::tempdir().unwrap();
+    let target = dst.path().join("新课件.bin");
+    let path = client::download(
+        &srv.client(false),
+        "课件.bin",
+        Some(&target),
+        false,
+        &Output::discard(),
+    )
+    .unwrap();
+    assert_eq!(path, target);
+    assert_eq!(std::fs::read(&target).unwrap(), data(2 << 20));
+    // Downloading again keeps both.
+    let again = client::download(
+        &srv.client(false),
+        "课件.bin",
+        Some(&target),
+        false,
+        &Output::discard(),
+    )
+    .unwrap();
+    assert_eq!(again.file_name().unwrap(), "新课件 (1).bin");
+}
+
+#[test]
+fn download_refusals() {
+    let srv = FileServer::start(None, WAIT);
+    let outside = srv.dir.path().join("secret.txt");
+    std::fs::write(&outside, b"secret").unwrap();
+    std::os::unix::fs::symlink(&outside, srv.save_dir().join("link.txt")).unwrap();
+    std::fs::write(srv.save_dir().join("inside.txt"), b"fine").unwrap();
+    std::os::unix::fs::symlink("inside.txt", srv.save_dir().join("alias.txt")).unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let target = dst.path().join("got");
+    for (name, expect) in [
+        ("missing.txt", "no such file"),
+        ("link.txt", "outside the served folder"),
+    ] {
+        let err = client::download(
+            &srv.client(false),
+            name,
+            Some(&target),
+            false,
+            &Output::discard(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(expect), "{name}: {err}");
+    }
+    // Names the client would refuse to send are refused by the server too.
+    for name in ["..", "../secret.txt", "/etc/passwd"] {
+        let mut s = connect(srv.addr);
+        protocol::write_get(&mut s, name).unwrap();
+        match protocol::read_answer(&mut s).unwrap() {
+            protocol::Answer::Refused(r) => {
+                assert!(r.message.contains("not allowed"), "{name}: {}", r.message)
+            }
+            protocol::Answer::File(h) => panic!("{name} served as {h:?}"),
+        }
+    }
+    assert!(!target.exists());
+    // A symlink that stays inside is fine.
+    client::download(
+        &srv.client(false),
+        "alias.txt",
+        Some(&target),
+        false,
+        &Output::discard(),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"fine");
+}
+
+#[test]
+fn a_download_that_fails_its_check_is_not_kept() {
+    // A fake server that lies about the md5.
+    let listener = listener();
+    let addr = listener.local_addr().unwrap();
+    let fake = thread::spawn(move || {
+        let (mut s, _): (TcpStream, _) = listener.accept().unwrap();
+        let _ = frame::read_frame(&mut s).unwrap();
+        frame::write_header(
+            &mut s,
+            &Header {
+                filename: "f.txt".into(),
+                filesize: 3,
+                md5: MD5_EMPTY.into(),
+            },
+        )
+        .unwrap();
+        s.write_all(b"abc").unwrap();
+    });
+    let dst = tempfile::tempdir().unwrap();
+    let target = dst.path().join("f.txt");
+    let cfg = ClientConfig {
+        server: addr,
+        legacy: false,
+        timeout: Some(WAIT),
+    };
+    let err =
+        client::download(&cfg, "f.txt", Some(&target), false, &Output::discard()).unwrap_err();
+    assert!(matches!(err, TransferError::Md5Mismatch { .. }), "{err}");
+    fake.join().unwrap();
+    assert_eq!(std::fs::read_dir(dst.path()).unwrap().count(), 0);
+}

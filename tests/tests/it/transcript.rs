@@ -1,0 +1,181 @@
+//! The same run in Python and in Rust, stdout compared after normalising
+//! port numbers (and, for the concurrent exercises, line order). The Rust
+//! side runs the real binaries.
+
+use crate::util::*;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+/// A Rust server binary on an ephemeral port.
+pub fn rust_server(name: &str, args: &[&str]) -> (Proc, u16) {
+    let mut cmd = Command::new(bin(name));
+    cmd.args(args).args(["--port", "0"]);
+    let proc = Proc::spawn(cmd);
+    let port = proc.listening_addr().port();
+    (proc, port)
+}
+
+fn python_server(py: &Path, script: &str, dir: &Path, udp: bool) -> (Proc, u16) {
+    let port = free_port();
+    let path = python_script(py, script, dir, port, Some(&dir.join("py_save")));
+    let proc = Proc::spawn(python(&path, dir));
+    wait_bound(port, udp);
+    (proc, port)
+}
+
+fn run_client(mut cmd: Command, input: &str) -> String {
+    let mut client = Proc::spawn({
+        cmd.env("PYTHONUNBUFFERED", "1");
+        cmd
+    });
+    client
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let (status, stdout, stderr) = client.finish();
+    assert!(status.success(), "{stderr}");
+    stdout
+}
+
+fn rust_client(name: &str, port: u16, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin(name));
+    cmd.args(args).args(["--port", &port.to_string()]);
+    cmd
+}
+
+fn python_client(py: &Path, script: &str, dir: &Path, port: u16) -> Command {
+    python(&python_script(py, script, dir, port, None), dir)
+}
+
+#[test]
+fn tcp_transcripts_match() {
+    let Some(py) = originals("transcript tcp") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (py_server, py_port) = python_server(&py, "tcp_server.py", tmp.path(), false);
+    let py_client = run_client(python_client(&py, "tcp_client.py", tmp.path(), py_port), "");
+    let (rs_server, rs_port) = rust_server("tcp-basic", &["server"]);
+    let rs_client = run_client(rust_client("tcp-basic", rs_port, &["client"]), "");
+    assert_eq!(rs_client, py_client);
+    let waiting = |s: &str| s.matches("server waiting...").count() == 2;
+    assert_eq!(
+        rs_server.wait_stdout("rust", waiting),
+        py_server.wait_stdout("python", waiting)
+    );
+}
+
+#[test]
+fn udp_transcripts_match() {
+    let Some(py) = originals("transcript udp") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let input = "hi,zlz\n  spaced  \n请求\nexit\n";
+    let (py_server, py_port) = python_server(&py, "udp_server.py", tmp.path(), true);
+    let py_client = run_client(
+        python_client(&py, "udp_client.py", tmp.path(), py_port),
+        input,
+    );
+    let (rs_server, rs_port) = rust_server("udp-basic", &["server"]);
+    let rs_client = run_client(rust_client("udp-basic", rs_port, &["client"]), input);
+    assert_eq!(rs_client, py_client);
+    let three = |s: &str| s.lines().count() == 3;
+    assert_eq!(
+        rs_server.wait_stdout("rust", three),
+        py_server.wait_stdout("python", three)
+    );
+}
+
+fn signin_transcripts(bin_name: &str, script: &str) {
+    let Some(py) = originals(script) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let (py_server, py_port) = python_server(&py, script, tmp.path(), false);
+    let py_client = run_client(
+        python_client(&py, "multithread_client.py", tmp.path(), py_port),
+        "",
+    );
+    let (rs_server, rs_port) = rust_server(bin_name, &["server", "--backlog", "128"]);
+    let rs_client = run_client(rust_client(bin_name, rs_port, &["client"]), "");
+    assert_eq!(sorted_lines(&rs_client), sorted_lines(&py_client));
+    let done =
+        |s: &str| s.matches("的连接关闭").count() == 20 && s.matches("连接成功").count() == 20;
+    let rs = normalise(&rs_server.wait_stdout("rust", done));
+    let py = normalise(&py_server.wait_stdout("python", done));
+    assert_same_messages(&rs, &py);
+}
+
+/// Python's `print` writes the text and the newline separately, so lines
+/// printed by two threads can run together in its output ("…连接成功服务器接收…").
+/// Compare what was said, not where the newlines fell: the same messages,
+/// as often, and the same number of newlines.
+fn assert_same_messages(rust: &str, python: &str) {
+    assert_eq!(
+        rust.matches('\n').count(),
+        python.matches('\n').count(),
+        "newlines\n{rust}\n---\n{python}"
+    );
+    let mut rest = python.replace('\n', "\u{0}");
+    for line in rust.lines().filter(|l| !l.is_empty()) {
+        let at = rest
+            .find(line)
+            .unwrap_or_else(|| panic!("{line:?} missing from the Python output:\n{python}"));
+        rest.replace_range(at..at + line.len(), "");
+    }
+    assert!(
+        rest.chars().all(|c| c == '\u{0}'),
+        "Python said more: {rest:?}"
+    );
+}
+
+#[test]
+fn multithread_transcripts_match() {
+    signin_transcripts("multithread", "multithread_server.py");
+}
+
+#[test]
+fn threadpool_transcripts_match() {
+    signin_transcripts("threadpool-server", "threadpool_server.py");
+}
+
+#[test]
+fn file_transfer_transcripts_match() {
+    let Some(py) = originals("transcript file transfer") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a.txt");
+    std::fs::write(&file, "hello\n").unwrap();
+    let input = format!("{}\n", file.display());
+    // The same Python client against the Python and the Rust server: the
+    // servers print the same lines.
+    let (py_server, py_port) = python_server(&py, "file_server.py", tmp.path(), false);
+    let py_client = run_client(
+        python_client(&py, "file_client.py", tmp.path(), py_port),
+        &input,
+    );
+    let rs_dir = tmp.path().join("rs_save");
+    let (rs_server, rs_port) = rust_server(
+        "file-transfer",
+        &["server", "--dir", rs_dir.to_str().unwrap()],
+    );
+    run_client(
+        python_client(&py, "file_client.py", tmp.path(), rs_port),
+        &input,
+    );
+    let done = |s: &str| s.contains("upload successed.");
+    assert_eq!(
+        rs_server.wait_stdout("rust", done),
+        py_server.wait_stdout("python", done)
+    );
+    // The Rust client (--legacy, prompting) against the Python server prints
+    // what the Python client printed.
+    let rs_client = run_client(
+        rust_client("file-transfer", py_port, &["client", "--legacy"]),
+        &input,
+    );
+    assert_eq!(rs_client, py_client);
+}

@@ -1,0 +1,359 @@
+//! Helpers for the integration tests: the workspace's binaries, Python
+//! originals in a temp folder, child processes that are killed on drop, and
+//! waiting for readiness (never a blind sleep).
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The path of one of the workspace's binaries, built once per test run.
+///
+/// `cargo test` builds only the binaries of the package under test, so the
+/// exercise binaries are built here (a no-op when they are up to date).
+pub fn bin(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        // target/<profile>/deps/it-<hash> → target/<profile>
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "--workspace", "--bins"]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build --workspace --bins failed");
+        dir
+    });
+    dir.join(name)
+}
+
+/// A child process that is killed when the test ends, with its stdout and
+/// stderr collected line by line.
+pub struct Proc {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<thread::JoinHandle<()>>,
+}
+
+impl Proc {
+    pub fn spawn(mut cmd: Command) -> Proc {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let readers = vec![
+            collect(child.stdout.take().expect("piped"), stdout.clone()),
+            collect(child.stderr.take().expect("piped"), stderr.clone()),
+        ];
+        let stdin = child.stdin.take();
+        Proc {
+            child,
+            stdin,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until stdout satisfies `pred`, or fails the test.
+    pub fn wait_stdout(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        wait_for(what, || {
+            let s = self.stdout();
+            pred(&s).then_some(s)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{what}; stdout: {:?}; stderr: {:?}",
+                self.stdout(),
+                self.stderr()
+            )
+        })
+    }
+
+    /// Waits for a Rust server's `listening on ADDR` line and returns ADDR.
+    pub fn listening_addr(&self) -> SocketAddr {
+        let line = wait_for("the server to listen", || {
+            let err = self.stderr();
+            err.lines()
+                .find_map(|l| l.split("listening on ").nth(1))
+                .map(|rest| {
+                    rest.split([' ', '/'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+        })
+        .unwrap_or_else(|| panic!("no 'listening on' line; stderr: {:?}", self.stderr()));
+        line.parse()
+            .unwrap_or_else(|e| panic!("bad address {line:?}: {e}"))
+    }
+
+    /// Closes stdin and waits for the exit, at most WAIT. Returns the exit
+    /// status, stdout and stderr.
+    pub fn finish(mut self) -> (std::process::ExitStatus, String, String) {
+        drop(self.stdin.take());
+        let status = wait_exit(&mut self.child, WAIT).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            panic!(
+                "process did not exit in time; stdout: {:?}; stderr: {:?}",
+                self.stdout(),
+                self.stderr()
+            )
+        });
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        (status, self.stdout(), self.stderr())
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(
+    mut pipe: impl Read + Send + 'static,
+    into: Arc<Mutex<String>>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => into
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    })
+}
+
+/// Waits for a child to exit, at most `limit`.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `probe` until it yields a value, at most WAIT. This waits for a
+/// condition; it never stands in for one.
+pub fn wait_for<T>(_what: &str, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = probe() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs `f` on a thread and fails the test if it has not returned in WAIT.
+pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(WAIT)
+        .unwrap_or_else(|_| panic!("{what} did not finish within {WAIT:?}"))
+}
+
+/// A loopback TCP listener on an ephemeral port, bound before the server
+/// starts, so clients can connect at once.
+pub fn listener() -> TcpListener {
+    common::net::bind_tcp("127.0.0.1:0".parse().unwrap(), 1024).expect("bind 127.0.0.1:0")
+}
+
+pub fn udp() -> UdpSocket {
+    UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0")
+}
+
+/// A client stream with timeouts.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    common::net::connect(addr, Some(WAIT)).expect("connect")
+}
+
+/// Lines of a transcript, with every port number replaced by PORT.
+pub fn normalise(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("', ") {
+        out.push_str(&rest[..i + 3]);
+        rest = &rest[i + 3..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str("PORT");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Sorted lines, for the concurrent exercises whose line order varies.
+pub fn sorted_lines(s: &str) -> Vec<String> {
+    let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// Reads a server's output until `pred` holds.
+pub fn wait_output(out: &common::log::Output, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    wait_for(what, || {
+        let s = out.contents();
+        pred(&s).then_some(s)
+    })
+    .unwrap_or_else(|| panic!("{what}; output so far: {:?}", out.contents()))
+}
+
+/// The Python originals, from the folder PY_ORIGINALS names. `None` (and a
+/// note that the test was skipped) when it is not set.
+pub fn originals(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("PY_ORIGINALS") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            assert!(
+                dir.join("tcp_server.py").is_file(),
+                "PY_ORIGINALS={} has no tcp_server.py",
+                dir.display()
+            );
+            Some(dir)
+        }
+        _ => {
+            eprintln!("skipped {test}: PY_ORIGINALS is not set");
+            None
+        }
+    }
+}
+
+/// A copy of one original in `dir`, with only its `ip_port = (...)` line
+/// (and `base_path`, when given) rewritten.
+pub fn python_script(
+    originals: &Path,
+    script: &str,
+    dir: &Path,
+    port: u16,
+    base_path: Option<&Path>,
+) -> PathBuf {
+    let text = std::fs::read_to_string(originals.join(script)).expect("read original");
+    let mut out = String::new();
+    let mut replaced = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        if trimmed.starts_with("ip_port") && trimmed.contains('=') {
+            out.push_str(&format!("{indent}ip_port = ('127.0.0.1', {port})\n"));
+            replaced = true;
+        } else if let (Some(base), true) = (base_path, trimmed.starts_with("base_path")) {
+            out.push_str(&format!(
+                "{indent}base_path = r'{}'  # 文件保存的目录\n",
+                base.display()
+            ));
+        } else if trimmed.starts_with("instance = socketserver.ThreadingTCPServer") {
+            out.push_str(&format!(
+                "{indent}instance = socketserver.ThreadingTCPServer(('127.0.0.1', {port}), MyServer)\n"
+            ));
+            replaced = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(replaced, "{script} has no ip_port line");
+    let path = dir.join(script);
+    std::fs::write(&path, out).expect("write script copy");
+    path
+}
+
+/// `python3 -u SCRIPT` (unbuffered, so its lines arrive as printed).
+pub fn python(script: &Path, cwd: &Path) -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.arg("-u").arg(script).current_dir(cwd);
+    cmd
+}
+
+/// A port that was free a moment ago, for the Python servers, whose
+/// addresses are fixed in their source. (Rust servers get 127.0.0.1:0.)
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until some process listens on loopback `port` (TCP) or has bound
+/// it (UDP), by reading /proc/net, without connecting: a probe connection
+/// would be served and printed by the server under test.
+pub fn wait_bound(port: u16, udp: bool) {
+    let (table, state) = if udp {
+        ("/proc/net/udp", "07")
+    } else {
+        ("/proc/net/tcp", "0A")
+    };
+    let local = format!("0100007F:{port:04X}");
+    wait_for("a server to bind", || {
+        let text = std::fs::read_to_string(table).ok()?;
+        text.lines()
+            .skip(1)
+            .any(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                cols.len() > 3 && cols[1] == local && cols[3] == state
+            })
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("nothing bound 127.0.0.1:{port} in time"));
+}
+
+/// Lines of a BufRead, for tests feeding stdin.
+pub fn lines(text: &str) -> impl BufRead + '_ {
+    BufReader::new(text.as_bytes())
+}
