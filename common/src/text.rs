@@ -43,6 +43,48 @@ pub fn shorten(s: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// Now, in the format of Python's `time.ctime()`: `Mon Nov  3 10:00:00 2026`
+/// (local time, the day padded with a space), as seed 004's servers stamp
+/// their replies.
+pub fn ctime_now() -> String {
+    ctime(&chrono::Local::now())
+}
+
+/// A time in `time.ctime()` format.
+pub fn ctime<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    t.format("%a %b %e %H:%M:%S %Y").to_string()
+}
+
+/// Bytes as Python's `repr(bytes)` prints them (`b'hello'`, `b"it's"`,
+/// `b'\xff\n'`), as seed 002's UDP server prints what it received.
+pub fn py_bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = format!("b{quote}");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ if char::from(b) == quote => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +96,20 @@ mod tests {
         assert_eq!(printable(b"x\x1b[31m\ny\r"), "x\\u{1b}[31m\ny\\r");
         assert_eq!(escape("a\nb"), "a\\nb");
         assert_eq!(escape("实验报告.pdf"), "实验报告.pdf");
+    }
+
+    #[test]
+    fn python_formats() {
+        use chrono::TimeZone;
+        let t = chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        assert_eq!(ctime(&t), "Tue Nov 14 22:13:20 2023");
+        let t = chrono::Utc.timestamp_opt(0, 0).unwrap();
+        assert_eq!(ctime(&t), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(py_bytes_repr(b"hello"), "b'hello'");
+        assert_eq!(py_bytes_repr(b"hi'x\xff\n"), "b\"hi'x\\xff\\n\"");
+        assert_eq!(py_bytes_repr(b"a\"b"), "b'a\"b'");
+        assert_eq!(py_bytes_repr(b"'\""), "b'\\'\"'");
+        assert_eq!(py_bytes_repr("你".as_bytes()), "b'\\xe4\\xbd\\xa0'");
     }
 
     #[test]

@@ -6,3 +6,5 @@
 //! terminal, `cargo run -p tcp-basic -- client` (or `python3 tcp_client.py`).
 
 pub mod basic;
+pub mod chat;
+pub mod echo;

@@ -6,6 +6,7 @@
 //! terminal, `cargo run -p udp-basic -- client` (or `python3 udp_client.py`).
 
 pub mod basic;
+pub mod echo;
 
 /// The largest UDP payload over IPv4 (65 535 − 8 UDP − 20 IP bytes). The
 /// originals read with `recv(1024)`, which silently cuts longer datagrams;

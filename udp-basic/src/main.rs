@@ -2,10 +2,12 @@
 //! program. `cargo run -p udp-basic -- --help` lists them.
 
 use clap::{Parser, Subcommand};
-use common::addr::UDP_PORT;
-use common::cli::{Endpoint, report, start_udp};
+use common::addr::{UDP_ECHO_PORT, UDP_PORT};
+use common::cli::{Endpoint, parse_secs, report, start_udp};
 use common::log::Output;
 use std::process::ExitCode;
+use std::time::Duration;
+use udp_basic::echo::Reply;
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +31,25 @@ enum Command {
         #[command(flatten)]
         at: Endpoint<UDP_PORT>,
     },
+    /// The UDP echo servers of seeds 001, 002 and 004: answer every datagram
+    EchoServer {
+        #[command(flatten)]
+        at: Endpoint<UDP_ECHO_PORT>,
+        /// How to answer each datagram
+        #[arg(long, value_enum, default_value_t = Reply::Check)]
+        reply: Reply,
+        /// One thread per datagram (socketserver.ThreadingUDPServer)
+        #[arg(long)]
+        threaded: bool,
+    },
+    /// Seed 001's clientUDP: send each line, print the reply; `q` or end of input quits
+    EchoClient {
+        #[command(flatten)]
+        at: Endpoint<UDP_ECHO_PORT>,
+        /// Give up waiting for a reply after this long (0 waits forever)
+        #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+        timeout: Duration,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +65,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Client { at } => {
             udp_basic::basic::client(at.resolve()?, std::io::stdin().lock(), &out)?;
+        }
+        Command::EchoServer {
+            at,
+            reply,
+            threaded,
+        } => {
+            let (socket, shutdown) = start_udp(&at)?;
+            udp_basic::echo::run(socket, reply, threaded, &shutdown, &out);
+        }
+        Command::EchoClient { at, timeout } => {
+            udp_basic::echo::client(at.resolve()?, std::io::stdin().lock(), timeout, &out)?;
         }
     }
     Ok(())
