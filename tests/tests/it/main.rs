@@ -10,6 +10,7 @@
 mod binaries;
 mod file;
 mod interop;
+mod seeds;
 mod signin;
 mod tcp;
 mod transcript;
