@@ -63,6 +63,8 @@ enum Command {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// Measure upload speed against md5sum, a bare socket and (with --python) the originals
+    Bench(file_transfer::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out.line("客户端已退出");
             result?;
         }
+        Command::Bench(args) => file_transfer::bench::run(&args, &out)?,
     }
     Ok(())
 }

@@ -3,10 +3,10 @@
 //! * Sending: `std::io::copy` from a `File` to a `TcpStream` uses the
 //!   kernel's zero-copy `sendfile` on Linux; the bytes never pass through
 //!   this process. (The originals send 1024 bytes per call.)
-//! * Receiving: reads of up to 1 MiB, written straight to the file. With an
-//!   md5 to check, each filled buffer is handed to a hashing thread while
-//!   the next one is read, so hashing (the slowest step, ~600 MiB/s) runs on
-//!   the other core instead of holding up the socket.
+//! * Receiving: a pipeline of three threads: one reads the socket into
+//!   1 MiB buffers, one hashes them (the slowest step, ~600 MiB/s), one
+//!   writes them to the file. Hashing never waits for the socket or the
+//!   disk, and the reads never wait for the hashing.
 
 use crate::error::TransferError;
 use crate::progress::Progress;
@@ -18,7 +18,7 @@ use std::thread;
 
 /// Size of one receive buffer.
 pub const CHUNK: usize = 1 << 20;
-/// Buffers in flight between the reading and the hashing thread.
+/// Buffers queued before each stage of the receive pipeline.
 const DEPTH: usize = 4;
 /// Bytes per `sendfile` round, between two progress updates.
 const MIN_SEND_STEP: u64 = 8 << 20;
@@ -48,65 +48,72 @@ pub fn send_file(
 
 /// Receives exactly `size` bytes (`prefix` first, then from `src`) into
 /// `dst`, and returns their md5 when `hash` is set.
+///
+/// A pipeline of threads, so that on a machine with two cores no step
+/// waits for another: this thread reads the socket into 1 MiB buffers, a
+/// second hashes each buffer (when `hash` is set), a third writes it to the
+/// file and hands the buffer back for the next read.
 pub fn receive(
     mut src: impl Read,
     prefix: &[u8],
     size: u64,
-    dst: &mut impl Write,
+    dst: &mut (impl Write + Send),
     hash: bool,
     progress: &mut Progress,
 ) -> Result<Option<String>, TransferError> {
     if prefix.len() as u64 > size {
         return Err(TransferError::ExtraBytes { expected: size });
     }
-    if !hash {
-        let mut buf = vec![0u8; CHUNK.min(size as usize).max(1)];
-        dst.write_all(prefix)?;
-        progress.advance(prefix.len() as u64);
-        let mut got = prefix.len() as u64;
-        while got < size {
-            let n = fill(&mut src, &mut buf, size - got)?;
-            if n == 0 {
-                return Err(TransferError::Truncated {
-                    got,
-                    expected: size,
-                });
-            }
-            dst.write_all(&buf[..n])?;
-            got += n as u64;
-            progress.advance(n as u64);
-        }
-        return Ok(None);
-    }
+    type Chunk = (Vec<u8>, usize);
     thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(DEPTH);
-        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-        let hasher = scope.spawn(move || {
-            let mut md5 = Md5Hasher::new();
-            for buf in full_rx {
-                md5.update(&buf);
-                // The reader may be gone after an error; then the buffer
-                // is simply freed.
-                let _ = empty_tx.send(buf);
+        let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+        let (write_tx, write_rx) = mpsc::sync_channel::<Chunk>(DEPTH);
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for (buf, n) in write_rx {
+                dst.write_all(&buf[..n])?;
+                // The reader may have stopped; then the buffer is freed.
+                let _ = pool_tx.send(buf);
             }
-            md5.finish_hex()
+            Ok(())
         });
+        // With md5, buffers pass through the hasher on their way to the
+        // writer; without, they go straight to the writer.
+        let (first_tx, hasher) = if hash {
+            let (hash_tx, hash_rx) = mpsc::sync_channel::<Chunk>(DEPTH);
+            let hasher = scope.spawn(move || {
+                let mut md5 = Md5Hasher::new();
+                for (buf, n) in hash_rx {
+                    md5.update(&buf[..n]);
+                    if write_tx.send((buf, n)).is_err() {
+                        break;
+                    }
+                }
+                md5.finish_hex()
+            });
+            (hash_tx, Some(hasher))
+        } else {
+            (write_tx, None)
+        };
+
         let mut pump = || -> Result<(), TransferError> {
-            full_tx.send(prefix.to_vec()).map_err(hasher_gone)?;
-            dst.write_all(prefix)?;
+            first_tx
+                .send((prefix.to_vec(), prefix.len()))
+                .map_err(pipeline_gone)?;
             progress.advance(prefix.len() as u64);
             let mut got = prefix.len() as u64;
             let mut allocated = 0;
             while got < size {
-                let mut buf = match empty_rx.try_recv() {
+                let mut buf = match pool_rx.try_recv() {
                     Ok(buf) => buf,
-                    Err(_) if allocated <= DEPTH => {
+                    Err(_) if allocated < 2 * DEPTH + 2 => {
                         allocated += 1;
                         Vec::new()
                     }
-                    Err(_) => empty_rx.recv().map_err(hasher_gone)?,
+                    Err(_) => pool_rx.recv().map_err(pipeline_gone)?,
                 };
-                buf.resize(CHUNK.min((size - got) as usize), 0);
+                // New buffers and the prefix's come back short; a full one
+                // is not zeroed again.
+                buf.resize(CHUNK, 0);
                 let n = fill(&mut src, &mut buf, size - got)?;
                 if n == 0 {
                     return Err(TransferError::Truncated {
@@ -114,25 +121,32 @@ pub fn receive(
                         expected: size,
                     });
                 }
-                buf.truncate(n);
-                dst.write_all(&buf)?;
-                full_tx.send(buf).map_err(hasher_gone)?;
+                first_tx.send((buf, n)).map_err(pipeline_gone)?;
                 got += n as u64;
                 progress.advance(n as u64);
             }
             Ok(())
         };
         let pumped = pump();
-        drop(full_tx);
+        drop(first_tx);
         let digest = hasher
-            .join()
-            .map_err(|_| TransferError::Io(io::Error::other("the hashing thread panicked")))?;
-        pumped.map(|()| Some(digest))
+            .map(|h| h.join())
+            .transpose()
+            .map_err(|_| panicked())?;
+        let written = writer.join().map_err(|_| panicked())?;
+        // A failed write stops the pipeline; report it rather than the
+        // reader's "pipeline gone".
+        written?;
+        pumped.map(|()| digest)
     })
 }
 
-fn hasher_gone<T>(_: T) -> TransferError {
-    TransferError::Io(io::Error::other("the hashing thread stopped"))
+fn pipeline_gone<T>(_: T) -> TransferError {
+    TransferError::Io(io::Error::other("the writing thread stopped"))
+}
+
+fn panicked() -> TransferError {
+    TransferError::Io(io::Error::other("a transfer thread panicked"))
 }
 
 /// Reads until `buf` is full, `limit` bytes were read, or EOF.

@@ -1,0 +1,315 @@
+//! `file-transfer bench`: the speed targets of the file transfer, measured
+//! side by side in one run on this machine (BENCHMARKS.md records the
+//! results and the command).
+//!
+//! * an md5-checked upload against `md5sum` run twice on the same file (the
+//!   floor: the sender hashes before the header, the receiver hashes again);
+//! * a `--legacy` upload (no md5) against the same bytes pushed through a
+//!   bare loopback TCP socket pair;
+//! * with `--python DIR`, the Python originals (`file_client.py` to
+//!   `file_server.py`) against the Rust pair, same protocol (`name|size`).
+//!
+//! Everything runs on loopback; each figure is the median of `--runs`.
+
+use crate::client::{self, Config as ClientConfig};
+use crate::server::{self, Config as ServerConfig};
+use anyhow::{Context, Result, bail, ensure};
+use common::cli::ServerOpts;
+use common::log::Output;
+use common::server::Shutdown;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// What to measure.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Size of the big file, in MiB
+    #[arg(long, default_value_t = 1024)]
+    pub size_mib: u64,
+    /// Size of the file for the comparison with the Python originals, in MiB
+    #[arg(long, default_value_t = 256)]
+    pub python_size_mib: u64,
+    /// Runs of each measurement (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Folder of the Python originals (file_server.py, file_client.py), to measure them too
+    #[arg(long, value_name = "DIR")]
+    pub python: Option<PathBuf>,
+    /// Where to put the test files [default: a temporary folder]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const MIB: u64 = 1 << 20;
+
+pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
+    ensure!(args.runs > 0, "--runs must be at least 1");
+    let tmp = match &args.dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    let big = tmp.path().join("big.bin");
+    make_file(&big, args.size_mib * MIB)?;
+    let bytes = args.size_mib * MIB;
+    out.line(format!(
+        "file-transfer bench: {} MiB file, median of {} runs, {} cores",
+        args.size_mib,
+        args.runs,
+        thread::available_parallelism().map_or(0, |n| n.get())
+    ));
+    out.line("");
+    out.line("| measurement | median | throughput |");
+    out.line("|---|---|---|");
+    let row = |name: &str, d: Duration, bytes: u64| {
+        out.line(format!(
+            "| {name} | {:.3} s | {:.0} MiB/s |",
+            d.as_secs_f64(),
+            bytes as f64 / MIB as f64 / d.as_secs_f64()
+        ));
+    };
+
+    let md5sum = median(args.runs, || {
+        let once = |_| time_command(Command::new("md5sum").arg(&big));
+        Ok(once(())? + once(())?)
+    })?;
+    row("md5sum, twice", md5sum, bytes);
+    let framed = median(args.runs, || upload(&big, tmp.path(), false))?;
+    row("upload with md5 (framed)", framed, bytes);
+    let bare = median(args.runs, || bare_socket(bytes))?;
+    row("bare loopback TCP socket pair", bare, bytes);
+    let legacy = median(args.runs, || upload(&big, tmp.path(), true))?;
+    row("upload --legacy (no md5)", legacy, bytes);
+
+    let mut ratios = vec![
+        format!(
+            "upload with md5 / (md5sum twice) = {:.2} (target ≤ 1.15)",
+            ratio(framed, md5sum)
+        ),
+        format!(
+            "upload --legacy / bare socket = {:.2} (target ≤ 2)",
+            ratio(legacy, bare)
+        ),
+    ];
+    if let Some(py) = &args.python {
+        let small = tmp.path().join("small.bin");
+        let small_bytes = args.python_size_mib * MIB;
+        make_file(&small, small_bytes)?;
+        let python = median(args.runs, || python_upload(py, &small, tmp.path()))?;
+        row(
+            &format!("Python originals, {} MiB, name|size", args.python_size_mib),
+            python,
+            small_bytes,
+        );
+        let rust = median(args.runs, || upload(&small, tmp.path(), true))?;
+        row(
+            &format!("Rust --legacy, {} MiB, name|size", args.python_size_mib),
+            rust,
+            small_bytes,
+        );
+        ratios.push(format!(
+            "Rust / Python throughput = {:.1}× (target ≥ 5)",
+            ratio(python, rust)
+        ));
+    }
+    out.line("");
+    for r in ratios {
+        out.line(r);
+    }
+    Ok(())
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn median(runs: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Duration> {
+    let mut times = (0..runs)
+        .map(|_| {
+            // Flush what earlier runs wrote, so the kernel's writeback of
+            // their files does not compete with this run.
+            let _ = Command::new("sync").status();
+            f()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+/// Writes `size` bytes of incompressible data (a xorshift stream).
+fn make_file(path: &Path, size: u64) -> Result<()> {
+    let mut file = std::io::BufWriter::with_capacity(MIB as usize, std::fs::File::create(path)?);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut block = vec![0u8; MIB as usize];
+    let mut left = size;
+    while left > 0 {
+        for chunk in block.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(MIB) as usize;
+        file.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+fn time_command(cmd: &mut Command) -> Result<Duration> {
+    let started = Instant::now();
+    let status = cmd
+        .stdout(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    ensure!(status.success(), "{cmd:?} failed");
+    Ok(started.elapsed())
+}
+
+/// One upload of `path` through the Rust client and server, end to end:
+/// from the client's first read of the file to the server's final reply.
+fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
+    let save = tempfile::tempdir_in(work)?;
+    let listener = common::net::bind_tcp("127.0.0.1:0".parse()?, 128)?;
+    let addr = listener.local_addr()?;
+    let shutdown = Shutdown::new();
+    let cfg = ServerConfig {
+        dir: save.path().to_path_buf(),
+        max_size: None,
+        overwrite: false,
+        sync: false,
+    };
+    let opts = ServerOpts {
+        backlog: 128,
+        idle_timeout: Duration::from_secs(30),
+        grace: Duration::from_secs(1),
+    };
+    let s = shutdown.clone();
+    let server = thread::spawn(move || server::run(&listener, &cfg, &opts, &s, &Output::discard()));
+    let client_cfg = ClientConfig {
+        server: addr,
+        legacy,
+        timeout: Some(Duration::from_secs(60)),
+    };
+    let started = Instant::now();
+    let result = client::upload(&client_cfg, path, &Output::discard());
+    let elapsed = started.elapsed();
+    shutdown.trigger();
+    let _ = server.join();
+    result?;
+    Ok(elapsed)
+}
+
+/// The same bytes through a bare loopback socket pair: one thread writes
+/// 1 MiB buffers, the other reads and drops them.
+fn bare_socket(bytes: u64) -> Result<Duration> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let reader = thread::spawn(move || -> std::io::Result<u64> {
+        let (mut s, _) = listener.accept()?;
+        let mut buf = vec![0u8; MIB as usize];
+        let mut total = 0;
+        loop {
+            match s.read(&mut buf)? {
+                0 => return Ok(total),
+                n => total += n as u64,
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut s = TcpStream::connect(addr)?;
+    let buf = vec![7u8; MIB as usize];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(MIB) as usize;
+        s.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    drop(s);
+    let got = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reader panicked"))??;
+    let elapsed = started.elapsed();
+    ensure!(got == bytes, "the bare socket moved {got} of {bytes} bytes");
+    Ok(elapsed)
+}
+
+/// `file_client.py` uploading to `file_server.py`, timed until the client
+/// exits (after the server has closed the connection). Their per-KiB
+/// progress lines go to /dev/null.
+fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration> {
+    let dir = tempfile::tempdir_in(work)?;
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let save = dir.path().join("save");
+    for script in ["file_server.py", "file_client.py"] {
+        let text = std::fs::read_to_string(originals.join(script))
+            .with_context(|| format!("cannot read {script} in {}", originals.display()))?;
+        let text: String = text
+            .lines()
+            .map(|l| {
+                let t = l.trim_start();
+                let indent = &l[..l.len() - t.len()];
+                if t.starts_with("ip_port") {
+                    format!("{indent}ip_port = ('127.0.0.1', {port})\n")
+                } else if t.starts_with("base_path") {
+                    format!("{indent}base_path = r'{}'\n", save.display())
+                } else if t.starts_with("instance = socketserver.ThreadingTCPServer") {
+                    format!("{indent}instance = socketserver.ThreadingTCPServer(('127.0.0.1', {port}), MyServer)\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(dir.path().join(script), text)?;
+    }
+    let mut server = Command::new("python3")
+        .arg(dir.path().join("file_server.py"))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start python3")?;
+    let ready = (0..500).any(|_| {
+        thread::sleep(Duration::from_millis(10));
+        listening(port)
+    });
+    if !ready {
+        let _ = server.kill();
+        bail!("file_server.py did not start listening");
+    }
+    let started = Instant::now();
+    let mut client = Command::new("python3")
+        .arg(dir.path().join("file_client.py"))
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    writeln!(client.stdin.take().context("stdin")?, "{}", file.display())?;
+    let status = client.wait()?;
+    let elapsed = started.elapsed();
+    let _ = server.kill();
+    let _ = server.wait();
+    ensure!(status.success(), "file_client.py failed");
+    let saved = std::fs::metadata(save.join(file.file_name().context("file name")?))?.len();
+    ensure!(
+        saved == std::fs::metadata(file)?.len(),
+        "file_server.py saved {saved} bytes"
+    );
+    Ok(elapsed)
+}
+
+/// True when something listens on 127.0.0.1:`port` (read from /proc, so
+/// that no probe connection reaches the server).
+fn listening(port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
+        t.lines().any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.len() > 3 && c[1] == local && c[3] == "0A"
+        })
+    })
+}
