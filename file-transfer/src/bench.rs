@@ -79,6 +79,12 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
     row("md5sum, twice", md5sum, bytes);
     let framed = median(args.runs, || upload(&big, tmp.path(), false))?;
     row("upload with md5 (framed)", framed, bytes);
+    let no_disk = median(args.runs, || upload_to_sink(&big))?;
+    row(
+        "upload with md5, receiver discarding the bytes (no disk)",
+        no_disk,
+        bytes,
+    );
     let bare = median(args.runs, || bare_socket(bytes))?;
     row("bare loopback TCP socket pair", bare, bytes);
     let legacy = median(args.runs, || upload(&big, tmp.path(), true))?;
@@ -88,6 +94,10 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
         format!(
             "upload with md5 / (md5sum twice) = {:.2} (target ≤ 1.15)",
             ratio(framed, md5sum)
+        ),
+        format!(
+            "upload with md5, no disk / (md5sum twice) = {:.2} (the network and hashing alone)",
+            ratio(no_disk, md5sum)
         ),
         format!(
             "upload --legacy / bare socket = {:.2} (target ≤ 2)",
@@ -201,6 +211,49 @@ fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
     shutdown.trigger();
     let _ = server.join();
     result?;
+    Ok(elapsed)
+}
+
+/// The Rust client's md5 upload against a receiver that runs the server's
+/// receive pipeline (hashing included) into `io::sink()`: the transfer
+/// without the file system, to show what the disk costs on this machine.
+fn upload_to_sink(path: &Path) -> Result<Duration> {
+    use crate::progress::Progress;
+    use crate::protocol::{self, Dialect, Request};
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let receiver = thread::spawn(move || -> Result<()> {
+        let (mut s, _) = listener.accept()?;
+        let (dialect, first) = protocol::sniff(&mut s)?.context("no request")?;
+        let (Request::Upload(up), rest) = protocol::read_request(&mut s, dialect, first)? else {
+            bail!("not an upload");
+        };
+        protocol::write_reply(&mut s, Dialect::Framed, true, "go")?;
+        let mut progress = Progress::new(&Output::discard(), "", up.filesize);
+        let md5 = crate::transfer::receive(
+            &mut s,
+            &rest,
+            up.filesize,
+            &mut std::io::sink(),
+            true,
+            &mut progress,
+        )?;
+        ensure!(md5 == up.md5, "md5 mismatch");
+        crate::transfer::expect_eof(&mut s, up.filesize)?;
+        protocol::write_reply(&mut s, Dialect::Framed, true, "ok")?;
+        Ok(())
+    });
+    let cfg = ClientConfig {
+        server: addr,
+        legacy: false,
+        timeout: Some(Duration::from_secs(60)),
+    };
+    let started = Instant::now();
+    client::upload(&cfg, path, &Output::discard())?;
+    let elapsed = started.elapsed();
+    receiver
+        .join()
+        .map_err(|_| anyhow::anyhow!("receiver panicked"))??;
     Ok(elapsed)
 }
 
