@@ -351,3 +351,61 @@ mod tests {
         assert!(encode_legacy("a|b", 1).is_err());
     }
 }
+
+/// Property tests: any bytes at all, from a hostile peer, give a result or
+/// an error, never a panic, and never a frame longer than 4 digits allow.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn read_frame_never_panics(wire in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(Some(body)) = read_frame(&wire[..]) {
+                prop_assert!(body.len() <= MAX_BODY);
+                prop_assert!(wire.len() >= body.len() + LEN_DIGITS);
+            }
+        }
+
+        #[test]
+        fn digits_then_anything(len in 0usize..10_000, body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut wire = format!("{len:04}").into_bytes();
+            wire.extend_from_slice(&body);
+            match read_frame(&wire[..]) {
+                Ok(Some(b)) => prop_assert_eq!(b.len(), len),
+                Ok(None) => prop_assert!(false, "not empty"),
+                Err(e) => prop_assert!(matches!(e, FrameError::Truncated { .. }), "{}", e),
+            }
+        }
+
+        #[test]
+        fn headers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Header::from_json(&body);
+            let _ = parse_legacy(&body);
+        }
+
+        #[test]
+        fn json_shaped_headers_never_panic(
+            name in ".{0,40}",
+            size in any::<i128>(),
+            md5 in "[0-9a-fA-Fg-z]{0,40}",
+        ) {
+            let json = format!(r#"{{"filename":{},"filesize":{size},"md5":"{md5}"}}"#, serde_json::to_string(&name).unwrap());
+            if let Ok(h) = Header::from_json(json.as_bytes()) {
+                prop_assert!(crate::digest::is_md5_hex(&h.md5));
+                prop_assert_eq!(i128::from(h.filesize), size);
+            }
+        }
+
+        #[test]
+        fn headers_round_trip(name in "\\PC{0,60}", size in any::<u64>(), md5 in "[0-9a-f]{32}") {
+            let header = Header { filename: name, filesize: size, md5 };
+            let mut wire = Vec::new();
+            write_header(&mut wire, &header).unwrap();
+            prop_assert_eq!(read_header(&wire[..]).unwrap(), Some(header));
+        }
+    }
+}

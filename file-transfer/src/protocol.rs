@@ -308,3 +308,33 @@ mod tests {
         assert_eq!(legacy, "a.txt已发送".as_bytes());
     }
 }
+
+/// Property tests: whatever a hostile client sends first, reading the
+/// request gives a request or an error, never a panic.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_first_bytes(wire in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut r = &wire[..];
+            if let Ok(Some((dialect, first))) = sniff(&mut r) {
+                let _ = read_request(&mut r, dialect, first);
+            }
+        }
+
+        #[test]
+        fn framed_prefix_then_anything(len in 0usize..10_000, rest in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut wire = format!("{len:04}{{").into_bytes();
+            wire.extend_from_slice(&rest);
+            let mut r = &wire[..];
+            let (dialect, first) = sniff(&mut r).unwrap().unwrap();
+            prop_assert_eq!(dialect, Dialect::Framed);
+            let _ = read_request(&mut r, dialect, first);
+        }
+    }
+}

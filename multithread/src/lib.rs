@@ -25,6 +25,8 @@ pub const RECV_SIZE: usize = 1024;
 /// The client's default number of simultaneous sign-ins.
 pub const CLIENTS: usize = 20;
 
+pub mod load;
+
 /// What client `i` sends.
 pub fn signin_message(i: usize) -> String {
     format!("拔尖班{i}号签到")
@@ -34,7 +36,16 @@ pub fn signin_message(i: usize) -> String {
 ///
 /// Starting a thread costs a little CPU and a stack; the accept loop itself
 /// never waits for a client, so one slow client cannot hold up the others.
-pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
+///
+/// `work` is slept in each handler before it answers: a stand-in for real
+/// work, for the benchmark of 2.4 (3). The lab's servers do none.
+pub fn run(
+    listener: &TcpListener,
+    opts: &ServerOpts,
+    work: Duration,
+    shutdown: &Shutdown,
+    out: &Output,
+) {
     out.line("server waiting...");
     let mut acceptor = Acceptor::new(listener, shutdown, opts.idle());
     while let Some(conn) = acceptor.accept() {
@@ -44,7 +55,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: 
         // flight until the handler is done.
         spawn_connection(conn.peer, move || {
             let _ticket = conn.ticket;
-            handle_connection(conn.stream, conn.peer, &out);
+            handle_connection(conn.stream, conn.peer, work, &out);
         });
     }
     shutdown.finish(opts.grace);
@@ -53,7 +64,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: 
 /// The `work(conn, addr)` of both sign-in servers: read one message, print
 /// it, answer 你已签到, close. The Python prints end in `'\n'`, so each line
 /// is followed by an empty one; so are these.
-pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, out: &Output) {
+pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, work: Duration, out: &Output) {
     let addr = PyAddr(peer);
     let mut buf = [0u8; RECV_SIZE];
     let n = match stream.read(&mut buf) {
@@ -71,6 +82,9 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, out: &Output) 
         "服务器接收来自:\t{addr}的信息,内容为:{}\n",
         printable(&buf[..n])
     ));
+    if !work.is_zero() {
+        thread::sleep(work);
+    }
     if let Err(e) = stream.write_all(REPLY.as_bytes()) {
         diag!("replying to {addr}: {e}");
         return;
@@ -139,6 +153,20 @@ pub fn signin(
     drop(stream);
     out.line(format!("客户端{i}断开连接成功\n"));
     Ok(())
+}
+
+/// The `--work-ms` of both sign-in servers.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkArgs {
+    /// Sleep this long in each handler before answering, standing in for real work (for benchmarks)
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub work_ms: u64,
+}
+
+impl WorkArgs {
+    pub fn work(&self) -> Duration {
+        Duration::from_millis(self.work_ms)
+    }
 }
 
 /// `--clients` and `--timeout` of the sign-in client, shared by the

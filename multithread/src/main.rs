@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use common::addr::MULTITHREAD_PORT;
 use common::cli::{Endpoint, ServerOpts, report, start_tcp};
 use common::log::Output;
-use multithread::ClientArgs;
+use multithread::{ClientArgs, WorkArgs};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -26,6 +26,8 @@ enum Command {
         at: Endpoint<MULTITHREAD_PORT>,
         #[command(flatten)]
         opts: ServerOpts,
+        #[command(flatten)]
+        work: WorkArgs,
     },
     /// multithread_client.py: N clients sign in at once (拔尖班{i}号签到)
     Client {
@@ -43,9 +45,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
-        Command::Server { at, opts } => {
+        Command::Server { at, opts, work } => {
             let (listener, shutdown) = start_tcp(&at, &opts)?;
-            multithread::run(&listener, &opts, &shutdown, &out);
+            multithread::run(&listener, &opts, work.work(), &shutdown, &out);
         }
         Command::Client { at, args } => args.run(at.resolve()?, &out)?,
     }

@@ -163,12 +163,12 @@ fn signin(server: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static
 
 fn multithread() -> Result<()> {
     say("  (5 clients instead of 20, to keep the tour short)");
-    signin(|l, s, o| multithread::run(l, &opts(), s, o))
+    signin(|l, s, o| multithread::run(l, &opts(), Duration::ZERO, s, o))
 }
 
 fn threadpool() -> Result<()> {
     say("  (5 clients, a pool of 2 workers)");
-    signin(|l, s, o| threadpool_server::run(l, 2, &opts(), s, o))
+    signin(|l, s, o| threadpool_server::run(l, 2, &opts(), Duration::ZERO, s, o))
 }
 
 fn file_server(

@@ -10,6 +10,7 @@ use common::cli::ServerOpts;
 use common::log::Output;
 use common::server::{Acceptor, Shutdown, guarded};
 use std::net::TcpListener;
+use std::time::Duration;
 use threadpool::ThreadPool;
 
 /// The original's `max_workers=10`.
@@ -27,6 +28,7 @@ pub fn run(
     listener: &TcpListener,
     workers: usize,
     opts: &ServerOpts,
+    work: Duration,
     shutdown: &Shutdown,
     out: &Output,
 ) {
@@ -41,11 +43,36 @@ pub fn run(
         pool.execute(move || {
             guarded(peer, || {
                 let _ticket = conn.ticket;
-                multithread::handle_connection(conn.stream, conn.peer, &job_out);
+                multithread::handle_connection(conn.stream, conn.peer, work, &job_out);
             })
         });
         out.line(format!("客户端:\t\t{}连接成功", PyAddr(peer)));
     }
     shutdown.finish(opts.grace);
     pool.join();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_panicking_job_does_not_take_its_worker_away() {
+        let pool = ThreadPool::new(1);
+        let done = Arc::new(AtomicUsize::new(0));
+        pool.execute(|| guarded("job 0", || panic!("boom")));
+        for _ in 0..10 {
+            let done = done.clone();
+            pool.execute(move || {
+                guarded("job", move || {
+                    done.fetch_add(1, Ordering::SeqCst);
+                })
+            });
+        }
+        pool.join();
+        assert_eq!(done.load(Ordering::SeqCst), 10);
+        assert_eq!(pool.panic_count(), 0, "the panic was caught inside the job");
+    }
 }

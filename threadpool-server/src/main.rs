@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use common::addr::THREADPOOL_PORT;
 use common::cli::{Endpoint, ServerOpts, report, start_tcp};
 use common::log::Output;
-use multithread::ClientArgs;
+use multithread::{ClientArgs, WorkArgs};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -30,6 +30,8 @@ enum Command {
         workers: usize,
         #[command(flatten)]
         opts: ServerOpts,
+        #[command(flatten)]
+        work: WorkArgs,
     },
     /// multithread_client.py on port 9997: N clients sign in at once
     Client {
@@ -47,9 +49,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
-        Command::Server { at, workers, opts } => {
+        Command::Server {
+            at,
+            workers,
+            opts,
+            work,
+        } => {
             let (listener, shutdown) = start_tcp(&at, &opts)?;
-            threadpool_server::run(&listener, workers, &opts, &shutdown, &out);
+            threadpool_server::run(&listener, workers, &opts, work.work(), &shutdown, &out);
         }
         Command::Client { at, args } => args.run(at.resolve()?, &out)?,
     }

@@ -7,8 +7,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const COMMANDS: [(&str, &[&str]); 5] = [
-    ("tcp-basic", &["server", "client"]),
-    ("udp-basic", &["server", "client"]),
+    (
+        "tcp-basic",
+        &[
+            "server",
+            "client",
+            "echo-server",
+            "echo-client",
+            "chat-server",
+            "chat-client",
+        ],
+    ),
+    (
+        "udp-basic",
+        &["server", "client", "echo-server", "echo-client"],
+    ),
     ("multithread", &["server", "client"]),
     ("threadpool-server", &["server", "client"]),
     ("file-transfer", &["server", "client"]),

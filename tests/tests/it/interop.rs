@@ -10,6 +10,7 @@ use common::log::Output;
 use common::server::Shutdown;
 use std::net::SocketAddr;
 use std::thread;
+use std::time::Duration;
 
 fn loopback(port: u16) -> SocketAddr {
     ([127, 0, 0, 1], port).into()
@@ -142,14 +143,14 @@ fn signin_both_directions(
 #[test]
 fn multithread_both_directions() {
     signin_both_directions("multithread_server.py", |l, s, o| {
-        multithread::run(l, &opts(WAIT), s, o)
+        multithread::run(l, &opts(WAIT), Duration::ZERO, s, o)
     });
 }
 
 #[test]
 fn threadpool_both_directions() {
     signin_both_directions("threadpool_server.py", |l, s, o| {
-        threadpool_server::run(l, 10, &opts(WAIT), s, o)
+        threadpool_server::run(l, 10, &opts(WAIT), Duration::ZERO, s, o)
     });
 }
 

@@ -10,6 +10,7 @@
 mod binaries;
 mod file;
 mod interop;
+mod robust;
 mod seeds;
 mod signin;
 mod tcp;

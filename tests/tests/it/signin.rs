@@ -11,11 +11,15 @@ use std::time::Duration;
 
 type Server = fn(&TcpListener, &common::cli::ServerOpts, &Shutdown, &Output);
 
-fn pool10(l: &TcpListener, o: &common::cli::ServerOpts, s: &Shutdown, out: &Output) {
-    threadpool_server::run(l, threadpool_server::WORKERS, o, s, out)
+fn multi(l: &TcpListener, o: &common::cli::ServerOpts, s: &Shutdown, out: &Output) {
+    multithread::run(l, o, Duration::ZERO, s, out)
 }
 
-const SERVERS: [(&str, Server); 2] = [("multithread", multithread::run), ("threadpool", pool10)];
+fn pool10(l: &TcpListener, o: &common::cli::ServerOpts, s: &Shutdown, out: &Output) {
+    threadpool_server::run(l, threadpool_server::WORKERS, o, Duration::ZERO, s, out)
+}
+
+const SERVERS: [(&str, Server); 2] = [("multithread", multi), ("threadpool", pool10)];
 
 fn start(
     server: Server,
@@ -90,7 +94,7 @@ fn the_pool_prints_its_accept_line_without_a_blank_line() {
         .unwrap()
         .to_string();
     assert!(line.starts_with("客户端:\t\t('127.0.0.1', "), "{line}");
-    let (multi_addr, multi_stop, multi_out, multi) = start(multithread::run, WAIT);
+    let (multi_addr, multi_stop, multi_out, multi) = start(multi, WAIT);
     multithread::signin(multi_addr, 7, Some(WAIT), &Output::discard()).unwrap();
     multi_stop.trigger();
     within("server stop", move || multi.join().unwrap());

@@ -1,0 +1,249 @@
+//! Load, faults and hostile clients against every TCP server (issue:
+//! servers that survive load, faults and hostile clients, and stop cleanly).
+
+use crate::file::FileServer;
+use crate::tcp::opts;
+use crate::transcript::rust_server;
+use crate::util::*;
+use common::log::Output;
+use common::server::Shutdown;
+use std::io::{Read, Write};
+use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+type Serve = Box<dyn FnOnce(&TcpListener, &Shutdown, &Output) + Send>;
+
+/// Every TCP server, by name, with `idle` as its idle timeout.
+fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
+    let o = opts(idle);
+    let (o1, o2, o3, o4, o5) = (o.clone(), o.clone(), o.clone(), o.clone(), o.clone());
+    vec![
+        (
+            "tcp-basic",
+            Box::new(move |l, s, out| tcp_basic::basic::run(l, &o1, s, out)),
+        ),
+        (
+            "multithread",
+            Box::new(move |l, s, out| multithread::run(l, &o2, Duration::ZERO, s, out)),
+        ),
+        (
+            "threadpool",
+            Box::new(move |l, s, out| threadpool_server::run(l, 10, &o3, Duration::ZERO, s, out)),
+        ),
+        (
+            "echo",
+            Box::new(move |l, s, out| {
+                tcp_basic::echo::run(l, tcp_basic::echo::Reply::Upper, true, &o4, s, out)
+            }),
+        ),
+        (
+            "chat",
+            Box::new(move |l, s, out| tcp_basic::chat::run(l, &o5, s, out)),
+        ),
+    ]
+}
+
+fn start(serve: Serve) -> (SocketAddr, Shutdown, thread::JoinHandle<()>) {
+    let listener = listener();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = Shutdown::new();
+    let s = shutdown.clone();
+    let handle = thread::spawn(move || serve(&listener, &s, &Output::discard()));
+    (addr, shutdown, handle)
+}
+
+/// A normal exchange with server `name`, to show it still serves.
+fn still_serves(name: &str, addr: SocketAddr) {
+    match name {
+        "echo" => {
+            let out = Output::memory();
+            tcp_basic::echo::client(addr, lines("ok\n"), Some(WAIT), &out).unwrap();
+            assert!(out.contents().contains("OK\n"));
+        }
+        "chat" => {
+            let out = Output::memory();
+            let o = out.clone();
+            within("chat client", move || {
+                tcp_basic::chat::client(
+                    addr,
+                    std::io::Cursor::new(b"ok\n".to_vec()),
+                    Some(WAIT),
+                    &o,
+                )
+                .unwrap()
+            });
+            assert!(out.contents().contains("上一条信息状态: ACK"));
+        }
+        _ => multithread::signin(addr, 1, Some(WAIT), &Output::discard()).unwrap(),
+    }
+}
+
+fn reset(stream: TcpStream) {
+    // SO_LINGER 0: close sends RST instead of FIN.
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(stream);
+}
+
+#[test]
+fn hostile_clients_do_not_hurt_any_server() {
+    for (name, serve) in servers(Duration::from_millis(500)) {
+        let (addr, shutdown, handle) = start(serve);
+        // Bytes that are not UTF-8 (and, for chat, not a frame).
+        let mut s = connect(addr);
+        s.write_all(b"\xff\xfe\x00\x1b[2J").unwrap();
+        s.shutdown(Half::Write).unwrap();
+        let _ = s.read_to_end(&mut Vec::new());
+        // An oversized message.
+        let mut s = connect(addr);
+        let _ = s.write_all(&vec![b'x'; 200 * 1024]);
+        let _ = s.shutdown(Half::Write);
+        let _ = s.read_to_end(&mut Vec::new());
+        // Half-open: says nothing, closes its sending side, keeps reading.
+        let mut s = connect(addr);
+        s.shutdown(Half::Write).unwrap();
+        let _ = s.read_to_end(&mut Vec::new());
+        // Resets, before and after sending.
+        reset(connect(addr));
+        let mut s = connect(addr);
+        s.write_all("拔尖班1号签到".as_bytes()).unwrap();
+        reset(s);
+        // Silent: dropped after the idle timeout, while others are served.
+        let silent = connect(addr);
+        still_serves(name, addr);
+        drop(silent);
+        shutdown.trigger();
+        within("server stop", move || handle.join().unwrap());
+    }
+    // The file server: the same, in file.rs (hostile headers and names),
+    // plus a reset mid-upload here.
+    let srv = FileServer::start(None, WAIT);
+    let mut s = connect(srv.addr);
+    common::frame::write_header(
+        &mut s,
+        &common::frame::Header {
+            filename: "r.bin".into(),
+            filesize: 1 << 20,
+            md5: "d41d8cd98f00b204e9800998ecf8427e".into(),
+        },
+    )
+    .unwrap();
+    let _ = file_transfer::protocol::read_reply(&mut s).unwrap();
+    s.write_all(&[0u8; 1000]).unwrap();
+    reset(s);
+    srv.settle();
+    assert!(srv.saved().is_empty(), "{:?}", srv.saved());
+}
+
+#[test]
+fn two_thousand_sign_ins_at_concurrency_200_all_succeed() {
+    for (name, serve) in servers(WAIT)
+        .into_iter()
+        .filter(|(n, _)| ["tcp-basic", "multithread", "threadpool"].contains(n))
+    {
+        let (addr, shutdown, handle) = start(serve);
+        let report = multithread::load::load(addr, 2000, 200, WAIT);
+        assert_eq!(report.failed, 0, "{name}: {:?}", report.first_error);
+        assert_eq!(report.ok, 2000, "{name}");
+        shutdown.trigger();
+        within("server stop", move || handle.join().unwrap());
+    }
+}
+
+#[test]
+fn out_of_file_descriptors_is_logged_and_survived() {
+    // A server that may open only 24 files (stdin, stdout, stderr, the
+    // listener, and a few connections).
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--nofile=24:24", "--"])
+        .arg(bin("multithread"))
+        .args(["server", "--backlog", "64", "--port", "0"]);
+    let server = Proc::spawn(cmd);
+    let addr = server.listening_addr();
+    // Far more idle clients than it can hold.
+    let idle: Vec<TcpStream> = (0..40).map(|_| connect(addr)).collect();
+    let err = wait_for("an accept failure", || {
+        let e = server.stderr();
+        e.contains("accept failed").then_some(e)
+    })
+    .unwrap_or_else(|| panic!("no accept failure logged: {}", server.stderr()));
+    assert!(err.contains("Too many open files"), "{err}");
+    drop(idle);
+    // Once the clients are gone, it serves again.
+    let report = multithread::load::load(addr, 20, 4, WAIT);
+    assert_eq!(
+        report.failed,
+        0,
+        "{:?}; stderr: {}",
+        report.first_error,
+        server.stderr()
+    );
+    assert!(!server.stderr().contains("panicked"));
+    server.terminate();
+    let (status, _, _) = server.finish();
+    assert!(status.success());
+}
+
+#[test]
+fn shutdown_mid_upload_removes_the_temporary_file_and_tells_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("save");
+    let (server, port) = rust_server(
+        "file-transfer",
+        &["server", "--dir", save.to_str().unwrap(), "--grace", "0.5"],
+    );
+    let mut s = connect(([127, 0, 0, 1], port).into());
+    common::frame::write_header(
+        &mut s,
+        &common::frame::Header {
+            filename: "big.bin".into(),
+            filesize: 1 << 30,
+            md5: "d41d8cd98f00b204e9800998ecf8427e".into(),
+        },
+    )
+    .unwrap();
+    assert!(file_transfer::protocol::read_reply(&mut s).unwrap().ok);
+    s.write_all(&vec![0u8; 1 << 20]).unwrap();
+    wait_for("the temporary file", || {
+        (std::fs::read_dir(&save).unwrap().count() == 1).then_some(())
+    })
+    .expect("a temporary file while receiving");
+    let started = Instant::now();
+    server.terminate();
+    let reply = file_transfer::protocol::read_reply(&mut s).unwrap();
+    assert!(!reply.ok);
+    assert!(reply.message.contains("shutting down"), "{}", reply.message);
+    let (status, _, err) = server.finish();
+    assert!(status.success(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("stopped"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&save).unwrap().count(),
+        0,
+        "the temporary file is gone"
+    );
+}
+
+#[test]
+fn connections_in_flight_finish_within_the_grace_period() {
+    let (server, port) = rust_server(
+        "multithread",
+        &["server", "--grace", "5", "--work-ms", "500"],
+    );
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let client =
+        thread::spawn(move || multithread::signin(addr, 1, Some(WAIT), &Output::discard()));
+    server.wait_stdout("the sign-in to arrive", |s| s.contains("拔尖班1号签到"));
+    server.terminate();
+    // The sign-in in flight is still answered.
+    client.join().unwrap().unwrap();
+    let (status, _, _) = server.finish();
+    assert!(status.success());
+}
