@@ -338,8 +338,9 @@ pub fn guarded(what: impl std::fmt::Display, job: impl FnOnce()) {
 /// the caller pauses briefly before accepting again: the server keeps
 /// serving the connections it has.
 pub fn spawn_connection(peer: SocketAddr, job: impl FnOnce() + Send + 'static) {
+    // No thread name: naming costs an allocation and a system call per
+    // connection, and the peer is in every diagnostic anyway.
     let spawned = thread::Builder::new()
-        .name(format!("conn {peer}"))
         .stack_size(CONNECTION_STACK)
         .spawn(move || guarded(peer, job));
     if let Err(e) = spawned {

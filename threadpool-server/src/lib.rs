@@ -5,6 +5,8 @@
 //! Server: `cargo run -p threadpool-server -- server` (or `python3 threadpool_server.py`).
 //! Client: `cargo run -p threadpool-server -- client` (or `multithread_client.py` on port 9997).
 
+pub mod bench;
+
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::log::Output;
@@ -50,6 +52,20 @@ pub fn run(
     }
     shutdown.finish(opts.grace);
     pool.join();
+}
+
+/// The bare reference loop of the benchmark: one thread, accept → one
+/// read → answer → close, no printing, no timeouts. What the machine can do
+/// at best, to compare the servers with.
+pub fn run_reference(listener: &TcpListener, shutdown: &Shutdown) {
+    use std::io::{Read, Write};
+    let mut acceptor = Acceptor::new(listener, shutdown, None);
+    let mut buf = [0u8; multithread::RECV_SIZE];
+    while let Some(mut conn) = acceptor.accept() {
+        if conn.stream.read(&mut buf).is_ok() {
+            let _ = conn.stream.write_all(multithread::REPLY.as_bytes());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,16 @@ enum Command {
         #[command(flatten)]
         work: WorkArgs,
     },
+    /// The bare accept/read/answer/close loop the benchmark compares with (no output)
+    #[command(hide = true)]
+    ReferenceServer {
+        #[command(flatten)]
+        at: Endpoint<THREADPOOL_PORT>,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
+    /// Benchmark of section 2.4 (3): thread per connection vs thread pool vs a bare loop
+    Bench(threadpool_server::bench::BenchArgs),
     /// multithread_client.py on port 9997: N clients sign in at once
     Client {
         #[command(flatten)]
@@ -59,6 +69,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             threadpool_server::run(&listener, workers, &opts, work.work(), &shutdown, &out);
         }
         Command::Client { at, args } => args.run(at.resolve()?, &out)?,
+        Command::ReferenceServer { at, opts } => {
+            let (listener, shutdown) = start_tcp(&at, &opts)?;
+            threadpool_server::run_reference(&listener, &shutdown);
+        }
+        Command::Bench(args) => threadpool_server::bench::run(&args, &out)?,
     }
     Ok(())
 }

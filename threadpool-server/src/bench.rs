@@ -1,0 +1,480 @@
+//! `threadpool-server bench`: settles section 2.4 (3) of the lab with
+//! numbers. It starts the thread-per-connection server, the pool server and
+//! a bare reference loop (and, with `--python DIR`, the Python originals,
+//! also with `listen(1024)`) as processes, drives each with the sign-in
+//! workload from `multithread::load`, and reports connections/s, latency,
+//! failures, peak threads and peak RSS. It writes a CSV and an SVG chart.
+//!
+//! Everything goes to loopback; every load is bounded in count and time.
+
+use anyhow::{Context, Result, bail};
+use multithread::load::{LoadReport, load};
+use plotters::prelude::*;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Sign-ins per run
+    #[arg(long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Concurrency levels (simultaneous clients)
+    #[arg(long, value_delimiter = ',', default_value = "20,200,1000")]
+    pub concurrency: Vec<usize>,
+    /// Listen backlogs to compare
+    #[arg(long, value_delimiter = ',', default_value = "5,1024")]
+    pub backlogs: Vec<i32>,
+    /// A sign-in without a reply within this long counts as failed
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = common::cli::parse_secs)]
+    pub timeout: Duration,
+    /// Pool sizes for the sweep with per-request work
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,10,50")]
+    pub pool_sizes: Vec<usize>,
+    /// Server-side work per request in the pool sweep, in milliseconds
+    #[arg(long, default_value_t = 5)]
+    pub work_ms: u64,
+    /// Sign-ins per run of the pool sweep
+    #[arg(long, default_value_t = 2_000)]
+    pub sweep_connections: usize,
+    /// Sign-ins of the soak run (concurrency 500, backlog 1024); 0 skips it
+    #[arg(long, default_value_t = 10_000)]
+    pub soak: usize,
+    /// Folder of the Python originals, to run them the same way
+    #[arg(long, value_name = "DIR")]
+    pub python: Option<PathBuf>,
+    /// Where to write threadpool-bench.csv and threadpool-bench.svg
+    #[arg(long, value_name = "DIR", default_value = "bench-results")]
+    pub out: PathBuf,
+}
+
+/// A server under test.
+#[derive(Clone, Debug)]
+struct Target {
+    name: String,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    /// One of this workspace's binaries, with its arguments.
+    Rust(PathBuf, Vec<String>),
+    /// A Python original, with the backlog it should use.
+    Python(PathBuf),
+}
+
+/// One measured run.
+#[derive(Clone, Debug)]
+struct Row {
+    server: String,
+    backlog: i32,
+    concurrency: usize,
+    work_ms: u64,
+    report: LoadReport,
+    peak_threads: u64,
+    peak_rss_kib: u64,
+}
+
+pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
+    let dir = std::env::current_exe()?
+        .parent()
+        .context("no folder for the binaries")?
+        .to_path_buf();
+    let bin = |name: &str| -> Result<PathBuf> {
+        let path = dir.join(name);
+        if !path.exists() {
+            bail!(
+                "{} is missing: build it first with `cargo build --release --workspace`",
+                path.display()
+            );
+        }
+        Ok(path)
+    };
+    let rust = |name: &str, binary: &str, extra: &[&str]| -> Result<Target> {
+        let mut a = vec!["server".to_string()];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        Ok(Target {
+            name: name.into(),
+            kind: Kind::Rust(bin(binary)?, a),
+        })
+    };
+    let mut targets = vec![
+        rust("bare loop", "threadpool-server", &[])?,
+        rust("thread per connection", "multithread", &[])?,
+        rust(
+            "thread pool (10)",
+            "threadpool-server",
+            &["--workers", "10"],
+        )?,
+    ];
+    // The bare loop is the hidden `reference-server` subcommand.
+    if let Kind::Rust(_, a) = &mut targets[0].kind {
+        a[0] = "reference-server".into();
+    }
+    if let Some(py) = &args.python {
+        for (name, script) in [
+            ("python thread per connection", "multithread_server.py"),
+            ("python pool (10)", "threadpool_server.py"),
+        ] {
+            targets.push(Target {
+                name: name.into(),
+                kind: Kind::Python(py.join(script)),
+            });
+        }
+    }
+
+    out.line(format!(
+        "threadpool-server bench: {} sign-ins per run, timeout {:?}, {} cores",
+        args.connections,
+        args.timeout,
+        thread::available_parallelism().map_or(0, |n| n.get())
+    ));
+    out.line("");
+    out.line(header());
+    let mut rows = Vec::new();
+    for target in &targets {
+        for &backlog in &args.backlogs {
+            for &c in &args.concurrency {
+                let row = measure(target, backlog, c, args.connections, 0, args.timeout)?;
+                out.line(format_row(&row));
+                rows.push(row);
+            }
+        }
+    }
+
+    out.line("");
+    out.line(format!(
+        "pool sweep: {} ms of work per request, concurrency 200, backlog 1024, {} sign-ins",
+        args.work_ms, args.sweep_connections
+    ));
+    out.line(header());
+    let mut sweep = Vec::new();
+    let multi = rust("thread per connection", "multithread", &[])?;
+    let row = measure(
+        &multi,
+        1024,
+        200,
+        args.sweep_connections,
+        args.work_ms,
+        args.timeout,
+    )?;
+    out.line(format_row(&row));
+    sweep.push(row);
+    for &n in &args.pool_sizes {
+        let pool = rust(
+            &format!("thread pool ({n})"),
+            "threadpool-server",
+            &["--workers", &n.to_string()],
+        )?;
+        let row = measure(
+            &pool,
+            1024,
+            200,
+            args.sweep_connections,
+            args.work_ms,
+            args.timeout,
+        )?;
+        out.line(format_row(&row));
+        sweep.push(row);
+    }
+
+    if args.soak > 0 {
+        out.line("");
+        out.line(format!(
+            "soak: {} sign-ins at concurrency 500, backlog 1024",
+            args.soak
+        ));
+        out.line(header());
+        let basic = rust("tcp-basic (one at a time)", "tcp-basic", &[])?;
+        for target in [&basic, &targets[1], &targets[2]] {
+            let row = measure(target, 1024, 500, args.soak, 0, args.timeout)?;
+            out.line(format_row(&row));
+            sweep.push(row);
+        }
+    }
+
+    std::fs::create_dir_all(&args.out)?;
+    let csv = args.out.join("threadpool-bench.csv");
+    write_csv(&csv, rows.iter().chain(&sweep))?;
+    let svg = args.out.join("threadpool-bench.svg");
+    chart(&svg, &rows)?;
+    out.line("");
+    out.line(format!("wrote {} and {}", csv.display(), svg.display()));
+    Ok(())
+}
+
+fn header() -> String {
+    "| server | backlog | concurrency | work ms | conn/s | p50 ms | p99 ms | max ms | failed | peak threads | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|".into()
+}
+
+fn format_row(r: &Row) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {} | {:.1} |",
+        r.server,
+        r.backlog,
+        r.concurrency,
+        r.work_ms,
+        r.report.per_sec(),
+        ms(r.report.percentile(0.5)),
+        ms(r.report.percentile(0.99)),
+        ms(r.report.percentile(1.0)),
+        r.report.failed,
+        r.peak_threads,
+        r.peak_rss_kib as f64 / 1024.0
+    )
+}
+
+/// Starts the server, runs the load, samples the server's threads and RSS,
+/// stops the server.
+fn measure(
+    target: &Target,
+    backlog: i32,
+    concurrency: usize,
+    total: usize,
+    work_ms: u64,
+    timeout: Duration,
+) -> Result<Row> {
+    let (mut child, addr) = start(target, backlog, work_ms)?;
+    let pid = child.id();
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(Mutex::new((0u64, 0u64)));
+    let sampler = {
+        let (stop, peak) = (stop.clone(), peak.clone());
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some((threads, rss)) = sample(pid) {
+                    let mut p = peak.lock().unwrap_or_else(|p| p.into_inner());
+                    p.0 = p.0.max(threads);
+                    p.1 = p.1.max(rss);
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let report = load(addr, total, concurrency, timeout);
+    // VmHWM is the kernel's own peak RSS: nothing between samples is missed.
+    let hwm = status_field(pid, "VmHWM:");
+    stop.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
+    let _ = child.kill();
+    let _ = child.wait();
+    let (threads, rss) = *peak.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(Row {
+        server: target.name.clone(),
+        backlog,
+        concurrency,
+        work_ms,
+        report,
+        peak_threads: threads,
+        peak_rss_kib: hwm.unwrap_or(rss),
+    })
+}
+
+fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAddr)> {
+    match &target.kind {
+        Kind::Rust(bin, args) => {
+            let mut child = Command::new(bin)
+                .args(args)
+                .args([
+                    "--port",
+                    "0",
+                    "--backlog",
+                    &backlog.to_string(),
+                    "--idle-timeout",
+                    "30",
+                ])
+                .args(if work_ms > 0 && args[0] == "server" {
+                    vec!["--work-ms".to_string(), work_ms.to_string()]
+                } else {
+                    vec![]
+                })
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .with_context(|| format!("cannot start {}", bin.display()))?;
+            // Ready once it says where it listens (stderr).
+            let stderr = child.stderr.take().context("stderr")?;
+            let mut lines = BufReader::new(stderr).lines();
+            let addr = loop {
+                let Some(line) = lines.next() else {
+                    bail!("{} exited before listening", target.name);
+                };
+                if let Some(rest) = line?.split("listening on ").nth(1) {
+                    break rest.split(' ').next().unwrap_or_default().parse()?;
+                }
+            };
+            // Keep draining stderr so the server never blocks on it.
+            thread::spawn(move || lines.for_each(drop));
+            Ok((child, addr))
+        }
+        Kind::Python(script) => {
+            let dir = tempfile::tempdir()?;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            let text = std::fs::read_to_string(script)
+                .with_context(|| format!("cannot read {}", script.display()))?;
+            let text: String = text
+                .lines()
+                .map(|l| {
+                    let t = l.trim_start();
+                    let indent = &l[..l.len() - t.len()];
+                    if t.starts_with("ip_port") {
+                        format!("{indent}ip_port = ('127.0.0.1', {port})\n")
+                    } else if t.starts_with("sk.listen(") {
+                        format!("{indent}sk.listen({backlog})\n")
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect();
+            let copy = dir.path().join(script.file_name().context("script name")?);
+            std::fs::write(&copy, text)?;
+            let child = Command::new("python3")
+                .arg(&copy)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("cannot start python3")?;
+            // The script is read at start; the folder may go.
+            let ready = (0..500).any(|_| {
+                thread::sleep(Duration::from_millis(10));
+                listening(port)
+            });
+            if !ready {
+                bail!("{} did not start listening", script.display());
+            }
+            Ok((child, ([127, 0, 0, 1], port).into()))
+        }
+    }
+}
+
+fn sample(pid: u32) -> Option<(u64, u64)> {
+    Some((status_field(pid, "Threads:")?, status_field(pid, "VmRSS:")?))
+}
+
+fn status_field(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn listening(port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
+        t.lines().any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.len() > 3 && c[1] == local && c[3] == "0A"
+        })
+    })
+}
+
+fn write_csv<'a>(path: &Path, rows: impl Iterator<Item = &'a Row>) -> Result<()> {
+    let mut text = String::from(
+        "server,backlog,concurrency,work_ms,ok,failed,conn_per_s,p50_ms,p99_ms,max_ms,peak_threads,peak_rss_kib\n",
+    );
+    for r in rows {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        text.push_str(&format!(
+            "{},{},{},{},{},{},{:.1},{:.3},{:.3},{:.3},{},{}\n",
+            r.server,
+            r.backlog,
+            r.concurrency,
+            r.work_ms,
+            r.report.ok,
+            r.report.failed,
+            r.report.per_sec(),
+            ms(r.report.percentile(0.5)),
+            ms(r.report.percentile(0.99)),
+            ms(r.report.percentile(1.0)),
+            r.peak_threads,
+            r.peak_rss_kib
+        ));
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+/// Two panels: connections/s and p99 latency against concurrency, one line
+/// per server and backlog.
+fn chart(path: &Path, rows: &[Row]) -> Result<()> {
+    let root = SVGBackend::new(path, (1100, 450)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let (left, right) = root.split_horizontally(550);
+    let mut series: Vec<(String, Vec<&Row>)> = Vec::new();
+    for r in rows {
+        let key = format!("{}, backlog {}", r.server, r.backlog);
+        match series.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(r),
+            None => series.push((key, vec![r])),
+        }
+    }
+    let max_c = rows.iter().map(|r| r.concurrency).max().unwrap_or(1000) as f64 * 1.5;
+    let max_rate = rows.iter().map(|r| r.report.per_sec()).fold(1.0, f64::max) * 1.1;
+    let max_p99 = rows
+        .iter()
+        .map(|r| r.report.percentile(0.99).as_secs_f64() * 1000.0)
+        .fold(1.0, f64::max)
+        * 1.1;
+    let panels: [(&DrawingArea<SVGBackend, _>, &str, f64, fn(&Row) -> f64); 2] = [
+        (&left, "connections/s", max_rate, |r| r.report.per_sec()),
+        (&right, "p99 latency (ms)", max_p99, |r| {
+            r.report.percentile(0.99).as_secs_f64() * 1000.0
+        }),
+    ];
+    for (area, title, max_y, value) in panels {
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(35)
+            .y_label_area_size(60)
+            .build_cartesian_2d((10f64..max_c).log_scale(), 0f64..max_y)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("concurrent clients")
+            .draw()
+            .map_err(plot_err)?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let data: Vec<(f64, f64)> = points
+                .iter()
+                .map(|r| (r.concurrency as f64, value(r)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(plot_err)?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(plot_err)?;
+    }
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("cannot draw the chart: {e}")
+}
