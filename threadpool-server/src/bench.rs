@@ -427,13 +427,27 @@ fn chart(path: &Path, rows: &[Row]) -> Result<()> {
         .map(|r| r.report.percentile(0.99).as_secs_f64() * 1000.0)
         .fold(1.0, f64::max)
         * 1.1;
-    let panels: [(&DrawingArea<SVGBackend, _>, &str, f64, fn(&Row) -> f64); 2] = [
-        (&left, "connections/s", max_rate, |r| r.report.per_sec()),
-        (&right, "p99 latency (ms)", max_p99, |r| {
-            r.report.percentile(0.99).as_secs_f64() * 1000.0
-        }),
+    let panels = [
+        Panel {
+            area: &left,
+            title: "connections/s",
+            max_y: max_rate,
+            value: |r| r.report.per_sec(),
+        },
+        Panel {
+            area: &right,
+            title: "p99 latency (ms)",
+            max_y: max_p99,
+            value: |r| r.report.percentile(0.99).as_secs_f64() * 1000.0,
+        },
     ];
-    for (area, title, max_y, value) in panels {
+    for Panel {
+        area,
+        title,
+        max_y,
+        value,
+    } in panels
+    {
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 18))
             .margin(12)
@@ -473,6 +487,14 @@ fn chart(path: &Path, rows: &[Row]) -> Result<()> {
     }
     root.present().map_err(plot_err)?;
     Ok(())
+}
+
+/// One panel of the chart: where, what, and how to read it off a row.
+struct Panel<'a, 'b> {
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &'static str,
+    max_y: f64,
+    value: fn(&Row) -> f64,
 }
 
 fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
