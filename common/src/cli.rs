@@ -60,8 +60,10 @@ pub fn nonzero(d: Duration) -> Option<Duration> {
 
 /// Runs a binary's body and reports a failure once, on one line of stderr,
 /// with its causes (`tcp-basic: error: cannot connect to 127.0.0.1:9999:
-/// Connection refused`), and exit status 1.
+/// Connection refused`), and exit status 1. Buffered stdout is written out
+/// first.
 pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    crate::log::flush_stdout();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -12,5 +12,6 @@ pub mod digest;
 pub mod frame;
 pub mod log;
 pub mod net;
+pub mod originals;
 pub mod server;
 pub mod text;

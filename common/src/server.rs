@@ -77,6 +77,7 @@ impl Shutdown {
         ctrlc::set_handler(move || {
             if shutdown.is_stopping() {
                 diag!("second signal: exiting now");
+                crate::log::flush_stdout();
                 std::process::exit(130);
             }
             diag!(

@@ -298,26 +298,18 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
     let dir = tempfile::tempdir_in(work)?;
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let save = dir.path().join("save");
+    let rewrite = common::originals::Rewrite {
+        port,
+        base_path: Some(&save),
+        backlog: None,
+    };
     for script in ["file_server.py", "file_client.py"] {
         let text = std::fs::read_to_string(originals.join(script))
             .with_context(|| format!("cannot read {script} in {}", originals.display()))?;
-        let text: String = text
-            .lines()
-            .map(|l| {
-                let t = l.trim_start();
-                let indent = &l[..l.len() - t.len()];
-                if t.starts_with("ip_port") {
-                    format!("{indent}ip_port = ('127.0.0.1', {port})\n")
-                } else if t.starts_with("base_path") {
-                    format!("{indent}base_path = r'{}'\n", save.display())
-                } else if t.starts_with("instance = socketserver.ThreadingTCPServer") {
-                    format!("{indent}instance = socketserver.ThreadingTCPServer(('127.0.0.1', {port}), MyServer)\n")
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
-        std::fs::write(dir.path().join(script), text)?;
+        std::fs::write(
+            dir.path().join(script),
+            common::originals::rewrite(&text, &rewrite),
+        )?;
     }
     let mut server = Command::new("python3")
         .arg(dir.path().join("file_server.py"))
@@ -328,7 +320,7 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
         .context("cannot start python3")?;
     let ready = (0..500).any(|_| {
         thread::sleep(Duration::from_millis(10));
-        listening(port)
+        common::originals::is_bound(port, false)
     });
     if !ready {
         let _ = server.kill();
@@ -353,16 +345,4 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
         "file_server.py saved {saved} bytes"
     );
     Ok(elapsed)
-}
-
-/// True when something listens on 127.0.0.1:`port` (read from /proc, so
-/// that no probe connection reaches the server).
-fn listening(port: u16) -> bool {
-    let local = format!("0100007F:{port:04X}");
-    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-        t.lines().any(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            c.len() > 3 && c[1] == local && c[3] == "0A"
-        })
-    })
 }

@@ -44,13 +44,15 @@ fn main() -> ExitCode {
         }
     }
     say("");
-    if failed == 0 {
+    let code = if failed == 0 {
         say(format!("all {} exercises worked", stops.len()));
         ExitCode::SUCCESS
     } else {
         say(format!("{failed} of {} exercises failed", stops.len()));
         ExitCode::FAILURE
-    }
+    };
+    common::log::flush_stdout();
+    code
 }
 
 /// Prints one line of the tour through the same stdout handling as the

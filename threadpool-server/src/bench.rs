@@ -154,25 +154,18 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     ));
     out.line(header());
     let mut sweep = Vec::new();
-    let multi = rust("thread per connection", "multithread", &[])?;
-    let row = measure(
-        &multi,
-        1024,
-        200,
-        args.sweep_connections,
-        args.work_ms,
-        args.timeout,
-    )?;
-    out.line(format_row(&row));
-    sweep.push(row);
+    let mut contenders = vec![rust("thread per connection", "multithread", &[])?];
     for &n in &args.pool_sizes {
-        let pool = rust(
+        let workers = n.to_string();
+        contenders.push(rust(
             &format!("thread pool ({n})"),
             "threadpool-server",
-            &["--workers", &n.to_string()],
-        )?;
+            &["--workers", &workers],
+        )?);
+    }
+    for target in &contenders {
         let row = measure(
-            &pool,
+            target,
             1024,
             200,
             args.sweep_connections,
@@ -321,20 +314,14 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
                 .port();
             let text = std::fs::read_to_string(script)
                 .with_context(|| format!("cannot read {}", script.display()))?;
-            let text: String = text
-                .lines()
-                .map(|l| {
-                    let t = l.trim_start();
-                    let indent = &l[..l.len() - t.len()];
-                    if t.starts_with("ip_port") {
-                        format!("{indent}ip_port = ('127.0.0.1', {port})\n")
-                    } else if t.starts_with("sk.listen(") {
-                        format!("{indent}sk.listen({backlog})\n")
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect();
+            let text = common::originals::rewrite(
+                &text,
+                &common::originals::Rewrite {
+                    port,
+                    base_path: None,
+                    backlog: Some(backlog),
+                },
+            );
             let copy = dir.path().join(script.file_name().context("script name")?);
             std::fs::write(&copy, text)?;
             let child = Command::new("python3")
@@ -347,7 +334,7 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
             // The script is read at start; the folder may go.
             let ready = (0..500).any(|_| {
                 thread::sleep(Duration::from_millis(10));
-                listening(port)
+                common::originals::is_bound(port, false)
             });
             if !ready {
                 bail!("{} did not start listening", script.display());
@@ -368,16 +355,6 @@ fn status_field(pid: u32, field: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-}
-
-fn listening(port: u16) -> bool {
-    let local = format!("0100007F:{port:04X}");
-    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-        t.lines().any(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            c.len() > 3 && c[1] == local && c[3] == "0A"
-        })
-    })
 }
 
 fn write_csv<'a>(path: &Path, rows: impl Iterator<Item = &'a Row>) -> Result<()> {

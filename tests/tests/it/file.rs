@@ -169,7 +169,21 @@ fn header_json(name: &str, size: u64, md5: &str) -> Vec<u8> {
         .unwrap()
 }
 
-const MD5_EMPTY: &str = "d41d8cd98f00b204e9800998ecf8427e";
+pub const MD5_EMPTY: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
+/// Connects, announces a framed upload and waits for the go-ahead.
+pub fn begin_upload(addr: SocketAddr, name: &str, size: u64, md5: &str) -> TcpStream {
+    let mut s = connect(addr);
+    let header = Header {
+        filename: name.into(),
+        filesize: size,
+        md5: md5.into(),
+    };
+    frame::write_header(&mut s, &header).unwrap();
+    let reply = protocol::read_reply(&mut s).unwrap();
+    assert!(reply.ok, "{}", reply.message);
+    s
+}
 
 pub const HOSTILE_NAMES: [&str; 12] = [
     "",
@@ -256,23 +270,15 @@ fn hostile_headers_get_a_clear_refusal() {
 fn a_truncated_upload_leaves_nothing() {
     let srv = FileServer::start(None, WAIT);
     for legacy in [false, true] {
-        let mut s = connect(srv.addr);
-        if legacy {
+        let mut s = if legacy {
+            let mut s = connect(srv.addr);
             s.write_all(b"cut.bin|1000").unwrap();
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf).unwrap();
+            s
         } else {
-            frame::write_header(
-                &mut s,
-                &Header {
-                    filename: "cut.bin".into(),
-                    filesize: 1000,
-                    md5: MD5_EMPTY.into(),
-                },
-            )
-            .unwrap();
-            assert!(protocol::read_reply(&mut s).unwrap().ok);
-        }
+            begin_upload(srv.addr, "cut.bin", 1000, MD5_EMPTY)
+        };
         s.write_all(&[1u8; 400]).unwrap();
         s.shutdown(Half::Write).unwrap();
         let mut answer = Vec::new();
@@ -290,17 +296,7 @@ fn a_truncated_upload_leaves_nothing() {
 #[test]
 fn an_md5_mismatch_leaves_nothing_and_the_client_is_told() {
     let srv = FileServer::start(None, WAIT);
-    let mut s = connect(srv.addr);
-    frame::write_header(
-        &mut s,
-        &Header {
-            filename: "bad.bin".into(),
-            filesize: 3,
-            md5: MD5_EMPTY.into(),
-        },
-    )
-    .unwrap();
-    assert!(protocol::read_reply(&mut s).unwrap().ok);
+    let mut s = begin_upload(srv.addr, "bad.bin", 3, MD5_EMPTY);
     s.write_all(b"abc").unwrap();
     s.shutdown(Half::Write).unwrap();
     let reply = protocol::read_reply(&mut s).unwrap();
@@ -313,17 +309,7 @@ fn an_md5_mismatch_leaves_nothing_and_the_client_is_told() {
 #[test]
 fn extra_bytes_are_refused() {
     let srv = FileServer::start(None, WAIT);
-    let mut s = connect(srv.addr);
-    frame::write_header(
-        &mut s,
-        &Header {
-            filename: "x.bin".into(),
-            filesize: 0,
-            md5: MD5_EMPTY.into(),
-        },
-    )
-    .unwrap();
-    assert!(protocol::read_reply(&mut s).unwrap().ok);
+    let mut s = begin_upload(srv.addr, "x.bin", 0, MD5_EMPTY);
     s.write_all(b"surprise").unwrap();
     s.shutdown(Half::Write).unwrap();
     let reply = protocol::read_reply(&mut s).unwrap();
@@ -399,17 +385,7 @@ fn max_size_refuses_before_any_data_is_sent() {
 #[test]
 fn the_idle_timeout_drops_a_peer_that_stops_mid_file() {
     let srv = FileServer::start(None, Duration::from_millis(300));
-    let mut s = connect(srv.addr);
-    frame::write_header(
-        &mut s,
-        &Header {
-            filename: "stall.bin".into(),
-            filesize: 100,
-            md5: MD5_EMPTY.into(),
-        },
-    )
-    .unwrap();
-    assert!(protocol::read_reply(&mut s).unwrap().ok);
+    let mut s = begin_upload(srv.addr, "stall.bin", 100, MD5_EMPTY);
     s.write_all(&[0u8; 10]).unwrap();
     // Say nothing more: the server gives up and says why.
     let reply = protocol::read_reply(&mut s).unwrap();

@@ -1,7 +1,7 @@
 //! Load, faults and hostile clients against every TCP server (issue:
 //! servers that survive load, faults and hostile clients, and stop cleanly).
 
-use crate::file::FileServer;
+use crate::file::{FileServer, MD5_EMPTY, begin_upload};
 use crate::tcp::opts;
 use crate::transcript::rust_server;
 use crate::util::*;
@@ -121,17 +121,7 @@ fn hostile_clients_do_not_hurt_any_server() {
     // The file server: the same, in file.rs (hostile headers and names),
     // plus a reset mid-upload here.
     let srv = FileServer::start(None, WAIT);
-    let mut s = connect(srv.addr);
-    common::frame::write_header(
-        &mut s,
-        &common::frame::Header {
-            filename: "r.bin".into(),
-            filesize: 1 << 20,
-            md5: "d41d8cd98f00b204e9800998ecf8427e".into(),
-        },
-    )
-    .unwrap();
-    let _ = file_transfer::protocol::read_reply(&mut s).unwrap();
+    let mut s = begin_upload(srv.addr, "r.bin", 1 << 20, MD5_EMPTY);
     s.write_all(&[0u8; 1000]).unwrap();
     reset(s);
     srv.settle();
@@ -195,17 +185,7 @@ fn shutdown_mid_upload_removes_the_temporary_file_and_tells_the_client() {
         "file-transfer",
         &["server", "--dir", save.to_str().unwrap(), "--grace", "0.5"],
     );
-    let mut s = connect(([127, 0, 0, 1], port).into());
-    common::frame::write_header(
-        &mut s,
-        &common::frame::Header {
-            filename: "big.bin".into(),
-            filesize: 1 << 30,
-            md5: "d41d8cd98f00b204e9800998ecf8427e".into(),
-        },
-    )
-    .unwrap();
-    assert!(file_transfer::protocol::read_reply(&mut s).unwrap().ok);
+    let mut s = begin_upload(([127, 0, 0, 1], port).into(), "big.bin", 1 << 30, MD5_EMPTY);
     s.write_all(&vec![0u8; 1 << 20]).unwrap();
     wait_for("the temporary file", || {
         (std::fs::read_dir(&save).unwrap().count() == 1).then_some(())

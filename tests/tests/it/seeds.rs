@@ -317,12 +317,14 @@ fn the_shutdown_notice_reaches_three_clients_and_all_exit_within_a_second() {
     for c in &clients {
         c.wait_stdout("the ACK", |s| s.contains("上一条信息状态: ACK"));
     }
-    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(1);
     server.terminate();
-    // The clients' stdin stays open: they must leave on their own.
+    // The clients' stdin stays open: they must leave on their own. All four
+    // processes are gone within a second of the signal.
+    let left = || deadline.saturating_duration_since(Instant::now());
     for mut c in clients {
         let status =
-            wait_exit(&mut c.child, Duration::from_secs(1)).expect("client exits within a second");
+            wait_exit(&mut c.child, left()).expect("client exits within a second of SIGTERM");
         assert!(status.success());
         let out = c.stdout();
         assert!(
@@ -330,13 +332,10 @@ fn the_shutdown_notice_reaches_three_clients_and_all_exit_within_a_second() {
             "{out}"
         );
     }
-    let (status, _, err) = server.finish();
-    assert!(status.success(), "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    let mut server = server;
+    let status =
+        wait_exit(&mut server.child, left()).expect("server exits within a second of SIGTERM");
+    assert!(status.success(), "{}", server.stderr());
 }
 
 /// The `n`-th ```python block of a seed, from the seeds folder beside

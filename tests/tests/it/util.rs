@@ -284,32 +284,13 @@ pub fn python_script(
     base_path: Option<&Path>,
 ) -> PathBuf {
     let text = std::fs::read_to_string(originals.join(script)).expect("read original");
-    let mut out = String::new();
-    let mut replaced = false;
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        let indent = &line[..line.len() - trimmed.len()];
-        if trimmed.starts_with("ip_port") && trimmed.contains('=') {
-            out.push_str(&format!("{indent}ip_port = ('127.0.0.1', {port})\n"));
-            replaced = true;
-        } else if let (Some(base), true) = (base_path, trimmed.starts_with("base_path")) {
-            out.push_str(&format!(
-                "{indent}base_path = r'{}'  # 文件保存的目录\n",
-                base.display()
-            ));
-        } else if trimmed.starts_with("instance = socketserver.ThreadingTCPServer") {
-            out.push_str(&format!(
-                "{indent}instance = socketserver.ThreadingTCPServer(('127.0.0.1', {port}), MyServer)\n"
-            ));
-            replaced = true;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    assert!(replaced, "{script} has no ip_port line");
+    let rewrite = common::originals::Rewrite {
+        port,
+        base_path,
+        backlog: None,
+    };
     let path = dir.join(script);
-    std::fs::write(&path, out).expect("write script copy");
+    std::fs::write(&path, common::originals::rewrite(&text, &rewrite)).expect("write script copy");
     path
 }
 
@@ -331,24 +312,10 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits until some process listens on loopback `port` (TCP) or has bound
-/// it (UDP), by reading /proc/net, without connecting: a probe connection
-/// would be served and printed by the server under test.
+/// it (UDP), without connecting to it.
 pub fn wait_bound(port: u16, udp: bool) {
-    let (table, state) = if udp {
-        ("/proc/net/udp", "07")
-    } else {
-        ("/proc/net/tcp", "0A")
-    };
-    let local = format!("0100007F:{port:04X}");
     wait_for("a server to bind", || {
-        let text = std::fs::read_to_string(table).ok()?;
-        text.lines()
-            .skip(1)
-            .any(|l| {
-                let cols: Vec<&str> = l.split_whitespace().collect();
-                cols.len() > 3 && cols[1] == local && cols[3] == state
-            })
-            .then_some(())
+        common::originals::is_bound(port, udp).then_some(())
     })
     .unwrap_or_else(|| panic!("nothing bound 127.0.0.1:{port} in time"));
 }
