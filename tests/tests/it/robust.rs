@@ -227,3 +227,56 @@ fn connections_in_flight_finish_within_the_grace_period() {
     let (status, _, _) = server.finish();
     assert!(status.success());
 }
+
+#[test]
+fn udp_servers_survive_odd_datagrams() {
+    use udp_basic::echo::Reply;
+    // The printing server and each echo server: bytes that are not UTF-8,
+    // an empty datagram and the largest one, then a normal exchange.
+    for reply in [
+        None,
+        Some(Reply::Check),
+        Some(Reply::Upper),
+        Some(Reply::Ctime),
+    ] {
+        let socket = udp();
+        let addr = socket.local_addr().unwrap();
+        let shutdown = Shutdown::new();
+        let out = Output::memory();
+        let (s, o) = (shutdown.clone(), out.clone());
+        let handle = thread::spawn(move || match reply {
+            None => udp_basic::basic::run(&socket, &s, &o),
+            Some(r) => udp_basic::echo::run(socket, r, false, &s, &o),
+        });
+        let client = udp();
+        client.set_read_timeout(Some(WAIT)).unwrap();
+        for datagram in [
+            &b"\xff\xfe\x1b[2J"[..],
+            b"",
+            &vec![b'x'; udp_basic::MAX_DATAGRAM],
+        ] {
+            client.send_to(datagram, addr).unwrap();
+        }
+        client.send_to(b"last", addr).unwrap();
+        wait_output(&out, "the last datagram", |s| {
+            s.contains("last") || s.contains("LAST")
+        });
+        if reply.is_some() {
+            // A stamped answer to the largest datagram would not fit in one
+            // (the server logs that); every other datagram is answered.
+            let answers = if reply == Some(Reply::Ctime) { 3 } else { 4 };
+            let mut buf = vec![0u8; 70_000];
+            for _ in 0..answers {
+                client
+                    .recv_from(&mut buf)
+                    .expect("every datagram is answered");
+            }
+        }
+        shutdown.trigger();
+        within("server stop", move || handle.join().unwrap());
+        assert!(
+            out.contents().contains('\u{fffd}') || reply == Some(Reply::Upper),
+            "{reply:?}"
+        );
+    }
+}

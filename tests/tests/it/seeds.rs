@@ -341,6 +341,19 @@ fn the_shutdown_notice_reaches_three_clients_and_all_exit_within_a_second() {
 /// The `n`-th ```python block of a seed, from the seeds folder beside
 /// PY_ORIGINALS, with every `('127.0.0.1', PORT)` pointed at `port`.
 fn seed_program(seed: &str, n: usize, port: u16, dir: &Path, name: &str) -> Option<PathBuf> {
+    seed_part(seed, n, None, port, dir, name)
+}
+
+/// Like [`seed_program`], for a block that holds two programs: the part
+/// before (`part` 0) or after (`part` 1) the line that starts with `split`.
+fn seed_part(
+    seed: &str,
+    n: usize,
+    part: Option<(&str, usize)>,
+    port: u16,
+    dir: &Path,
+    name: &str,
+) -> Option<PathBuf> {
     let originals = originals(&format!("seed {seed} block {n}"))?;
     let seeds = originals.parent()?.join("seeds");
     let file = std::fs::read_dir(&seeds)
@@ -348,7 +361,11 @@ fn seed_program(seed: &str, n: usize, port: u16, dir: &Path, name: &str) -> Opti
         .flatten()
         .find(|e| e.file_name().to_string_lossy().starts_with(seed))?;
     let text = std::fs::read_to_string(file.path()).ok()?;
-    let block = text.split("```python").nth(n + 1)?.split("```").next()?;
+    let mut block = text.split("```python").nth(n + 1)?.split("```").next()?;
+    if let Some((split, i)) = part {
+        let at = block.find(split)?;
+        block = if i == 0 { &block[..at] } else { &block[at..] };
+    }
     let mut code = String::new();
     for line in block.lines() {
         code.push_str(&repoint(line, port));
@@ -442,4 +459,91 @@ fn seed_002_and_003_python_programs_work_against_the_rust_twins() {
         out.contents()
     );
     p.wait_stdout("the datagram", |s| s.contains("b'udp'"));
+}
+
+#[test]
+fn the_seeds_one_shot_and_udp_programs_work_against_the_rust_twins() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Seed 003 三(二): the one-shot client against the Rust echo server, and
+    // the Rust echo client against the one-shot server.
+    let (addr, shutdown, out, handle) = echo_server(Reply::Upper, false, WAIT);
+    let Some(client) = seed_program("003", 1, addr.port(), tmp.path(), "oneshot_client.py") else {
+        return;
+    };
+    let (status, stdout, stderr) = Proc::spawn(python(&client, tmp.path())).finish();
+    assert!(status.success(), "{stderr}");
+    // It prints the bytes it got back: 你好 in upper case is still 你好.
+    assert!(
+        stdout.contains("服务端发来的消息 b'\\xe4\\xbd\\xa0\\xe5\\xa5\\xbd'"),
+        "{stdout}"
+    );
+    wait_output(&out, "the message", |s| {
+        s.contains("客户端发过来的数据： 你好")
+    });
+    shutdown.trigger();
+    within("server stop", move || handle.join().unwrap());
+    let port = free_port();
+    let server = seed_program("003", 0, port, tmp.path(), "oneshot_server.py").unwrap();
+    let p = Proc::spawn(python(&server, tmp.path()));
+    wait_bound(port, false);
+    let out = Output::memory();
+    tcp_basic::echo::client(
+        ([127, 0, 0, 1], port).into(),
+        lines("abc\nq\n"),
+        Some(WAIT),
+        &out,
+    )
+    .unwrap();
+    assert!(out.contents().contains("ABC\n"), "{}", out.contents());
+    let (status, _, stderr) = p.finish();
+    assert!(status.success(), "{stderr}");
+
+    // Seed 002 §二: its UDP server and client share one block.
+    let split = Some(("## UDP客户端", 0));
+    let port = free_port();
+    let server = seed_part("002", 2, split, port, tmp.path(), "udp_server_002.py").unwrap();
+    let p = Proc::spawn(python(&server, tmp.path()));
+    wait_bound(port, true);
+    let out = Output::memory();
+    udp_basic::echo::client(
+        ([127, 0, 0, 1], port).into(),
+        lines("hello\n\n"),
+        WAIT,
+        &out,
+    )
+    .unwrap();
+    assert!(
+        out.contents().contains("处返回数据: HELLO\n"),
+        "{}",
+        out.contents()
+    );
+    p.wait_stdout("both datagrams", |s| {
+        s.contains("b'hello'") && s.contains("b''")
+    });
+
+    let socket = udp();
+    let port = socket.local_addr().unwrap().port();
+    let shutdown = Shutdown::new();
+    let server_out = Output::memory();
+    let (s, o) = (shutdown.clone(), server_out.clone());
+    let handle = thread::spawn(move || {
+        udp_basic::echo::run(socket, udp_basic::echo::Reply::Upper, false, &s, &o)
+    });
+    let client = seed_part(
+        "002",
+        2,
+        Some(("## UDP客户端", 1)),
+        port,
+        tmp.path(),
+        "udp_client_002.py",
+    )
+    .unwrap();
+    let mut p = Proc::spawn(python(&client, tmp.path()));
+    p.stdin.as_mut().unwrap().write_all(b"hi\nq\n").unwrap();
+    let (status, stdout, stderr) = p.finish();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("b'HI'"), "{stdout}");
+    shutdown.trigger();
+    within("server stop", move || handle.join().unwrap());
+    assert!(server_out.contents().contains("客户端发过来的数据： b'hi'"));
 }
