@@ -63,6 +63,32 @@ pub fn is_bound(port: u16, udp: bool) -> bool {
     })
 }
 
+/// Starts `python3 SCRIPT` in `cwd` with its output discarded, and waits
+/// (at most 5 s) until it listens on 127.0.0.1:`port`.
+pub fn spawn_server(script: &Path, cwd: &Path, port: u16) -> std::io::Result<std::process::Child> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("python3")
+        .arg(script)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start python3: {e}")))?;
+    for _ in 0..500 {
+        if is_bound(port, false) {
+            return Ok(child);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(std::io::Error::other(format!(
+        "{} did not start listening on port {port}",
+        script.display()
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

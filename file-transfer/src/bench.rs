@@ -311,21 +311,8 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
             common::originals::rewrite(&text, &rewrite),
         )?;
     }
-    let mut server = Command::new("python3")
-        .arg(dir.path().join("file_server.py"))
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start python3")?;
-    let ready = (0..500).any(|_| {
-        thread::sleep(Duration::from_millis(10));
-        common::originals::is_bound(port, false)
-    });
-    if !ready {
-        let _ = server.kill();
-        bail!("file_server.py did not start listening");
-    }
+    let mut server =
+        common::originals::spawn_server(&dir.path().join("file_server.py"), dir.path(), port)?;
     let started = Instant::now();
     let mut client = Command::new("python3")
         .arg(dir.path().join("file_client.py"))

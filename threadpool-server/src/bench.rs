@@ -324,21 +324,8 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
             );
             let copy = dir.path().join(script.file_name().context("script name")?);
             std::fs::write(&copy, text)?;
-            let child = Command::new("python3")
-                .arg(&copy)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("cannot start python3")?;
-            // The script is read at start; the folder may go.
-            let ready = (0..500).any(|_| {
-                thread::sleep(Duration::from_millis(10));
-                common::originals::is_bound(port, false)
-            });
-            if !ready {
-                bail!("{} did not start listening", script.display());
-            }
+            // Python reads the script at start; the folder may go after.
+            let child = common::originals::spawn_server(&copy, dir.path(), port)?;
             Ok((child, ([127, 0, 0, 1], port).into()))
         }
     }
