@@ -231,8 +231,13 @@ fn hostile_upload_names_are_refused_in_both_dialects() {
 #[test]
 fn hostile_headers_get_a_clear_refusal() {
     let srv = FileServer::start(None, Duration::from_millis(500));
-    let cases: [&[u8]; 8] = [
+    // The largest frame four digits allow, full of garbage.
+    let mut oversized = b"9999{".to_vec();
+    oversized.resize(4 + 9999, b'x');
+    let cases: [&[u8]; 10] = [
         b"00a1{}",
+        &oversized,
+        b"\xff\xfe|5",
         b"0010{\"filen",
         b"0002{]",
         b"0040{\"filename\":\"a\",\"filesize\":-1,\"md5\":\"x\"}",
