@@ -7,19 +7,62 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// `--host` and `--port`, with the exercise's default port as `PORT`.
-#[derive(Args, Debug, Clone)]
+///
+/// Written out by hand rather than derived: clap's derive keeps a default
+/// value in a `static`, and a static inside a generic function is shared by
+/// every `PORT`, so all exercises would show the first one's port.
+#[derive(Debug, Clone)]
 pub struct Endpoint<const PORT: u16> {
     /// Address to listen on or connect to: IPv4, IPv6 (such as ::1) or a name
-    #[arg(long, default_value = crate::addr::DEFAULT_HOST)]
     pub host: String,
     /// Port to listen on or connect to
-    #[arg(long, default_value_t = PORT)]
     pub port: u16,
 }
 
 impl<const PORT: u16> Endpoint<PORT> {
     pub fn resolve(&self) -> std::io::Result<SocketAddr> {
         crate::net::resolve(&self.host, self.port)
+    }
+}
+
+impl<const PORT: u16> clap::FromArgMatches for Endpoint<PORT> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Endpoint {
+            host: matches
+                .get_one::<String>("host")
+                .cloned()
+                .unwrap_or_else(|| crate::addr::DEFAULT_HOST.to_string()),
+            port: matches.get_one::<u16>("port").copied().unwrap_or(PORT),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl<const PORT: u16> Args for Endpoint<PORT> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.arg(
+            clap::Arg::new("host")
+                .long("host")
+                .value_name("HOST")
+                .default_value(crate::addr::DEFAULT_HOST)
+                .help("Address to listen on or connect to: IPv4, IPv6 (such as ::1) or a name"),
+        )
+        .arg(
+            clap::Arg::new("port")
+                .long("port")
+                .value_name("PORT")
+                .value_parser(clap::value_parser!(u16))
+                .default_value(PORT.to_string())
+                .help("Port to listen on or connect to"),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 

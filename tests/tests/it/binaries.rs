@@ -47,6 +47,42 @@ fn every_command_has_help() {
     }
 }
 
+#[test]
+fn every_command_defaults_to_its_originals_port() {
+    for (name, sub, port) in [
+        ("tcp-basic", "server", 9999),
+        ("tcp-basic", "client", 9999),
+        ("tcp-basic", "echo-server", 5002),
+        ("tcp-basic", "echo-client", 5002),
+        ("tcp-basic", "chat-server", 6666),
+        ("tcp-basic", "chat-client", 6666),
+        ("udp-basic", "server", 9999),
+        ("udp-basic", "client", 9999),
+        ("udp-basic", "echo-server", 6666),
+        ("udp-basic", "echo-client", 6666),
+        ("multithread", "server", 9998),
+        ("multithread", "client", 9998),
+        ("threadpool-server", "server", 9997),
+        ("threadpool-server", "client", 9997),
+        ("file-transfer", "server", 9996),
+        ("file-transfer", "client", 9996),
+    ] {
+        let out = Command::new(bin(name))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        let line = help
+            .lines()
+            .find(|l| l.contains("--port"))
+            .unwrap_or_default();
+        assert!(
+            line.contains(&format!("[default: {port}]")),
+            "{name} {sub}: {line}"
+        );
+    }
+}
+
 fn assert_one_line_error(out: &std::process::Output, needle: &str) {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
