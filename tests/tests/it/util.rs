@@ -46,8 +46,8 @@ pub fn bin(name: &str) -> PathBuf {
 pub struct Proc {
     pub child: Child,
     pub stdin: Option<ChildStdin>,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
     readers: Vec<thread::JoinHandle<()>>,
 }
 
@@ -57,8 +57,8 @@ impl Proc {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
         let readers = vec![
             collect(child.stdout.take().expect("piped"), stdout.clone()),
             collect(child.stderr.take().expect("piped"), stderr.clone()),
@@ -73,12 +73,14 @@ impl Proc {
         }
     }
 
+    /// Everything printed so far. Decoded as a whole: a chunk read from the
+    /// pipe may end inside a character.
     pub fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
     }
 
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
     /// Waits until stdout satisfies `pred`, or fails the test.
@@ -151,17 +153,14 @@ impl Drop for Proc {
 
 fn collect(
     mut pipe: impl Read + Send + 'static,
-    into: Arc<Mutex<String>>,
+    into: Arc<Mutex<Vec<u8>>>,
 ) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut buf = [0u8; 4096];
         loop {
             match pipe.read(&mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => into
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n])),
+                Ok(n) => into.lock().unwrap().extend_from_slice(&buf[..n]),
             }
         }
     })
