@@ -46,11 +46,7 @@ fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
 }
 
 fn start(serve: Serve) -> (SocketAddr, Shutdown, thread::JoinHandle<()>) {
-    let listener = listener();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let s = shutdown.clone();
-    let handle = thread::spawn(move || serve(&listener, &s, &Output::discard()));
+    let (addr, shutdown, _out, handle) = Running::tcp(serve).parts();
     (addr, shutdown, handle)
 }
 

@@ -9,7 +9,7 @@ use crate::util::*;
 use common::log::Output;
 use common::server::Shutdown;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
@@ -21,15 +21,7 @@ fn echo_server(
     threaded: bool,
     idle: Duration,
 ) -> (SocketAddr, Shutdown, Output, thread::JoinHandle<()>) {
-    let listener = listener();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let out = Output::memory();
-    let (s, o) = (shutdown.clone(), out.clone());
-    let handle = thread::spawn(move || {
-        tcp_basic::echo::run(&listener, reply, threaded, &opts(idle), &s, &o)
-    });
-    (addr, shutdown, out, handle)
+    Running::tcp(move |l, s, o| tcp_basic::echo::run(l, reply, threaded, &opts(idle), s, o)).parts()
 }
 
 #[test]
@@ -119,13 +111,7 @@ fn udp_echo(
     reply: udp_basic::echo::Reply,
     threaded: bool,
 ) -> (SocketAddr, Shutdown, Output, thread::JoinHandle<()>) {
-    let socket = udp();
-    let addr = socket.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let out = Output::memory();
-    let (s, o) = (shutdown.clone(), out.clone());
-    let handle = thread::spawn(move || udp_basic::echo::run(socket, reply, threaded, &s, &o));
-    (addr, shutdown, out, handle)
+    Running::udp(move |socket, s, o| udp_basic::echo::run(socket, reply, threaded, s, o)).parts()
 }
 
 #[test]
@@ -230,13 +216,7 @@ fn the_udp_client_times_out_cleanly() {
 }
 
 fn chat_server(idle: Duration) -> (SocketAddr, Shutdown, Output, thread::JoinHandle<()>) {
-    let listener: TcpListener = listener();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let out = Output::memory();
-    let (s, o) = (shutdown.clone(), out.clone());
-    let handle = thread::spawn(move || tcp_basic::chat::run(&listener, &opts(idle), &s, &o));
-    (addr, shutdown, out, handle)
+    Running::tcp(move |l, s, o| tcp_basic::chat::run(l, &opts(idle), s, o)).parts()
 }
 
 #[test]

@@ -323,3 +323,72 @@ pub fn wait_bound(port: u16, udp: bool) {
 pub fn lines(text: &str) -> impl BufRead + '_ {
     BufReader::new(text.as_bytes())
 }
+
+/// A server running on its own thread, on a socket bound before it starts,
+/// printing into memory.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub shutdown: common::server::Shutdown,
+    pub out: common::log::Output,
+    handle: thread::JoinHandle<()>,
+}
+
+impl Running {
+    /// Runs a TCP server on a fresh 127.0.0.1:0 listener.
+    pub fn tcp(
+        serve: impl FnOnce(&TcpListener, &common::server::Shutdown, &common::log::Output)
+        + Send
+        + 'static,
+    ) -> Running {
+        let listener = listener();
+        let addr = listener.local_addr().unwrap();
+        Running::start(addr, move |s, o| serve(&listener, s, o))
+    }
+
+    /// Runs a UDP server on a fresh 127.0.0.1:0 socket.
+    pub fn udp(
+        serve: impl FnOnce(UdpSocket, &common::server::Shutdown, &common::log::Output) + Send + 'static,
+    ) -> Running {
+        let socket = udp();
+        let addr = socket.local_addr().unwrap();
+        Running::start(addr, move |s, o| serve(socket, s, o))
+    }
+
+    fn start(
+        addr: SocketAddr,
+        serve: impl FnOnce(&common::server::Shutdown, &common::log::Output) + Send + 'static,
+    ) -> Running {
+        let shutdown = common::server::Shutdown::new();
+        let out = common::log::Output::memory();
+        let (s, o) = (shutdown.clone(), out.clone());
+        let handle = thread::spawn(move || serve(&s, &o));
+        Running {
+            addr,
+            shutdown,
+            out,
+            handle,
+        }
+    }
+
+    /// The address, the stop switch, the output and the thread, for tests
+    /// that stop the server themselves.
+    pub fn parts(
+        self,
+    ) -> (
+        SocketAddr,
+        common::server::Shutdown,
+        common::log::Output,
+        thread::JoinHandle<()>,
+    ) {
+        (self.addr, self.shutdown, self.out, self.handle)
+    }
+
+    /// Stops the server (failing the test if it does not stop in time) and
+    /// returns everything it printed.
+    pub fn stop(self) -> String {
+        self.shutdown.trigger();
+        let handle = self.handle;
+        within("server stop", move || handle.join().unwrap());
+        self.out.contents()
+    }
+}
