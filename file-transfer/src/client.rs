@@ -189,9 +189,10 @@ pub fn download(
     // The server's name obeys the same rules as ours.
     check_name(&header.filename)?;
     let mut incoming = Incoming::create(&dir)?;
+    incoming.reserve(header.filesize)?;
     let mut progress = Progress::new(out, "已接收", header.filesize);
-    let actual = transfer::receive(
-        &mut stream,
+    let actual = transfer::receive_file(
+        &stream,
         &[],
         header.filesize,
         incoming.file(),

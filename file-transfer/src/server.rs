@@ -117,11 +117,12 @@ fn receive_upload(
         });
     }
     let mut incoming = Incoming::create(&cfg.dir)?;
+    incoming.reserve(upload.filesize)?;
     // The go-ahead: only now does the client send the bytes.
     protocol::write_reply(&mut *stream, dialect, true, &format!("{name}已发送"))?;
     let mut progress = Progress::new(out, "已接收", upload.filesize);
-    let actual = transfer::receive(
-        &mut *stream,
+    let actual = transfer::receive_file(
+        stream,
         rest,
         upload.filesize,
         incoming.file(),

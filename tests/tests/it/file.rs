@@ -399,6 +399,16 @@ fn the_idle_timeout_drops_a_peer_that_stops_mid_file() {
         "{}",
         reply.message
     );
+    // The same without md5, where the bytes go socket → pipe → file.
+    let mut s = connect(srv.addr);
+    s.write_all(b"stall.bin|100").unwrap();
+    let mut go = [0u8; 64];
+    let _ = s.read(&mut go).unwrap();
+    s.write_all(&[0u8; 10]).unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.contains("nothing for too long"), "{answer}");
     srv.settle();
     assert!(srv.saved().is_empty());
 }
