@@ -55,98 +55,152 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
     let big = tmp.path().join("big.bin");
     make_file(&big, args.size_mib * MIB)?;
     let bytes = args.size_mib * MIB;
+    let small = tmp.path().join("small.bin");
+    let small_bytes = args.python_size_mib * MIB;
+    if args.python.is_some() {
+        make_file(&small, small_bytes)?;
+    }
+    let work = tmp.path();
+    let mut rows = vec![
+        Row::new("md5sum, twice", bytes, || {
+            let once = || time_command(Command::new("md5sum").arg(&big));
+            Ok(once()? + once()?)
+        }),
+        Row::new("upload with md5 (framed)", bytes, || {
+            upload(&big, work, false)
+        }),
+        Row::new(
+            "upload with md5, receiver discarding the bytes (no disk)",
+            bytes,
+            || upload_to_sink(&big),
+        ),
+        Row::new("bare loopback TCP socket pair", bytes, || {
+            bare_socket(bytes, None)
+        }),
+        Row::new(
+            "bare socket pair, the file sent with sendfile",
+            bytes,
+            || bare_socket(bytes, Some(&big)),
+        ),
+        Row::new("upload --legacy (no md5)", bytes, || {
+            upload(&big, work, true)
+        }),
+    ];
+    if let Some(py) = &args.python {
+        let mib = args.python_size_mib;
+        rows.push(Row::new(
+            format!("Python originals, {mib} MiB, name|size"),
+            small_bytes,
+            || python_upload(py, &small, work),
+        ));
+        rows.push(Row::new(
+            format!("Rust --legacy, {mib} MiB, name|size"),
+            small_bytes,
+            || upload(&small, work, true),
+        ));
+    }
+
+    // Round by round, every measurement once per round: on a shared
+    // machine the background load drifts, and this way the drift falls on
+    // every row alike, so the ratios stay fair. The first round is a
+    // warm-up and is not counted: on a virtual machine, the first pages a
+    // large file lands in cost several times what reused pages do.
+    for round in 0..=args.runs {
+        for row in &mut rows {
+            // Flush what earlier runs wrote, so the kernel's writeback of
+            // their files does not compete with this run.
+            let _ = Command::new("sync").status();
+            let took = (row.measure)().with_context(|| format!("measuring {}", row.name))?;
+            if round > 0 {
+                row.times.push(took);
+            }
+        }
+    }
+
     out.line(format!(
-        "file-transfer bench: {} MiB file, median of {} runs, {} cores",
+        "file-transfer bench: {} MiB file, median of {} interleaved runs after a warm-up round, {} cores",
         args.size_mib,
         args.runs,
         thread::available_parallelism().map_or(0, |n| n.get())
     ));
     out.line("");
-    out.line("| measurement | median | throughput |");
-    out.line("|---|---|---|");
-    let row = |name: &str, d: Duration, bytes: u64| {
+    out.line("| measurement | median | throughput | all runs (s) |");
+    out.line("|---|---|---|---|");
+    let medians: Vec<Duration> = rows.iter().map(Row::median).collect();
+    for (row, median) in rows.iter().zip(&medians) {
+        let all: Vec<String> = row
+            .times
+            .iter()
+            .map(|t| format!("{:.2}", t.as_secs_f64()))
+            .collect();
         out.line(format!(
-            "| {name} | {:.3} s | {:.0} MiB/s |",
-            d.as_secs_f64(),
-            bytes as f64 / MIB as f64 / d.as_secs_f64()
+            "| {} | {:.3} s | {:.0} MiB/s | {} |",
+            row.name,
+            median.as_secs_f64(),
+            row.bytes as f64 / MIB as f64 / median.as_secs_f64(),
+            all.join(" ")
         ));
+    }
+    let [md5sum, framed, no_disk, bare, sendfile, legacy] = medians[..6] else {
+        unreachable!("the six rows above are always there");
     };
-
-    let md5sum = median(args.runs, || {
-        let once = |_| time_command(Command::new("md5sum").arg(&big));
-        Ok(once(())? + once(())?)
-    })?;
-    row("md5sum, twice", md5sum, bytes);
-    let framed = median(args.runs, || upload(&big, tmp.path(), false))?;
-    row("upload with md5 (framed)", framed, bytes);
-    let no_disk = median(args.runs, || upload_to_sink(&big))?;
-    row(
-        "upload with md5, receiver discarding the bytes (no disk)",
-        no_disk,
-        bytes,
-    );
-    let bare = median(args.runs, || bare_socket(bytes))?;
-    row("bare loopback TCP socket pair", bare, bytes);
-    let legacy = median(args.runs, || upload(&big, tmp.path(), true))?;
-    row("upload --legacy (no md5)", legacy, bytes);
-
-    let mut ratios = vec![
-        format!(
-            "upload with md5 / (md5sum twice) = {:.2} (target ≤ 1.15)",
-            ratio(framed, md5sum)
-        ),
-        format!(
-            "upload with md5, no disk / (md5sum twice) = {:.2} (the network and hashing alone)",
-            ratio(no_disk, md5sum)
-        ),
-        format!(
-            "upload --legacy / bare socket = {:.2} (target ≤ 2)",
-            ratio(legacy, bare)
-        ),
-    ];
-    if let Some(py) = &args.python {
-        let small = tmp.path().join("small.bin");
-        let small_bytes = args.python_size_mib * MIB;
-        make_file(&small, small_bytes)?;
-        let python = median(args.runs, || python_upload(py, &small, tmp.path()))?;
-        row(
-            &format!("Python originals, {} MiB, name|size", args.python_size_mib),
-            python,
-            small_bytes,
-        );
-        let rust = median(args.runs, || upload(&small, tmp.path(), true))?;
-        row(
-            &format!("Rust --legacy, {} MiB, name|size", args.python_size_mib),
-            rust,
-            small_bytes,
-        );
-        ratios.push(format!(
+    out.line("");
+    out.line(format!(
+        "upload with md5 / (md5sum twice) = {:.2} (target ≤ 1.15)",
+        ratio(framed, md5sum)
+    ));
+    out.line(format!(
+        "upload with md5, no disk / (md5sum twice) = {:.2} (the network and hashing alone)",
+        ratio(no_disk, md5sum)
+    ));
+    out.line(format!(
+        "upload --legacy / bare socket = {:.2} (target ≤ 2)",
+        ratio(legacy, bare)
+    ));
+    out.line(format!(
+        "bare socket, file sent with sendfile / from memory = {:.2} (what reading a file adds)",
+        ratio(sendfile, bare)
+    ));
+    if let [python, rust] = medians[6..] {
+        out.line(format!(
             "Rust / Python throughput = {:.1}× (target ≥ 5)",
             ratio(python, rust)
         ));
     }
-    out.line("");
-    for r in ratios {
-        out.line(r);
-    }
     Ok(())
+}
+
+/// One line of the table: what is measured, and its times so far.
+struct Row<'a> {
+    name: String,
+    bytes: u64,
+    measure: Box<dyn FnMut() -> Result<Duration> + 'a>,
+    times: Vec<Duration>,
+}
+
+impl<'a> Row<'a> {
+    fn new(
+        name: impl Into<String>,
+        bytes: u64,
+        measure: impl FnMut() -> Result<Duration> + 'a,
+    ) -> Self {
+        Row {
+            name: name.into(),
+            bytes,
+            measure: Box::new(measure),
+            times: Vec::new(),
+        }
+    }
+
+    fn median(&self) -> Duration {
+        let mut times = self.times.clone();
+        times.sort();
+        times[times.len() / 2]
+    }
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
-}
-
-fn median(runs: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Duration> {
-    let mut times = (0..runs)
-        .map(|_| {
-            // Flush what earlier runs wrote, so the kernel's writeback of
-            // their files does not compete with this run.
-            let _ = Command::new("sync").status();
-            f()
-        })
-        .collect::<Result<Vec<_>>>()?;
-    times.sort();
-    Ok(times[times.len() / 2])
 }
 
 /// Writes `size` bytes of incompressible data (a xorshift stream).
@@ -231,7 +285,7 @@ fn upload_to_sink(path: &Path) -> Result<Duration> {
         protocol::write_reply(&mut s, Dialect::Framed, true, "go")?;
         let mut progress = Progress::new(&Output::discard(), "", up.filesize);
         let md5 = crate::transfer::receive(
-            &mut s,
+            &s,
             &rest,
             up.filesize,
             &mut std::io::sink(),
@@ -258,8 +312,10 @@ fn upload_to_sink(path: &Path) -> Result<Duration> {
 }
 
 /// The same bytes through a bare loopback socket pair: one thread writes
-/// 1 MiB buffers, the other reads and drops them.
-fn bare_socket(bytes: u64) -> Result<Duration> {
+/// them, the other reads and drops them. Without `file`, the writer sends
+/// one 1 MiB buffer again and again (the fastest a socket pair goes here);
+/// with `file`, it sends the file with `sendfile` (`std::io::copy`).
+fn bare_socket(bytes: u64, file: Option<&Path>) -> Result<Duration> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr: SocketAddr = listener.local_addr()?;
     let reader = thread::spawn(move || -> std::io::Result<u64> {
@@ -273,14 +329,22 @@ fn bare_socket(bytes: u64) -> Result<Duration> {
             }
         }
     });
+    let file = file.map(std::fs::File::open).transpose()?;
     let started = Instant::now();
     let mut s = TcpStream::connect(addr)?;
-    let buf = vec![7u8; MIB as usize];
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(MIB) as usize;
-        s.write_all(&buf[..n])?;
-        left -= n as u64;
+    match file {
+        Some(mut file) => {
+            std::io::copy(&mut file, &mut s)?;
+        }
+        None => {
+            let buf = vec![7u8; MIB as usize];
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(MIB) as usize;
+                s.write_all(&buf[..n])?;
+                left -= n as u64;
+            }
+        }
     }
     drop(s);
     let got = reader
