@@ -71,6 +71,7 @@ impl Incoming {
                 Err(e) => return Err(e.into()),
             }
         }
+        // Elsewhere there is no reservation; `size` is unused there.
         let _ = size;
         Ok(())
     }

@@ -28,6 +28,7 @@ pub const CHUNK: usize = 1 << 20;
 const DEPTH: usize = 4;
 /// Bytes per `sendfile` round, between two progress updates.
 const MIN_SEND_STEP: u64 = 8 << 20;
+
 /// Sends `size` bytes of `file` to `dst`.
 pub fn send_file(
     file: &mut File,
