@@ -3,7 +3,9 @@
 //! a bare reference loop (and, with `--python DIR`, the Python originals,
 //! also with `listen(1024)`) as processes, drives each with the sign-in
 //! workload from `multithread::load`, and reports connections/s, latency,
-//! failures, peak threads and peak RSS. It writes a CSV and an SVG chart.
+//! failures, peak threads, peak RSS, and the CPU time per sign-in of the
+//! server and of the load generator (from /proc). It writes a CSV and an SVG
+//! chart.
 //!
 //! Everything goes to loopback; every load is bounded in count and time.
 
@@ -78,6 +80,9 @@ struct Row {
     report: LoadReport,
     peak_threads: u64,
     peak_rss_kib: u64,
+    /// CPU time of the server process and of the load generator's thread.
+    server_cpu: Duration,
+    load_cpu: Duration,
 }
 
 pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
@@ -201,14 +206,19 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     Ok(())
 }
 
+/// CPU time per sign-in attempted, in µs.
+fn per_conn(cpu: Duration, r: &Row) -> f64 {
+    cpu.as_secs_f64() * 1e6 / (r.report.ok + r.report.failed).max(1) as f64
+}
+
 fn header() -> String {
-    "| server | backlog | concurrency | work ms | conn/s | p50 ms | p99 ms | max ms | failed | peak threads | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|".into()
+    "| server | backlog | concurrency | work ms | conn/s | p50 ms | p99 ms | max ms | failed | peak threads | peak RSS MiB | server CPU µs/conn | load CPU µs/conn |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|".into()
 }
 
 fn format_row(r: &Row) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     format!(
-        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {} | {:.1} |",
+        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {} | {:.1} | {:.0} | {:.0} |",
         r.server,
         r.backlog,
         r.concurrency,
@@ -219,7 +229,9 @@ fn format_row(r: &Row) -> String {
         ms(r.report.percentile(1.0)),
         r.report.failed,
         r.peak_threads,
-        r.peak_rss_kib as f64 / 1024.0
+        r.peak_rss_kib as f64 / 1024.0,
+        per_conn(r.server_cpu, r),
+        per_conn(r.load_cpu, r),
     )
 }
 
@@ -250,7 +262,11 @@ fn measure(
             }
         })
     };
+    let server_cpu_before = cpu_time(&format!("/proc/{pid}/stat"));
+    let load_cpu_before = cpu_time("/proc/thread-self/stat");
     let report = load(addr, total, concurrency, timeout);
+    let load_cpu = cpu_time("/proc/thread-self/stat").saturating_sub(load_cpu_before);
+    let server_cpu = cpu_time(&format!("/proc/{pid}/stat")).saturating_sub(server_cpu_before);
     // VmHWM is the kernel's own peak RSS: nothing between samples is missed.
     let hwm = status_field(pid, "VmHWM:");
     stop.store(true, Ordering::Relaxed);
@@ -266,6 +282,8 @@ fn measure(
         report,
         peak_threads: threads,
         peak_rss_kib: hwm.unwrap_or(rss),
+        server_cpu,
+        load_cpu,
     })
 }
 
@@ -331,6 +349,25 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
     }
 }
 
+/// /proc reports CPU time in USER_HZ ticks, 100 a second on the
+/// architectures Linux runs this on (x86, ARM).
+const USER_HZ: u64 = 100;
+
+/// User plus system CPU time from a /proc `stat` file (a process: all its
+/// threads, live and ended; `thread-self`: the calling thread). Zero where
+/// there is no /proc.
+fn cpu_time(path: &str) -> Duration {
+    let ticks = std::fs::read_to_string(path).ok().and_then(|stat| {
+        // Fields 14 and 15, counted after the `(comm)`, which may hold spaces.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let mut f = rest.split_whitespace().skip(11);
+        let user: u64 = f.next()?.parse().ok()?;
+        let system: u64 = f.next()?.parse().ok()?;
+        Some(user + system)
+    });
+    Duration::from_millis(ticks.unwrap_or(0) * 1000 / USER_HZ)
+}
+
 fn sample(pid: u32) -> Option<(u64, u64)> {
     Some((status_field(pid, "Threads:")?, status_field(pid, "VmRSS:")?))
 }
@@ -346,12 +383,12 @@ fn status_field(pid: u32, field: &str) -> Option<u64> {
 
 fn write_csv<'a>(path: &Path, rows: impl Iterator<Item = &'a Row>) -> Result<()> {
     let mut text = String::from(
-        "server,backlog,concurrency,work_ms,ok,failed,conn_per_s,p50_ms,p99_ms,max_ms,peak_threads,peak_rss_kib\n",
+        "server,backlog,concurrency,work_ms,ok,failed,conn_per_s,p50_ms,p99_ms,max_ms,peak_threads,peak_rss_kib,server_cpu_us_per_conn,load_cpu_us_per_conn\n",
     );
     for r in rows {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         text.push_str(&format!(
-            "{},{},{},{},{},{},{:.1},{:.3},{:.3},{:.3},{},{}\n",
+            "{},{},{},{},{},{},{:.1},{:.3},{:.3},{:.3},{},{},{:.1},{:.1}\n",
             r.server,
             r.backlog,
             r.concurrency,
@@ -363,7 +400,9 @@ fn write_csv<'a>(path: &Path, rows: impl Iterator<Item = &'a Row>) -> Result<()>
             ms(r.report.percentile(0.99)),
             ms(r.report.percentile(1.0)),
             r.peak_threads,
-            r.peak_rss_kib
+            r.peak_rss_kib,
+            per_conn(r.server_cpu, r),
+            per_conn(r.load_cpu, r),
         ));
     }
     std::fs::write(path, text)?;
