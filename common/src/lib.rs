@@ -8,6 +8,7 @@
 
 pub mod addr;
 pub mod cli;
+pub mod detached;
 pub mod digest;
 pub mod frame;
 pub mod log;

@@ -173,6 +173,97 @@ fn out_of_file_descriptors_is_logged_and_survived() {
     assert!(status.success());
 }
 
+/// A pids cgroup (v1) that limits how many threads its processes may have
+/// in all, removed again when dropped. `None` where this machine has no
+/// writable pids controller (it needs root and cgroup v1).
+struct ThreadLimit(std::path::PathBuf);
+
+impl ThreadLimit {
+    fn new() -> Option<Self> {
+        let dir = std::path::Path::new("/sys/fs/cgroup/pids")
+            .join(format!("socket-lab-test-{}", std::process::id()));
+        std::fs::create_dir(&dir).ok()?;
+        let limit = ThreadLimit(dir);
+        limit.set("max").then_some(limit)
+    }
+
+    fn set(&self, max: &str) -> bool {
+        std::fs::write(self.0.join("pids.max"), max).is_ok()
+    }
+
+    /// Moves every thread of process `pid` into the group.
+    fn add(&self, pid: u32) {
+        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
+    }
+}
+
+impl Drop for ThreadLimit {
+    fn drop(&mut self) {
+        // Empty by now: the process it held has been killed and reaped.
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn out_of_threads_is_logged_and_survived() {
+    // Declared first, so dropped last: after the server has exited.
+    let Some(limit) = ThreadLimit::new() else {
+        eprintln!("skipped: no writable pids cgroup to limit threads with");
+        return;
+    };
+    let mut cmd = Command::new(bin("multithread"));
+    cmd.args([
+        "server",
+        "--backlog",
+        "64",
+        "--port",
+        "0",
+        "--idle-timeout",
+        "30",
+    ]);
+    let server = Proc::spawn(cmd);
+    let addr = server.listening_addr();
+    // Its own threads are running once it has printed (the stdout flusher).
+    server.wait_stdout("server waiting", |s| s.contains("server waiting"));
+    let pid = server.child.id();
+    let own = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .unwrap();
+    // Room for three connection threads, no more.
+    assert!(limit.set(&(own + 3).to_string()));
+    limit.add(pid);
+    // Silent clients hold their threads until they hang up.
+    let idle: Vec<TcpStream> = (0..10).map(|_| connect(addr)).collect();
+    let err = wait_for("a thread failure", || {
+        let e = server.stderr();
+        e.contains("cannot start a thread").then_some(e)
+    })
+    .unwrap_or_else(|| panic!("no thread failure logged: {}", server.stderr()));
+    assert!(err.contains("Resource temporarily unavailable"), "{err}");
+    drop(idle);
+    // Once they are gone (and the connections it refused a thread are
+    // closed), it serves again: one sign-in gets through, then all do.
+    wait_for("it to serve again", || {
+        (multithread::load::load(addr, 1, 1, WAIT).ok == 1).then_some(())
+    })
+    .unwrap_or_else(|| panic!("it does not serve again: {}", server.stderr()));
+    let report = multithread::load::load(addr, 20, 1, WAIT);
+    assert_eq!(
+        report.failed,
+        0,
+        "{:?}; stderr: {}",
+        report.first_error,
+        server.stderr()
+    );
+    assert!(!server.stderr().contains("panicked"));
+    server.terminate();
+    let (status, _, _) = server.finish();
+    assert!(status.success());
+}
+
 #[test]
 fn shutdown_mid_upload_removes_the_temporary_file_and_tells_the_client() {
     let dir = tempfile::tempdir().unwrap();
