@@ -59,9 +59,9 @@ pub fn run(socket: UdpSocket, reply: Reply, threaded: bool, shutdown: &Shutdown,
         let data = buf[..n].to_vec();
         if threaded {
             let (socket, out) = (socket.clone(), out.clone());
-            let spawned = std::thread::Builder::new()
-                .stack_size(common::server::CONNECTION_STACK)
-                .spawn(move || answer(&socket, &data, peer, reply, &out));
+            let spawned = common::detached::spawn(common::server::CONNECTION_STACK, move || {
+                common::server::guarded(PyAddr(peer), || answer(&socket, &data, peer, reply, &out))
+            });
             if let Err(e) = spawned {
                 diag!("cannot start a thread for {}: {e}", PyAddr(peer));
             }
