@@ -85,6 +85,11 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
         Row::new("upload --legacy (no md5)", bytes, || {
             upload(&big, work, true)
         }),
+        Row::new(
+            "writing the same bytes to a new file with write(), no network",
+            bytes,
+            || write_new_file(bytes, work),
+        ),
     ];
     if let Some(py) = &args.python {
         let mib = args.python_size_mib;
@@ -141,8 +146,8 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
             all.join(" ")
         ));
     }
-    let [md5sum, framed, no_disk, bare, sendfile, legacy] = medians[..6] else {
-        unreachable!("the six rows above are always there");
+    let [md5sum, framed, no_disk, bare, sendfile, legacy, write] = medians[..7] else {
+        unreachable!("the seven rows above are always there");
     };
     out.line("");
     out.line(format!(
@@ -161,7 +166,11 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
         "bare socket, file sent with sendfile / from memory = {:.2} (what reading a file adds)",
         ratio(sendfile, bare)
     ));
-    if let [python, rust] = medians[6..] {
+    out.line(format!(
+        "writing a new file / bare socket = {:.2} (the disk alone, for scale)",
+        ratio(write, bare)
+    ));
+    if let [python, rust] = medians[7..] {
         out.line(format!(
             "Rust / Python throughput = {:.1}× (target ≥ 5)",
             ratio(python, rust)
@@ -232,6 +241,29 @@ fn time_command(cmd: &mut Command) -> Result<Duration> {
         .with_context(|| format!("cannot run {cmd:?}"))?;
     ensure!(status.success(), "{cmd:?} failed");
     Ok(started.elapsed())
+}
+
+/// Writes `bytes` into a new temporary file in `work`, reserved the way the
+/// receiver reserves it, from one reused 1 MiB buffer with `write` (no
+/// fsync, as an upload): what the destination's file system costs, with no
+/// socket involved. (`--legacy` receives with `splice` instead, which can
+/// be cheaper than this.)
+fn write_new_file(bytes: u64, work: &Path) -> Result<Duration> {
+    let dir = tempfile::tempdir_in(work)?;
+    let block = vec![0x5au8; MIB as usize];
+    let started = Instant::now();
+    let mut incoming = crate::store::Incoming::create(dir.path())?;
+    incoming.reserve(bytes)?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(MIB) as usize;
+        incoming.file().write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    // Removing the file is not part of the floor (an upload renames it).
+    let took = started.elapsed();
+    drop(incoming);
+    Ok(took)
 }
 
 /// One upload of `path` through the Rust client and server, end to end:
