@@ -4,11 +4,11 @@
 //! prints nothing, so it measures the server, not a terminal.
 //!
 //! It is one thread with an event loop (mio: epoll on Linux), not one thread
-//! per client. On a 2-core machine the load and the server share the CPU; a
-//! thousand client threads would spend most of a core on their own
-//! scheduling and leave the server less than the machine has, so every
-//! server would look slower than it is. One thread with non-blocking
-//! sockets costs about one system call per step of a sign-in.
+//! per client. On a 2-core machine the load and the server share the CPU.
+//! A thread per client lets the load take both cores whenever it has
+//! runnable threads, and a thousand of them always do, so the server under
+//! test got whatever the scheduler left it. One thread keeps the load to
+//! one core, whatever the concurrency, and leaves the other to the server.
 
 use crate::signin_message;
 use mio::net::TcpStream;
