@@ -15,9 +15,9 @@
 //! So a connection thread is a plain `pthread_create`, detached, as
 //! CPython's `threading` starts its threads. What is given up is the
 //! message: a stack overflow on such a thread still hits the guard page
-//! and ends the process, with a plain `SIGSEGV`. The handlers keep their
-//! buffers small (1 KiB) and do not recurse, far inside
-//! [`crate::server::CONNECTION_STACK`].
+//! and ends the process, with a plain `SIGSEGV`. The handlers keep large
+//! buffers on the heap and do not recurse deeply (serde_json caps nesting at
+//! 128), far inside [`crate::server::CONNECTION_STACK`].
 //!
 //! A panic never crosses into C: the job runs under `catch_unwind`.
 //! Thread-locals with destructors work as usual (glibc runs them at thread
