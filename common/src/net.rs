@@ -68,6 +68,19 @@ pub fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStr
     Ok(stream)
 }
 
+/// One `read`, as Python's `recv(n)`, retried when a signal interrupts it.
+/// A socket with a timeout (`SO_RCVTIMEO`) is never restarted by the kernel
+/// after a signal handler runs, so its `read` can fail with `EINTR` where
+/// the same read without a timeout would simply have gone on waiting.
+pub fn recv(r: &mut impl io::Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            done => return done,
+        }
+    }
+}
+
 /// True for the errors a socket timeout produces (`EAGAIN` on Linux,
 /// `TimedOut` elsewhere).
 pub fn is_timeout(e: &io::Error) -> bool {

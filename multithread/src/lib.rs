@@ -13,7 +13,7 @@ use common::log::Output;
 use common::net::{self, is_timeout};
 use common::server::{Acceptor, Shutdown, spawn_connection};
 use common::text::printable;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
@@ -67,7 +67,7 @@ pub fn run(
 pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, work: Duration, out: &Output) {
     let addr = PyAddr(peer);
     let mut buf = [0u8; RECV_SIZE];
-    let n = match stream.read(&mut buf) {
+    let n = match net::recv(&mut stream, &mut buf) {
         Ok(n) => n,
         Err(e) if is_timeout(&e) => {
             diag!("{addr} sent nothing in time; dropped");
@@ -139,7 +139,7 @@ pub fn signin(
     stream.write_all(signin_message(i).as_bytes())?;
     out.line(format!("客户端{i}发送签到请求成功\n"));
     let mut buf = [0u8; RECV_SIZE];
-    let n = stream.read(&mut buf)?;
+    let n = net::recv(&mut stream, &mut buf)?;
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
