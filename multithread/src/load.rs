@@ -99,7 +99,6 @@ struct Load {
     total: usize,
     /// Slot k holds the sign-in in flight under `Token(k)`, if any.
     slots: Vec<Option<Client>>,
-    in_flight: usize,
     report: LoadReport,
 }
 
@@ -119,7 +118,6 @@ impl Load {
             slots: (0..concurrency.clamp(1, total.max(1)))
                 .map(|_| None)
                 .collect(),
-            in_flight: 0,
             report: LoadReport::default(),
         })
     }
@@ -133,7 +131,7 @@ impl Load {
             self.start(k);
         }
         let mut last_scan = Instant::now();
-        while self.in_flight > 0 {
+        while self.slots.iter().any(Option::is_some) {
             match self.poll.poll(&mut events, Some(TIMEOUT_SCAN)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -228,7 +226,6 @@ impl Load {
             {
                 Ok(()) => {
                     self.slots[k] = Some(client);
-                    self.in_flight += 1;
                     return;
                 }
                 Err(e) => self.report.fail(e),
@@ -241,9 +238,7 @@ impl Load {
     /// call is needed; an event still queued for the slot reaches the next
     /// sign-in there, which treats it as spurious.
     fn finish(&mut self, k: usize) {
-        if self.slots[k].take().is_some() {
-            self.in_flight -= 1;
-        }
+        self.slots[k] = None;
     }
 }
 
