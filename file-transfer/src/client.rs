@@ -84,7 +84,7 @@ pub fn upload(cfg: &Config, path: &Path, out: &Output) -> Result<(), TransferErr
 
     out.line("准备上传文件...");
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&mut file, size, &mut stream, &mut progress)
+    transfer::send_file(&mut file, size, &stream, &mut progress)
         .map_err(TransferError::from_socket)?;
     drop(progress);
     out.line("文件上传完成！");

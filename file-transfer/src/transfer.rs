@@ -1,13 +1,16 @@
 //! Moving the file bytes, as fast as the machine allows.
 //!
-//! * Sending: `std::io::copy` from a `File` to a `TcpStream` uses the
-//!   kernel's zero-copy `sendfile` on Linux; the bytes never pass through
-//!   this process, which leaves its core to the hashing. (The originals
-//!   send 1024 bytes per call.)
+//! * Sending: on Linux the bytes never pass through this process: `splice`
+//!   moves them from the file's page cache into a 1 MiB pipe and from the
+//!   pipe into the socket, which leaves the core to the hashing. (Not
+//!   `sendfile`, which is the same splice through a pipe of 16 pages: a
+//!   round per 64 KiB made it 40 % slower here, BENCHMARKS.md. The
+//!   originals send 1024 bytes per call.)
 //! * Receiving with md5: a pipeline of three threads: one reads the socket
 //!   into 1 MiB buffers, one hashes them (the slowest step, ~650 MiB/s), one
 //!   writes them to the file. Hashing never waits for the socket or the
-//!   disk, and the reads never wait for the hashing.
+//!   disk, and the reads never wait for the hashing. A large file is
+//!   written past the page cache (`O_DIRECT`, see `direct::Writer`).
 //! * Receiving without md5 (`--legacy`): nothing needs to look at the bytes,
 //!   so on Linux they never enter this process: `splice` moves them from
 //!   the socket into a pipe, and from the pipe into the file. One copy, in
@@ -24,32 +27,59 @@ use std::thread;
 
 /// Size of one receive buffer.
 pub const CHUNK: usize = 1 << 20;
+/// Alignment of the receive buffers, and the unit of a direct write: the
+/// largest logical block size of common disks.
+const ALIGN: usize = 4096;
 /// Buffers queued before each stage of the receive pipeline.
 const DEPTH: usize = 4;
-/// Bytes per `sendfile` round, between two progress updates.
-const MIN_SEND_STEP: u64 = 8 << 20;
+/// From this size on, a file received with md5 is written with `O_DIRECT`
+/// (see `direct::Writer`). A smaller one goes through the page cache, where it is
+/// cheap and likely to be read again soon.
+const DIRECT_MIN: u64 = 64 << 20;
 
-/// Sends `size` bytes of `file` to `dst`.
+/// Sends `size` bytes of `file`, from its current position, to `dst`.
 pub fn send_file(
     file: &mut File,
     size: u64,
-    mut dst: impl Write,
+    dst: &TcpStream,
     progress: &mut Progress,
 ) -> io::Result<()> {
-    let step = (size / 10).max(MIN_SEND_STEP);
+    #[cfg(target_os = "linux")]
+    return splice::send(file, size, dst, progress);
+    #[cfg(not(target_os = "linux"))]
+    return copy(file, size, dst, progress);
+}
+
+/// Sends through user space, one 1 MiB buffer at a time: where the kernel
+/// cannot splice.
+fn copy(
+    mut file: &File,
+    size: u64,
+    mut dst: &TcpStream,
+    progress: &mut Progress,
+) -> io::Result<()> {
+    let mut buf = vec![0; CHUNK];
     let mut left = size;
     while left > 0 {
-        let sent = io::copy(&mut Read::by_ref(file).take(left.min(step)), &mut dst)?;
-        if sent == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file got shorter while it was being sent",
-            ));
-        }
-        left -= sent;
-        progress.advance(sent);
+        let want = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
+        let n = match file.read(&mut buf[..want]) {
+            Ok(0) => return Err(shorter()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        dst.write_all(&buf[..n])?;
+        left -= n as u64;
+        progress.advance(n as u64);
     }
     Ok(())
+}
+
+fn shorter() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file got shorter while it was being sent",
+    )
 }
 
 /// Receives exactly `size` bytes (`prefix` first, then from the socket)
@@ -64,10 +94,91 @@ pub fn receive_file(
     progress: &mut Progress,
 ) -> Result<Option<String>, TransferError> {
     #[cfg(target_os = "linux")]
-    if !hash {
-        return splice::receive(src, prefix, size, dst, progress).map(|()| None);
+    {
+        if !hash {
+            return splice::receive(src, prefix, size, dst, progress).map(|()| None);
+        }
+        if size >= DIRECT_MIN {
+            let mut dst = direct::Writer::new(dst);
+            return receive(src, prefix, size, &mut dst, hash, progress);
+        }
     }
     receive(src, prefix, size, dst, hash, progress)
+}
+
+/// Writing a received file past the page cache, on Linux.
+#[cfg(target_os = "linux")]
+mod direct {
+    use super::ALIGN;
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    use rustix::io::Errno;
+    use std::fs::File;
+    use std::io::{self, Write};
+
+    /// Writes a file with `O_DIRECT` while it can, then as usual.
+    ///
+    /// Why: a buffered write copies every byte into page-cache pages that
+    /// a large new file must first get from the kernel. On the lab's
+    /// virtual machine, which hands freed memory back to its host, filling
+    /// those pages costs about 2 s of CPU per GiB, more than hashing the
+    /// bytes, and it competes with the hasher for the second core: the md5
+    /// upload took 1.3 × `md5sum` twice with buffered writes and 0.9 × with
+    /// direct ones (BENCHMARKS.md). A direct write hands the buffer to the
+    /// disk instead, and leaves the page cache to files that are read.
+    ///
+    /// A direct write must be whole, aligned blocks from an aligned buffer,
+    /// at an aligned offset. The pipeline's buffers are aligned and full
+    /// but for the last one; the first write that is not whole blocks (the
+    /// file's tail) turns `O_DIRECT` off for the rest, so the offset of
+    /// every direct write stays aligned. A file system that refuses direct
+    /// writes (`EINVAL`, at the `fcntl` or at the first write) simply gets
+    /// buffered ones.
+    pub(super) struct Writer<'a> {
+        file: &'a File,
+        direct: bool,
+    }
+
+    impl<'a> Writer<'a> {
+        pub(super) fn new(file: &'a File) -> Self {
+            let direct = fcntl_getfl(file)
+                .and_then(|flags| fcntl_setfl(file, flags | OFlags::DIRECT))
+                .is_ok();
+            Writer { file, direct }
+        }
+
+        #[cfg(test)]
+        pub(super) fn is_direct(&self) -> bool {
+            self.direct
+        }
+
+        fn buffered(&mut self) -> io::Result<()> {
+            if self.direct {
+                self.direct = false;
+                let flags = fcntl_getfl(self.file)?;
+                fcntl_setfl(self.file, flags - OFlags::DIRECT)?;
+            }
+            Ok(())
+        }
+    }
+
+    impl Write for Writer<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !buf.len().is_multiple_of(ALIGN) || !buf.as_ptr().addr().is_multiple_of(ALIGN) {
+                self.buffered()?;
+            }
+            match (&mut &*self.file).write(buf) {
+                Err(e) if self.direct && e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => {
+                    self.buffered()?;
+                    (&mut &*self.file).write(buf)
+                }
+                done => done,
+            }
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
 }
 
 /// The `--legacy` receive on Linux: socket → pipe → file inside the kernel.
@@ -84,6 +195,62 @@ mod splice {
     /// The pipe's capacity we ask for: fewer rounds than the default 64 KiB,
     /// and the most an unprivileged process may set (`pipe-max-size`).
     const PIPE_SIZE: usize = 1 << 20;
+
+    /// A pipe for splicing through, and how many bytes it holds.
+    fn pipe() -> io::Result<(io::PipeReader, io::PipeWriter, usize)> {
+        let (pipe_out, pipe_in) = io::pipe()?;
+        // Refused (a lowered pipe-max-size)? The default size works too.
+        let room = fcntl_setpipe_size(&pipe_in, PIPE_SIZE).unwrap_or(64 << 10);
+        Ok((pipe_out, pipe_in, room))
+    }
+
+    /// The send: file → pipe → socket. Into the pipe go references to the
+    /// file's page-cache pages, not copies, and the socket takes those
+    /// pages as they are; the one copy is the receiver's.
+    pub(super) fn send(
+        file: &File,
+        size: u64,
+        dst: &TcpStream,
+        progress: &mut Progress,
+    ) -> io::Result<()> {
+        let (pipe_out, pipe_in, room) = pipe()?;
+        let mut left = size;
+        while left > 0 {
+            let want = usize::try_from(left).map_or(room, |left| left.min(room));
+            let n = match splice(file, None, &pipe_in, None, want, SpliceFlags::empty()) {
+                Ok(0) => return Err(super::shorter()),
+                Ok(n) => n,
+                Err(Errno::INTR) => continue,
+                // A file system that cannot splice: nothing is sent yet, so
+                // user space takes over.
+                Err(Errno::INVAL | Errno::NOSYS | Errno::PERM) if left == size => {
+                    return super::copy(file, size, dst, progress);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            left -= n as u64;
+            // MORE lets TCP fill whole segments across two rounds; not on
+            // the last round, whose tail would wait for data that never
+            // comes.
+            let flags = if left > 0 {
+                SpliceFlags::MORE
+            } else {
+                SpliceFlags::empty()
+            };
+            // May wait for room in the socket, up to its write timeout.
+            let mut queued = n;
+            while queued > 0 {
+                match splice(&pipe_out, None, dst, None, queued, flags) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(m) => queued -= m,
+                    Err(Errno::INTR) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            progress.advance(n as u64);
+        }
+        Ok(())
+    }
 
     /// Each round, one `splice` moves what the socket has into the empty
     /// pipe, then all of it is moved on into the file, so the pipe is empty
@@ -106,9 +273,7 @@ mod splice {
         dst.write_all(prefix)?;
         progress.advance(prefix.len() as u64);
         let mut got = prefix.len() as u64;
-        let (pipe_out, pipe_in) = io::pipe()?;
-        // Refused (a lowered pipe-max-size)? The default size works too.
-        let room = fcntl_setpipe_size(&pipe_in, PIPE_SIZE).unwrap_or(64 << 10);
+        let (pipe_out, pipe_in, room) = pipe()?;
         while got < size {
             let want = usize::try_from(size - got).map_or(room, |left| left.min(room));
             // Waits only while the socket has nothing, up to the idle
@@ -162,13 +327,13 @@ pub fn receive(
     if prefix.len() as u64 > size {
         return Err(TransferError::ExtraBytes { expected: size });
     }
-    type Chunk = (Vec<u8>, usize);
+    type Chunk = (Buffer, usize);
     thread::scope(|scope| {
-        let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+        let (pool_tx, pool_rx) = mpsc::channel::<Buffer>();
         let (write_tx, write_rx) = mpsc::sync_channel::<Chunk>(DEPTH);
         let writer = scope.spawn(move || -> io::Result<()> {
             for (buf, n) in write_rx {
-                dst.write_all(&buf[..n])?;
+                dst.write_all(&buf.bytes()[..n])?;
                 // The reader may have stopped; then the buffer is freed.
                 let _ = pool_tx.send(buf);
             }
@@ -181,7 +346,7 @@ pub fn receive(
             let hasher = scope.spawn(move || {
                 let mut md5 = Md5Hasher::new();
                 for (buf, n) in hash_rx {
-                    md5.update(&buf[..n]);
+                    md5.update(&buf.bytes()[..n]);
                     if write_tx.send((buf, n)).is_err() {
                         break;
                     }
@@ -194,25 +359,27 @@ pub fn receive(
         };
 
         let mut pump = || -> Result<(), TransferError> {
-            first_tx
-                .send((prefix.to_vec(), prefix.len()))
-                .map_err(pipeline_gone)?;
-            progress.advance(prefix.len() as u64);
-            let mut got = prefix.len() as u64;
+            // The bytes that came with the header open the first buffer, so
+            // that every buffer but the last is full: whole, aligned blocks
+            // for a direct write.
+            let mut early = prefix;
+            let mut got = 0;
             let mut allocated = 0;
             while got < size {
                 let mut buf = match pool_rx.try_recv() {
                     Ok(buf) => buf,
                     Err(_) if allocated < 2 * DEPTH + 2 => {
                         allocated += 1;
-                        Vec::new()
+                        Buffer::new()
                     }
                     Err(_) => pool_rx.recv().map_err(pipeline_gone)?,
                 };
-                // New buffers and the prefix's come back short; a full one
-                // is not zeroed again.
-                buf.resize(CHUNK, 0);
-                let n = fill(&mut src, &mut buf, size - got)?;
+                let room = buf.bytes_mut();
+                let want = usize::try_from(size - got).map_or(CHUNK, |left| left.min(CHUNK));
+                let (head, tail) = early.split_at(early.len().min(want));
+                room[..head.len()].copy_from_slice(head);
+                early = tail;
+                let n = head.len() + fill(&mut src, &mut room[head.len()..want])?;
                 if n == 0 {
                     return Err(TransferError::Truncated {
                         got,
@@ -247,12 +414,11 @@ fn panicked() -> TransferError {
     TransferError::Io(io::Error::other("a transfer thread panicked"))
 }
 
-/// Reads until `buf` is full, `limit` bytes were read, or EOF.
-fn fill(src: &mut impl Read, buf: &mut [u8], limit: u64) -> Result<usize, TransferError> {
-    let want = buf.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
+/// Reads until `buf` is full or EOF, and returns how much was read.
+fn fill(src: &mut impl Read, buf: &mut [u8]) -> Result<usize, TransferError> {
     let mut n = 0;
-    while n < want {
-        match src.read(&mut buf[n..want]) {
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(m) => n += m,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -260,6 +426,30 @@ fn fill(src: &mut impl Read, buf: &mut [u8], limit: u64) -> Result<usize, Transf
         }
     }
     Ok(n)
+}
+
+/// One receive buffer: `CHUNK` bytes that start on an `ALIGN` boundary,
+/// as a direct write needs. (A plain `Vec` of 1 MiB starts 16 bytes past a
+/// page: the allocator's header.) Allocated zeroed once, then reused.
+struct Buffer {
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Buffer {
+    fn new() -> Self {
+        let bytes = vec![0; CHUNK + ALIGN];
+        let start = (ALIGN - bytes.as_ptr().addr() % ALIGN) % ALIGN;
+        Buffer { bytes, start }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[self.start..self.start + CHUNK]
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.start..self.start + CHUNK]
+    }
 }
 
 /// After the announced bytes, the sender half-closes: the next read must be
@@ -412,6 +602,82 @@ mod tests {
             matches!(got, Err(TransferError::ExtraBytes { expected: 5 })),
             "{got:?}"
         );
+    }
+
+    /// `send` (the splice, on Linux) and `copy` (its fallback) on a real
+    /// file: exactly `size` bytes from the file's position, and an error
+    /// when the file holds fewer.
+    #[test]
+    fn sends_exactly_size_from_the_position() {
+        type Send = fn(&mut File, u64, &TcpStream, &mut Progress) -> io::Result<()>;
+        let copy_from: Send = |f, size, dst, p| copy(f, size, dst, p);
+        let data: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i % 249) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&data).unwrap();
+        for send in [send_file as Send, copy_from] {
+            let (client, mut server) = pair(Duration::from_secs(10));
+            std::io::Seek::seek(&mut file, io::SeekFrom::Start(7)).unwrap();
+            thread::scope(|scope| {
+                let reader = scope.spawn(move || {
+                    let mut got = Vec::new();
+                    server.read_to_end(&mut got).unwrap();
+                    got
+                });
+                let size = data.len() as u64 - 7;
+                send(&mut file, size, &client, &mut progress()).unwrap();
+                client.shutdown(std::net::Shutdown::Write).unwrap();
+                assert!(reader.join().unwrap() == data[7..], "bytes differ");
+            });
+
+            let (client, _server) = pair(Duration::from_secs(10));
+            std::io::Seek::rewind(&mut file).unwrap();
+            let err = send(&mut file, data.len() as u64 + 1, &client, &mut progress());
+            assert_eq!(err.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+        }
+    }
+
+    /// The direct writer on a real file, through the md5 pipeline: every
+    /// size around the block and buffer boundaries, with and without bytes
+    /// that came with the header, arrives intact, and whole blocks stay
+    /// direct where the file system allows it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn direct_writes_arrive_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [0, 1, ALIGN - 1, ALIGN, CHUNK, CHUNK + 1, 3 * CHUNK + 17];
+        for size in sizes {
+            let data: Vec<u8> = (0..size).map(|i| (i % 241) as u8).collect();
+            let (md5, _) = common::digest::md5_reader(&data[..]).unwrap();
+            for (i, early) in [0, 10.min(size), 5000.min(size)].into_iter().enumerate() {
+                let path = dir.path().join(format!("{size}-{i}"));
+                let file = File::create_new(&path).unwrap();
+                let mut writer = direct::Writer::new(&file);
+                let got = receive(
+                    &data[early..],
+                    &data[..early],
+                    size as u64,
+                    &mut writer,
+                    true,
+                    &mut progress(),
+                )
+                .unwrap();
+                assert_eq!(got.as_deref(), Some(md5.as_str()), "{size} {early}");
+                assert!(std::fs::read(&path).unwrap() == data, "{size} {early}");
+            }
+        }
+
+        // Whole aligned blocks keep it direct; the tail ends it.
+        let file = File::create_new(dir.path().join("blocks")).unwrap();
+        let mut writer = direct::Writer::new(&file);
+        let was_direct = writer.is_direct();
+        let mut block = Buffer::new();
+        block.bytes_mut().fill(3);
+        writer.write_all(block.bytes()).unwrap();
+        writer.write_all(block.bytes()).unwrap();
+        assert_eq!(writer.is_direct(), was_direct);
+        writer.write_all(&block.bytes()[..5]).unwrap();
+        assert!(!writer.is_direct());
+        assert_eq!(file.metadata().unwrap().len(), 2 * CHUNK as u64 + 5);
     }
 
     #[test]
