@@ -86,9 +86,14 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
             upload(&big, work, true)
         }),
         Row::new(
-            "writing the same bytes to a new file with write(), no network",
+            "writing the same bytes to a new file as an upload does (O_DIRECT), no network",
             bytes,
-            || write_new_file(bytes, work),
+            || write_new_file(bytes, work, true),
+        ),
+        Row::new(
+            "writing them with write() through the page cache instead",
+            bytes,
+            || write_new_file(bytes, work, false),
         ),
     ];
     if let Some(py) = &args.python {
@@ -146,8 +151,18 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
             all.join(" ")
         ));
     }
-    let [md5sum, framed, no_disk, bare, from_file, legacy, write] = medians[..7] else {
-        unreachable!("the seven rows above are always there");
+    let [
+        md5sum,
+        framed,
+        no_disk,
+        bare,
+        from_file,
+        legacy,
+        direct,
+        buffered,
+    ] = medians[..8]
+    else {
+        unreachable!("the eight rows above are always there");
     };
     out.line("");
     out.line(format!(
@@ -167,10 +182,14 @@ pub fn run(args: &BenchArgs, out: &Output) -> Result<()> {
         ratio(from_file, bare)
     ));
     out.line(format!(
-        "writing a new file / bare socket = {:.2} (the disk alone, for scale)",
-        ratio(write, bare)
+        "writing a new file as an upload does / bare socket = {:.2} (the disk alone, for scale)",
+        ratio(direct, bare)
     ));
-    if let [python, rust] = medians[7..] {
+    out.line(format!(
+        "writing a new file through the page cache / as an upload does = {:.2} (why O_DIRECT)",
+        ratio(buffered, direct)
+    ));
+    if let [python, rust] = medians[8..] {
         out.line(format!(
             "Rust / Python throughput = {:.1}× (target ≥ 5)",
             ratio(python, rust)
@@ -243,22 +262,31 @@ fn time_command(cmd: &mut Command) -> Result<Duration> {
     Ok(started.elapsed())
 }
 
-/// Writes `bytes` into a new temporary file in `work`, reserved the way the
-/// receiver reserves it, from one reused 1 MiB buffer with `write` (no
-/// fsync, as an upload): what the destination's file system costs, with no
-/// socket involved. (`--legacy` receives with `splice` instead, which can
-/// be cheaper than this.)
-fn write_new_file(bytes: u64, work: &Path) -> Result<Duration> {
+/// Writes `bytes` into a new temporary file in `work`, reserved the way
+/// the receiver reserves it, with no socket involved: what the
+/// destination's file system costs. With `as_upload`, through the
+/// receiver's own pipeline and `FileWriter` (`O_DIRECT` for a large file),
+/// reading from memory instead of a socket; without, with `write()` from
+/// one reused 1 MiB buffer through the page cache. No fsync, as an upload.
+fn write_new_file(bytes: u64, work: &Path, as_upload: bool) -> Result<Duration> {
+    use crate::transfer::{self, FileWriter};
     let dir = tempfile::tempdir_in(work)?;
-    let block = vec![0x5au8; MIB as usize];
     let started = Instant::now();
     let mut incoming = crate::store::Incoming::create(dir.path())?;
     incoming.reserve(bytes)?;
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(MIB) as usize;
-        incoming.file().write_all(&block[..n])?;
-        left -= n as u64;
+    if as_upload {
+        let mut progress = crate::progress::Progress::new(&Output::discard(), "", bytes);
+        let src = std::io::repeat(0x5a).take(bytes);
+        let mut dst = FileWriter::new(incoming.file(), bytes);
+        transfer::receive(src, &[], bytes, &mut dst, false, &mut progress)?;
+    } else {
+        let block = vec![0x5au8; MIB as usize];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(MIB) as usize;
+            incoming.file().write_all(&block[..n])?;
+            left -= n as u64;
+        }
     }
     // Removing the file is not part of the floor (an upload renames it).
     let took = started.elapsed();

@@ -6,15 +6,13 @@
 //!   `sendfile`, which is the same splice through a pipe of 16 pages: a
 //!   round per 64 KiB made it 40 % slower here, BENCHMARKS.md. The
 //!   originals send 1024 bytes per call.)
-//! * Receiving with md5: a pipeline of three threads: one reads the socket
-//!   into 1 MiB buffers, one hashes them (the slowest step, ~650 MiB/s), one
+//! * Receiving: a pipeline of threads: one reads the socket into 1 MiB
+//!   buffers, one hashes them (with md5; the slowest step, ~650 MiB/s), one
 //!   writes them to the file. Hashing never waits for the socket or the
-//!   disk, and the reads never wait for the hashing. A large file is
-//!   written past the page cache (`O_DIRECT`, see `direct::Writer`).
-//! * Receiving without md5 (`--legacy`): nothing needs to look at the bytes,
-//!   so on Linux they never enter this process: `splice` moves them from
-//!   the socket into a pipe, and from the pipe into the file. One copy, in
-//!   the kernel, instead of two through user space.
+//!   disk, and the reads never wait for the hashing.
+//! * A large file is written past the page cache (`O_DIRECT`, see
+//!   [`FileWriter`]): on the lab's virtual machine that halved the time of
+//!   a `--legacy` upload and took a third off an md5 one.
 
 use crate::error::TransferError;
 use crate::progress::Progress;
@@ -32,9 +30,9 @@ pub const CHUNK: usize = 1 << 20;
 const ALIGN: usize = 4096;
 /// Buffers queued before each stage of the receive pipeline.
 const DEPTH: usize = 4;
-/// From this size on, a file received with md5 is written with `O_DIRECT`
-/// (see `direct::Writer`). A smaller one goes through the page cache, where it is
-/// cheap and likely to be read again soon.
+/// From this size on, a received file is written with `O_DIRECT` (see
+/// [`FileWriter`]). A smaller one goes through the page cache, where it
+/// costs little and is likely to be read again soon.
 const DIRECT_MIN: u64 = 64 << 20;
 
 /// Sends `size` bytes of `file`, from its current position, to `dst`.
@@ -84,7 +82,7 @@ fn shorter() -> io::Error {
 
 /// Receives exactly `size` bytes (`prefix` first, then from the socket)
 /// into the file `dst`, and returns their md5 when `hash` is set. The one
-/// entry point for the server and the client; it picks the fastest path.
+/// entry point for the server and the client.
 pub fn receive_file(
     src: &TcpStream,
     prefix: &[u8],
@@ -93,116 +91,119 @@ pub fn receive_file(
     hash: bool,
     progress: &mut Progress,
 ) -> Result<Option<String>, TransferError> {
-    #[cfg(target_os = "linux")]
-    {
-        if !hash {
-            return splice::receive(src, prefix, size, dst, progress).map(|()| None);
-        }
-        if size >= DIRECT_MIN {
-            let mut dst = direct::Writer::new(dst);
-            return receive(src, prefix, size, &mut dst, hash, progress);
-        }
-    }
-    receive(src, prefix, size, dst, hash, progress)
+    receive(
+        src,
+        prefix,
+        size,
+        &mut FileWriter::new(dst, size),
+        hash,
+        progress,
+    )
 }
 
-/// Writing a received file past the page cache, on Linux.
+/// Writes a received file: a large one with `O_DIRECT` while it can, then
+/// as usual.
+///
+/// Why: a buffered write copies every byte into page-cache pages that a
+/// large new file must first get from the kernel. On the lab's virtual
+/// machine, which hands freed memory back to its host, filling fresh
+/// pages costs about 2 s of CPU per GiB, more than hashing the bytes, and
+/// it competes with the hasher for the second core (BENCHMARKS.md: the md5
+/// upload went from 1.3 × `md5sum` twice to 0.9 ×, the `--legacy` one from
+/// 1.0–1.3 s to 0.6 s). A direct write hands the buffer to the disk
+/// instead, and leaves the page cache to files that are read.
+///
+/// A direct write must be whole, aligned blocks from an aligned buffer, at
+/// an aligned offset. The pipeline's buffers are aligned and full but for
+/// the last one; the first write that is not whole blocks (the file's
+/// tail) turns `O_DIRECT` off for the rest, so the offset of every direct
+/// write stays aligned. A file system that refuses direct writes (`EINVAL`,
+/// at the `fcntl` or at the first write) simply gets buffered ones.
+pub struct FileWriter<'a> {
+    file: &'a File,
+    direct: bool,
+}
+
+impl<'a> FileWriter<'a> {
+    /// A writer for `file`, which will receive `size` bytes from offset 0.
+    pub fn new(file: &'a File, size: u64) -> Self {
+        #[cfg(target_os = "linux")]
+        let direct = size >= DIRECT_MIN && direct::set(file, true).is_ok();
+        #[cfg(not(target_os = "linux"))]
+        let direct = {
+            let _ = size;
+            false
+        };
+        FileWriter { file, direct }
+    }
+
+    #[cfg(test)]
+    fn is_direct(&self) -> bool {
+        self.direct
+    }
+
+    fn buffered(&mut self) -> io::Result<()> {
+        if self.direct {
+            self.direct = false;
+            #[cfg(target_os = "linux")]
+            direct::set(self.file, false)?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for FileWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let whole_blocks =
+            buf.len().is_multiple_of(ALIGN) && buf.as_ptr().addr().is_multiple_of(ALIGN);
+        if !whole_blocks {
+            self.buffered()?;
+        }
+        match (&mut &*self.file).write(buf) {
+            // EINVAL: the file system takes no direct writes after all.
+            Err(e) if self.direct && e.kind() == io::ErrorKind::InvalidInput => {
+                self.buffered()?;
+                (&mut &*self.file).write(buf)
+            }
+            done => done,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Turning `O_DIRECT` on and off, on Linux.
 #[cfg(target_os = "linux")]
 mod direct {
-    use super::ALIGN;
     use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
-    use rustix::io::Errno;
     use std::fs::File;
-    use std::io::{self, Write};
 
-    /// Writes a file with `O_DIRECT` while it can, then as usual.
-    ///
-    /// Why: a buffered write copies every byte into page-cache pages that
-    /// a large new file must first get from the kernel. On the lab's
-    /// virtual machine, which hands freed memory back to its host, filling
-    /// those pages costs about 2 s of CPU per GiB, more than hashing the
-    /// bytes, and it competes with the hasher for the second core: the md5
-    /// upload took 1.3 × `md5sum` twice with buffered writes and 0.9 × with
-    /// direct ones (BENCHMARKS.md). A direct write hands the buffer to the
-    /// disk instead, and leaves the page cache to files that are read.
-    ///
-    /// A direct write must be whole, aligned blocks from an aligned buffer,
-    /// at an aligned offset. The pipeline's buffers are aligned and full
-    /// but for the last one; the first write that is not whole blocks (the
-    /// file's tail) turns `O_DIRECT` off for the rest, so the offset of
-    /// every direct write stays aligned. A file system that refuses direct
-    /// writes (`EINVAL`, at the `fcntl` or at the first write) simply gets
-    /// buffered ones.
-    pub(super) struct Writer<'a> {
-        file: &'a File,
-        direct: bool,
-    }
-
-    impl<'a> Writer<'a> {
-        pub(super) fn new(file: &'a File) -> Self {
-            let direct = fcntl_getfl(file)
-                .and_then(|flags| fcntl_setfl(file, flags | OFlags::DIRECT))
-                .is_ok();
-            Writer { file, direct }
-        }
-
-        #[cfg(test)]
-        pub(super) fn is_direct(&self) -> bool {
-            self.direct
-        }
-
-        fn buffered(&mut self) -> io::Result<()> {
-            if self.direct {
-                self.direct = false;
-                let flags = fcntl_getfl(self.file)?;
-                fcntl_setfl(self.file, flags - OFlags::DIRECT)?;
-            }
-            Ok(())
-        }
-    }
-
-    impl Write for Writer<'_> {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            if !buf.len().is_multiple_of(ALIGN) || !buf.as_ptr().addr().is_multiple_of(ALIGN) {
-                self.buffered()?;
-            }
-            match (&mut &*self.file).write(buf) {
-                Err(e) if self.direct && e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => {
-                    self.buffered()?;
-                    (&mut &*self.file).write(buf)
-                }
-                done => done,
-            }
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
+    pub(super) fn set(file: &File, on: bool) -> rustix::io::Result<()> {
+        let flags = fcntl_getfl(file)?;
+        let flags = if on {
+            flags | OFlags::DIRECT
+        } else {
+            flags - OFlags::DIRECT
+        };
+        fcntl_setfl(file, flags)
     }
 }
 
-/// The `--legacy` receive on Linux: socket → pipe → file inside the kernel.
+/// The send on Linux: file → pipe → socket inside the kernel.
 #[cfg(target_os = "linux")]
 mod splice {
-    use super::TransferError;
     use crate::progress::Progress;
     use rustix::io::Errno;
     use rustix::pipe::{SpliceFlags, fcntl_setpipe_size, splice};
     use std::fs::File;
-    use std::io::{self, Read, Write};
+    use std::io;
     use std::net::TcpStream;
 
     /// The pipe's capacity we ask for: fewer rounds than the default 64 KiB,
     /// and the most an unprivileged process may set (`pipe-max-size`).
     const PIPE_SIZE: usize = 1 << 20;
-
-    /// A pipe for splicing through, and how many bytes it holds.
-    fn pipe() -> io::Result<(io::PipeReader, io::PipeWriter, usize)> {
-        let (pipe_out, pipe_in) = io::pipe()?;
-        // Refused (a lowered pipe-max-size)? The default size works too.
-        let room = fcntl_setpipe_size(&pipe_in, PIPE_SIZE).unwrap_or(64 << 10);
-        Ok((pipe_out, pipe_in, room))
-    }
 
     /// The send: file → pipe → socket. Into the pipe go references to the
     /// file's page-cache pages, not copies, and the socket takes those
@@ -213,7 +214,9 @@ mod splice {
         dst: &TcpStream,
         progress: &mut Progress,
     ) -> io::Result<()> {
-        let (pipe_out, pipe_in, room) = pipe()?;
+        let (pipe_out, pipe_in) = io::pipe()?;
+        // Refused (a lowered pipe-max-size)? The default size works too.
+        let room = fcntl_setpipe_size(&pipe_in, PIPE_SIZE).unwrap_or(64 << 10);
         let mut left = size;
         while left > 0 {
             let want = usize::try_from(left).map_or(room, |left| left.min(room));
@@ -248,62 +251,6 @@ mod splice {
                 }
             }
             progress.advance(n as u64);
-        }
-        Ok(())
-    }
-
-    /// Each round, one `splice` moves what the socket has into the empty
-    /// pipe, then all of it is moved on into the file, so the pipe is empty
-    /// again. Why one call and not a loop: the pipe holds a fixed number of
-    /// fragments, not bytes, and a peer that sends small segments (the
-    /// originals send 1 KiB) fills it with far fewer bytes than its size. A
-    /// loop filling it would then wait for room that only this thread could
-    /// make. A single `splice` into a pipe that is not full never waits for
-    /// room; it returns what it moved.
-    pub(super) fn receive(
-        src: &TcpStream,
-        prefix: &[u8],
-        size: u64,
-        mut dst: &File,
-        progress: &mut Progress,
-    ) -> Result<(), TransferError> {
-        if prefix.len() as u64 > size {
-            return Err(TransferError::ExtraBytes { expected: size });
-        }
-        dst.write_all(prefix)?;
-        progress.advance(prefix.len() as u64);
-        let mut got = prefix.len() as u64;
-        let (pipe_out, pipe_in, room) = pipe()?;
-        while got < size {
-            let want = usize::try_from(size - got).map_or(room, |left| left.min(room));
-            // Waits only while the socket has nothing, up to the idle
-            // timeout (SO_RCVTIMEO applies to splice as to read).
-            let n = match splice(src, None, &pipe_in, None, want, SpliceFlags::empty()) {
-                Ok(0) => {
-                    return Err(TransferError::Truncated {
-                        got,
-                        expected: size,
-                    });
-                }
-                Ok(n) => n,
-                Err(Errno::INTR) => continue,
-                // No splice here (seccomp, an exotic kernel): nothing has
-                // left the socket yet, so the user-space path takes over.
-                Err(Errno::INVAL | Errno::NOSYS | Errno::PERM) if got == prefix.len() as u64 => {
-                    return super::receive(src, &[], size - got, &mut dst, false, progress)
-                        .map(drop);
-                }
-                Err(e) => return Err(TransferError::from_socket(e.into())),
-            };
-            // Exactly the n bytes in the pipe, into the file: `io::copy`
-            // splices them too, or reads and writes where the file system
-            // cannot take a splice.
-            let moved = io::copy(&mut (&pipe_out).take(n as u64), &mut dst)?;
-            if moved != n as u64 {
-                return Err(io::Error::other("the pipe to the file lost bytes").into());
-            }
-            got += moved;
-            progress.advance(moved);
         }
         Ok(())
     }
@@ -545,31 +492,23 @@ mod tests {
 
     #[test]
     fn file_receive_without_md5_takes_many_small_segments() {
-        // 1 KiB writes with TCP_NODELAY, like the originals' sends: far more
-        // fragments than the pipe has slots (see `splice`).
-        // A wait for room in the pipe has no socket timeout, so a watchdog
-        // turns that bug into a failure instead of a hang.
-        let (done, finished) = mpsc::channel();
-        thread::spawn(move || {
-            let data: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i % 253) as u8).collect();
-            let (got, written) = receive_into_file(
-                &data[..7],
-                data.len() as u64,
-                Duration::from_secs(10),
-                |mut client| {
-                    client.set_nodelay(true).unwrap();
-                    for piece in data[7..].chunks(1024) {
-                        client.write_all(piece).unwrap();
-                    }
-                },
-            );
-            let _ = done.send((got.map_err(|e| e.to_string()), written == data));
-        });
-        let (got, intact) = finished
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the receive hung");
-        assert_eq!(got, Ok(None));
-        assert!(intact, "the file differs from what was sent");
+        // 1 KiB writes with TCP_NODELAY, like the originals' sends: each
+        // buffer is filled by many short reads, and the bytes that came
+        // with the header open the first one.
+        let data: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i % 253) as u8).collect();
+        let (got, written) = receive_into_file(
+            &data[..7],
+            data.len() as u64,
+            Duration::from_secs(10),
+            |mut client| {
+                client.set_nodelay(true).unwrap();
+                for piece in data[7..].chunks(1024) {
+                    client.write_all(piece).unwrap();
+                }
+            },
+        );
+        assert_eq!(got.map_err(|e| e.to_string()), Ok(None));
+        assert!(written == data, "the file differs from what was sent");
     }
 
     #[test]
@@ -640,7 +579,6 @@ mod tests {
     /// size around the block and buffer boundaries, with and without bytes
     /// that came with the header, arrives intact, and whole blocks stay
     /// direct where the file system allows it.
-    #[cfg(target_os = "linux")]
     #[test]
     fn direct_writes_arrive_intact() {
         let dir = tempfile::tempdir().unwrap();
@@ -651,7 +589,7 @@ mod tests {
             for (i, early) in [0, 10.min(size), 5000.min(size)].into_iter().enumerate() {
                 let path = dir.path().join(format!("{size}-{i}"));
                 let file = File::create_new(&path).unwrap();
-                let mut writer = direct::Writer::new(&file);
+                let mut writer = FileWriter::new(&file, DIRECT_MIN);
                 let got = receive(
                     &data[early..],
                     &data[..early],
@@ -668,7 +606,7 @@ mod tests {
 
         // Whole aligned blocks keep it direct; the tail ends it.
         let file = File::create_new(dir.path().join("blocks")).unwrap();
-        let mut writer = direct::Writer::new(&file);
+        let mut writer = FileWriter::new(&file, DIRECT_MIN);
         let was_direct = writer.is_direct();
         let mut block = Buffer::new();
         block.bytes_mut().fill(3);
@@ -678,6 +616,10 @@ mod tests {
         writer.write_all(&block.bytes()[..5]).unwrap();
         assert!(!writer.is_direct());
         assert_eq!(file.metadata().unwrap().len(), 2 * CHUNK as u64 + 5);
+
+        // A small file stays in the page cache.
+        let file = File::create_new(dir.path().join("small")).unwrap();
+        assert!(!FileWriter::new(&file, DIRECT_MIN - 1).is_direct());
     }
 
     #[test]
