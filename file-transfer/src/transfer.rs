@@ -109,8 +109,8 @@ pub fn receive_file(
 /// machine, which hands freed memory back to its host, filling fresh
 /// pages costs about 2 s of CPU per GiB, more than hashing the bytes, and
 /// it competes with the hasher for the second core (BENCHMARKS.md: the md5
-/// upload went from 1.3 × `md5sum` twice to 0.9 ×, the `--legacy` one from
-/// 1.0–1.3 s to 0.6 s). A direct write hands the buffer to the disk
+/// upload of a GiB went from 1.2–1.3 × `md5sum` twice to 0.9 ×, the
+/// `--legacy` one from medians of 0.7–1.3 s to 0.6 s). A direct write hands the buffer to the disk
 /// instead, and leaves the page cache to files that are read.
 ///
 /// A direct write must be whole, aligned blocks from an aligned buffer, at
