@@ -52,8 +52,9 @@ impl Incoming {
     /// its length at 0). A disk without room then refuses the transfer
     /// before any of its bytes are sent, and the writes land in blocks that
     /// are already allocated: ext4 does its bookkeeping once instead of per
-    /// page, which halves the cost of writing here (BENCHMARKS.md). Where
-    /// the file system cannot reserve, nothing is reserved.
+    /// page (with buffered writes, that took a 1 GiB md5 upload here from
+    /// 4.13 s to 3.86 s). Where the file system cannot reserve, nothing is
+    /// reserved.
     pub fn reserve(&mut self, size: u64) -> io::Result<()> {
         // fallocate refuses a length of 0 (EINVAL); an empty file needs no room.
         #[cfg(target_os = "linux")]
