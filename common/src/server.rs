@@ -30,8 +30,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Stack size of a connection thread. Handlers keep their large buffers on
-/// the heap (a sign-in reads into 1 KiB on the stack), so 256 KiB is plenty, and a thousand threads reserve 256 MiB of
-/// address space instead of 2 GiB.
+/// the heap (a sign-in reads into 1 KiB on the stack), so 256 KiB is
+/// plenty, and a thousand threads reserve 256 MiB of address space instead
+/// of 2 GiB.
 pub const CONNECTION_STACK: usize = 256 * 1024;
 
 /// The longest pause after repeated accept or spawn failures.

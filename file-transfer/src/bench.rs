@@ -393,10 +393,10 @@ fn bare_socket(bytes: u64, file: Option<&Path>) -> Result<Duration> {
     let started = Instant::now();
     let mut s = TcpStream::connect(addr)?;
     match file {
-        Some(mut file) => {
+        Some(file) => {
             let size = file.metadata()?.len();
             let mut progress = crate::progress::Progress::new(&Output::discard(), "", size);
-            crate::transfer::send_file(&mut file, size, &s, &mut progress)?;
+            crate::transfer::send_file(&file, size, &s, &mut progress)?;
         }
         None => {
             let buf = vec![7u8; MIB as usize];

@@ -84,8 +84,7 @@ pub fn upload(cfg: &Config, path: &Path, out: &Output) -> Result<(), TransferErr
 
     out.line("准备上传文件...");
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&mut file, size, &stream, &mut progress)
-        .map_err(TransferError::from_socket)?;
+    transfer::send_file(&file, size, &stream, &mut progress).map_err(TransferError::from_socket)?;
     drop(progress);
     out.line("文件上传完成！");
 
@@ -111,9 +110,7 @@ fn read_reply(
         let mut buf = Vec::new();
         let result = if limit == LEGACY_RECV as u64 {
             let mut one = vec![0u8; LEGACY_RECV];
-            stream
-                .read(&mut one)
-                .map(|n| buf.extend_from_slice(&one[..n]))
+            net::recv(stream, &mut one).map(|n| buf.extend_from_slice(&one[..n]))
         } else {
             Read::by_ref(stream)
                 .take(limit)

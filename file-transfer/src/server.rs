@@ -192,8 +192,7 @@ fn serve_download(
     };
     frame::write_header(&mut *stream, &header)?;
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&mut file, size, stream, &mut progress)
-        .map_err(TransferError::from_socket)?;
+    transfer::send_file(&file, size, stream, &mut progress).map_err(TransferError::from_socket)?;
     drop(progress);
     out.line(format!("download successed: {}", escape(name)));
     Ok(())

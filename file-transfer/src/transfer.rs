@@ -17,6 +17,8 @@
 use crate::error::TransferError;
 use crate::progress::Progress;
 use common::digest::Md5Hasher;
+use common::frame::read_full;
+use common::net::recv;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -37,7 +39,7 @@ const DIRECT_MIN: u64 = 64 << 20;
 
 /// Sends `size` bytes of `file`, from its current position, to `dst`.
 pub fn send_file(
-    file: &mut File,
+    file: &File,
     size: u64,
     dst: &TcpStream,
     progress: &mut Progress,
@@ -60,12 +62,10 @@ fn copy(
     let mut left = size;
     while left > 0 {
         let want = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
-        let n = match file.read(&mut buf[..want]) {
-            Ok(0) => return Err(shorter()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let n = read_full(&mut file, &mut buf[..want])?;
+        if n == 0 {
+            return Err(shorter());
+        }
         dst.write_all(&buf[..n])?;
         left -= n as u64;
         progress.advance(n as u64);
@@ -326,7 +326,9 @@ pub fn receive(
                 let (head, tail) = early.split_at(early.len().min(want));
                 room[..head.len()].copy_from_slice(head);
                 early = tail;
-                let n = head.len() + fill(&mut src, &mut room[head.len()..want])?;
+                let n = head.len()
+                    + read_full(&mut src, &mut room[head.len()..want])
+                        .map_err(TransferError::from_socket)?;
                 if n == 0 {
                     return Err(TransferError::Truncated {
                         got,
@@ -361,20 +363,6 @@ fn panicked() -> TransferError {
     TransferError::Io(io::Error::other("a transfer thread panicked"))
 }
 
-/// Reads until `buf` is full or EOF, and returns how much was read.
-fn fill(src: &mut impl Read, buf: &mut [u8]) -> Result<usize, TransferError> {
-    let mut n = 0;
-    while n < buf.len() {
-        match src.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(m) => n += m,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(TransferError::from_socket(e)),
-        }
-    }
-    Ok(n)
-}
-
 /// One receive buffer: `CHUNK` bytes that start on an `ALIGN` boundary,
 /// as a direct write needs. (A plain `Vec` of 1 MiB starts 16 bytes past a
 /// page: the allocator's header.) Allocated zeroed once, then reused.
@@ -402,14 +390,10 @@ impl Buffer {
 /// After the announced bytes, the sender half-closes: the next read must be
 /// EOF. Anything else means it sent more than it said.
 pub fn expect_eof(mut src: impl Read, expected: u64) -> Result<(), TransferError> {
-    let mut byte = [0u8; 1];
-    loop {
-        return match src.read(&mut byte) {
-            Ok(0) => Ok(()),
-            Ok(_) => Err(TransferError::ExtraBytes { expected }),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => Err(TransferError::from_socket(e)),
-        };
+    match recv(&mut src, &mut [0u8; 1]) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(TransferError::ExtraBytes { expected }),
+        Err(e) => Err(TransferError::from_socket(e)),
     }
 }
 
@@ -548,7 +532,7 @@ mod tests {
     /// when the file holds fewer.
     #[test]
     fn sends_exactly_size_from_the_position() {
-        type Send = fn(&mut File, u64, &TcpStream, &mut Progress) -> io::Result<()>;
+        type Send = fn(&File, u64, &TcpStream, &mut Progress) -> io::Result<()>;
         let copy_from: Send = |f, size, dst, p| copy(f, size, dst, p);
         let data: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i % 249) as u8).collect();
         let mut file = tempfile::tempfile().unwrap();
@@ -563,14 +547,14 @@ mod tests {
                     got
                 });
                 let size = data.len() as u64 - 7;
-                send(&mut file, size, &client, &mut progress()).unwrap();
+                send(&file, size, &client, &mut progress()).unwrap();
                 client.shutdown(std::net::Shutdown::Write).unwrap();
                 assert!(reader.join().unwrap() == data[7..], "bytes differ");
             });
 
             let (client, _server) = pair(Duration::from_secs(10));
             std::io::Seek::rewind(&mut file).unwrap();
-            let err = send(&mut file, data.len() as u64 + 1, &client, &mut progress());
+            let err = send(&file, data.len() as u64 + 1, &client, &mut progress());
             assert_eq!(err.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
         }
     }

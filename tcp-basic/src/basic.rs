@@ -11,7 +11,7 @@ use common::log::Output;
 use common::net::{self, is_timeout};
 use common::server::{Accepted, Acceptor, Shutdown};
 use common::text::printable;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ pub fn handle_connection(conn: Accepted, out: &Output) {
         mut stream, peer, ..
     } = conn;
     let mut buf = [0u8; RECV_SIZE];
-    match stream.read(&mut buf) {
+    match net::recv(&mut stream, &mut buf) {
         // Like the original, an empty read (the client closed at once)
         // prints an empty line.
         Ok(n) => out.line(printable(&buf[..n])),
@@ -66,8 +66,7 @@ pub fn client(addr: SocketAddr, timeout: Option<Duration>, out: &Output) -> io::
     let mut stream = net::connect(addr, timeout)?;
     stream.write_all(REQUEST.as_bytes())?;
     let mut buf = [0u8; RECV_SIZE];
-    let n = stream
-        .read(&mut buf)
+    let n = net::recv(&mut stream, &mut buf)
         .map_err(|e| io::Error::new(e.kind(), format!("waiting for the reply from {addr}: {e}")))?;
     out.line(printable(&buf[..n]));
     Ok(())

@@ -12,7 +12,7 @@ use common::log::Output;
 use common::net::{self, is_timeout};
 use common::server::{Acceptor, Shutdown, spawn_connection};
 use common::text::{ctime_now, printable};
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -90,7 +90,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, reply: Reply, 
     }
     let mut buf = vec![0u8; RECV_SIZE];
     loop {
-        let n = match stream.read(&mut buf) {
+        let n = match net::recv(&mut stream, &mut buf) {
             // An empty read is the client closing: the session is over.
             Ok(0) => return,
             Ok(n) => n,
@@ -158,7 +158,7 @@ pub fn client(
             continue;
         }
         stream.write_all(message)?;
-        let n = stream.read(&mut buf).map_err(|e| {
+        let n = net::recv(&mut stream, &mut buf).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("waiting for the reply from {server}: {e}"),
