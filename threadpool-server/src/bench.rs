@@ -10,7 +10,7 @@
 //! Everything goes to loopback; every load is bounded in count and time.
 
 use anyhow::{Context, Result, bail};
-use multithread::load::{LoadReport, load};
+use multithread::load::{LoadReport, cpu_time, load};
 use plotters::prelude::*;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -80,7 +80,7 @@ struct Row {
     report: LoadReport,
     peak_threads: u64,
     peak_rss_kib: u64,
-    /// CPU time of the server process and of the load generator's thread.
+    /// CPU time of the server process and of the load generator's threads.
     server_cpu: Duration,
     load_cpu: Duration,
 }
@@ -263,10 +263,9 @@ fn measure(
         })
     };
     let server_cpu_before = cpu_time(&format!("/proc/{pid}/stat"));
-    let load_cpu_before = cpu_time("/proc/thread-self/stat");
     let report = load(addr, total, concurrency, timeout);
-    let load_cpu = cpu_time("/proc/thread-self/stat").saturating_sub(load_cpu_before);
     let server_cpu = cpu_time(&format!("/proc/{pid}/stat")).saturating_sub(server_cpu_before);
+    let load_cpu = report.cpu;
     // VmHWM is the kernel's own peak RSS: nothing between samples is missed.
     let hwm = status_field(pid, "VmHWM:");
     stop.store(true, Ordering::Relaxed);
@@ -347,25 +346,6 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
             Ok((child, ([127, 0, 0, 1], port).into()))
         }
     }
-}
-
-/// /proc reports CPU time in USER_HZ ticks, 100 a second on the
-/// architectures Linux runs this on (x86, ARM).
-const USER_HZ: u64 = 100;
-
-/// User plus system CPU time from a /proc `stat` file (a process: all its
-/// threads, live and ended; `thread-self`: the calling thread). Zero where
-/// there is no /proc.
-fn cpu_time(path: &str) -> Duration {
-    let ticks = std::fs::read_to_string(path).ok().and_then(|stat| {
-        // Fields 14 and 15, counted after the `(comm)`, which may hold spaces.
-        let rest = &stat[stat.rfind(')')? + 1..];
-        let mut f = rest.split_whitespace().skip(11);
-        let user: u64 = f.next()?.parse().ok()?;
-        let system: u64 = f.next()?.parse().ok()?;
-        Some(user + system)
-    });
-    Duration::from_millis(ticks.unwrap_or(0) * 1000 / USER_HZ)
 }
 
 fn sample(pid: u32) -> Option<(u64, u64)> {
