@@ -26,6 +26,11 @@ pub struct BenchArgs {
     /// Sign-ins per run
     #[arg(long, default_value_t = 10_000)]
     pub connections: usize,
+    /// Runs of each server, backlog and concurrency; the table shows the
+    /// run with the median connections/s. The runs take turns, so a noisy
+    /// moment hits one run of each, not every run of one
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
     /// Concurrency levels (simultaneous clients)
     #[arg(long, value_delimiter = ',', default_value = "20,200,1000")]
     pub concurrency: Vec<usize>,
@@ -54,6 +59,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", default_value = "bench-results")]
     pub out: PathBuf,
 }
+
+const BARE: &str = "bare loop";
+const PER_CONNECTION: &str = "thread per connection";
+const POOL: &str = "thread pool (10)";
+const PYTHON_POOL: &str = "python pool (10)";
 
 /// A server under test.
 #[derive(Clone, Debug)]
@@ -109,13 +119,9 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
         })
     };
     let mut targets = vec![
-        rust("bare loop", "threadpool-server", &[])?,
-        rust("thread per connection", "multithread", &[])?,
-        rust(
-            "thread pool (10)",
-            "threadpool-server",
-            &["--workers", "10"],
-        )?,
+        rust(BARE, "threadpool-server", &[])?,
+        rust(PER_CONNECTION, "multithread", &[])?,
+        rust(POOL, "threadpool-server", &["--workers", "10"])?,
     ];
     // The bare loop is the hidden `reference-server` subcommand.
     if let Kind::Rust(_, a) = &mut targets[0].kind {
@@ -124,7 +130,7 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     if let Some(py) = &args.python {
         for (name, script) in [
             ("python thread per connection", "multithread_server.py"),
-            ("python pool (10)", "threadpool_server.py"),
+            (PYTHON_POOL, "threadpool_server.py"),
         ] {
             targets.push(Target {
                 name: name.into(),
@@ -134,22 +140,38 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     }
 
     out.line(format!(
-        "threadpool-server bench: {} sign-ins per run, timeout {:?}, {} cores",
+        "threadpool-server bench: {} sign-ins per run, median of {} runs, timeout {:?}, {} cores",
         args.connections,
+        args.runs,
         args.timeout,
         thread::available_parallelism().map_or(0, |n| n.get())
     ));
+    let configs: Vec<(&Target, i32, usize)> = targets
+        .iter()
+        .flat_map(|t| {
+            args.backlogs
+                .iter()
+                .flat_map(move |&b| args.concurrency.iter().map(move |&c| (t, b, c)))
+        })
+        .collect();
+    let mut runs: Vec<Vec<Row>> = vec![Vec::new(); configs.len()];
+    for run in 1..=args.runs {
+        for (i, &(target, backlog, c)) in configs.iter().enumerate() {
+            let row = measure(target, backlog, c, args.connections, 0, args.timeout)?;
+            common::diag!(
+                "run {run}/{}: {}, backlog {backlog}, concurrency {c}: {:.0} conn/s",
+                args.runs,
+                target.name,
+                row.report.per_sec()
+            );
+            runs[i].push(row);
+        }
+    }
+    let rows: Vec<Row> = runs.into_iter().map(median).collect();
     out.line("");
     out.line(header());
-    let mut rows = Vec::new();
-    for target in &targets {
-        for &backlog in &args.backlogs {
-            for &c in &args.concurrency {
-                let row = measure(target, backlog, c, args.connections, 0, args.timeout)?;
-                out.line(format_row(&row));
-                rows.push(row);
-            }
-        }
+    for row in &rows {
+        out.line(format_row(row));
     }
 
     out.line("");
@@ -159,7 +181,7 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     ));
     out.line(header());
     let mut sweep = Vec::new();
-    let mut contenders = vec![rust("thread per connection", "multithread", &[])?];
+    let mut contenders = vec![rust(PER_CONNECTION, "multithread", &[])?];
     for &n in &args.pool_sizes {
         let workers = n.to_string();
         contenders.push(rust(
@@ -196,6 +218,12 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
         }
     }
 
+    out.line("");
+    out.line("ratios of connections/s, backlog 1024, same run (issue 5's targets):");
+    for line in ratios(&rows, &args.concurrency) {
+        out.line(line);
+    }
+
     std::fs::create_dir_all(&args.out)?;
     let csv = args.out.join("threadpool-bench.csv");
     write_csv(&csv, rows.iter().chain(&sweep))?;
@@ -204,6 +232,39 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     out.line("");
     out.line(format!("wrote {} and {}", csv.display(), svg.display()));
     Ok(())
+}
+
+/// One line per concurrency: each Rust server against the bare loop (target
+/// ≥ 0.8) and the pool against the Python pool (target ≥ 2 at 200).
+fn ratios(rows: &[Row], concurrency: &[usize]) -> Vec<String> {
+    let rate = |server: &str, c: usize| {
+        rows.iter()
+            .find(|r| r.server == server && r.backlog == 1024 && r.concurrency == c)
+            .map(|r| r.report.per_sec())
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2} ×", a / b),
+        _ => "-".into(),
+    };
+    concurrency
+        .iter()
+        .map(|&c| {
+            format!(
+                "- concurrency {c}: {PER_CONNECTION} {} the bare loop; {POOL} {} the bare loop, {} the {PYTHON_POOL}",
+                ratio(rate(PER_CONNECTION, c), rate(BARE, c)),
+                ratio(rate(POOL, c), rate(BARE, c)),
+                ratio(rate(POOL, c), rate(PYTHON_POOL, c)),
+            )
+        })
+        .collect()
+}
+
+/// The run with the median connections/s (the lower middle one of an even
+/// number), whole: its latencies and CPU columns belong to the same run.
+fn median(mut runs: Vec<Row>) -> Row {
+    runs.sort_by(|a, b| a.report.per_sec().total_cmp(&b.report.per_sec()));
+    // `runs` is never empty: `--runs` is at least 1.
+    runs.swap_remove((runs.len() - 1) / 2)
 }
 
 /// CPU time per sign-in attempted, in µs.
