@@ -3,16 +3,16 @@
 //! timed. The stress tests and the benchmark of main lab 2.4 (3) use it. It
 //! prints nothing, so it measures the server, not a terminal.
 //!
-//! It runs one event loop (mio: epoll on Linux) per core, not one thread
-//! per client. A thousand client threads are always runnable, so the
-//! scheduler gave them the CPU and the server under test got what was
-//! left. One event loop is not enough either: on loopback the kernel does
-//! the server's half of each handshake inside the client's `connect`, so
-//! the load needs about 45 µs of CPU a sign-in, twice what a bare server
-//! needs. A single loop capped every server near 22 000 sign-ins a second,
-//! and the benchmark measured the load generator. With one loop per core
-//! the load never has more runnable threads than there are cores, and the
-//! CPU goes to whichever side is behind.
+//! It runs one event loop (mio: epoll on Linux) per core. Not one thread
+//! per client: a thousand client threads are always runnable, so the
+//! scheduler gives them the CPU and the server under test gets what is
+//! left. Not one event loop in all either: on loopback the kernel does the
+//! server's half of each handshake inside the client's `connect`, so the
+//! load needs about 40 µs of CPU a sign-in, twice what a bare server needs,
+//! and a single loop held every server near 22 000 sign-ins a second: the
+//! benchmark measured its load generator. With one loop per core the load
+//! never has more runnable threads than there are cores, and the CPU goes
+//! to whichever side is behind.
 
 use crate::signin_message;
 use mio::net::TcpStream;
