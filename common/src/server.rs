@@ -242,6 +242,21 @@ pub struct Accepted {
     pub ticket: Ticket,
 }
 
+impl Accepted {
+    /// Closes the connection now, as Python's `conn.close()` does: the peer
+    /// gets its FIN before this returns.
+    ///
+    /// Dropping `stream` alone would not do it. The ticket holds a second
+    /// descriptor of the socket (so that shutdown can cut the connection),
+    /// and a socket is closed only with its last descriptor. So the ticket
+    /// goes first.
+    pub fn close(self) {
+        let Accepted { stream, ticket, .. } = self;
+        drop(ticket);
+        drop(stream);
+    }
+}
+
 /// The accept loop, one `accept` at a time:
 ///
 /// ```no_run
@@ -365,6 +380,44 @@ mod tests {
         });
         assert!(acceptor.accept().is_none());
         waker.join().unwrap();
+    }
+
+    #[test]
+    fn a_tracked_connection_ends_with_close_not_with_its_stream() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = Shutdown::new();
+        let mut acceptor = Acceptor::new(&listener, &shutdown, None);
+
+        // Dropping only the stream leaves the ticket's descriptor open: the
+        // peer sees no EOF (its read times out) until the ticket goes too.
+        let mut client = TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let Accepted { stream, ticket, .. } = acceptor.accept().unwrap();
+        drop(stream);
+        let still_open = client.read(&mut [0u8; 1]).unwrap_err();
+        assert!(
+            matches!(
+                still_open.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{still_open}"
+        );
+        drop(ticket);
+        assert_eq!(client.read(&mut [0u8; 1]).unwrap(), 0);
+
+        // close() ends it at once, and it is no longer in flight.
+        let mut client = TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let conn = acceptor.accept().unwrap();
+        assert_eq!(shutdown.open_connections(), 1);
+        conn.close();
+        assert_eq!(shutdown.open_connections(), 0);
+        assert_eq!(client.read(&mut [0u8; 1]).unwrap(), 0);
     }
 
     #[test]

@@ -11,10 +11,10 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net::{self, is_timeout};
-use common::server::{Acceptor, Shutdown, spawn_connection};
+use common::server::{Accepted, Acceptor, Shutdown, spawn_connection};
 use common::text::printable;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::thread;
 use std::time::Duration;
 
@@ -54,8 +54,7 @@ pub fn run(
         // The ticket moves into the thread: the connection counts as in
         // flight until the handler is done.
         spawn_connection(conn.peer, move || {
-            let _ticket = conn.ticket;
-            handle_connection(conn.stream, conn.peer, work, &out);
+            handle_connection(conn, work, &out);
         });
     }
     shutdown.finish(opts.grace);
@@ -64,10 +63,10 @@ pub fn run(
 /// The `work(conn, addr)` of both sign-in servers: read one message, print
 /// it, answer 你已签到, close. The Python prints end in `'\n'`, so each line
 /// is followed by an empty one; so are these.
-pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, work: Duration, out: &Output) {
-    let addr = PyAddr(peer);
+pub fn handle_connection(mut conn: Accepted, work: Duration, out: &Output) {
+    let addr = PyAddr(conn.peer);
     let mut buf = [0u8; RECV_SIZE];
-    let n = match net::recv(&mut stream, &mut buf) {
+    let n = match net::recv(&mut conn.stream, &mut buf) {
         Ok(n) => n,
         Err(e) if is_timeout(&e) => {
             diag!("{addr} sent nothing in time; dropped");
@@ -85,12 +84,14 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, work: Duration
     if !work.is_zero() {
         thread::sleep(work);
     }
-    if let Err(e) = stream.write_all(REPLY.as_bytes()) {
+    if let Err(e) = conn.stream.write_all(REPLY.as_bytes()) {
         diag!("replying to {addr}: {e}");
         return;
     }
     out.line(format!("服务器向{addr}回复消息\n"));
-    drop(stream);
+    // `conn.close()`: the client has its answer and EOF before the last
+    // line is printed, as with the original.
+    conn.close();
     out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
 }
 

@@ -37,12 +37,10 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: 
 }
 
 /// One read of up to 1024 bytes, print it, answer, close.
-pub fn handle_connection(conn: Accepted, out: &Output) {
-    let Accepted {
-        mut stream, peer, ..
-    } = conn;
+pub fn handle_connection(mut conn: Accepted, out: &Output) {
+    let peer = conn.peer;
     let mut buf = [0u8; RECV_SIZE];
-    match net::recv(&mut stream, &mut buf) {
+    match net::recv(&mut conn.stream, &mut buf) {
         // Like the original, an empty read (the client closed at once)
         // prints an empty line.
         Ok(n) => out.line(printable(&buf[..n])),
@@ -55,10 +53,10 @@ pub fn handle_connection(conn: Accepted, out: &Output) {
             return;
         }
     }
-    if let Err(e) = stream.write_all(REPLY.as_bytes()) {
+    if let Err(e) = conn.stream.write_all(REPLY.as_bytes()) {
         diag!("replying to {}: {e}", PyAddr(peer));
     }
-    // Dropping the stream closes it, as `conn.close()` does.
+    conn.close();
 }
 
 /// Sends [`REQUEST`] once, prints the reply, returns.

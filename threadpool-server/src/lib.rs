@@ -44,8 +44,7 @@ pub fn run(
         // (Python's executor keeps the exception in a Future nobody reads.)
         pool.execute(move || {
             guarded(peer, || {
-                let _ticket = conn.ticket;
-                multithread::handle_connection(conn.stream, conn.peer, work, &job_out);
+                multithread::handle_connection(conn, work, &job_out)
             })
         });
         out.line(format!("客户端:\t\t{}连接成功", PyAddr(peer)));
