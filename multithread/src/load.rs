@@ -88,10 +88,11 @@ pub fn load(server: SocketAddr, total: usize, concurrency: usize, timeout: Durat
     let share = |n: usize, j: usize| n / loops + usize::from(j < n % loops);
     let started = Instant::now();
     let parts: Vec<LoadReport> = thread::scope(|scope| {
+        let mut first = 0;
         let handles: Vec<_> = (0..loops)
             .map(|j| {
-                let first: usize = (0..j).map(|k| share(total, k)).sum();
                 let range = first..first + share(total, j);
+                first = range.end;
                 let slots = share(concurrency.max(1), j);
                 thread::Builder::new()
                     .name(format!("load {j}"))
@@ -389,37 +390,36 @@ mod tests {
         (addr, handle, total)
     }
 
-    #[test]
-    fn counts_answers_and_unanswered_closes() {
-        let (addr, handle, total) = server(7);
-        // Concurrency 1: the server answers in order.
-        let report = load(addr, total, 1, Duration::from_secs(10));
-        assert_eq!(report.ok, 7);
-        assert_eq!(report.failed, 3);
-        assert_eq!(report.latencies.len(), 7);
-        assert!(report.first_error.unwrap().contains("without an answer"));
-        let mut seen = handle.join().unwrap();
-        seen.sort();
-        let mut want: Vec<String> = (0..total).map(signin_message).collect();
-        want.sort();
-        assert_eq!(seen, want, "every sign-in sent its own message once");
-    }
-
-    #[test]
-    fn the_loops_share_out_every_sign_in_once() {
-        let (addr, handle, total) = server(30);
-        // Several loops where there are several cores; the server answers
-        // whichever arrive first, so only the counts are fixed.
-        let report = load(addr, total, 4, Duration::from_secs(10));
-        assert_eq!(report.ok, 30);
-        assert_eq!(report.failed, 3);
-        assert_eq!(report.latencies.len(), 30);
+    /// Runs the load against `server(answered)`, `concurrency` at a time,
+    /// and checks the counts and that every sign-in sent its own message
+    /// exactly once.
+    fn answered_and_sent_once(answered: usize, concurrency: usize) -> LoadReport {
+        let (addr, handle, total) = server(answered);
+        let report = load(addr, total, concurrency, Duration::from_secs(10));
+        assert_eq!(report.ok, answered);
+        assert_eq!(report.failed, total - answered);
+        assert_eq!(report.latencies.len(), answered);
         assert!(report.latencies.is_sorted());
         let mut seen = handle.join().unwrap();
         seen.sort();
         let mut want: Vec<String> = (0..total).map(signin_message).collect();
         want.sort();
         assert_eq!(seen, want, "every sign-in sent its own message once");
+        report
+    }
+
+    #[test]
+    fn counts_answers_and_unanswered_closes() {
+        // Concurrency 1: one loop, and the server answers in order.
+        let report = answered_and_sent_once(7, 1);
+        assert!(report.first_error.unwrap().contains("without an answer"));
+    }
+
+    #[test]
+    fn the_loops_share_out_every_sign_in_once() {
+        // Several loops where there are several cores; the server answers
+        // whichever arrive first, so only the counts are fixed.
+        answered_and_sent_once(30, 4);
     }
 
     #[test]
