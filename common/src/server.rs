@@ -64,6 +64,11 @@ enum Waker {
 struct Conns {
     next_id: u64,
     open: HashMap<u64, TcpStream>,
+    /// Set while [`Shutdown::drain`] waits on `closed`. Only then does a
+    /// finished connection signal the condition variable: a notify is a
+    /// system call even with nobody waiting, and a busy server would make
+    /// one per connection for nothing.
+    draining: bool,
 }
 
 impl Shutdown {
@@ -199,6 +204,9 @@ impl Shutdown {
         mut conns: MutexGuard<'a, Conns>,
         deadline: Instant,
     ) -> MutexGuard<'a, Conns> {
+        // Under the same lock as the tickets' removals, so no removal can
+        // slip between this check and the wait without notifying.
+        conns.draining = true;
         while !conns.open.is_empty() {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
@@ -223,8 +231,11 @@ pub struct Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         if let Some(id) = self.id {
-            lock(&self.shutdown.0.conns).open.remove(&id);
-            self.shutdown.0.closed.notify_all();
+            let mut conns = lock(&self.shutdown.0.conns);
+            conns.open.remove(&id);
+            if conns.draining {
+                self.shutdown.0.closed.notify_all();
+            }
         }
     }
 }
@@ -445,6 +456,32 @@ mod tests {
         assert_eq!(shutdown.open_connections(), 0);
         let mut buf = [0u8; 1];
         assert_eq!(client.read(&mut buf).unwrap(), 0, "client sees EOF");
+    }
+
+    #[test]
+    fn drain_returns_as_soon_as_the_last_connection_ends() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = Shutdown::new();
+        let _client = TcpStream::connect(addr).unwrap();
+        let conn = Acceptor::new(&listener, &shutdown, None).accept().unwrap();
+        let s = shutdown.clone();
+        let handler = thread::spawn(move || {
+            // Finish only once drain is waiting, so that only the ticket's
+            // wake-up can end the wait early.
+            let until = Instant::now() + Duration::from_secs(10);
+            while !lock(&s.0.conns).draining && Instant::now() < until {
+                thread::sleep(Duration::from_millis(1));
+            }
+            conn.close();
+        });
+        let started = Instant::now();
+        assert_eq!(shutdown.drain(Duration::from_secs(60)), 0);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "drain waited for its deadline instead of the last connection"
+        );
+        handler.join().unwrap();
     }
 
     #[test]
