@@ -159,11 +159,13 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     for run in 1..=args.runs {
         for (i, &(target, backlog, c)) in configs.iter().enumerate() {
             let row = measure(target, backlog, c, args.connections, 0, args.timeout)?;
+            // Every run's failures are shown, not only the median run's.
             common::diag!(
-                "run {run}/{}: {}, backlog {backlog}, concurrency {c}: {:.0} conn/s",
+                "run {run}/{}: {}, backlog {backlog}, concurrency {c}: {:.0} conn/s, {} failed",
                 args.runs,
                 target.name,
-                row.report.per_sec()
+                row.report.per_sec(),
+                row.report.failed
             );
             runs[i].push(row);
         }
