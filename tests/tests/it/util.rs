@@ -255,10 +255,17 @@ pub fn wait_output(out: &common::log::Output, what: &str, pred: impl Fn(&str) ->
 
 /// The Python originals, from the folder PY_ORIGINALS names. `None` (and a
 /// note that the test was skipped) when it is not set.
+///
+/// A relative path is taken from the workspace root, where README.md says
+/// to run `cargo test`: cargo runs each test binary in its own package's
+/// folder, so `../shared/originals` would otherwise miss.
 pub fn originals(test: &str) -> Option<PathBuf> {
     match std::env::var_os("PY_ORIGINALS") {
         Some(dir) if !dir.is_empty() => {
-            let dir = PathBuf::from(dir);
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("the tests package is inside the workspace");
+            let dir = workspace.join(dir);
             assert!(
                 dir.join("tcp_server.py").is_file(),
                 "PY_ORIGINALS={} has no tcp_server.py",
