@@ -50,6 +50,9 @@ pub struct Shutdown(Arc<Inner>);
 #[derive(Default)]
 struct Inner {
     stopping: AtomicBool,
+    /// Set when Ctrl-C or SIGTERM stopped the server, rather than code (a
+    /// test, the tour): only then is the end announced on stderr.
+    by_signal: AtomicBool,
     wakers: Mutex<Vec<Waker>>,
     conns: Mutex<Conns>,
     closed: Condvar,
@@ -90,6 +93,7 @@ impl Shutdown {
                 "stopping: no new connections; {} in flight",
                 shutdown.open_connections()
             );
+            shutdown.0.by_signal.store(true, Ordering::SeqCst);
             shutdown.trigger();
         })
     }
@@ -193,7 +197,18 @@ impl Shutdown {
         if !self.is_stopping() {
             return;
         }
-        match self.drain(grace) {
+        let cut = self.drain(grace);
+        self.announce_stop(cut);
+    }
+
+    /// Says on stderr that the server has stopped, and how many connections
+    /// it had to cut, when a signal stopped it: the person who pressed
+    /// Ctrl-C sees it end. A stop asked for by code is silent.
+    pub fn announce_stop(&self, cut: usize) {
+        if !self.0.by_signal.load(Ordering::SeqCst) {
+            return;
+        }
+        match cut {
             0 => diag!("stopped"),
             cut => diag!("stopped; closed {cut} connection(s) still open after the grace period"),
         }

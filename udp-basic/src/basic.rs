@@ -24,7 +24,7 @@ pub fn run(socket: &UdpSocket, shutdown: &Shutdown, out: &Output) {
     while let Some((n, _peer)) = recv(socket, &mut buf, shutdown) {
         out.line(printable(&buf[..n]));
     }
-    diag!("stopped");
+    shutdown.announce_stop(0);
 }
 
 /// One `recvfrom`, skipping the errors that say nothing about this socket.

@@ -69,7 +69,7 @@ pub fn run(socket: UdpSocket, reply: Reply, threaded: bool, shutdown: &Shutdown,
             answer(&socket, &data, peer, reply, out);
         }
     }
-    diag!("stopped");
+    shutdown.announce_stop(0);
 }
 
 /// Prints one datagram the way the seed's server does and answers it.
