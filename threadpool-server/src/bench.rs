@@ -6,7 +6,9 @@
 //! failures, peak threads, peak RSS, and the CPU time per sign-in of the
 //! server and of the load generator (from /proc). Each configuration runs
 //! `--runs` times, in turns, and the run with the median connections/s is
-//! reported. It writes a CSV and an SVG chart.
+//! reported. It ends with the ratios the targets are about, and with what
+//! starting and ending one thread costs by itself, the price thread per
+//! connection pays over the pool. It writes a CSV and an SVG chart.
 //!
 //! Everything goes to loopback; every load is bounded in count and time.
 
@@ -230,6 +232,19 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
         out.line(line);
     }
 
+    // What thread per connection pays over the pool, measured on its own
+    // in the same run.
+    let costs = (0..args.runs)
+        .map(|_| thread_cost())
+        .collect::<Result<Vec<_>>>()?;
+    out.line("");
+    out.line(format!(
+        "starting and ending a thread ({THREAD_COST_THREADS} plain detached threads that do \
+         nothing, at most {THREAD_COST_ALIVE} alive at once): {:.1} µs of CPU each, median of {}",
+        median_duration(costs).as_secs_f64() * 1e6,
+        args.runs
+    ));
+
     std::fs::create_dir_all(&args.out)?;
     let csv = args.out.join("threadpool-bench.csv");
     write_csv(&csv, rows.iter().chain(&sweep))?;
@@ -238,6 +253,48 @@ pub fn run(args: &BenchArgs, out: &common::log::Output) -> Result<()> {
     out.line("");
     out.line(format!("wrote {} and {}", csv.display(), svg.display()));
     Ok(())
+}
+
+/// Threads started by one [`thread_cost`] measurement.
+const THREAD_COST_THREADS: u32 = 20_000;
+/// How many of them may be alive at once: about as many as thread per
+/// connection has at concurrency 20 (its peak threads).
+const THREAD_COST_ALIVE: usize = 16;
+/// A thread that has not finished after this long is a failed measurement.
+const THREAD_WAIT: Duration = Duration::from_secs(10);
+
+/// What starting and ending one connection thread costs by itself: this
+/// process's CPU time per thread, for threads started exactly as
+/// `common::server::spawn_connection` starts them that only say they are
+/// done. Nothing else in the process is busy meanwhile.
+fn thread_cost() -> Result<Duration> {
+    let (done_tx, done) = std::sync::mpsc::channel::<()>();
+    let before = cpu_time("/proc/self/stat");
+    let mut alive = 0;
+    for _ in 0..THREAD_COST_THREADS {
+        if alive == THREAD_COST_ALIVE {
+            done.recv_timeout(THREAD_WAIT)
+                .context("a thread did not finish in time")?;
+            alive -= 1;
+        }
+        let tx = done_tx.clone();
+        common::detached::spawn(common::server::CONNECTION_STACK, move || {
+            let _ = tx.send(());
+        })
+        .context("cannot start a thread")?;
+        alive += 1;
+    }
+    for _ in 0..alive {
+        done.recv_timeout(THREAD_WAIT)
+            .context("a thread did not finish in time")?;
+    }
+    Ok(cpu_time("/proc/self/stat").saturating_sub(before) / THREAD_COST_THREADS)
+}
+
+/// `d` is never empty: `--runs` is at least 1.
+fn median_duration(mut d: Vec<Duration>) -> Duration {
+    d.sort();
+    d[d.len() / 2]
 }
 
 /// One line per concurrency: each Rust server against the bare loop (target
@@ -578,4 +635,16 @@ struct Panel<'a, 'b> {
 
 fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow::anyhow!("cannot draw the chart: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_costs_some_cpu_but_not_a_millisecond() {
+        let cost = thread_cost().unwrap();
+        assert!(cost > Duration::ZERO, "no CPU time measured");
+        assert!(cost < Duration::from_millis(1), "{cost:?} per thread");
+    }
 }
