@@ -1,68 +1,27 @@
 //! Command-line pieces every exercise shares (clap derive), and the one place
 //! a binary reports its error.
+//!
+//! `--port` is declared by each subcommand itself, with its original's port
+//! as the default (`#[arg(long, default_value_t = TCP_PORT)] port: u16`):
+//! the rest is shared here.
 
 use clap::Args;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// `--host` and `--port`, with the exercise's default port as `PORT`.
-///
-/// Written out by hand rather than derived: clap's derive keeps a default
-/// value in a `static`, and a static inside a generic function is shared by
-/// every `PORT`, so all exercises would show the first one's port.
-#[derive(Debug, Clone)]
-pub struct Endpoint<const PORT: u16> {
+/// `--host`: where to listen or connect.
+#[derive(Args, Debug, Clone)]
+pub struct Host {
     /// Address to listen on or connect to: IPv4, IPv6 (such as ::1) or a name
+    #[arg(long, value_name = "HOST", default_value = crate::addr::DEFAULT_HOST)]
     pub host: String,
-    /// Port to listen on or connect to
-    pub port: u16,
 }
 
-impl<const PORT: u16> Endpoint<PORT> {
-    pub fn resolve(&self) -> std::io::Result<SocketAddr> {
-        crate::net::resolve(&self.host, self.port)
-    }
-}
-
-impl<const PORT: u16> clap::FromArgMatches for Endpoint<PORT> {
-    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        Ok(Endpoint {
-            host: matches
-                .get_one::<String>("host")
-                .cloned()
-                .unwrap_or_else(|| crate::addr::DEFAULT_HOST.to_string()),
-            port: matches.get_one::<u16>("port").copied().unwrap_or(PORT),
-        })
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(matches)?;
-        Ok(())
-    }
-}
-
-impl<const PORT: u16> Args for Endpoint<PORT> {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.arg(
-            clap::Arg::new("host")
-                .long("host")
-                .value_name("HOST")
-                .default_value(crate::addr::DEFAULT_HOST)
-                .help("Address to listen on or connect to: IPv4, IPv6 (such as ::1) or a name"),
-        )
-        .arg(
-            clap::Arg::new("port")
-                .long("port")
-                .value_name("PORT")
-                .value_parser(clap::value_parser!(u16))
-                .default_value(PORT.to_string())
-                .help("Port to listen on or connect to"),
-        )
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        Self::augment_args(cmd)
+impl Host {
+    /// The address `--host` and `port` name together.
+    pub fn with_port(&self, port: u16) -> std::io::Result<SocketAddr> {
+        crate::net::resolve(&self.host, port)
     }
 }
 
@@ -81,10 +40,28 @@ pub struct ServerOpts {
 }
 
 impl ServerOpts {
-    /// The idle timeout as a socket timeout (`None` for 0: wait forever).
+    /// The idle limit (`None` for 0: wait forever).
     pub fn idle(&self) -> Option<Duration> {
-        nonzero(self.idle_timeout)
+        (!self.idle_timeout.is_zero()).then_some(self.idle_timeout)
     }
+
+    /// Options for a server that tests or the tour run in process.
+    pub fn for_tests(idle: Duration) -> Self {
+        ServerOpts {
+            backlog: 128,
+            idle_timeout: idle,
+            grace: Duration::from_secs(1),
+        }
+    }
+}
+
+/// `--timeout` of a client: how long connecting, or waiting for a reply,
+/// may take.
+#[derive(Args, Debug, Clone)]
+pub struct ClientOpts {
+    /// Give up on connecting, or on waiting for a reply, after this long
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_positive_secs)]
+    pub timeout: Duration,
 }
 
 /// Parses a number of seconds (`30`, `0.5`) into a Duration.
@@ -96,17 +73,29 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{s:?} is not a usable number of seconds"))
 }
 
-/// `None` for a zero duration, which the options use to mean "no limit".
-pub fn nonzero(d: Duration) -> Option<Duration> {
-    (!d.is_zero()).then_some(d)
+/// Like [`parse_secs`], but more than zero.
+pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
+    match parse_secs(s)? {
+        d if d.is_zero() => Err("must be more than 0 (use a large number to wait long)".into()),
+        d => Ok(d),
+    }
+}
+
+/// What a server binary does once its socket is bound: make the stop
+/// switch, let Ctrl-C and SIGTERM pull it, and say where it listens (on
+/// stderr; stdout stays the original's). `what` is the bound address as
+/// shown, such as `127.0.0.1:9999` or `127.0.0.1:9999/udp`.
+pub fn stop_on_signals(grace: Duration, what: &str) -> anyhow::Result<crate::server::Shutdown> {
+    let shutdown = crate::server::Shutdown::new(grace);
+    shutdown.on_signals()?;
+    crate::diag!("listening on {what} (Ctrl-C to stop)");
+    Ok(shutdown)
 }
 
 /// Runs a binary's body and reports a failure once, on one line of stderr,
 /// with its causes (`tcp-basic: error: cannot connect to 127.0.0.1:9999:
-/// Connection refused`), and exit status 1. Buffered stdout is written out
-/// first.
+/// Connection refused`), and exit status 1.
 pub fn report(result: anyhow::Result<()>) -> ExitCode {
-    crate::log::flush_stdout();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -116,43 +105,16 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// What a TCP server binary does before calling its library: resolve the
-/// address, bind with the backlog, install the signal handler, and say where
-/// it listens (on stderr; stdout stays the original's).
-pub fn start_tcp<const PORT: u16>(
-    at: &Endpoint<PORT>,
-    opts: &ServerOpts,
-) -> anyhow::Result<(std::net::TcpListener, crate::server::Shutdown)> {
-    let addr = at.resolve()?;
-    let listener = crate::net::bind_tcp(addr, opts.backlog)?;
-    let shutdown = crate::server::Shutdown::new();
-    shutdown.on_signals()?;
-    crate::diag!("listening on {} (Ctrl-C to stop)", listener.local_addr()?);
-    Ok((listener, shutdown))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The same for a UDP server.
-pub fn start_udp<const PORT: u16>(
-    at: &Endpoint<PORT>,
-) -> anyhow::Result<(std::net::UdpSocket, crate::server::Shutdown)> {
-    let addr = at.resolve()?;
-    let socket = crate::net::bind_udp(addr)?;
-    let shutdown = crate::server::Shutdown::new();
-    shutdown.on_signals()?;
-    crate::diag!("listening on {}/udp (Ctrl-C to stop)", socket.local_addr()?);
-    Ok((socket, shutdown))
-}
-
-/// `--timeout` of a client: connect and read timeout.
-#[derive(Args, Debug, Clone)]
-pub struct ClientOpts {
-    /// Give up on connecting, or on waiting for a reply, after this long (0 waits forever)
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
-    pub timeout: Duration,
-}
-
-impl ClientOpts {
-    pub fn timeout(&self) -> Option<Duration> {
-        nonzero(self.timeout)
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_secs("0"), Ok(Duration::ZERO));
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("soon").is_err());
+        assert!(parse_positive_secs("0").is_err());
     }
 }

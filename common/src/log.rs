@@ -2,92 +2,32 @@
 //!
 //! stdout carries exactly the lines the Python original prints, so the two
 //! can be diffed; everything else (errors, warnings, shutdown notes) goes to
-//! stderr. Servers write their lines through an [`Output`] handed to them, so
-//! tests capture the very lines a user would see and benchmarks can discard
-//! them.
+//! stderr, through [`diag!`](crate::diag). Servers print through an
+//! [`Output`] handed to them, so tests capture the very lines a user would
+//! see and benchmarks can discard them.
 //!
-//! Each line is appended whole under one lock, so lines printed by many
-//! connection threads never interleave mid-line. On a terminal every line
-//! is written at once, for the person reading it. Into a pipe or a file,
-//! lines collect in a buffer that is written out every [`FLUSH_EVERY`] (or
-//! when it fills): a server answering thousands of clients a second makes a
-//! few writes a second instead of one system call per line, and the lines
-//! still show up promptly in `tail -f`. Call [`flush_stdout`] before the
-//! process ends ([`crate::cli::report`] does).
+//! Each line is written whole, in one `write_all` under stdout's lock, so
+//! lines printed by many connection threads never run into each other
+//! (Python's `print` writes the text and the newline separately, and they
+//! sometimes do). A closed stdout (`| head`) ends the program quietly.
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
-
-/// How often buffered stdout is written out when it is not a terminal.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
-/// Buffered stdout is written out at once when it holds this much.
-const BUFFER_LIMIT: usize = 64 * 1024;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Where a program's lines go.
 #[derive(Clone)]
 pub struct Output(Arc<Sink>);
 
 enum Sink {
-    /// stdout on a terminal: written line by line.
-    Terminal,
-    /// stdout into a pipe or a file: the process-wide buffer.
-    Buffered(Mutex<Vec<u8>>),
+    Stdout,
     Memory(Mutex<Vec<u8>>),
     Discard,
 }
 
-/// The one stdout sink of the process, shared by every `Output::stdout()`.
-fn stdout_sink() -> &'static Arc<Sink> {
-    static SINK: OnceLock<Arc<Sink>> = OnceLock::new();
-    SINK.get_or_init(|| {
-        if io::stdout().is_terminal() {
-            return Arc::new(Sink::Terminal);
-        }
-        // The flusher lives as long as the process; it only ever takes the
-        // buffer's lock for as long as one write takes.
-        let _ = std::thread::Builder::new()
-            .name("stdout flusher".into())
-            .spawn(|| {
-                loop {
-                    std::thread::sleep(FLUSH_EVERY);
-                    flush_stdout();
-                }
-            });
-        Arc::new(Sink::Buffered(Mutex::new(Vec::with_capacity(BUFFER_LIMIT))))
-    })
-}
-
-/// Writes out whatever buffered stdout holds. Call it before the process
-/// ends; a closed pipe ends the process quietly here too.
-pub fn flush_stdout() {
-    if let Sink::Buffered(buf) = &**stdout_sink() {
-        write_out(&mut lock(buf));
-    }
-}
-
-fn write_out(buf: &mut MutexGuard<'_, Vec<u8>>) {
-    if buf.is_empty() {
-        return;
-    }
-    let mut out = io::stdout().lock();
-    if let Err(e) = out.write_all(buf).and_then(|()| out.flush()) {
-        stdout_failed(e);
-    }
-    buf.clear();
-}
-
-/// A poisoned lock only means another thread panicked mid-push; the bytes
-/// are still a valid Vec, so keep using them.
-fn lock(m: &Mutex<Vec<u8>>) -> MutexGuard<'_, Vec<u8>> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl Output {
-    /// The process's stdout. A closed pipe (`| head`) ends the program
-    /// quietly with status 0, as `SIGPIPE` would, never with a panic.
+    /// The process's stdout.
     pub fn stdout() -> Self {
-        Output(stdout_sink().clone())
+        Output(Arc::new(Sink::Stdout))
     }
 
     /// An in-memory buffer, read back with [`Output::contents`] (for tests
@@ -101,46 +41,41 @@ impl Output {
         Output(Arc::new(Sink::Discard))
     }
 
-    /// Prints `text` and a newline as one write.
+    /// Python's `print(text)`: the text and a newline, as one write.
     pub fn line(&self, text: impl AsRef<str>) {
         let text = text.as_ref();
         let mut buf = Vec::with_capacity(text.len() + 1);
         buf.extend_from_slice(text.as_bytes());
         buf.push(b'\n');
-        self.raw(&buf);
+        self.write(&buf);
     }
 
-    /// Prints `text` with no newline and flushes, as Python's `input(prompt)`
-    /// shows its prompt.
+    /// What Python's `input(prompt)` shows: the prompt with no newline,
+    /// flushed, so it is on screen before the program waits for input.
     pub fn prompt(&self, text: &str) {
-        self.raw(text.as_bytes());
+        self.write(text.as_bytes());
     }
 
-    fn raw(&self, bytes: &[u8]) {
+    fn write(&self, bytes: &[u8]) {
         match &*self.0 {
-            Sink::Terminal => {
+            Sink::Stdout => {
                 let mut out = io::stdout().lock();
                 if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
                     stdout_failed(e);
                 }
             }
-            Sink::Buffered(buf) => {
-                let mut buf = lock(buf);
-                buf.extend_from_slice(bytes);
-                // A prompt must show before the program waits for input.
-                if buf.len() >= BUFFER_LIMIT || !bytes.ends_with(b"\n") {
-                    write_out(&mut buf);
-                }
-            }
-            Sink::Memory(buf) => lock(buf).extend_from_slice(bytes),
+            Sink::Memory(buf) => buf
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(bytes),
             Sink::Discard => {}
         }
     }
 
-    /// True when this is the process's stdout and that is a terminal: the
-    /// place for a progress bar instead of progress lines.
+    /// True when this is stdout and that is a terminal: the place for a
+    /// progress bar instead of progress lines.
     pub fn is_terminal(&self) -> bool {
-        matches!(*self.0, Sink::Terminal)
+        matches!(*self.0, Sink::Stdout) && io::stdout().is_terminal()
     }
 
     /// Everything written so far, for an [`Output::memory`]; empty otherwise.
@@ -154,6 +89,8 @@ impl Output {
     }
 }
 
+/// A closed pipe ends the program quietly with status 0, as `SIGPIPE`
+/// would; any other failure says why first.
 fn stdout_failed(e: io::Error) -> ! {
     if e.kind() != io::ErrorKind::BrokenPipe {
         diag(format_args!("cannot write to stdout: {e}"));

@@ -1,10 +1,121 @@
-//! Opening sockets: a TCP listener with the backlog the lab talks about, a
-//! client connection with timeouts, and the error kinds that mean "try again".
+//! A server connection's `recv` and `sendall`, as the Python calls them,
+//! with the two things the originals lack: an idle limit, and a clean stop
+//! (see [`crate::server`]).
+//!
+//! Both expect the stream's read and write timeouts to be [`POLL`]: each
+//! call to the socket then returns at least that often, and the loop asks
+//! its [`Watch`] whether to go on waiting.
 
-use socket2::{Domain, Protocol, Socket, Type};
-use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::time::Duration;
+pub use crate::server::POLL;
+use crate::server::Watch;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// Python's `conn.recv(n)`: one read of at most `buf.len()` bytes; 0 means
+/// the peer closed. Waits as long as the watch allows: fails with
+/// `TimedOut` once the peer has been silent past the idle limit, and with
+/// [`crate::server::stopped`] once the server's grace period is over.
+pub fn recv(stream: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result<usize> {
+    let started = Instant::now();
+    loop {
+        match stream.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if is_timeout(&e) => watch.still_waiting(started.elapsed())?,
+            // A signal interrupted the wait: nothing happened to the socket.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Python's `conn.sendall(data)`: every byte, or an error. A peer that
+/// stops reading holds it only as long as the watch allows.
+pub fn send_all(stream: &mut TcpStream, mut data: &[u8], watch: &Watch) -> io::Result<()> {
+    let mut stalled = Instant::now();
+    while !data.is_empty() {
+        match stream.write(data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                data = &data[n..];
+                stalled = Instant::now();
+            }
+            Err(e) if is_timeout(&e) => watch.still_waiting(stalled.elapsed())?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A connection as a `Read` and `Write` that wait the way [`recv`] and
+/// [`send_all`] do, for code that takes any reader or writer (`io::copy`,
+/// the framing).
+pub struct Watched<'a> {
+    pub stream: &'a mut TcpStream,
+    pub watch: &'a Watch,
+}
+
+impl Read for Watched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        recv(self.stream, buf, self.watch)
+    }
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send_all(self.stream, buf, self.watch).map(|()| buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sets both timeouts of a new connection to [`POLL`], so that its reads
+/// and writes wake often enough to see a stop.
+pub fn poll_often(stream: &TcpStream) -> io::Result<()> {
+    stream.set_read_timeout(Some(POLL))?;
+    stream.set_write_timeout(Some(POLL))
+}
+
+/// Lets a restarted server bind its port at once, while connections of
+/// its previous run still sit in TIME_WAIT (the Python originals fail with
+/// "Address already in use" for up to a minute there). Not on Windows,
+/// where SO_REUSEADDR would let a second server take a port in use.
+pub fn reuse_address(socket: &socket2::Socket) -> io::Result<()> {
+    if cfg!(windows) {
+        Ok(())
+    } else {
+        socket.set_reuse_address(true)
+    }
+}
+
+/// Names what a client was waiting for when a read failed: `no reply from
+/// 127.0.0.1:9999 within 30s` instead of a bare "timed out".
+pub fn waiting_for(addr: SocketAddr, timeout: Duration) -> impl Fn(io::Error) -> io::Error {
+    move |e| {
+        if is_timeout(&e) {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no reply from {addr} within {}s", timeout.as_secs_f64()),
+            )
+        } else {
+            io::Error::new(e.kind(), format!("waiting for {addr}: {e}"))
+        }
+    }
+}
+
+/// Python's `socket.socket(AF_INET, SOCK_DGRAM)` for a client: a UDP
+/// socket of `peer`'s family. std binds a socket when it creates it, so this
+/// binds port 0, as Python's first `sendto` does.
+pub fn udp_socket_for(peer: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    let any: SocketAddr = match peer {
+        SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    std::net::UdpSocket::bind(any)
+}
 
 /// Resolves `host` (an IPv4 or IPv6 literal such as `::1`, or a name) and
 /// `port` to the first address it names.
@@ -17,72 +128,8 @@ pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address")))
 }
 
-/// Binds a TCP listener and starts listening with an accept queue of
-/// `backlog`, as Python's `sk.listen(5)` does.
-///
-/// std's `TcpListener::bind` always asks for a queue of 128 and has no way to
-/// choose, so the socket is built with socket2. The backlog is the number of
-/// connections that have finished the handshake but were not yet `accept`ed;
-/// when it is full, Linux drops the handshake's last ACK and the client
-/// retransmits after a second or more (see BENCHMARKS.md, section 2.4 (3)).
-pub fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    let context = |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"));
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .map_err(context)?;
-    // Lets a restarted server bind while old connections sit in TIME_WAIT;
-    // it does not let two servers share a port (std sets it too).
-    socket.set_reuse_address(true).map_err(context)?;
-    socket.bind(&addr.into()).map_err(context)?;
-    socket.listen(backlog).map_err(context)?;
-    Ok(socket.into())
-}
-
-/// Binds a UDP socket.
-pub fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
-    UdpSocket::bind(addr)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}")))
-}
-
-/// A UDP socket on an ephemeral port of the same family as `peer`, as a
-/// client's `socket(AF_INET, SOCK_DGRAM)` gets on its first `sendto`.
-pub fn udp_client_for(peer: SocketAddr) -> io::Result<UdpSocket> {
-    let any: SocketAddr = if peer.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    UdpSocket::bind(any)
-}
-
-/// Connects to `addr`, failing after `timeout` instead of hanging, and gives
-/// the stream the same timeout for reads and writes. `None` waits forever.
-pub fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
-    let context = |e: io::Error| io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}"));
-    let stream = match timeout {
-        Some(t) => TcpStream::connect_timeout(&addr, t),
-        None => TcpStream::connect(addr),
-    }
-    .map_err(context)?;
-    stream.set_read_timeout(timeout)?;
-    stream.set_write_timeout(timeout)?;
-    Ok(stream)
-}
-
-/// One `read`, as Python's `recv(n)`, retried when a signal interrupts it.
-/// A socket with a timeout (`SO_RCVTIMEO`) is never restarted by the kernel
-/// after a signal handler runs, so its `read` can fail with `EINTR` where
-/// the same read without a timeout would simply have gone on waiting.
-pub fn recv(r: &mut impl io::Read, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match r.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            done => return done,
-        }
-    }
-}
-
-/// True for the errors a socket timeout produces (`EAGAIN` on Linux,
-/// `TimedOut` elsewhere).
+/// True for the errors a socket timeout produces (`WouldBlock` on Unix,
+/// `TimedOut` on Windows).
 pub fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -100,15 +147,73 @@ pub fn is_disconnect(e: &io::Error) -> bool {
     )
 }
 
-/// The loopback address of the same family, for a socket bound to the
-/// wildcard address: where a process can reach its own listener.
-pub fn reachable(addr: SocketAddr) -> SocketAddr {
-    let mut a = addr;
-    if a.ip().is_unspecified() {
-        a.set_ip(match a {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
+/// A client's connect: `sk.connect(ip_port)`, giving up after `timeout`,
+/// with the same timeout on every later read and write so that a server
+/// that never answers fails the client instead of hanging it.
+pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{Shutdown, is_stopped};
+    use std::net::TcpListener;
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        poll_often(&server).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        (client, server)
     }
-    a
+
+    #[test]
+    fn recv_reads_what_arrives_and_drops_an_idle_peer() {
+        let (mut client, mut server) = pair();
+        let shutdown = Shutdown::new(Duration::ZERO);
+        let watch = shutdown.watch(Some(Duration::from_millis(500)));
+        client.write_all(b"hi").unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(recv(&mut server, &mut buf, &watch).unwrap(), 2);
+        let started = Instant::now();
+        let idle = recv(&mut server, &mut buf, &watch).unwrap_err();
+        assert_eq!(idle.kind(), io::ErrorKind::TimedOut, "{idle}");
+        assert!(started.elapsed() >= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_stop_ends_a_blocked_recv_without_touching_the_socket() {
+        let (_client, mut server) = pair();
+        let shutdown = Shutdown::new(Duration::ZERO);
+        let watch = shutdown.watch(None);
+        let s = shutdown.clone();
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            s.trigger();
+        });
+        let started = Instant::now();
+        let err = recv(&mut server, &mut [0u8; 8], &watch).unwrap_err();
+        assert!(is_stopped(&err), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        stopper.join().unwrap();
+    }
+
+    #[test]
+    fn send_all_gives_up_on_a_peer_that_never_reads() {
+        let (_client, mut server) = pair();
+        let shutdown = Shutdown::new(Duration::ZERO);
+        let watch = shutdown.watch(Some(Duration::from_millis(400)));
+        // Far more than the socket buffers hold.
+        let big = vec![0u8; 64 << 20];
+        let err = send_all(&mut server, &big, &watch).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    }
 }

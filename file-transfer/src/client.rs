@@ -1,8 +1,25 @@
-//! The file client (`file_client.py`, main lab 2.5): uploads one file, and
-//! downloads one with `--get` (seed 003 五).
+//! `file_client.py` (main lab 2.5) in Rust: upload one file; and, with
+//! `--get`, download one (seed 003 五).
 //!
-//! Client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
-//! Server: `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
+//! Run it: `cargo run -p file-transfer -- client FILE`, or with no FILE to
+//! be asked for a path as `python3 file_client.py` asks. Its server:
+//! `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
+//!
+//! | file_client.py                                 | here                         |
+//! |------------------------------------------------|------------------------------|
+//! | `sk = socket.socket(…)`, `sk.connect(ip_port)` | `net::connect`               |
+//! | `path = input('path: ')`                       | [`interactive`]              |
+//! | `sk.send(f"{file_name}\|{file_size}".encode())`| [`send_on`]: the header      |
+//! | `confirmation = sk.recv(1024).decode()`        | `read_reply`                 |
+//! | `while send_size < file_size: sk.send(data)`   | `transfer::send` (`io::copy`)|
+//! | `sk.shutdown(socket.SHUT_WR)`                  | `sk.shutdown(Write)`         |
+//! | `final_confirmation = sk.recv(1024).decode()`  | `read_reply`                 |
+//! | `except ConnectionRefusedError: print(…)`      | [`NO_SERVER`]                |
+//!
+//! The header is seed 002 §3.2's framed JSON with the file's md5, so the
+//! server can check what arrived. A server that closes without answering
+//! it (`file_server.py` does) gets one more try with the original's
+//! `name|size`.
 
 use crate::error::TransferError;
 use crate::name::check_name;
@@ -10,23 +27,28 @@ use crate::progress::Progress;
 use crate::protocol::{self, Answer, LEGACY_RECV};
 use crate::store::Incoming;
 use crate::transfer;
+use common::diag;
 use common::frame::{self, Header};
 use common::log::Output;
 use common::net;
 use common::text::{escape, printable};
-use std::io::{BufRead, Read};
+use std::fs::File;
+use std::io::{self, BufRead, Read, Seek, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// What `file_client.py` prints when no server listens.
+pub const NO_SERVER: &str = "无法连接到服务器，请检查服务器是否运行！";
 
 /// Where and how the client talks.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub server: SocketAddr,
-    /// Speak `name|size` (no md5) so `file_server.py` understands.
+    /// Speak only `name|size` (no md5), the original's header.
     pub legacy: bool,
     /// Connect and reply timeout.
-    pub timeout: Option<Duration>,
+    pub timeout: Duration,
 }
 
 /// The final confirmation is read to EOF, but never more than this.
@@ -42,102 +64,30 @@ const MAX_FINAL_REPLY: u64 = 64 * 1024;
 /// 服务器最终确认: a.txt 已保存，5 字节，md5 校验一致
 /// 文件上传成功！
 /// ```
+///
+/// The file is hashed before connecting, so the server never waits for it.
 pub fn upload(cfg: &Config, path: &Path, out: &Output) -> Result<(), TransferError> {
-    let (mut file, size) = transfer::open(path)?;
-    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-        std::io::Error::other(format!("{} has no UTF-8 file name", path.display()))
-    })?;
-    check_name(name)?;
-    // With md5 in the header, the whole file is hashed before the first
-    // byte goes out: that pass is the floor of an md5-checked upload.
-    let md5 = if cfg.legacy {
-        None
-    } else {
-        let (md5, hashed) = common::digest::md5_reader(&file)?;
-        if hashed != size {
-            return Err(std::io::Error::other("the file changed while it was being read").into());
-        }
-        std::io::Seek::rewind(&mut file)?;
-        Some(md5)
-    };
-
-    let mut stream = net::connect(cfg.server, cfg.timeout)?;
-    match &md5 {
-        Some(md5) => frame::write_header(
-            &mut stream,
-            &Header {
-                filename: name.to_string(),
-                filesize: size,
-                md5: md5.clone(),
-            },
-        )?,
-        None => std::io::Write::write_all(&mut stream, &frame::encode_legacy(name, size)?)?,
-    }
-
-    // Wait for the go-ahead before sending a byte, as the original does:
-    // a refusal (name, size) costs no data.
-    let confirmation = read_reply(&mut stream, cfg.legacy, LEGACY_RECV as u64)?;
-    out.line(format!("服务器确认: {}", confirmation.1));
-    if !confirmation.0 {
-        return Err(TransferError::Refused(confirmation.1));
-    }
-
-    out.line("准备上传文件...");
-    let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&file, size, &stream, &mut progress).map_err(TransferError::from_socket)?;
-    drop(progress);
-    out.line("文件上传完成！");
-
-    // Half-close: "that was all". The server answers after it sees EOF.
-    stream.shutdown(Half::Write)?;
-    let (ok, message) = read_reply(&mut stream, cfg.legacy, MAX_FINAL_REPLY)?;
-    out.line(format!("服务器最终确认: {message}"));
-    if !ok {
-        return Err(TransferError::Refused(message));
-    }
-    out.line("文件上传成功！");
-    Ok(())
+    let (mut file, size, name) = open_upload(path)?;
+    let md5 = (!cfg.legacy)
+        .then(|| hash(&mut file, size, out))
+        .transpose()?;
+    let sk = connect(cfg, out)?;
+    send_with_fallback(cfg, sk, &mut file, &name, size, md5, out)
 }
 
-/// A server reply as (ok, text). Framed: one reply frame. Legacy: one read
-/// (the confirmation) or everything up to EOF (the final reply), as text.
-fn read_reply(
-    stream: &mut TcpStream,
-    legacy: bool,
-    limit: u64,
-) -> Result<(bool, String), TransferError> {
-    if legacy {
-        let mut buf = Vec::new();
-        let result = if limit == LEGACY_RECV as u64 {
-            let mut one = vec![0u8; LEGACY_RECV];
-            net::recv(stream, &mut one).map(|n| buf.extend_from_slice(&one[..n]))
-        } else {
-            Read::by_ref(stream)
-                .take(limit)
-                .read_to_end(&mut buf)
-                .map(drop)
-        };
-        result.map_err(TransferError::from_socket)?;
-        return Ok((true, printable(&buf)));
-    }
-    let reply = protocol::read_reply(stream).map_err(|e| match e {
-        frame::FrameError::Io(e) => TransferError::from_socket(e),
-        frame::FrameError::Truncated { got: 0, .. } => TransferError::Io(std::io::Error::other(
-            "the server closed the connection without a reply",
-        )),
-        e => e.into(),
-    })?;
-    Ok((reply.ok, printable(reply.message.as_bytes())))
-}
-
-/// The interactive client of the original: prompt `path: `, re-prompt on a
-/// missing file, `quit` exits, stop after one successful upload. Returns
-/// whether a file was uploaded. The caller prints `客户端已退出`.
+/// The interactive client of the original: connect, prompt `path: `,
+/// re-prompt on a missing file, `quit` exits, stop after one successful
+/// upload. Returns whether a file was uploaded. The caller prints
+/// `客户端已退出`.
 pub fn interactive(cfg: &Config, input: impl BufRead, out: &Output) -> Result<bool, TransferError> {
     let mut lines = input.lines();
     loop {
+        // file_client.py connects first, then asks for the path.
+        let sk = connect(cfg, out)?;
         out.prompt("path: ");
         let Some(line) = lines.next() else {
+            // Added: the end of input ends the client (input() would
+            // raise EOFError, and the original would ask again forever).
             out.line("");
             return Ok(false);
         };
@@ -151,21 +101,160 @@ pub fn interactive(cfg: &Config, input: impl BufRead, out: &Output) -> Result<bo
             out.line("文件不存在，请重新输入路径！");
             continue;
         }
-        match upload(cfg, &path, out) {
+        let result = open_upload(&path).and_then(|(mut file, size, name)| {
+            let md5 = (!cfg.legacy)
+                .then(|| hash(&mut file, size, out))
+                .transpose()?;
+            send_with_fallback(cfg, sk, &mut file, &name, size, md5, out)
+        });
+        match result {
             Ok(()) => return Ok(true),
-            Err(TransferError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                out.line("无法连接到服务器，请检查服务器是否运行！");
-                return Err(TransferError::Io(e));
-            }
             Err(e) => out.line(format!("发生错误: {e}")),
         }
     }
 }
 
-/// Downloads `name` from the server's folder into `target` (by default
-/// `新NAME`, as seed 003 names it). The file is checked (size, md5) before
-/// it gets its name; a file that fails the check is not kept. Returns the
-/// path written.
+/// Connects; when nobody listens, says so in the original's words first.
+fn connect(cfg: &Config, out: &Output) -> Result<TcpStream, TransferError> {
+    net::connect(cfg.server, cfg.timeout).map_err(|e| {
+        if e.kind() == io::ErrorKind::ConnectionRefused {
+            out.line(NO_SERVER);
+        }
+        TransferError::Io(e)
+    })
+}
+
+fn open_upload(path: &Path) -> Result<(File, u64, String), TransferError> {
+    let (file, size) = transfer::open(path)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::other(format!("{} has no UTF-8 file name", path.display())))?;
+    // Added: a name the server would refuse is refused here, before any byte.
+    check_name(name)?;
+    Ok((file, size, name.to_string()))
+}
+
+/// The file's md5 (a bar on a terminal while it is computed), then back to
+/// its start for the upload.
+fn hash(file: &mut File, size: u64, out: &Output) -> Result<String, TransferError> {
+    let mut bar = Progress::hashing(out, size);
+    let mut shown = 0;
+    let (md5, hashed) = common::digest::md5_reader(&*file, |done| {
+        bar.advance(done - shown);
+        shown = done;
+    })?;
+    drop(bar);
+    if hashed != size {
+        return Err(io::Error::other("the file changed while it was being read").into());
+    }
+    file.rewind()?;
+    Ok(md5)
+}
+
+/// Sends with the framed header; if the server closes without a word, once
+/// more on a new connection with the original's `name|size`.
+fn send_with_fallback(
+    cfg: &Config,
+    sk: TcpStream,
+    file: &mut File,
+    name: &str,
+    size: u64,
+    md5: Option<String>,
+    out: &Output,
+) -> Result<(), TransferError> {
+    match send_on(sk, file, name, size, md5.as_deref(), out) {
+        Err(TransferError::NoReply) if md5.is_some() => {
+            diag!(
+                "{}: no reply to the framed header; trying once more with the original's name|size header (--legacy skips this)",
+                cfg.server
+            );
+            file.rewind()?;
+            send_on(connect(cfg, out)?, file, name, size, None, out)
+        }
+        done => done,
+    }
+}
+
+/// One upload on a connected socket: header, go-ahead, bytes, half-close,
+/// final reply. With `md5` the header is framed JSON, without it `name|size`.
+fn send_on(
+    mut sk: TcpStream,
+    file: &File,
+    name: &str,
+    size: u64,
+    md5: Option<&str>,
+    out: &Output,
+) -> Result<(), TransferError> {
+    let legacy = md5.is_none();
+    match md5 {
+        Some(md5) => frame::write_header(
+            &mut sk,
+            &Header {
+                filename: name.to_string(),
+                filesize: size,
+                md5: md5.to_string(),
+            },
+        )?,
+        None => sk.write_all(&frame::encode_legacy(name, size)?)?,
+    }
+    // Wait for the go-ahead before sending a byte, as the original does:
+    // a refusal (name, size) costs no data.
+    let (ok, confirmation) = read_reply(&mut sk, legacy, LEGACY_RECV as u64)?;
+    out.line(format!("服务器确认: {confirmation}"));
+    if !ok {
+        return Err(TransferError::Refused(confirmation));
+    }
+    out.line("准备上传文件...");
+    let mut progress = Progress::new(out, "已发送", size);
+    transfer::send(file, size, &mut sk, &mut progress).map_err(TransferError::from_socket)?;
+    drop(progress);
+    out.line("文件上传完成！");
+    // Half-close: "that was all". The server answers after it sees EOF.
+    sk.shutdown(Half::Write)?;
+    let (ok, message) = read_reply(&mut sk, legacy, MAX_FINAL_REPLY)?;
+    out.line(format!("服务器最终确认: {message}"));
+    if !ok {
+        return Err(TransferError::Refused(message));
+    }
+    out.line("文件上传成功！");
+    Ok(())
+}
+
+/// A server reply as (ok, text). Framed: one reply frame. Legacy: one read
+/// (the confirmation) or everything up to EOF (the final reply), as text.
+/// A server that closes before its first reply gives [`TransferError::NoReply`].
+fn read_reply(
+    sk: &mut TcpStream,
+    legacy: bool,
+    limit: u64,
+) -> Result<(bool, String), TransferError> {
+    if legacy {
+        let mut buf = Vec::new();
+        let result = if limit == LEGACY_RECV as u64 {
+            let mut one = vec![0u8; LEGACY_RECV];
+            sk.read(&mut one).map(|n| buf.extend_from_slice(&one[..n]))
+        } else {
+            Read::by_ref(sk).take(limit).read_to_end(&mut buf).map(drop)
+        };
+        result.map_err(TransferError::from_socket)?;
+        if buf.is_empty() && limit == LEGACY_RECV as u64 {
+            return Err(TransferError::NoReply);
+        }
+        return Ok((true, printable(&buf)));
+    }
+    let reply = protocol::read_reply(sk).map_err(|e| match e {
+        frame::FrameError::Io(e) if net::is_disconnect(&e) => TransferError::NoReply,
+        frame::FrameError::Truncated { got: 0, .. } => TransferError::NoReply,
+        e => e.into(),
+    })?;
+    Ok((reply.ok, printable(reply.message.as_bytes())))
+}
+
+/// Downloads `name` from the server's folder into `target`: by default
+/// `新NAME`, as seed 003 names it; a folder means the file keeps its name
+/// there. The file is checked (size, md5) before it gets its name; a file
+/// that fails the check is not kept. Returns the path written.
 pub fn download(
     cfg: &Config,
     name: &str,
@@ -174,22 +263,25 @@ pub fn download(
     out: &Output,
 ) -> Result<PathBuf, TransferError> {
     check_name(name)?;
-    let target = target.map_or_else(|| PathBuf::from(format!("新{name}")), Path::to_path_buf);
+    let target = match target {
+        None => PathBuf::from(format!("新{name}")),
+        Some(dir) if dir.is_dir() => dir.join(name),
+        Some(path) => path.to_path_buf(),
+    };
     let (dir, file_name) = split_target(&target)?;
-    let mut stream = net::connect(cfg.server, cfg.timeout)?;
-    protocol::write_get(&mut stream, name)?;
-    stream.shutdown(Half::Write)?;
-    let header = match protocol::read_answer(&mut stream)? {
+    let mut sk = net::connect(cfg.server, cfg.timeout)?;
+    protocol::write_get(&mut sk, name)?;
+    sk.shutdown(Half::Write)?;
+    let header = match protocol::read_answer(&mut sk)? {
         Answer::Refused(reply) => return Err(TransferError::Refused(reply.message)),
         Answer::File(header) => header,
     };
     // The server's name obeys the same rules as ours.
     check_name(&header.filename)?;
     let mut incoming = Incoming::create(&dir)?;
-    incoming.reserve(header.filesize)?;
     let mut progress = Progress::new(out, "已接收", header.filesize);
-    let actual = transfer::receive_file(
-        &stream,
+    let actual = transfer::receive(
+        &mut sk,
         &[],
         header.filesize,
         incoming.file(),
@@ -197,7 +289,7 @@ pub fn download(
         &mut progress,
     )?;
     drop(progress);
-    transfer::expect_eof(&mut stream, header.filesize)?;
+    transfer::expect_eof(&mut sk, header.filesize)?;
     if actual.as_deref() != Some(header.md5.as_str()) {
         return Err(TransferError::Md5Mismatch {
             expected: header.md5,
@@ -217,7 +309,7 @@ fn split_target(target: &Path) -> Result<(PathBuf, String), TransferError> {
     let file_name = target
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| std::io::Error::other(format!("{} is not a file name", target.display())))?;
+        .ok_or_else(|| io::Error::other(format!("{} is not a file name", target.display())))?;
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -29,6 +29,8 @@ pub enum TransferError {
     ShuttingDown,
     #[error("refused by the server: {0}")]
     Refused(String),
+    #[error("the server closed the connection without a reply")]
+    NoReply,
     #[error(transparent)]
     Io(#[from] io::Error),
 }

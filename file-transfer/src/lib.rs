@@ -5,7 +5,6 @@
 //! Server: `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
 //! Client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
 
-pub mod bench;
 pub mod client;
 pub mod error;
 pub mod name;

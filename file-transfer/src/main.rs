@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::FILE_PORT;
-use common::cli::{ClientOpts, Endpoint, ServerOpts, report, start_tcp};
+use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
 use common::log::Output;
-use file_transfer::{client, server};
+use file_transfer::{client, server, store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,8 +24,11 @@ struct Cli {
 enum Command {
     /// file_server.py: save uploads into --dir, serve downloads from it
     Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = FILE_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<FILE_PORT>,
+        host: Host,
         /// Folder to save into and serve from (created if missing)
         #[arg(long, default_value = "file_save")]
         dir: PathBuf,
@@ -49,22 +52,23 @@ enum Command {
         /// Download this file from the server's folder instead
         #[arg(long, value_name = "NAME")]
         get: Option<String>,
-        /// Where to save a download [default: 新NAME]
+        /// Where to save a download: a file name, or a folder to keep NAME in [default: 新NAME]
         #[arg(long, value_name = "PATH", requires = "get")]
         out: Option<PathBuf>,
         /// Replace an existing download target instead of keeping both
         #[arg(long, requires = "get")]
         overwrite: bool,
-        /// Speak the original `name|size` header (no md5), for file_server.py
+        /// Speak only the original `name|size` header (no md5), as file_client.py does
         #[arg(long, conflicts_with = "get")]
         legacy: bool,
+        /// Port to connect to
+        #[arg(long, default_value_t = FILE_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<FILE_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ClientOpts,
     },
-    /// Measure upload speed against md5sum, a bare socket and (with --python) the originals
-    Bench(file_transfer::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,7 +79,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
         Command::Server {
-            at,
+            port,
+            host,
             dir,
             max_size,
             overwrite,
@@ -84,7 +89,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
+            // A run that was killed outright could not delete its
+            // temporary files; this one does.
+            let removed = store::remove_leftovers(&dir)
+                .with_context(|| format!("cannot read {}", dir.display()))?;
+            if !removed.is_empty() {
+                common::diag!(
+                    "removed {} unfinished upload(s) a previous run left in {}: {}",
+                    removed.len(),
+                    dir.display(),
+                    removed.join(", ")
+                );
+            }
+            let addr = host.with_port(port)?;
+            let listener = server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
             let cfg = server::Config {
                 dir,
                 max_size,
@@ -99,26 +119,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out: target,
             overwrite,
             legacy,
-            at,
+            port,
+            host,
             opts,
         } => {
             let cfg = client::Config {
-                server: at.resolve()?,
+                server: host.with_port(port)?,
                 legacy,
-                timeout: opts.timeout(),
+                timeout: opts.timeout,
             };
-            let result = match (get, path) {
-                (Some(name), _) => {
-                    client::download(&cfg, &name, target.as_deref(), overwrite, &out).map(drop)
-                }
-                (None, Some(path)) => client::upload(&cfg, &path, &out),
-                (None, None) => client::interactive(&cfg, std::io::stdin().lock(), &out).map(drop),
+            if let Some(name) = get {
+                client::download(&cfg, &name, target.as_deref(), overwrite, &out)?;
+                return Ok(());
+            }
+            let result = match path {
+                Some(path) => client::upload(&cfg, &path, &out),
+                None => client::interactive(&cfg, std::io::stdin().lock(), &out).map(drop),
             };
             // The original says goodbye however the upload went.
             out.line("客户端已退出");
             result?;
         }
-        Command::Bench(args) => file_transfer::bench::run(&args, &out)?,
     }
     Ok(())
 }

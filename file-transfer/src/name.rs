@@ -5,6 +5,11 @@
 //! a single path component of valid UTF-8, in any script (`实验报告.pdf`,
 //! `document..pdf`, `a b (1).txt`), and refuses everything else, on upload
 //! and on download, in both header formats.
+//!
+//! A file uploaded on Linux may be downloaded on Windows, so the names
+//! Windows cannot store are refused on every platform: the device names
+//! (`CON`, `NUL`, `COM1`, … with or without an extension), names that end
+//! in a dot or a space, and the characters `: < > " | ? *`.
 
 use std::fmt;
 
@@ -20,6 +25,9 @@ pub enum NameError {
     DrivePrefix,
     Control,
     TooLong(usize),
+    WindowsDevice,
+    WindowsEnding,
+    WindowsChar(char),
 }
 
 impl fmt::Display for NameError {
@@ -32,6 +40,13 @@ impl fmt::Display for NameError {
             NameError::Control => write!(f, "the name contains a control character"),
             NameError::TooLong(n) => {
                 write!(f, "the name is {n} bytes long, over {MAX_NAME_BYTES}")
+            }
+            NameError::WindowsDevice => write!(f, "the name is a Windows device name"),
+            NameError::WindowsEnding => {
+                write!(f, "the name ends in a dot or a space, which Windows drops")
+            }
+            NameError::WindowsChar(c) => {
+                write!(f, "the name contains {c:?}, which Windows refuses")
             }
         }
     }
@@ -62,7 +77,36 @@ pub fn check_name(name: &str) -> Result<(), NameError> {
     if name.len() > MAX_NAME_BYTES {
         return Err(NameError::TooLong(name.len()));
     }
+    if let Some(c) = name.chars().find(|c| WINDOWS_FORBIDDEN.contains(c)) {
+        return Err(NameError::WindowsChar(c));
+    }
+    if name.ends_with(['.', ' ']) {
+        return Err(NameError::WindowsEnding);
+    }
+    if is_windows_device(name) {
+        return Err(NameError::WindowsDevice);
+    }
     Ok(())
+}
+
+/// Characters no Windows file name may hold (`:` would also name an
+/// alternate data stream).
+const WINDOWS_FORBIDDEN: [char; 7] = [':', '<', '>', '"', '|', '?', '*'];
+
+/// `CON`, `aux.txt`, `Com1.tar.gz`: a device name, in any case, before the
+/// first dot.
+fn is_windows_device(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ');
+    let stem = stem.to_ascii_uppercase();
+    match stem.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => {
+            let digit = stem
+                .strip_prefix("COM")
+                .or_else(|| stem.strip_prefix("LPT"));
+            matches!(digit.map(str::as_bytes), Some([b'1'..=b'9']))
+        }
+    }
 }
 
 /// The `n`-th alternative to `name` when it is taken: `a.txt` → `a (1).txt`,
@@ -87,6 +131,11 @@ mod tests {
             "..hidden",
             "x",
             "C",
+            "CONSOLE.txt",
+            "com10",
+            "lpt0",
+            "auxiliary",
+            "nul_byte",
         ] {
             assert_eq!(check_name(name), Ok(()), "{name}");
         }
@@ -107,6 +156,20 @@ mod tests {
             ("a\0b", NameError::Control),
             ("a\nb", NameError::Control),
             ("\x1b[31mred", NameError::Control),
+            ("CON", NameError::WindowsDevice),
+            ("nul.txt", NameError::WindowsDevice),
+            ("Com1.tar.gz", NameError::WindowsDevice),
+            ("lpt9", NameError::WindowsDevice),
+            ("conin$", NameError::WindowsDevice),
+            ("CONOUT$.log", NameError::WindowsDevice),
+            ("report.", NameError::WindowsEnding),
+            ("report ", NameError::WindowsEnding),
+            ("notes:stream", NameError::WindowsChar(':')),
+            ("why?.txt", NameError::WindowsChar('?')),
+            ("a*b", NameError::WindowsChar('*')),
+            ("<x>", NameError::WindowsChar('<')),
+            ("say\"hi\"", NameError::WindowsChar('"')),
+            ("a|b", NameError::WindowsChar('|')),
         ];
         for (name, err) in cases {
             assert_eq!(check_name(name).as_ref(), Err(err), "{name:?}");

@@ -8,7 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 pub struct Progress {
     out: Output,
-    verb: &'static str,
+    /// The start of each line; `None` draws only the bar, and only on a
+    /// terminal (hashing: the originals print nothing for it).
+    verb: Option<&'static str>,
     total: u64,
     done: u64,
     tenths: u64,
@@ -18,11 +20,21 @@ pub struct Progress {
 impl Progress {
     /// `verb` starts each line: `已发送` (sent) or `已接收` (received).
     pub fn new(out: &Output, verb: &'static str, total: u64) -> Self {
+        Self::start(out, Some(verb), total)
+    }
+
+    /// A bar for computing the md5 of `total` bytes, on a terminal only.
+    pub fn hashing(out: &Output, total: u64) -> Self {
+        Self::start(out, None, total)
+    }
+
+    fn start(out: &Output, verb: Option<&'static str>, total: u64) -> Self {
         let bar = out.is_terminal().then(|| {
             let bar = ProgressBar::new(total);
-            if let Ok(style) = ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-            ) {
+            let label = if verb.is_some() { "" } else { "md5 " };
+            if let Ok(style) = ProgressStyle::with_template(&format!(
+                "{label}{{bar:40}} {{bytes}}/{{total_bytes}} {{bytes_per_sec}} ETA {{eta}}"
+            )) {
                 bar.set_style(style);
             }
             bar
@@ -37,17 +49,19 @@ impl Progress {
         }
     }
 
+    /// `n` more bytes are done.
     pub fn advance(&mut self, n: u64) {
         self.done += n;
         if let Some(bar) = &self.bar {
             bar.set_position(self.done);
             return;
         }
+        let Some(verb) = self.verb else { return };
         let tenths = self.done.saturating_mul(10) / self.total.max(1);
         if tenths > self.tenths {
             self.tenths = tenths;
             self.out
-                .line(format!("{}: {}/{} 字节", self.verb, self.done, self.total));
+                .line(format!("{verb}: {}/{} 字节", self.done, self.total));
         }
     }
 }

@@ -1,10 +1,25 @@
-//! The file server (`file_server.py`, main lab 2.5, a
-//! `socketserver.ThreadingTCPServer`): one thread per connection; each
-//! connection uploads one file into `--dir`, or downloads one from it
-//! (seed 003 五).
+//! `file_server.py` (main lab 2.5) in Rust: a `socketserver.ThreadingTCPServer`,
+//! one thread per connection; each connection uploads one file into
+//! `--dir`, or downloads one from it (seed 003 五).
 //!
-//! Server: `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
-//! Client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
+//! Run it: `cargo run -p file-transfer -- server` (Python: `python3 file_server.py`).
+//! Its client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
+//!
+//! | file_server.py                                   | here                                |
+//! |--------------------------------------------------|-------------------------------------|
+//! | `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | [`listen`], [`run`]                 |
+//! | `print('connected...')`                          | [`handle_connection`]               |
+//! | `pre_data = conn.recv(1024).decode()`            | `protocol::sniff` (one `recv(1024)`)|
+//! | `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
+//! | `conn.sendall(f"{file_name}已发送".encode())`    | `protocol::write_reply`             |
+//! | `open(os.path.join(base_path, file_name), 'wb')` | `check_name`, `Incoming::create`    |
+//! | `while recv_size < file_size: conn.recv(1024)`   | `transfer::receive`                 |
+//! | `print('upload successed.')`                     | [`receive_upload`]                  |
+//!
+//! What the port adds, each a step below: the name check (the original
+//! writes wherever `../../x` leads), a temporary file renamed only once
+//! every byte has arrived and the md5 matched, a final reply, the idle
+//! limit, and the clean stop.
 
 use crate::error::TransferError;
 use crate::name::check_name;
@@ -17,9 +32,11 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::frame::{self, Header};
 use common::log::Output;
-use common::server::{Acceptor, Shutdown, spawn_connection};
+use common::net::{self, Watched};
+use common::server::{Shutdown, Watch, accept_failed, is_stopped, spawn_connection};
 use common::text::escape;
-use std::io::{Seek, SeekFrom};
+use socket2::{Domain, Socket, Type};
+use std::io::{self, BufWriter, Seek};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,8 +55,17 @@ pub struct Config {
     pub sync: bool,
 }
 
-/// Accepts connections until `shutdown` fires, one thread each. `cfg.dir`
-/// must exist.
+/// `ThreadingTCPServer(ip_port, …)`: socket, bind, listen.
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    net::reuse_address(&sk)?; // socketserver sets it only when asked
+    sk.bind(&addr.into())?;
+    sk.listen(backlog)?;
+    Ok(sk.into())
+}
+
+/// `instance.serve_forever()`: accepts connections until Ctrl-C or
+/// SIGTERM, one thread each. `cfg.dir` must exist.
 pub fn run(
     listener: &TcpListener,
     cfg: &Config,
@@ -47,59 +73,78 @@ pub fn run(
     shutdown: &Shutdown,
     out: &Output,
 ) {
+    if let Err(e) = shutdown.wake_on_stop(listener) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
     let cfg = Arc::new(cfg.clone());
-    let mut acceptor = Acceptor::new(listener, shutdown, opts.idle());
-    while let Some(conn) = acceptor.accept() {
-        let (cfg, shutdown, out) = (cfg.clone(), shutdown.clone(), out.clone());
-        spawn_connection(conn.peer, move || {
-            let _ticket = conn.ticket;
-            handle_connection(conn.stream, conn.peer, &cfg, &shutdown, &out);
+    while !shutdown.is_stopping() {
+        let (conn, addr) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                accept_failed(&e);
+                continue;
+            }
+        };
+        if shutdown.is_stopping() {
+            break;
+        }
+        let watch = shutdown.watch(opts.idle());
+        let (cfg, out) = (cfg.clone(), out.clone());
+        spawn_connection(addr, move || {
+            handle_connection(conn, addr, watch, &cfg, &out)
         });
     }
-    shutdown.finish(opts.grace);
+    shutdown.finish();
 }
 
-/// One connection: read the request, then receive or send one file. Any
-/// failure is logged and, where the peer can still hear it, told to it.
+/// The original's `handle`: read the request, then receive or send one
+/// file. Any failure is logged and, where the peer can still hear it, told
+/// to it.
 pub fn handle_connection(
-    mut stream: TcpStream,
-    peer: SocketAddr,
+    mut conn: TcpStream,
+    addr: SocketAddr,
+    watch: Watch,
     cfg: &Config,
-    shutdown: &Shutdown,
     out: &Output,
 ) {
     out.line("connected...");
-    let (dialect, first) = match protocol::sniff(&mut stream) {
+    if let Err(e) = net::poll_often(&conn) {
+        diag!("{addr}: {e}");
+        return;
+    }
+    let mut peer = Watched {
+        stream: &mut conn,
+        watch: &watch,
+    };
+    let (dialect, first) = match protocol::sniff(&mut peer) {
         Ok(Some(sniffed)) => sniffed,
         // Connected and left without a word: nothing to do.
         Ok(None) => return,
         Err(e) => {
-            diag!("{}: {}", PyAddr(peer), TransferError::from_socket(e));
+            diag!("{}: {}", PyAddr(addr), TransferError::from_socket(e));
             return;
         }
     };
-    let result = protocol::read_request(&mut stream, dialect, first)
+    let result = protocol::read_request(&mut peer, dialect, first)
         .map_err(TransferError::from)
         .and_then(|(request, rest)| match request {
-            Request::Upload(upload) => {
-                receive_upload(&mut stream, dialect, &upload, &rest, cfg, out)
-            }
-            Request::Download { filename } => serve_download(&mut stream, &filename, cfg, out),
+            Request::Upload(upload) => receive_upload(&mut peer, dialect, &upload, &rest, cfg, out),
+            Request::Download { filename } => serve_download(&mut peer, &filename, cfg, out),
         });
     if let Err(e) = result {
-        let e = if shutdown.is_stopping() && !matches!(e, TransferError::Md5Mismatch { .. }) {
-            TransferError::ShuttingDown
-        } else {
-            e
+        let e = match e {
+            TransferError::Io(e) if is_stopped(&e) => TransferError::ShuttingDown,
+            e => e,
         };
-        diag!("{}: {e}", PyAddr(peer));
-        // The peer may be gone already; then there is no one to tell.
-        let _ = protocol::write_reply(&mut stream, dialect, false, &e.to_string());
+        diag!("{}: {e}", PyAddr(addr));
+        // Tell the peer why, unless it is gone. The reply is short: a
+        // write to a live peer does not wait.
+        let _ = protocol::write_reply(&mut conn, dialect, false, &e.to_string());
     }
 }
 
 fn receive_upload(
-    stream: &mut TcpStream,
+    peer: &mut Watched<'_>,
     dialect: Dialect,
     upload: &Upload,
     rest: &[u8],
@@ -107,6 +152,7 @@ fn receive_upload(
     out: &Output,
 ) -> Result<(), TransferError> {
     let name = upload.filename.as_str();
+    // Added: one plain file name only; `../x` and `C:\x` are refused.
     check_name(name)?;
     if let Some(max) = cfg.max_size
         && upload.filesize > max
@@ -116,13 +162,13 @@ fn receive_upload(
             max,
         });
     }
+    // Added: the bytes go to a temporary file, deleted if anything fails.
     let mut incoming = Incoming::create(&cfg.dir)?;
-    incoming.reserve(upload.filesize)?;
     // The go-ahead: only now does the client send the bytes.
-    protocol::write_reply(&mut *stream, dialect, true, &format!("{name}已发送"))?;
+    protocol::write_reply(&mut *peer, dialect, true, &format!("{name}已发送"))?;
     let mut progress = Progress::new(out, "已接收", upload.filesize);
-    let actual = transfer::receive_file(
-        stream,
+    let actual = transfer::receive(
+        &mut *peer,
         rest,
         upload.filesize,
         incoming.file(),
@@ -130,7 +176,7 @@ fn receive_upload(
         &mut progress,
     )?;
     drop(progress);
-    transfer::expect_eof(&mut *stream, upload.filesize)?;
+    transfer::expect_eof(&mut *peer, upload.filesize)?;
     if let (Some(expected), Some(actual)) = (&upload.md5, actual)
         && *expected != actual
     {
@@ -139,6 +185,7 @@ fn receive_upload(
             actual,
         });
     }
+    // Added: the file gets its name only now, complete and checked.
     let path = incoming.commit(name, cfg.overwrite, cfg.sync)?;
     out.line("upload successed.");
     let saved = path
@@ -155,12 +202,12 @@ fn receive_upload(
         escape(&saved),
         upload.filesize
     );
-    protocol::write_reply(&mut *stream, dialect, true, &message)?;
+    protocol::write_reply(&mut *peer, dialect, true, &message)?;
     Ok(())
 }
 
 fn serve_download(
-    stream: &mut TcpStream,
+    peer: &mut Watched<'_>,
     name: &str,
     cfg: &Config,
     out: &Output,
@@ -170,7 +217,7 @@ fn serve_download(
     // and refuse anything that ends up outside the folder.
     let real = match std::fs::canonicalize(cfg.dir.join(name)) {
         Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
             out.line(format!("{}文件不存在", escape(name)));
             return Err(TransferError::NotFound(name.to_string()));
         }
@@ -180,19 +227,22 @@ fn serve_download(
         return Err(TransferError::Outside(name.to_string()));
     }
     let (mut file, size) = transfer::open(&real)?;
-    let (md5, hashed) = common::digest::md5_reader(&file)?;
+    let (md5, hashed) = common::digest::md5_reader(&file, |_| {})?;
     if hashed != size {
-        return Err(std::io::Error::other("the file changed while it was being read").into());
+        return Err(io::Error::other("the file changed while it was being read").into());
     }
-    file.seek(SeekFrom::Start(0))?;
+    file.rewind()?;
     let header = Header {
         filename: name.to_string(),
         filesize: size,
         md5,
     };
-    frame::write_header(&mut *stream, &header)?;
+    frame::write_header(&mut *peer, &header)?;
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send_file(&file, size, stream, &mut progress).map_err(TransferError::from_socket)?;
+    // Through a large buffer: the watched socket takes whole chunks.
+    let mut sink = BufWriter::with_capacity(transfer::CHUNK, &mut *peer);
+    transfer::send(&file, size, &mut sink, &mut progress).map_err(TransferError::from_socket)?;
+    drop(sink);
     drop(progress);
     out.line(format!("download successed: {}", escape(name)));
     Ok(())

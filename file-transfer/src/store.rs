@@ -1,22 +1,26 @@
 //! Writing a received file safely.
 //!
-//! The bytes go to a temporary file created (`O_EXCL`) in the target folder.
-//! Only when every announced byte has arrived and the md5 matched is it
-//! renamed to its final name; on any failure it is deleted (when the
-//! [`Incoming`] drops). So no file under its final name is ever partial, and
-//! the rename cannot cross file systems.
+//! The bytes go to a temporary file, `.part-XXXXXX`, created in the target
+//! folder. Only when every announced byte has arrived and the md5 matched
+//! is it renamed to its final name; on any failure, and when the server
+//! stops, it is deleted (when the [`Incoming`] drops). So no file under its
+//! final name is ever partial, and the rename cannot cross file systems. A
+//! process that is killed outright cannot delete anything, so the server
+//! removes such leftovers when it starts ([`remove_leftovers`]).
 //!
 //! An existing file is never silently replaced: without `overwrite` the
-//! rename refuses to replace (`renameat2(RENAME_NOREPLACE)` or link+unlink)
-//! and the next free `name (1).ext` is tried, so two uploads of one name at
-//! once both survive.
+//! rename refuses to replace (tempfile's `persist_noclobber`) and the next
+//! free `name (1).ext` is tried, so two uploads of one name at once both
+//! survive.
 
 use crate::name::numbered;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
+
+/// How every temporary file's name starts.
+pub const PART_PREFIX: &str = ".part-";
 
 /// How many `name (n).ext` alternatives are tried before giving up.
 const MAX_ALTERNATIVES: u32 = 10_000;
@@ -28,53 +32,24 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Creates the temporary file (`.part-XXXXXX`, hidden) in `dir`.
+    /// Creates the temporary file in `dir`.
     pub fn create(dir: &Path) -> io::Result<Self> {
-        let temp = tempfile::Builder::new()
-            .prefix(".part-")
-            // Like any new file: rw for all, less the umask (tempfile's
-            // default, 0600, would hide uploads from their other users).
-            .permissions(std::fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot create a file in {}: {e}", dir.display()),
-                )
-            })?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(PART_PREFIX);
+        // Like any new file: rw for all, less the umask (tempfile's
+        // default, 0600, would hide uploads from their other users).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create a file in {}: {e}", dir.display()),
+            )
+        })?;
         Ok(Incoming {
             temp,
             dir: dir.to_path_buf(),
         })
-    }
-
-    /// Reserves `size` bytes of disk for the file (`fallocate`, keeping
-    /// its length at 0). A disk without room then refuses the transfer
-    /// before any of its bytes are sent, and the writes land in blocks that
-    /// are already allocated: ext4 does its bookkeeping once instead of per
-    /// page (with buffered writes, that took a 1 GiB md5 upload here from
-    /// 4.13 s to 3.86 s). Where the file system cannot reserve, nothing is
-    /// reserved.
-    pub fn reserve(&mut self, size: u64) -> io::Result<()> {
-        // fallocate refuses a length of 0 (EINVAL); an empty file needs no room.
-        #[cfg(target_os = "linux")]
-        if size > 0 {
-            use rustix::fs::{FallocateFlags, fallocate};
-            use rustix::io::Errno;
-            match fallocate(self.temp.as_file(), FallocateFlags::KEEP_SIZE, 0, size) {
-                Ok(()) | Err(Errno::OPNOTSUPP | Errno::NOSYS) => {}
-                Err(Errno::NOSPC | Errno::DQUOT) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::StorageFull,
-                        format!("no room for {size} bytes in {}", self.dir.display()),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        // Elsewhere there is no reservation; `size` is unused there.
-        let _ = size;
-        Ok(())
     }
 
     pub fn file(&mut self) -> &mut File {
@@ -114,6 +89,24 @@ impl Incoming {
     }
 }
 
+/// Removes the temporary files a killed run left in `dir`, and returns
+/// their names. Only files this crate names (`.part-` and six characters).
+pub fn remove_leftovers(dir: &Path) -> io::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_part = name
+            .strip_prefix(PART_PREFIX)
+            .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if is_part && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed.push(name);
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +139,23 @@ mod tests {
         incoming.file().write_all(b"partial").unwrap();
         drop(incoming);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn leftovers_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let incoming = Incoming::create(dir.path()).unwrap();
+        // A killed run: the temporary file stays behind.
+        let (_, path) = incoming.temp.keep().unwrap();
+        for keep in [".part-notes.txt", "a.txt", ".part-"] {
+            std::fs::write(dir.path().join(keep), b"x").unwrap();
+        }
+        let removed = remove_leftovers(dir.path()).unwrap();
+        assert_eq!(
+            removed,
+            [path.file_name().unwrap().to_string_lossy().into_owned()]
+        );
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 }

@@ -1,9 +1,10 @@
 //! `multithread`: the thread-per-connection sign-in server and the sign-in
 //! client of main lab 2.4 (1). `cargo run -p multithread -- --help`.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::MULTITHREAD_PORT;
-use common::cli::{Endpoint, ServerOpts, report, start_tcp};
+use common::cli::{Host, ServerOpts, report, stop_on_signals};
 use common::log::Output;
 use multithread::{ClientArgs, WorkArgs};
 use std::process::ExitCode;
@@ -22,8 +23,11 @@ struct Cli {
 enum Command {
     /// multithread_server.py: one thread per connection, answers 你已签到
     Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = MULTITHREAD_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<MULTITHREAD_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
         #[command(flatten)]
@@ -31,8 +35,11 @@ enum Command {
     },
     /// multithread_client.py: N clients sign in at once (拔尖班{i}号签到)
     Client {
+        /// Port to connect to
+        #[arg(long, default_value_t = MULTITHREAD_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<MULTITHREAD_PORT>,
+        host: Host,
         #[command(flatten)]
         args: ClientArgs,
     },
@@ -45,11 +52,19 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
-        Command::Server { at, opts, work } => {
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
-            multithread::run(&listener, &opts, work.work(), &shutdown, &out);
+        Command::Server {
+            port,
+            host,
+            opts,
+            work,
+        } => {
+            let addr = host.with_port(port)?;
+            let listener = multithread::server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            multithread::server::run(&listener, &opts, work.pause(), &shutdown, &out);
         }
-        Command::Client { at, args } => args.run(at.resolve()?, &out)?,
+        Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
     }
     Ok(())
 }

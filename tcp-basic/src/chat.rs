@@ -1,82 +1,56 @@
-//! The chat server with ACKs of seed 001 (`serverTCP`, `serverClient`):
-//! clients send lines, the server prints each one and acknowledges it, drops
-//! clients that stay silent, and tells everyone when it shuts down.
+//! Seed 001's chat with ACKs (`serverTCP`, `serverClient`): clients send
+//! what they type, the server prints each message and answers `ACK`, and
+//! when the server stops it closes every client, who then leave.
 //!
-//! Server: `cargo run -p tcp-basic -- chat-server` (Ctrl-C notifies every client).
+//! Server: `cargo run -p tcp-basic -- chat-server` (Ctrl-C closes every client).
 //! Client: `cargo run -p tcp-basic -- chat-client` (in several terminals).
 //!
-//! Seed 001's own comment asks why a client "still receives ACKs after the
-//! server closed": with bare `send`/`recv`, two ACKs sent quickly can arrive
-//! as one `ACKACK`, and a message can arrive in pieces. Here every message
-//! and every ACK is a frame (`common::frame`: four length digits, then the
-//! body), so each ACK is read as exactly one ACK, however fast messages go.
+//! The wire is the seed's: the message's bytes as typed, and the three
+//! bytes `ACK` back, with nothing around them. Seed 001 asks why a client
+//! "still receives ACKs after the server closed": TCP is a byte stream, so
+//! two ACKs sent quickly can arrive as one `ACKACK` (and two quick messages
+//! as one). The seed's client printed whatever one `recv` returned; this
+//! one counts the ACKs in the stream ([`Acks`]) and prints one line each.
+//!
+//! | serverTCP / serverClient              | here                              |
+//! |---------------------------------------|-----------------------------------|
+//! | `socket`, `bind`, `listen`            | [`crate::server::listen`]         |
+//! | `client_socket, addr = accept()`, a thread each | [`run`]                 |
+//! | `self.client.append(...)`             | `clients.push`                    |
+//! | `message = client_socket.recv(1024)`  | [`handle_client`]: `net::recv`    |
+//! | `client_socket.send("ACK")`           | `net::send_all`                   |
+//! | `broadcastShutdown`: `client.close()` | [`run`], after the loop           |
+//! | client: `connect`, a listening thread, `input()` + `send` | [`client`]    |
 
-use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
-use common::frame::{self, FrameError};
 use common::log::Output;
-use common::net::{self, is_disconnect, is_timeout};
-use common::server::{Acceptor, Shutdown, spawn_connection};
+use common::net;
+use common::server::{Shutdown, Watch, accept_failed, spawn_connection};
 use common::text::printable;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The body of an acknowledgement.
-pub const ACK: &str = "ACK";
-/// The body of the notice every client gets when the server stops.
-pub const SHUTDOWN_NOTICE: &str = "server is shutting down";
-/// What a client prints when the server has gone.
-pub const CLOSED_BY_SERVER: &str = "connection has been closed by server";
+/// The server's answer to every message.
+pub const ACK: &[u8] = b"ACK";
+/// `recv(1024)`, as the seed reads.
+pub const RECV_SIZE: usize = 1024;
+/// What a client prints when the server has closed the connection.
+pub const CLOSED: &str = "server is shutting down\nconnection has been closed by server";
 
-/// The server's list of connected clients (seed 001 keeps `self.client`).
-/// Each entry holds the writing half behind a lock, so an ACK from the
-/// client's own thread and the shutdown notice from the main thread never
-/// interleave their bytes.
-#[derive(Default)]
-struct Clients(Mutex<Vec<(SocketAddr, Arc<Mutex<TcpStream>>)>>);
+/// The clients connected now (the seed's `self.client`), each with a
+/// handle to close it when the server stops.
+type Clients = Arc<Mutex<Vec<(SocketAddr, TcpStream)>>>;
 
-impl Clients {
-    fn list(&self) -> MutexGuard<'_, Vec<(SocketAddr, Arc<Mutex<TcpStream>>)>> {
-        // A panicked handler leaves the list itself intact.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn add(&self, peer: SocketAddr, writer: Arc<Mutex<TcpStream>>) {
-        self.list().push((peer, writer));
-    }
-
-    fn remove(&self, peer: SocketAddr) {
-        self.list().retain(|(p, _)| *p != peer);
-    }
-
-    /// Sends `notice` to every connected client and closes each one.
-    fn broadcast_shutdown(&self) {
-        for (peer, writer) in self.list().iter() {
-            if let Err(e) = send(writer, SHUTDOWN_NOTICE) {
-                diag!("notifying {}: {e}", PyAddr(*peer));
-            }
-            let _ = lock(writer).shutdown(Half::Both);
-        }
-    }
-}
-
-/// Writes one frame under the writer's lock.
-fn send(writer: &Mutex<TcpStream>, body: &str) -> Result<(), FrameError> {
-    frame::write_frame(&mut *lock(writer), body.as_bytes())
-}
-
-/// A writer whose lock a panicked thread held is still a usable socket.
-fn lock(writer: &Mutex<TcpStream>) -> MutexGuard<'_, TcpStream> {
-    writer.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Serves chat clients, each on its own thread, until `shutdown` fires;
-/// then notifies and closes every client.
+/// Serves chat clients, each on its own thread, until Ctrl-C or SIGTERM;
+/// then closes every client, as the seed's `broadcastShutdown` does.
 pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
+    if let Err(e) = shutdown.wake_on_stop(listener) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
     if let Ok(addr) = listener.local_addr() {
         out.line(format!(
             "TCP Server正在监听: Host: {} Port: {}",
@@ -84,141 +58,190 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: 
             addr.port()
         ));
     }
-    let clients = Arc::new(Clients::default());
-    let idle = opts.idle();
-    let mut acceptor = Acceptor::new(listener, shutdown, idle);
-    while let Some(conn) = acceptor.accept() {
-        let peer = conn.peer;
-        out.line(format!(
-            "-----来自IP: {} Port: {} 的新连接已经建立-----",
-            peer.ip(),
-            peer.port()
-        ));
-        let writer = match conn.stream.try_clone() {
-            Ok(w) => Arc::new(Mutex::new(w)),
+    let clients = Clients::default();
+    while !shutdown.is_stopping() {
+        let (conn, addr) = match listener.accept() {
+            Ok(accepted) => accepted,
             Err(e) => {
-                diag!("{}: {e}", PyAddr(peer));
+                accept_failed(&e);
                 continue;
             }
         };
-        clients.add(peer, writer.clone());
+        if shutdown.is_stopping() {
+            break;
+        }
+        out.line(format!(
+            "-----来自IP: {} Port: {} 的新连接已经建立-----",
+            addr.ip(),
+            addr.port()
+        ));
+        match conn.try_clone() {
+            Ok(handle) => lock(&clients).push((addr, handle)),
+            Err(e) => diag!("{addr}: {e}"),
+        }
+        let watch = shutdown.watch(opts.idle());
         let (clients, out) = (clients.clone(), out.clone());
-        spawn_connection(peer, move || {
-            let _ticket = conn.ticket;
-            handle_connection(conn.stream, peer, &writer, idle, &out);
-            clients.remove(peer);
+        spawn_connection(addr, move || {
+            handle_client(conn, addr, watch, &out);
+            lock(&clients).retain(|(a, _)| *a != addr);
         });
     }
-    clients.broadcast_shutdown();
-    // Every client was told and closed: nothing to wait for.
-    shutdown.finish(Duration::ZERO);
+    // broadcastShutdown: close every client. Each sees the end of the
+    // stream and says the server is shutting down.
+    for (_, client) in lock(&clients).iter() {
+        let _ = client.shutdown(Half::Both);
+    }
+    shutdown.finish();
 }
 
-/// One client: print and acknowledge each message until it leaves, goes
-/// silent past the idle timeout, or the server stops.
-fn handle_connection(
-    mut reader: TcpStream,
-    peer: SocketAddr,
-    writer: &Arc<Mutex<TcpStream>>,
-    idle: Option<Duration>,
-    out: &Output,
-) {
+fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, Vec<(SocketAddr, TcpStream)>> {
+    // A panicked handler leaves the list itself intact.
+    clients.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One client: print and acknowledge each message until it leaves, is
+/// silent past the idle limit, or the server stops.
+pub fn handle_client(mut conn: TcpStream, addr: SocketAddr, watch: Watch, out: &Output) {
+    if let Err(e) = net::poll_often(&conn) {
+        diag!("{addr}: {e}");
+        return;
+    }
+    let mut buf = [0u8; RECV_SIZE];
     loop {
-        match frame::read_frame(&mut reader) {
-            Ok(Some(message)) => {
-                out.line(format!(
-                    "从IP: {} Port: {} 处接受到的信息: {}",
-                    peer.ip(),
-                    peer.port(),
-                    printable(&message)
-                ));
-                if let Err(e) = send(writer, ACK) {
-                    diag!("acknowledging {}: {e}", PyAddr(peer));
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(FrameError::Io(e)) if is_timeout(&e) => {
-                let secs = idle.unwrap_or_default().as_secs_f64();
-                diag!("{} sent nothing for {secs}s; dropped", PyAddr(peer));
-                let _ = send(
-                    writer,
-                    &format!("no message for {secs}s: disconnected by the server"),
-                );
+        let n = match net::recv(&mut conn, &mut buf, &watch) {
+            // `if message == b"": break`: the client left.
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                out.line("oops!! something goes wrong!");
                 break;
             }
-            Err(FrameError::Io(e)) if is_disconnect(&e) => break,
+            // Added: a silent client is dropped after --idle-timeout.
             Err(e) => {
-                diag!("{}: {e}", PyAddr(peer));
-                let _ = send(writer, &format!("bad message: {e}"));
+                diag!("{addr}: {e}");
                 break;
             }
+        };
+        out.line(format!(
+            "从IP: {} Port: {} 处接受到的信息: {}",
+            addr.ip(),
+            addr.port(),
+            printable(&buf[..n])
+        ));
+        if let Err(e) = net::send_all(&mut conn, ACK, &watch) {
+            diag!("acknowledging {addr}: {e}");
+            break;
         }
     }
     out.line(format!(
         "-----从IP: {} Port: {} 处断开连接-----",
-        peer.ip(),
-        peer.port()
+        addr.ip(),
+        addr.port()
     ));
+    drop(conn);
 }
 
-/// The chat client: one thread sends each line of `input`, this one prints
-/// what the server says. Returns when the server goes away (at once, without
-/// waiting for more input) or, after the end of input, once every message
-/// has been acknowledged.
+/// The ACKs in a byte stream, however `recv` cut it: `ACKACK` is two, and
+/// `AC` then `K` is one.
+#[derive(Default)]
+pub struct Acks {
+    pending: Vec<u8>,
+}
+
+impl Acks {
+    /// Takes the bytes of one `recv`; returns how many ACKs they completed
+    /// and any bytes that are not part of an ACK.
+    pub fn feed(&mut self, bytes: &[u8]) -> (usize, Vec<u8>) {
+        self.pending.extend_from_slice(bytes);
+        let (mut acks, mut other) = (0, Vec::new());
+        loop {
+            if self.pending.starts_with(ACK) {
+                acks += 1;
+                self.pending.drain(..ACK.len());
+            } else if ACK.starts_with(&self.pending) {
+                // Empty, or the start of an ACK still arriving.
+                return (acks, other);
+            } else {
+                other.push(self.pending.remove(0));
+            }
+        }
+    }
+}
+
+/// The chat client: one thread sends each line typed, this one prints a
+/// status line for each ACK. Returns when the server closes the
+/// connection (at once, without waiting for more input) or, after the end
+/// of input, once the server has answered everything and closed.
 pub fn client(
-    server: SocketAddr,
+    addr: SocketAddr,
     input: impl BufRead + Send + 'static,
-    timeout: Option<Duration>,
+    timeout: Duration,
     out: &Output,
 ) -> io::Result<()> {
-    let mut stream = net::connect(server, timeout)?;
+    let mut sk = net::connect(addr, timeout)?;
     // The server may stay quiet for as long as the user does.
-    stream.set_read_timeout(None)?;
+    sk.set_read_timeout(None)?;
     out.line(format!(
         "与IP: {} PORT: {} 成功建立连接!",
-        server.ip(),
-        server.port()
+        addr.ip(),
+        addr.port()
     ));
     out.line("输入要传输的数据");
 
-    let finished_input = Arc::new(AtomicBool::new(false));
-    let mut writer = stream.try_clone()?;
-    let finished = finished_input.clone();
-    // Not joined: when the server goes away first, this thread may be
-    // blocked reading stdin, and the process must not wait for it.
+    let finished = Arc::new(AtomicBool::new(false));
+    let mut sender = sk.try_clone()?;
+    let done = finished.clone();
+    // Not joined: when the server goes first, this thread may be blocked
+    // reading stdin, and the process must not wait for it.
     std::thread::spawn(move || {
-        for line in input.lines() {
+        for line in input.split(b'\n') {
             let Ok(line) = line else { break };
-            if frame::write_frame(&mut writer, line.as_bytes()).is_err() {
+            let message = line.strip_suffix(b"\r").unwrap_or(&line);
+            if sender.write_all(message).is_err() {
                 return;
             }
         }
-        finished.store(true, Ordering::SeqCst);
-        // "That was all": the server answers the rest, then closes.
-        let _ = writer.shutdown(Half::Write);
+        done.store(true, Ordering::SeqCst);
+        // Added: "that was all"; the server answers the rest, then closes.
+        let _ = sender.shutdown(Half::Write);
     });
 
-    let mut told_why = false;
+    let mut acks = Acks::default();
+    let mut buf = [0u8; RECV_SIZE];
     loop {
-        match frame::read_frame(&mut stream) {
-            Ok(Some(body)) if body == ACK.as_bytes() => out.line(format!("上一条信息状态: {ACK}")),
-            Ok(Some(body)) if body == SHUTDOWN_NOTICE.as_bytes() => {}
-            Ok(Some(body)) => {
-                told_why = true;
-                out.line(printable(&body));
+        let n = match sk.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if net::is_disconnect(&e) => 0,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            if !finished.load(Ordering::SeqCst) {
+                out.line(CLOSED);
             }
-            Ok(None) | Err(FrameError::Io(_)) | Err(FrameError::Truncated { .. }) => {
-                if finished_input.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                if !told_why {
-                    out.line(SHUTDOWN_NOTICE);
-                }
-                out.line(CLOSED_BY_SERVER);
-                return Ok(());
-            }
-            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+            return Ok(());
         }
+        let (count, other) = acks.feed(&buf[..n]);
+        if !other.is_empty() {
+            out.line(printable(&other));
+        }
+        for _ in 0..count {
+            out.line("上一条信息状态: ACK");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acks_are_counted_however_they_arrive() {
+        let mut acks = Acks::default();
+        assert_eq!(acks.feed(b"ACKACK"), (2, vec![]));
+        assert_eq!(acks.feed(b"AC"), (0, vec![]));
+        assert_eq!(acks.feed(b"KA"), (1, vec![]));
+        assert_eq!(acks.feed(b"CKxACK"), (2, b"x".to_vec()));
+        assert_eq!(acks.feed(b""), (0, vec![]));
     }
 }

@@ -1,10 +1,11 @@
-//! TCP exercises: the one-shot request and reply of main lab 2.1
-//! (`tcp_server.py`, `tcp_client.py`), the persistent echo of seeds 002–004,
-//! and the chat with ACKs of seed 001.
+//! TCP exercises: main lab 2.1 (`tcp_server.py` in [`server`],
+//! `tcp_client.py` in [`client`]), the echo programs of seeds 002–004
+//! ([`echo`]) and the chat with ACKs of seed 001 ([`chat`]).
 //!
 //! Run both ends: `cargo run -p tcp-basic -- server` and, in a second
 //! terminal, `cargo run -p tcp-basic -- client` (or `python3 tcp_client.py`).
 
-pub mod basic;
 pub mod chat;
+pub mod client;
 pub mod echo;
+pub mod server;

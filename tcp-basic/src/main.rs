@@ -1,17 +1,20 @@
 //! `tcp-basic`: the TCP exercises of the lab, one subcommand per Python
 //! program. `cargo run -p tcp-basic -- --help` lists them.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use common::addr::{CHAT_PORT, ECHO_PORT, TCP_PORT};
-use common::cli::{ClientOpts, Endpoint, ServerOpts, report, start_tcp};
+use common::addr::{CHAT_PORT, TCP_PORT};
+use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
 use common::log::Output;
+use common::server::Shutdown;
+use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
-use tcp_basic::echo::Reply;
+use tcp_basic::echo::Seed;
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "TCP exercises of the socket lab: main lab 2.1, the echo servers of seeds 002-004, the chat of seed 001"
+    about = "TCP exercises of the socket lab: main lab 2.1, the echo programs of seeds 002-004, the chat of seed 001"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,49 +25,67 @@ struct Cli {
 enum Command {
     /// tcp_server.py: answer every client once with 不要回答 and close
     Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = TCP_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<TCP_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
     },
     /// tcp_client.py: send 请求占领地球 and print the reply
     Client {
+        /// Port to connect to
+        #[arg(long, default_value_t = TCP_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<TCP_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ClientOpts,
     },
-    /// The persistent echo of seeds 002-004: answer every message until the client leaves
+    /// The echo servers of seeds 002-004: answer every message until the client leaves
     EchoServer {
-        #[command(flatten)]
-        at: Endpoint<ECHO_PORT>,
-        /// How to answer each message
-        #[arg(long, value_enum, default_value_t = Reply::Upper)]
-        reply: Reply,
-        /// One thread per client (socketserver.ThreadingTCPServer) instead of one client at a time
+        /// Which seed's server to be
+        #[arg(long, value_enum, default_value_t = Seed::S002)]
+        seed: Seed,
+        /// Port to listen on [default: the seed's port]
         #[arg(long)]
-        threaded: bool,
+        port: Option<u16>,
+        #[command(flatten)]
+        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
     },
-    /// The echo client of seeds 002-004: send each line, print the reply; `q` quits
+    /// The echo clients of seeds 002-004: send each line typed, print each reply
     EchoClient {
+        /// Which seed's client to be
+        #[arg(long, value_enum, default_value_t = Seed::S002)]
+        seed: Seed,
+        /// Port to connect to [default: the seed's port]
+        #[arg(long)]
+        port: Option<u16>,
         #[command(flatten)]
-        at: Endpoint<ECHO_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ClientOpts,
     },
-    /// Seed 001's chat server: print and ACK every message; Ctrl-C notifies every client
+    /// Seed 001's serverTCP: print and ACK every message; Ctrl-C closes every client
     ChatServer {
+        /// Port to listen on
+        #[arg(long, default_value_t = CHAT_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<CHAT_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
     },
-    /// Seed 001's chat client: send each line, print each ACK, leave when the server does
+    /// Seed 001's serverClient: send each line, print a status line per ACK
     ChatClient {
+        /// Port to connect to
+        #[arg(long, default_value_t = CHAT_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<CHAT_PORT>,
+        host: Host,
         #[command(flatten)]
         opts: ClientOpts,
     },
@@ -74,35 +95,52 @@ fn main() -> ExitCode {
     report(run(Cli::parse()))
 }
 
+/// Binds the server's socket and installs the Ctrl-C / SIGTERM handler.
+fn start(addr: SocketAddr, opts: &ServerOpts) -> anyhow::Result<(TcpListener, Shutdown)> {
+    let listener = tcp_basic::server::listen(addr, opts.backlog)
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+    Ok((listener, shutdown))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
-        Command::Server { at, opts } => {
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
-            tcp_basic::basic::run(&listener, &opts, &shutdown, &out);
+        Command::Server { port, host, opts } => {
+            let (listener, shutdown) = start(host.with_port(port)?, &opts)?;
+            tcp_basic::server::run(&listener, &opts, &shutdown, &out);
         }
-        Command::Client { at, opts } => {
-            tcp_basic::basic::client(at.resolve()?, opts.timeout(), &out)?;
+        Command::Client { port, host, opts } => {
+            let addr = host.with_port(port)?;
+            tcp_basic::client::run(addr, opts.timeout, &out)?;
         }
         Command::EchoServer {
-            at,
-            reply,
-            threaded,
+            seed,
+            port,
+            host,
             opts,
         } => {
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
-            tcp_basic::echo::run(&listener, reply, threaded, &opts, &shutdown, &out);
+            let (listener, shutdown) = start(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
+            tcp_basic::echo::run(&listener, seed, &opts, &shutdown, &out);
         }
-        Command::EchoClient { at, opts } => {
-            tcp_basic::echo::client(at.resolve()?, std::io::stdin().lock(), opts.timeout(), &out)?;
+        Command::EchoClient {
+            seed,
+            port,
+            host,
+            opts,
+        } => {
+            let addr = host.with_port(port.unwrap_or(seed.port()))?;
+            let stdin = std::io::stdin().lock();
+            tcp_basic::echo::client(addr, seed, stdin, opts.timeout, &out)?;
         }
-        Command::ChatServer { at, opts } => {
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
+        Command::ChatServer { port, host, opts } => {
+            let (listener, shutdown) = start(host.with_port(port)?, &opts)?;
             tcp_basic::chat::run(&listener, &opts, &shutdown, &out);
         }
-        Command::ChatClient { at, opts } => {
+        Command::ChatClient { port, host, opts } => {
+            let addr = host.with_port(port)?;
             let stdin = std::io::BufReader::new(std::io::stdin());
-            tcp_basic::chat::client(at.resolve()?, stdin, opts.timeout(), &out)?;
+            tcp_basic::chat::client(addr, stdin, opts.timeout, &out)?;
         }
     }
     Ok(())

@@ -2,77 +2,95 @@
 //! on loopback with ephemeral ports, each exchange printed under a heading.
 //! The quickest proof that everything works.
 //!
-//! Run it with `cargo run` at the workspace root (or `cargo run -p tests`).
-//! It exits 0 when every exchange worked.
+//! Run it with `cargo run` at the workspace root (or `cargo run -p tests`);
+//! `cargo run -- udp` runs one stop, `cargo run -- --help` lists them. It
+//! exits 0 when every exchange worked.
 
 use anyhow::{Context, Result, ensure};
+use clap::Parser;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::net::bind_tcp;
 use common::server::Shutdown;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::ExitCode;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-const TIMEOUT: Option<Duration> = Some(Duration::from_secs(10));
+const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One stop of the tour: its heading and what it runs.
-type Stop = (&'static str, fn() -> Result<()>);
-
-fn main() -> ExitCode {
-    let stops: [Stop; 6] = [
-        ("2.1 TCP: tcp_server.py / tcp_client.py", tcp),
-        ("2.2 UDP: udp_server.py / udp_client.py", udp),
-        (
-            "2.4 (1) thread per connection: multithread_server.py / multithread_client.py",
-            multithread,
-        ),
-        ("2.4 (2) thread pool: threadpool_server.py", threadpool),
-        (
-            "2.5 file upload: file_server.py / file_client.py (framed md5 header)",
-            upload,
-        ),
-        ("seed 003 file download (framed md5 header)", download),
-    ];
-    let mut failed = 0;
-    for (title, stop) in stops {
-        say(format!("\n=== {title} ==="));
-        if let Err(e) = stop() {
-            say(format!("FAILED: {e:#}"));
-            failed += 1;
-        }
-    }
-    say("");
-    let code = if failed == 0 {
-        say(format!("all {} exercises worked", stops.len()));
-        ExitCode::SUCCESS
-    } else {
-        say(format!("{failed} of {} exercises failed", stops.len()));
-        ExitCode::FAILURE
-    };
-    common::log::flush_stdout();
-    code
+/// The tour of socket-lab: every exercise end to end on loopback, in one process
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// Run only these stops (tcp, udp, multithread, threadpool, upload, download); all when none
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(STOPS.map(|s| s.0)))]
+    stops: Vec<String>,
 }
 
-/// Prints one line of the tour through the same stdout handling as the
-/// exercises: a closed pipe (`| head`) ends the tour quietly.
-fn say(line: impl AsRef<str>) {
-    static OUT: std::sync::OnceLock<Output> = std::sync::OnceLock::new();
-    OUT.get_or_init(Output::stdout).line(line);
+/// One stop of the tour: its name, its heading and what it runs.
+type Stop = (&'static str, &'static str, fn() -> Result<()>);
+
+const STOPS: [Stop; 6] = [
+    ("tcp", "2.1 TCP: tcp_server.py / tcp_client.py", tcp),
+    ("udp", "2.2 UDP: udp_server.py / udp_client.py", udp),
+    (
+        "multithread",
+        "2.4 (1) thread per connection: multithread_server.py / multithread_client.py",
+        multithread,
+    ),
+    (
+        "threadpool",
+        "2.4 (2) thread pool: threadpool_server.py",
+        threadpool,
+    ),
+    (
+        "upload",
+        "2.5 file upload: file_server.py / file_client.py (framed md5 header)",
+        upload,
+    ),
+    (
+        "download",
+        "seed 003 file download (framed md5 header)",
+        download,
+    ),
+];
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::stdout();
+    let chosen: Vec<&Stop> = STOPS
+        .iter()
+        .filter(|(name, ..)| cli.stops.is_empty() || cli.stops.iter().any(|s| s == name))
+        .collect();
+    let mut failed = 0;
+    for (_, title, stop) in &chosen {
+        out.line(format!("\n=== {title} ==="));
+        match stop() {
+            Ok(()) => {}
+            Err(e) => {
+                out.line(format!("FAILED: {e:#}"));
+                failed += 1;
+            }
+        }
+    }
+    out.line("");
+    if failed == 0 {
+        out.line(format!("all {} exercises worked", chosen.len()));
+        ExitCode::SUCCESS
+    } else {
+        out.line(format!("{failed} of {} exercises failed", chosen.len()));
+        ExitCode::FAILURE
+    }
 }
 
 fn opts() -> ServerOpts {
-    ServerOpts {
-        backlog: 128,
-        idle_timeout: Duration::from_secs(10),
-        grace: Duration::from_secs(1),
-    }
+    ServerOpts::for_tests(TIMEOUT)
 }
 
 fn show(side: &str, out: &Output) {
+    let stdout = Output::stdout();
     for line in out.contents().lines() {
-        say(format!("  {side} | {line}"));
+        stdout.line(format!("  {side} | {line}"));
     }
 }
 
@@ -82,15 +100,15 @@ fn exchange(
     server: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static,
     client: impl FnOnce(SocketAddr, &Output) -> Result<()>,
 ) -> Result<(Output, Output)> {
-    let listener = bind_tcp("127.0.0.1:0".parse()?, 128)?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let shutdown = Shutdown::new();
+    let shutdown = Shutdown::new(Duration::from_secs(1));
     let (server_out, client_out) = (Output::memory(), Output::memory());
     let (s, o) = (shutdown.clone(), server_out.clone());
     let handle = thread::spawn(move || server(&listener, &s, &o));
     let result = client(addr, &client_out);
     // Let the last connection finish before stopping the server.
-    wait(|| shutdown.open_connections() == 0);
+    wait(|| shutdown.live() == 0);
     shutdown.trigger();
     handle
         .join()
@@ -101,26 +119,25 @@ fn exchange(
     Ok((server_out, client_out))
 }
 
+/// Waits (at most 5 s) for `done`.
 fn wait(done: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if done() {
-            return;
-        }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done() && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
     }
 }
 
 fn tcp() -> Result<()> {
     let (server, client) = exchange(
-        |l, s, o| tcp_basic::basic::run(l, &opts(), s, o),
-        |addr, out| Ok(tcp_basic::basic::client(addr, TIMEOUT, out)?),
+        |l, s, o| tcp_basic::server::run(l, &opts(), s, o),
+        |addr, out| Ok(tcp_basic::client::run(addr, TIMEOUT, out)?),
     )?;
     ensure!(
-        server.contents().contains(tcp_basic::basic::REQUEST),
+        server.contents().contains(tcp_basic::client::REQUEST),
         "the server did not get the request"
     );
     ensure!(
-        client.contents().contains(tcp_basic::basic::REPLY),
+        client.contents().contains(tcp_basic::server::REPLY),
         "the client did not get the reply"
     );
     Ok(())
@@ -129,18 +146,18 @@ fn tcp() -> Result<()> {
 fn udp() -> Result<()> {
     let socket = UdpSocket::bind("127.0.0.1:0")?;
     let addr = socket.local_addr()?;
-    let shutdown = Shutdown::new();
+    let shutdown = Shutdown::new(Duration::ZERO);
     let (server_out, client_out) = (Output::memory(), Output::memory());
     let (s, o) = (shutdown.clone(), server_out.clone());
-    let handle = thread::spawn(move || udp_basic::basic::run(&socket, &s, &o));
+    let handle = thread::spawn(move || udp_basic::server::run(&socket, 1024, &s, &o));
     let input = "hi,zlz\n你好，UDP\nexit\n";
-    udp_basic::basic::client(addr, input.as_bytes(), &client_out)?;
+    udp_basic::client::run(addr, input.as_bytes(), &client_out)?;
     wait(|| server_out.contents().lines().count() == 2);
     shutdown.trigger();
     handle
         .join()
         .map_err(|_| anyhow::anyhow!("the server thread panicked"))?;
-    say("  client | (typed) hi,zlz / 你好，UDP / exit");
+    Output::stdout().line("  client | (typed) hi,zlz / 你好，UDP / exit");
     show("client", &client_out);
     show("server", &server_out);
     ensure!(
@@ -152,7 +169,7 @@ fn udp() -> Result<()> {
 
 fn signin(server: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static) -> Result<()> {
     let (_, client) = exchange(server, |addr, out| {
-        let failed = multithread::client(addr, 5, TIMEOUT, out);
+        let failed = multithread::client::run(addr, 5, TIMEOUT, out);
         ensure!(failed == 0, "{failed} sign-ins failed");
         Ok(())
     })?;
@@ -164,12 +181,12 @@ fn signin(server: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static
 }
 
 fn multithread() -> Result<()> {
-    say("  (5 clients instead of 20, to keep the tour short)");
-    signin(|l, s, o| multithread::run(l, &opts(), Duration::ZERO, s, o))
+    Output::stdout().line("  (5 clients instead of 20, to keep the tour short)");
+    signin(|l, s, o| multithread::server::run(l, &opts(), Duration::ZERO, s, o))
 }
 
 fn threadpool() -> Result<()> {
-    say("  (5 clients, a pool of 2 workers)");
+    Output::stdout().line("  (5 clients, a pool of 2 workers)");
     signin(|l, s, o| threadpool_server::run(l, 2, &opts(), Duration::ZERO, s, o))
 }
 
@@ -187,6 +204,14 @@ fn file_server(
     }
 }
 
+fn client_config(addr: SocketAddr) -> file_transfer::client::Config {
+    file_transfer::client::Config {
+        server: addr,
+        legacy: false,
+        timeout: TIMEOUT,
+    }
+}
+
 fn upload() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let save = tmp.path().join("file_save");
@@ -194,12 +219,11 @@ fn upload() -> Result<()> {
     let path = tmp.path().join("实验报告.txt");
     std::fs::write(&path, "网络基础编程实验\n".repeat(200))?;
     exchange(file_server(save.clone()), |addr, out| {
-        let cfg = file_transfer::client::Config {
-            server: addr,
-            legacy: false,
-            timeout: TIMEOUT,
-        };
-        Ok(file_transfer::client::upload(&cfg, &path, out)?)
+        Ok(file_transfer::client::upload(
+            &client_config(addr),
+            &path,
+            out,
+        )?)
     })?;
     let saved = std::fs::read(save.join("实验报告.txt")).context("the uploaded file is missing")?;
     ensure!(saved == std::fs::read(&path)?, "the uploaded file differs");
@@ -214,12 +238,7 @@ fn download() -> Result<()> {
     let target = tmp.path().join("新课件.txt");
     let t = target.clone();
     exchange(file_server(save.clone()), move |addr, out| {
-        let cfg = file_transfer::client::Config {
-            server: addr,
-            legacy: false,
-            timeout: TIMEOUT,
-        };
-        file_transfer::client::download(&cfg, "课件.txt", Some(&t), false, out)?;
+        file_transfer::client::download(&client_config(addr), "课件.txt", Some(&t), false, out)?;
         Ok(())
     })?;
     ensure!(

@@ -2,9 +2,10 @@
 //! sign-in client as `multithread`, on port 9997 (main lab 2.4 (2)).
 //! `cargo run -p threadpool-server -- --help`.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::THREADPOOL_PORT;
-use common::cli::{Endpoint, ServerOpts, report, start_tcp};
+use common::cli::{Host, ServerOpts, report, stop_on_signals};
 use common::log::Output;
 use multithread::{ClientArgs, WorkArgs};
 use std::process::ExitCode;
@@ -23,8 +24,11 @@ struct Cli {
 enum Command {
     /// threadpool_server.py: the sign-in server on a fixed pool of workers
     Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = THREADPOOL_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<THREADPOOL_PORT>,
+        host: Host,
         /// Worker threads in the pool (max_workers)
         #[arg(long, value_name = "N", default_value_t = threadpool_server::WORKERS)]
         workers: usize,
@@ -33,20 +37,13 @@ enum Command {
         #[command(flatten)]
         work: WorkArgs,
     },
-    /// The bare accept/read/answer/close loop the benchmark compares with (no output)
-    #[command(hide = true)]
-    ReferenceServer {
-        #[command(flatten)]
-        at: Endpoint<THREADPOOL_PORT>,
-        #[command(flatten)]
-        opts: ServerOpts,
-    },
-    /// Benchmark of section 2.4 (3): thread per connection vs thread pool vs a bare loop
-    Bench(threadpool_server::bench::BenchArgs),
     /// multithread_client.py on port 9997: N clients sign in at once
     Client {
+        /// Port to connect to
+        #[arg(long, default_value_t = THREADPOOL_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<THREADPOOL_PORT>,
+        host: Host,
         #[command(flatten)]
         args: ClientArgs,
     },
@@ -60,20 +57,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
         Command::Server {
-            at,
+            port,
+            host,
             workers,
             opts,
             work,
         } => {
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
-            threadpool_server::run(&listener, workers, &opts, work.work(), &shutdown, &out);
+            let addr = host.with_port(port)?;
+            let listener = multithread::server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            threadpool_server::run(&listener, workers, &opts, work.pause(), &shutdown, &out);
         }
-        Command::Client { at, args } => args.run(at.resolve()?, &out)?,
-        Command::ReferenceServer { at, opts } => {
-            let (listener, shutdown) = start_tcp(&at, &opts)?;
-            threadpool_server::run_reference(&listener, &shutdown);
-        }
-        Command::Bench(args) => threadpool_server::bench::run(&args, &out)?,
+        Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
     }
     Ok(())
 }

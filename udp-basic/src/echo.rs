@@ -1,45 +1,76 @@
-//! UDP echo servers and their client: seed 001 (`serverUDP` answers
-//! `check`), seed 002 §二 and §5.2 (upper case, and socketserver's
-//! ThreadingUDPServer), seed 004 四 (replies stamped with `time.ctime()`).
+//! The UDP echo programs of seeds 001, 002 and 004: a server that answers
+//! every datagram, and the client that types them. Each seed prints its own
+//! lines and answers its own way; `--seed` picks one.
 //!
-//! Server: `cargo run -p udp-basic -- echo-server [--reply check|upper|ctime] [--threaded]`.
-//! Client: `cargo run -p udp-basic -- echo-client` (or the seeds' clients on port 6666).
+//! Server: `cargo run -p udp-basic -- echo-server --seed 001` (seed 001's `serverUDP`).
+//! Client: `cargo run -p udp-basic -- echo-client --seed 001` (seed 001's `clientUDP`).
+//!
+//! | the seeds' Python                            | here                     |
+//! |----------------------------------------------|--------------------------|
+//! | `socket(AF_INET, SOCK_DGRAM)`, `bind(addr)`  | `UdpSocket::bind` in `main` |
+//! | `data, addr = sk.recvfrom(1024)`             | [`run`]: `sk.recv_from`  |
+//! | `ThreadingUDPServer`: a thread per datagram  | [`run`]: `spawn_connection` |
+//! | `sk.sendto(reply, addr)`                     | [`answer`]: `sk.send_to` |
+//! | client: `input`, `sendto`, `recvfrom(1024)`  | [`client`]               |
 
-use crate::basic::recv;
+use crate::server::{MAX_DATAGRAM, keep, skip};
 use common::addr::PyAddr;
 use common::diag;
 use common::log::Output;
-use common::server::Shutdown;
+use common::net::{self, POLL};
+use common::server::{Shutdown, spawn_connection};
 use common::text::{ctime_now, printable, py_bytes_repr};
 use std::io::{self, BufRead};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How the UDP echo server answers.
+/// Which seed's program to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Reply {
-    /// Answer `check` (seed 001)
-    Check,
-    /// Answer the datagram in upper case (seed 002, `bytes.upper()`)
-    Upper,
-    /// Answer `[Mon Nov 23 10:00:00 2026] data` (seed 004, `time.ctime()`)
-    Ctime,
+pub enum Seed {
+    /// Seed 001: serverUDP / clientUDP, answers `check` (port 6666)
+    #[value(name = "001")]
+    S001,
+    /// Seed 002 §二: upper-case replies, bytes printed as Python prints them (5002)
+    #[value(name = "002")]
+    S002,
+    /// Seed 002 §5.2: socketserver.ThreadingUDPServer, a thread per datagram (5006)
+    #[value(name = "002-socketserver")]
+    S002Socketserver,
+    /// Seed 004 四: udpSerSock.py / udpCliSock.py, `[ctime] data` (21567)
+    #[value(name = "004")]
+    S004,
 }
 
-/// Seed 001's answer.
-pub const CHECK: &str = "check";
-/// What the client prints before each line (seed 001).
-pub const PROMPT: &str = "输入需要传输的信息: ";
-/// Typing this ends the client.
-pub const QUIT: &str = "q";
+impl Seed {
+    /// The port the seed's program uses.
+    pub fn port(self) -> u16 {
+        match self {
+            Seed::S001 => 6666,
+            Seed::S002 => 5002,
+            Seed::S002Socketserver => 5006,
+            Seed::S004 => 21567,
+        }
+    }
 
-/// Answers every datagram until `shutdown` fires, on this thread, or on a
-/// new thread per datagram with `threaded` (ThreadingUDPServer).
-pub fn run(socket: UdpSocket, reply: Reply, threaded: bool, shutdown: &Shutdown, out: &Output) {
-    shutdown.watch_udp(&socket);
-    if reply == Reply::Check
-        && let Ok(addr) = socket.local_addr()
+    /// How much of a datagram the seed's `recvfrom` keeps (socketserver
+    /// reads `max_packet_size`, 8192 bytes).
+    pub fn recv_size(self) -> usize {
+        match self {
+            Seed::S002Socketserver => 8192,
+            _ => 1024,
+        }
+    }
+}
+
+/// Answers every datagram until Ctrl-C or SIGTERM: on this thread, or on
+/// a thread per datagram for socketserver's ThreadingUDPServer.
+pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Shutdown, out: &Output) {
+    if let Err(e) = sk.set_read_timeout(Some(POLL)) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
+    if seed == Seed::S001
+        && let Ok(addr) = sk.local_addr()
     {
         out.line(format!(
             "UDP Server正在监听: Host: {} Port: {}",
@@ -47,110 +78,127 @@ pub fn run(socket: UdpSocket, reply: Reply, threaded: bool, shutdown: &Shutdown,
             addr.port()
         ));
     }
-    let socket = Arc::new(socket);
-    let mut buf = vec![0u8; crate::MAX_DATAGRAM + 1];
-    loop {
-        if reply == Reply::Ctime {
+    let sk = Arc::new(sk);
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut waiting = false;
+    while !shutdown.is_stopping() {
+        if seed == Seed::S004 && !waiting {
             out.line("Waiting for message ....");
+            waiting = true;
         }
-        let Some((n, peer)) = recv(&socket, &mut buf, shutdown) else {
-            break;
-        };
-        let data = buf[..n].to_vec();
-        if threaded {
-            let (socket, out) = (socket.clone(), out.clone());
-            let spawned = common::detached::spawn(common::server::CONNECTION_STACK, move || {
-                common::server::guarded(PyAddr(peer), || answer(&socket, &data, peer, reply, &out))
-            });
-            if let Err(e) = spawned {
-                diag!("cannot start a thread for {}: {e}", PyAddr(peer));
+        let (n, addr) = match sk.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(e) if skip(&e) => continue,
+            Err(e) => {
+                diag!("recvfrom failed: {e}");
+                std::thread::sleep(POLL);
+                continue;
             }
+        };
+        waiting = false;
+        let data = keep(&buf[..n], seed.recv_size(), "recvfrom").to_vec();
+        if seed == Seed::S002Socketserver {
+            let (sk, out) = (sk.clone(), out.clone());
+            spawn_connection(addr, move || answer(&sk, &data, addr, seed, &out));
         } else {
-            answer(&socket, &data, peer, reply, out);
+            answer(&sk, &data, addr, seed, out);
         }
     }
-    shutdown.announce_stop(0);
+    shutdown.announce("stopped");
 }
 
 /// Prints one datagram the way the seed's server does and answers it.
-pub fn answer(socket: &UdpSocket, data: &[u8], peer: SocketAddr, reply: Reply, out: &Output) {
-    let response = match reply {
-        Reply::Check => {
+pub fn answer(sk: &UdpSocket, data: &[u8], addr: SocketAddr, seed: Seed, out: &Output) {
+    let reply = match seed {
+        Seed::S001 => {
             out.line(format!(
                 "-----来自IP: {} Port: {}-----",
-                peer.ip(),
-                peer.port()
+                addr.ip(),
+                addr.port()
             ));
             out.line(format!("数据: {}", printable(data)));
-            CHECK.as_bytes().to_vec()
+            b"check".to_vec()
         }
-        Reply::Upper => {
+        Seed::S002 => {
             out.line(format!("客户端发过来的数据： {}", py_bytes_repr(data)));
             data.to_ascii_uppercase()
         }
-        Reply::Ctime => {
+        Seed::S002Socketserver => {
+            out.line(format!("客户端发来的数据： {}", py_bytes_repr(data)));
+            data.to_ascii_uppercase()
+        }
+        Seed::S004 => {
             out.line(format!("Get client msg is:  {}", printable(data)));
             let mut r = format!("[{}] ", ctime_now()).into_bytes();
             r.extend_from_slice(data);
             r
         }
     };
-    match socket.send_to(&response, peer) {
-        Ok(_) if reply == Reply::Ctime => {
-            out.line(format!("Received from and returned to:  {}", PyAddr(peer)));
+    match sk.send_to(&reply, addr) {
+        // print(self.request[1].sendto(...)): the count sendto returns.
+        Ok(sent) if seed == Seed::S002Socketserver => out.line(sent.to_string()),
+        Ok(_) if seed == Seed::S004 => {
+            out.line(format!("Received from and returned to:  {}", PyAddr(addr)));
         }
         Ok(_) => {}
-        Err(e) => diag!(
-            "oops! something goes wrong when sending message to {}: {e}",
-            PyAddr(peer)
-        ),
+        Err(e) if seed == Seed::S001 => out.line(format!(
+            "oops! something goes wrong when sending message to {} :{e}",
+            PyAddr(addr)
+        )),
+        Err(e) => diag!("sending to {}: {e}", PyAddr(addr)),
     }
 }
 
-/// Why the echo client stopped early.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("no reply from {server} within {}s", timeout.as_secs_f64())]
-    Timeout {
-        server: SocketAddr,
-        timeout: Duration,
-    },
-    #[error(transparent)]
-    Io(#[from] io::Error),
-}
-
-/// Sends each line (empty ones too: UDP can carry an empty datagram) and
-/// prints the reply, until `q` or the end of input. Waits at most `timeout`
-/// for each reply, then fails instead of hanging: a datagram or its answer
-/// may simply be lost.
+/// The seed's client: send each line typed and print the reply, until the
+/// seed's way of quitting (`q`, an empty line) or the end of input. Waits
+/// at most `timeout` for each reply, then fails instead of hanging: a
+/// datagram or its answer may simply be lost.
 pub fn client(
-    server: SocketAddr,
+    addr: SocketAddr,
+    seed: Seed,
     input: impl BufRead,
     timeout: Duration,
     out: &Output,
-) -> Result<(), ClientError> {
-    let socket = common::net::udp_client_for(server)?;
-    socket.set_read_timeout(common::cli::nonzero(timeout))?;
-    let mut buf = vec![0u8; crate::MAX_DATAGRAM + 1];
-    for line in input.lines() {
-        out.line(PROMPT);
-        let line = line?;
-        if line == QUIT {
-            break;
+) -> io::Result<()> {
+    let sk = net::udp_socket_for(addr)?;
+    sk.set_read_timeout(Some(timeout))?;
+    let mut buf = vec![0u8; 1024];
+    let mut lines = input.split(b'\n');
+    loop {
+        match seed {
+            // print("输入需要传输的信息: ") before waiting for the line.
+            Seed::S001 => out.line("输入需要传输的信息: "),
+            Seed::S004 => out.prompt(">"),
+            _ => out.prompt("请输入内容>>>"),
         }
-        socket.send_to(line.as_bytes(), server)?;
-        let (n, from) = socket.recv_from(&mut buf).map_err(|e| {
-            if common::net::is_timeout(&e) {
-                ClientError::Timeout { server, timeout }
-            } else {
-                ClientError::Io(e)
+        let Some(line) = lines.next() else {
+            if seed != Seed::S001 {
+                out.line("");
             }
-        })?;
-        out.line(format!(
-            "收到{} 处返回数据: {}",
-            PyAddr(from),
-            printable(&buf[..n])
-        ));
+            return Ok(());
+        };
+        let line = line?;
+        let msg = line.strip_suffix(b"\r").unwrap_or(&line);
+        match seed {
+            Seed::S002 | Seed::S002Socketserver if msg == b"q" => return Ok(()),
+            Seed::S004 if msg.is_empty() => return Ok(()),
+            _ => {}
+        }
+        sk.send_to(msg, addr)?;
+        let (n, from) = sk
+            .recv_from(&mut buf)
+            .map_err(net::waiting_for(addr, timeout))?;
+        let data = &buf[..n];
+        match seed {
+            Seed::S001 => out.line(format!(
+                "收到{} 处返回数据: {}",
+                PyAddr(from),
+                printable(data)
+            )),
+            Seed::S004 if data.is_empty() => return Ok(()),
+            Seed::S004 => out.line(format!("Server :  {}", printable(data))),
+            // print(data): the bytes object itself.
+            _ => out.line(py_bytes_repr(data)),
+        }
     }
-    Ok(())
 }

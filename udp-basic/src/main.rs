@@ -1,13 +1,16 @@
 //! `udp-basic`: the UDP exercises of the lab, one subcommand per Python
 //! program. `cargo run -p udp-basic -- --help` lists them.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use common::addr::{UDP_ECHO_PORT, UDP_PORT};
-use common::cli::{Endpoint, parse_secs, report, start_udp};
+use common::addr::UDP_PORT;
+use common::cli::{ClientOpts, Host, report, stop_on_signals};
 use common::log::Output;
+use common::server::Shutdown;
+use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
-use udp_basic::echo::Reply;
+use udp_basic::echo::Seed;
 
 #[derive(Parser)]
 #[command(
@@ -21,34 +24,49 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// udp_server.py: print every datagram
+    /// udp_server.py: print every datagram, cut to 1024 bytes as recv(1024) cuts it
     Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = UDP_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<UDP_PORT>,
+        host: Host,
+        /// Bytes kept of each datagram, as recv(N)
+        #[arg(long, value_name = "N", default_value_t = udp_basic::server::RECV_SIZE as u16,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        recv_size: u16,
     },
     /// udp_client.py: prompt 数据：, send each stripped line; `exit` or end of input quits
     Client {
+        /// Port to send to
+        #[arg(long, default_value_t = UDP_PORT)]
+        port: u16,
         #[command(flatten)]
-        at: Endpoint<UDP_PORT>,
+        host: Host,
     },
     /// The UDP echo servers of seeds 001, 002 and 004: answer every datagram
     EchoServer {
-        #[command(flatten)]
-        at: Endpoint<UDP_ECHO_PORT>,
-        /// How to answer each datagram
-        #[arg(long, value_enum, default_value_t = Reply::Check)]
-        reply: Reply,
-        /// One thread per datagram (socketserver.ThreadingUDPServer)
+        /// Which seed's server to be
+        #[arg(long, value_enum, default_value_t = Seed::S001)]
+        seed: Seed,
+        /// Port to listen on [default: the seed's port]
         #[arg(long)]
-        threaded: bool,
-    },
-    /// Seed 001's clientUDP: send each line, print the reply; `q` or end of input quits
-    EchoClient {
+        port: Option<u16>,
         #[command(flatten)]
-        at: Endpoint<UDP_ECHO_PORT>,
-        /// Give up waiting for a reply after this long (0 waits forever)
-        #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
-        timeout: Duration,
+        host: Host,
+    },
+    /// The UDP echo clients of seeds 001, 002 and 004: send each line, print the reply
+    EchoClient {
+        /// Which seed's client to be
+        #[arg(long, value_enum, default_value_t = Seed::S001)]
+        seed: Seed,
+        /// Port to send to [default: the seed's port]
+        #[arg(long)]
+        port: Option<u16>,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ClientOpts,
     },
 }
 
@@ -56,26 +74,41 @@ fn main() -> ExitCode {
     report(run(Cli::parse()))
 }
 
+/// `sk = socket.socket(AF_INET, SOCK_DGRAM); sk.bind(ip_port)`, and the
+/// Ctrl-C / SIGTERM handler. A UDP server has nothing in flight to wait for.
+fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Shutdown)> {
+    let sk = UdpSocket::bind(addr).with_context(|| format!("cannot bind UDP {addr}"))?;
+    let shutdown = stop_on_signals(Duration::ZERO, &format!("{}/udp", sk.local_addr()?))?;
+    Ok((sk, shutdown))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
-        Command::Server { at } => {
-            let (socket, shutdown) = start_udp(&at)?;
-            udp_basic::basic::run(&socket, &shutdown, &out);
-        }
-        Command::Client { at } => {
-            udp_basic::basic::client(at.resolve()?, std::io::stdin().lock(), &out)?;
-        }
-        Command::EchoServer {
-            at,
-            reply,
-            threaded,
+        Command::Server {
+            port,
+            host,
+            recv_size,
         } => {
-            let (socket, shutdown) = start_udp(&at)?;
-            udp_basic::echo::run(socket, reply, threaded, &shutdown, &out);
+            let (sk, shutdown) = start(host.with_port(port)?)?;
+            udp_basic::server::run(&sk, recv_size.into(), &shutdown, &out);
         }
-        Command::EchoClient { at, timeout } => {
-            udp_basic::echo::client(at.resolve()?, std::io::stdin().lock(), timeout, &out)?;
+        Command::Client { port, host } => {
+            udp_basic::client::run(host.with_port(port)?, std::io::stdin().lock(), &out)?;
+        }
+        Command::EchoServer { seed, port, host } => {
+            let (sk, shutdown) = start(host.with_port(port.unwrap_or(seed.port()))?)?;
+            udp_basic::echo::run(sk, seed, &shutdown, &out);
+        }
+        Command::EchoClient {
+            seed,
+            port,
+            host,
+            opts,
+        } => {
+            let addr = host.with_port(port.unwrap_or(seed.port()))?;
+            let stdin = std::io::stdin().lock();
+            udp_basic::echo::client(addr, seed, stdin, opts.timeout, &out)?;
         }
     }
     Ok(())

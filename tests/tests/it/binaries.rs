@@ -1,7 +1,7 @@
 //! The binaries as a user runs them: --help everywhere, one-line errors,
-//! exit codes, a closed stdout, and a clean stop on SIGTERM.
+//! exit codes, a closed stdout, and a clean stop on SIGTERM, idle clients
+//! or not.
 
-use crate::transcript::rust_server;
 use crate::util::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,27 +45,30 @@ fn every_command_has_help() {
             );
         }
     }
+    let tour = Command::new(bin("tour")).arg("--help").output().unwrap();
+    assert!(tour.status.success());
+    assert!(String::from_utf8_lossy(&tour.stdout).contains("udp"));
 }
 
 #[test]
 fn every_command_defaults_to_its_originals_port() {
     for (name, sub, port) in [
-        ("tcp-basic", "server", 9999),
-        ("tcp-basic", "client", 9999),
-        ("tcp-basic", "echo-server", 5002),
-        ("tcp-basic", "echo-client", 5002),
-        ("tcp-basic", "chat-server", 6666),
-        ("tcp-basic", "chat-client", 6666),
-        ("udp-basic", "server", 9999),
-        ("udp-basic", "client", 9999),
-        ("udp-basic", "echo-server", 6666),
-        ("udp-basic", "echo-client", 6666),
-        ("multithread", "server", 9998),
-        ("multithread", "client", 9998),
-        ("threadpool-server", "server", 9997),
-        ("threadpool-server", "client", 9997),
-        ("file-transfer", "server", 9996),
-        ("file-transfer", "client", 9996),
+        ("tcp-basic", "server", "9999"),
+        ("tcp-basic", "client", "9999"),
+        ("tcp-basic", "echo-server", "the seed's port"),
+        ("tcp-basic", "echo-client", "the seed's port"),
+        ("tcp-basic", "chat-server", "6666"),
+        ("tcp-basic", "chat-client", "6666"),
+        ("udp-basic", "server", "9999"),
+        ("udp-basic", "client", "9999"),
+        ("udp-basic", "echo-server", "the seed's port"),
+        ("udp-basic", "echo-client", "the seed's port"),
+        ("multithread", "server", "9998"),
+        ("multithread", "client", "9998"),
+        ("threadpool-server", "server", "9997"),
+        ("threadpool-server", "client", "9997"),
+        ("file-transfer", "server", "9996"),
+        ("file-transfer", "client", "9996"),
     ] {
         let out = Command::new(bin(name))
             .args([sub, "--help"])
@@ -80,11 +83,7 @@ fn every_command_defaults_to_its_originals_port() {
         let shown = after
             .find("[default: ")
             .and_then(|i| after[i + 10..].split(']').next());
-        assert_eq!(
-            shown,
-            Some(port.to_string().as_str()),
-            "{name} {sub}: {after}"
-        );
+        assert_eq!(shown, Some(port), "{name} {sub}: {after}");
     }
 }
 
@@ -108,12 +107,14 @@ fn no_server_is_a_one_line_error_naming_the_address() {
     let port = free_port().to_string();
     for (name, args) in [
         ("tcp-basic", vec!["client"]),
+        ("tcp-basic", vec!["echo-client"]),
         ("multithread", vec!["client", "--clients", "2"]),
         ("threadpool-server", vec!["client", "--clients", "2"]),
     ] {
         let out = Command::new(bin(name))
             .args(&args)
             .args(["--port", &port])
+            .stdin(Stdio::null())
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{name}");
@@ -124,12 +125,24 @@ fn no_server_is_a_one_line_error_naming_the_address() {
         .output()
         .unwrap();
     assert_one_line_error(&out, &format!("cannot connect to 127.0.0.1:{port}"));
+    // file_client.py's own words, then its goodbye.
+    let out = Command::new(bin("file-transfer"))
+        .args(["client", "--port", &port])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &format!("cannot connect to 127.0.0.1:{port}"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "无法连接到服务器，请检查服务器是否运行！\n客户端已退出\n"
+    );
 }
 
 #[test]
 fn a_port_in_use_is_a_one_line_error() {
     let taken = listener();
     let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
     for (name, _) in COMMANDS {
         if name == "udp-basic" {
             continue; // a UDP port is another port: it may well be free
@@ -137,13 +150,7 @@ fn a_port_in_use_is_a_one_line_error() {
         let mut cmd = Command::new(bin(name));
         cmd.args(["server", "--port", &port]);
         if name == "file-transfer" {
-            cmd.args([
-                "--dir",
-                std::env::temp_dir()
-                    .join("socket-lab-unused")
-                    .to_str()
-                    .unwrap(),
-            ]);
+            cmd.args(["--dir", dir.path().to_str().unwrap()]);
         }
         let out = within("the server to fail", move || cmd.output().unwrap());
         assert_one_line_error(&out, &format!("cannot listen on 127.0.0.1:{port}"));
@@ -169,30 +176,76 @@ fn a_closed_stdout_ends_the_program_quietly() {
     drop(server);
 }
 
-#[test]
-fn servers_stop_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let save = dir.path().join("save");
-    for (name, args) in [
-        ("tcp-basic", vec!["server"]),
-        ("udp-basic", vec!["server"]),
-        ("multithread", vec!["server"]),
-        ("threadpool-server", vec!["server"]),
+/// Every server binary, with what it needs to start.
+fn servers(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>, bool)> {
+    let save = dir.join("save").to_string_lossy().into_owned();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        ("tcp-basic", s(&["server"]), true),
+        ("tcp-basic", s(&["echo-server"]), true),
+        (
+            "tcp-basic",
+            s(&["echo-server", "--seed", "003-threads"]),
+            true,
+        ),
+        ("tcp-basic", s(&["chat-server"]), true),
+        ("udp-basic", s(&["server"]), false),
+        ("udp-basic", s(&["echo-server"]), false),
+        ("multithread", s(&["server"]), true),
+        ("threadpool-server", s(&["server"]), true),
         (
             "file-transfer",
-            vec!["server", "--dir", save.to_str().unwrap()],
+            vec!["server".into(), "--dir".into(), save],
+            true,
         ),
-    ] {
-        let (proc, _port) = rust_server(name, &args);
+    ]
+}
+
+/// Starts each server with `extra` arguments (the UDP ones only when
+/// `udp`), connects an idle client to each TCP one, sends SIGTERM, and
+/// expects a clean exit within `--grace` (here 1 s) + 1 s. Whether the
+/// server has accepted the idle client yet or not, it must stop in time.
+fn every_server_stops_in_time(extra: &[&str], udp: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, args, tcp) in servers(dir.path()) {
+        if !tcp && !udp {
+            continue;
+        }
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if tcp {
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&["--grace", "1"]);
+        }
+        let (proc, port) = rust_server(name, &args);
+        let idle = tcp.then(|| connect(([127, 0, 0, 1], port).into()));
         let started = Instant::now();
         proc.terminate();
         let (status, _out, err) = proc.finish();
-        assert!(status.success(), "{name}: {status:?} {err}");
+        let took = started.elapsed();
+        assert!(status.success(), "{name} {args:?}: {status:?} {err}");
         assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "{name} took {:?}",
-            started.elapsed()
+            took < Duration::from_secs(2),
+            "{name} {args:?} took {took:?}: {err}"
         );
-        assert!(err.contains("stopped"), "{name}: {err}");
+        assert!(err.contains("stopped"), "{name} {args:?}: {err}");
+        drop(idle);
     }
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sends SIGTERM, which Windows has no safe way to send"
+)]
+fn every_server_stops_within_grace_with_an_idle_client() {
+    every_server_stops_in_time(&[], true);
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sends SIGTERM, which Windows has no safe way to send"
+)]
+fn idle_timeout_0_does_not_keep_a_server_from_stopping() {
+    every_server_stops_in_time(&["--idle-timeout", "0"], false);
 }

@@ -4,11 +4,11 @@
 //! rewritten.
 
 use crate::file::{FileServer, write_file};
-use crate::tcp::opts;
 use crate::util::*;
 use common::log::Output;
 use common::server::Shutdown;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
@@ -17,29 +17,25 @@ fn loopback(port: u16) -> SocketAddr {
 }
 
 /// Starts a Python server script on a free port and waits until it is bound.
-fn python_server(
-    originals: &std::path::Path,
-    script: &str,
-    dir: &std::path::Path,
-    udp: bool,
-) -> (Proc, u16) {
-    let port = free_port();
-    let path = python_script(originals, script, dir, port, Some(&dir.join("save")));
-    let proc = Proc::spawn(python(&path, dir));
-    wait_bound(port, udp);
-    (proc, port)
+fn original_server(originals: &Path, script: &str, dir: &Path, udp: bool) -> (Proc, u16) {
+    python_server(udp, |port| {
+        let path = python_script(originals, script, dir, port, Some(&dir.join("save")));
+        python(&path, dir)
+    })
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn tcp_both_directions() {
-    let Some(py) = originals("interop tcp") else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
     // Rust client → Python server.
-    let (server, port) = python_server(&py, "tcp_server.py", tmp.path(), false);
+    let (server, port) = original_server(&py, "tcp_server.py", tmp.path(), false);
     let out = Output::memory();
-    tcp_basic::basic::client(loopback(port), Some(WAIT), &out).unwrap();
+    tcp_basic::client::run(loopback(port), WAIT, &out).unwrap();
     assert_eq!(out.contents(), "不要回答,不要回答,不要回答\n");
     server.wait_stdout("the Python server to print the request", |s| {
         s.contains("请求占领地球\n")
@@ -47,10 +43,10 @@ fn tcp_both_directions() {
     // Python client → Rust server.
     let listener = listener();
     let port = listener.local_addr().unwrap().port();
-    let shutdown = Shutdown::new();
+    let shutdown = Shutdown::new(Duration::from_secs(1));
     let server_out = Output::memory();
     let (s, o) = (shutdown.clone(), server_out.clone());
-    let handle = thread::spawn(move || tcp_basic::basic::run(&listener, &opts(WAIT), &s, &o));
+    let handle = thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));
     let script = python_script(&py, "tcp_client.py", tmp.path(), port, None);
     let (status, stdout, stderr) = Proc::spawn(python(&script, tmp.path())).finish();
     assert!(status.success(), "{stderr}");
@@ -61,13 +57,15 @@ fn tcp_both_directions() {
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn udp_both_directions() {
-    let Some(py) = originals("interop udp") else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
-    let (server, port) = python_server(&py, "udp_server.py", tmp.path(), true);
-    udp_basic::basic::client(
+    let (server, port) = original_server(&py, "udp_server.py", tmp.path(), true);
+    udp_basic::client::run(
         loopback(port),
         lines("hi,zlz\n你好\nexit\n"),
         &Output::discard(),
@@ -79,10 +77,10 @@ fn udp_both_directions() {
 
     let socket = udp();
     let port = socket.local_addr().unwrap().port();
-    let shutdown = Shutdown::new();
+    let shutdown = Shutdown::new(Duration::from_secs(1));
     let out = Output::memory();
     let (s, o) = (shutdown.clone(), out.clone());
-    let handle = thread::spawn(move || udp_basic::basic::run(&socket, &s, &o));
+    let handle = thread::spawn(move || udp_basic::server::run(&socket, 1024, &s, &o));
     let script = python_script(&py, "udp_client.py", tmp.path(), port, None);
     let mut client = Proc::spawn(python(&script, tmp.path()));
     use std::io::Write;
@@ -104,13 +102,11 @@ fn signin_both_directions(
     server_script: &str,
     rust_server: fn(&std::net::TcpListener, &Shutdown, &Output),
 ) {
-    let Some(py) = originals(server_script) else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
-    let (server, port) = python_server(&py, server_script, tmp.path(), false);
+    let (server, port) = original_server(&py, server_script, tmp.path(), false);
     let out = Output::memory();
-    assert_eq!(multithread::client(loopback(port), 20, Some(WAIT), &out), 0);
+    assert_eq!(multithread::client::run(loopback(port), 20, WAIT, &out), 0);
     assert_eq!(
         out.contents()
             .matches("成功签到，接收消息:你已签到")
@@ -121,7 +117,7 @@ fn signin_both_directions(
 
     let listener = listener();
     let port = listener.local_addr().unwrap().port();
-    let shutdown = Shutdown::new();
+    let shutdown = Shutdown::new(Duration::from_secs(1));
     let server_out = Output::memory();
     let (s, o) = (shutdown.clone(), server_out.clone());
     let handle = thread::spawn(move || rust_server(&listener, &s, &o));
@@ -141,13 +137,21 @@ fn signin_both_directions(
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn multithread_both_directions() {
     signin_both_directions("multithread_server.py", |l, s, o| {
-        multithread::run(l, &opts(WAIT), Duration::ZERO, s, o)
+        multithread::server::run(l, &opts(WAIT), Duration::ZERO, s, o)
     });
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn threadpool_both_directions() {
     signin_both_directions("threadpool_server.py", |l, s, o| {
         threadpool_server::run(l, 10, &opts(WAIT), Duration::ZERO, s, o)
@@ -155,21 +159,23 @@ fn threadpool_both_directions() {
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn file_transfer_both_directions() {
-    let Some(py) = originals("interop file transfer") else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
     let src = tempfile::tempdir().unwrap();
     let payload: Vec<u8> = (0..5000u32).map(|i| (i % 253) as u8).collect();
     let path = write_file(src.path(), "实验报告.pdf", &payload);
 
     // Rust client (--legacy) → Python server.
-    let (server, port) = python_server(&py, "file_server.py", tmp.path(), false);
+    let (server, port) = original_server(&py, "file_server.py", tmp.path(), false);
     let cfg = file_transfer::client::Config {
         server: loopback(port),
         legacy: true,
-        timeout: Some(WAIT),
+        timeout: WAIT,
     };
     let out = Output::memory();
     file_transfer::client::upload(&cfg, &path, &out).unwrap();

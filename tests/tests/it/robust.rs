@@ -1,17 +1,15 @@
-//! Load, faults and hostile clients against every TCP server (issue:
-//! servers that survive load, faults and hostile clients, and stop cleanly).
+//! Load, faults and hostile clients against every TCP server.
 
 use crate::file::{FileServer, MD5_EMPTY, begin_upload};
-use crate::tcp::opts;
-use crate::transcript::rust_server;
 use crate::util::*;
+use bench::load::load;
 use common::log::Output;
 use common::server::Shutdown;
 use std::io::{Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
-use std::thread;
 use std::time::{Duration, Instant};
+use tcp_basic::echo::Seed;
 
 type Serve = Box<dyn FnOnce(&TcpListener, &Shutdown, &Output) + Send>;
 
@@ -22,11 +20,11 @@ fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
     vec![
         (
             "tcp-basic",
-            Box::new(move |l, s, out| tcp_basic::basic::run(l, &o1, s, out)),
+            Box::new(move |l, s, out| tcp_basic::server::run(l, &o1, s, out)),
         ),
         (
             "multithread",
-            Box::new(move |l, s, out| multithread::run(l, &o2, Duration::ZERO, s, out)),
+            Box::new(move |l, s, out| multithread::server::run(l, &o2, Duration::ZERO, s, out)),
         ),
         (
             "threadpool",
@@ -34,9 +32,7 @@ fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
         ),
         (
             "echo",
-            Box::new(move |l, s, out| {
-                tcp_basic::echo::run(l, tcp_basic::echo::Reply::Upper, true, &o4, s, out)
-            }),
+            Box::new(move |l, s, out| tcp_basic::echo::run(l, Seed::S002Socketserver, &o4, s, out)),
         ),
         (
             "chat",
@@ -45,34 +41,24 @@ fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
     ]
 }
 
-fn start(serve: Serve) -> (SocketAddr, Shutdown, thread::JoinHandle<()>) {
-    let (addr, shutdown, _out, handle) = Running::tcp(serve).parts();
-    (addr, shutdown, handle)
-}
-
 /// A normal exchange with server `name`, to show it still serves.
 fn still_serves(name: &str, addr: SocketAddr) {
     match name {
         "echo" => {
             let out = Output::memory();
-            tcp_basic::echo::client(addr, lines("ok\n"), Some(WAIT), &out).unwrap();
+            tcp_basic::echo::client(addr, Seed::S002, lines("ok\nq\n"), WAIT, &out).unwrap();
             assert!(out.contents().contains("OK\n"));
         }
         "chat" => {
             let out = Output::memory();
             let o = out.clone();
             within("chat client", move || {
-                tcp_basic::chat::client(
-                    addr,
-                    std::io::Cursor::new(b"ok\n".to_vec()),
-                    Some(WAIT),
-                    &o,
-                )
-                .unwrap()
+                tcp_basic::chat::client(addr, std::io::Cursor::new(b"ok\n".to_vec()), WAIT, &o)
+                    .unwrap()
             });
             assert!(out.contents().contains("上一条信息状态: ACK"));
         }
-        _ => multithread::signin(addr, 1, Some(WAIT), &Output::discard()).unwrap(),
+        _ => multithread::client::sign_in(addr, 1, WAIT, &Output::discard()).unwrap(),
     }
 }
 
@@ -87,8 +73,9 @@ fn reset(stream: TcpStream) {
 #[test]
 fn hostile_clients_do_not_hurt_any_server() {
     for (name, serve) in servers(Duration::from_millis(500)) {
-        let (addr, shutdown, handle) = start(serve);
-        // Bytes that are not UTF-8 (and, for chat, not a frame).
+        let running = Running::tcp(serve);
+        let addr = running.addr;
+        // Bytes that are not UTF-8.
         let mut s = connect(addr);
         s.write_all(b"\xff\xfe\x00\x1b[2J").unwrap();
         s.shutdown(Half::Write).unwrap();
@@ -111,8 +98,7 @@ fn hostile_clients_do_not_hurt_any_server() {
         let silent = connect(addr);
         still_serves(name, addr);
         drop(silent);
-        shutdown.trigger();
-        within("server stop", move || handle.join().unwrap());
+        running.stop();
     }
     // The file server: the same, in file.rs (hostile headers and names),
     // plus a reset mid-upload here.
@@ -130,16 +116,16 @@ fn two_thousand_sign_ins_at_concurrency_200_all_succeed() {
         .into_iter()
         .filter(|(n, _)| ["tcp-basic", "multithread", "threadpool"].contains(n))
     {
-        let (addr, shutdown, handle) = start(serve);
-        let report = multithread::load::load(addr, 2000, 200, WAIT);
+        let running = Running::tcp(serve);
+        let report = load(running.addr, 2000, 200, WAIT);
         assert_eq!(report.failed, 0, "{name}: {:?}", report.first_error);
         assert_eq!(report.ok, 2000, "{name}");
-        shutdown.trigger();
-        within("server stop", move || handle.join().unwrap());
+        running.stop();
     }
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "needs Linux's prlimit")]
 fn out_of_file_descriptors_is_logged_and_survived() {
     // A server that may open only 24 files (stdin, stdout, stderr, the
     // listener, and a few connections).
@@ -155,9 +141,8 @@ fn out_of_file_descriptors_is_logged_and_survived() {
 
 /// Connects `idle` silent clients to `server`, which cannot hold them all,
 /// and expects `logged` on its stderr, with `cause`. Once the clients hang
-/// up (and the connections it gave up on are closed), it must serve again:
-/// one sign-in gets through, then twenty in a row. It never panics, and
-/// still stops cleanly on SIGTERM.
+/// up, it must serve again: one sign-in gets through, then twenty in a
+/// row. It never panics, and still stops cleanly on SIGTERM.
 fn survives_exhaustion(server: Proc, addr: SocketAddr, idle: usize, logged: &str, cause: &str) {
     let clients: Vec<TcpStream> = (0..idle).map(|_| connect(addr)).collect();
     let err = wait_for(logged, || {
@@ -168,10 +153,10 @@ fn survives_exhaustion(server: Proc, addr: SocketAddr, idle: usize, logged: &str
     assert!(err.contains(cause), "{err}");
     drop(clients);
     wait_for("it to serve again", || {
-        (multithread::load::load(addr, 1, 1, WAIT).ok == 1).then_some(())
+        (load(addr, 1, 1, WAIT).ok == 1).then_some(())
     })
     .unwrap_or_else(|| panic!("it does not serve again: {}", server.stderr()));
-    let report = multithread::load::load(addr, 20, 1, WAIT);
+    let report = load(addr, 20, 1, WAIT);
     assert_eq!(
         report.failed,
         0,
@@ -186,17 +171,17 @@ fn survives_exhaustion(server: Proc, addr: SocketAddr, idle: usize, logged: &str
 }
 
 /// A pids cgroup (v1) that limits how many threads its processes may have
-/// in all, removed again when dropped. `None` where this machine has no
-/// writable pids controller (it needs root and cgroup v1).
+/// in all, removed again when dropped.
 struct ThreadLimit(std::path::PathBuf);
 
 impl ThreadLimit {
-    fn new() -> Option<Self> {
+    fn new() -> Self {
         let dir = std::path::Path::new("/sys/fs/cgroup/pids")
             .join(format!("socket-lab-test-{}", std::process::id()));
-        std::fs::create_dir(&dir).ok()?;
+        std::fs::create_dir(&dir).expect("the build found a writable pids cgroup");
         let limit = ThreadLimit(dir);
-        limit.set("max").then_some(limit)
+        assert!(limit.set("max"));
+        limit
     }
 
     fn set(&self, max: &str) -> bool {
@@ -217,12 +202,13 @@ impl Drop for ThreadLimit {
 }
 
 #[test]
+#[cfg_attr(
+    not(pids_cgroup),
+    ignore = "needs a writable cgroup v1 pids controller (Linux, as root)"
+)]
 fn out_of_threads_is_logged_and_survived() {
     // Declared first, so dropped last: after the server has exited.
-    let Some(limit) = ThreadLimit::new() else {
-        eprintln!("skipped: no writable pids cgroup to limit threads with");
-        return;
-    };
+    let limit = ThreadLimit::new();
     let mut cmd = Command::new(bin("multithread"));
     cmd.args([
         "server",
@@ -235,8 +221,6 @@ fn out_of_threads_is_logged_and_survived() {
     ]);
     let server = Proc::spawn(cmd);
     let addr = server.listening_addr();
-    // Its own threads are running once it has printed (the stdout flusher).
-    server.wait_stdout("server waiting", |s| s.contains("server waiting"));
     let pid = server.child.id();
     let own = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
@@ -258,12 +242,16 @@ fn out_of_threads_is_logged_and_survived() {
 }
 
 #[test]
-fn shutdown_mid_upload_removes_the_temporary_file_and_tells_the_client() {
+#[cfg_attr(
+    windows,
+    ignore = "sends SIGTERM, which Windows has no safe way to send"
+)]
+fn ctrl_c_mid_upload_with_the_default_grace_removes_the_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let save = dir.path().join("save");
     let (server, port) = rust_server(
         "file-transfer",
-        &["server", "--dir", save.to_str().unwrap(), "--grace", "0.5"],
+        &["server", "--dir", save.to_str().unwrap()],
     );
     let mut s = begin_upload(([127, 0, 0, 1], port).into(), "big.bin", 1 << 30, MD5_EMPTY);
     s.write_all(&vec![0u8; 1 << 20]).unwrap();
@@ -273,13 +261,15 @@ fn shutdown_mid_upload_removes_the_temporary_file_and_tells_the_client() {
     .expect("a temporary file while receiving");
     let started = Instant::now();
     server.terminate();
+    // The upload stalls (the client sends no more): after the default grace
+    // of 3 s the server gives up on it, says why, and removes its file.
     let reply = file_transfer::protocol::read_reply(&mut s).unwrap();
     assert!(!reply.ok);
     assert!(reply.message.contains("shutting down"), "{}", reply.message);
     let (status, _, err) = server.finish();
     assert!(status.success(), "{err}");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
@@ -292,6 +282,30 @@ fn shutdown_mid_upload_removes_the_temporary_file_and_tells_the_client() {
 }
 
 #[test]
+fn the_file_server_removes_what_a_killed_run_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("save");
+    std::fs::create_dir(&save).unwrap();
+    std::fs::write(save.join(".part-AbC123"), b"half").unwrap();
+    std::fs::write(save.join("kept.txt"), b"kept").unwrap();
+    let (server, _port) = rust_server(
+        "file-transfer",
+        &["server", "--dir", save.to_str().unwrap()],
+    );
+    assert!(
+        server.stderr().contains("removed 1 unfinished upload(s)"),
+        "{}",
+        server.stderr()
+    );
+    assert!(!save.join(".part-AbC123").exists());
+    assert!(save.join("kept.txt").exists());
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sends SIGTERM, which Windows has no safe way to send"
+)]
 fn connections_in_flight_finish_within_the_grace_period() {
     let (server, port) = rust_server(
         "multithread",
@@ -299,7 +313,7 @@ fn connections_in_flight_finish_within_the_grace_period() {
     );
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let client =
-        thread::spawn(move || multithread::signin(addr, 1, Some(WAIT), &Output::discard()));
+        std::thread::spawn(move || multithread::client::sign_in(addr, 1, WAIT, &Output::discard()));
     server.wait_stdout("the sign-in to arrive", |s| s.contains("拔尖班1号签到"));
     server.terminate();
     // The sign-in in flight is still answered.
@@ -310,53 +324,39 @@ fn connections_in_flight_finish_within_the_grace_period() {
 
 #[test]
 fn udp_servers_survive_odd_datagrams() {
-    use udp_basic::echo::Reply;
+    use udp_basic::echo::Seed;
     // The printing server and each echo server: bytes that are not UTF-8,
     // an empty datagram and the largest one, then a normal exchange.
-    for reply in [
-        None,
-        Some(Reply::Check),
-        Some(Reply::Upper),
-        Some(Reply::Ctime),
-    ] {
-        let socket = udp();
-        let addr = socket.local_addr().unwrap();
-        let shutdown = Shutdown::new();
-        let out = Output::memory();
-        let (s, o) = (shutdown.clone(), out.clone());
-        let handle = thread::spawn(move || match reply {
-            None => udp_basic::basic::run(&socket, &s, &o),
-            Some(r) => udp_basic::echo::run(socket, r, false, &s, &o),
+    for seed in [None, Some(Seed::S001), Some(Seed::S002), Some(Seed::S004)] {
+        let running = Running::udp(move |socket, s, o| match seed {
+            None => udp_basic::server::run(&socket, 1024, s, o),
+            Some(seed) => udp_basic::echo::run(socket, seed, s, o),
         });
         let client = udp();
-        client.set_read_timeout(Some(WAIT)).unwrap();
         for datagram in [
             &b"\xff\xfe\x1b[2J"[..],
             b"",
-            &vec![b'x'; udp_basic::MAX_DATAGRAM],
+            &vec![b'x'; udp_basic::server::MAX_DATAGRAM],
         ] {
-            client.send_to(datagram, addr).unwrap();
+            client.send_to(datagram, running.addr).unwrap();
         }
-        client.send_to(b"last", addr).unwrap();
-        wait_output(&out, "the last datagram", |s| {
+        client.send_to(b"last", running.addr).unwrap();
+        wait_output(&running.out, "the last datagram", |s| {
             s.contains("last") || s.contains("LAST")
         });
-        if reply.is_some() {
-            // A stamped answer to the largest datagram would not fit in one
-            // (the server logs that); every other datagram is answered.
-            let answers = if reply == Some(Reply::Ctime) { 3 } else { 4 };
+        if seed.is_some() {
+            // Every datagram is answered (the big one cut to 1024 bytes).
             let mut buf = vec![0u8; 70_000];
-            for _ in 0..answers {
+            for _ in 0..4 {
                 client
                     .recv_from(&mut buf)
                     .expect("every datagram is answered");
             }
         }
-        shutdown.trigger();
-        within("server stop", move || handle.join().unwrap());
+        let out = running.stop();
         assert!(
-            out.contents().contains('\u{fffd}') || reply == Some(Reply::Upper),
-            "{reply:?}"
+            out.contains('\u{fffd}') || out.contains("\\xff"),
+            "{seed:?}: {out}"
         );
     }
 }

@@ -1,55 +1,34 @@
 //! tcp-basic end to end, Rust against Rust, in process.
 
 use crate::util::*;
-use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Shutdown;
 use std::io::{Read, Write};
-use std::net::{Shutdown as Half, TcpListener};
-use std::thread;
+use std::net::Shutdown as Half;
 use std::time::Duration;
 
-pub fn opts(idle: Duration) -> ServerOpts {
-    ServerOpts {
-        backlog: 1024,
-        idle_timeout: idle,
-        grace: Duration::from_secs(2),
-    }
-}
-
-/// Runs the basic server on its own thread; returns what stops it.
-fn start(listener: TcpListener, idle: Duration) -> (Shutdown, Output, thread::JoinHandle<()>) {
-    let shutdown = Shutdown::new();
-    let out = Output::memory();
-    let (s, o) = (shutdown.clone(), out.clone());
-    let handle = thread::spawn(move || tcp_basic::basic::run(&listener, &opts(idle), &s, &o));
-    (shutdown, out, handle)
+fn start(idle: Duration) -> Running {
+    Running::tcp(move |l, s, o| tcp_basic::server::run(l, &opts(idle), s, o))
 }
 
 #[test]
 fn client_and_server_exchange_the_lab_messages() {
-    let listener = listener();
-    let addr = listener.local_addr().unwrap();
-    let (shutdown, server_out, server) = start(listener, WAIT);
+    let server = start(WAIT);
     let client_out = Output::memory();
-    tcp_basic::basic::client(addr, Some(WAIT), &client_out).unwrap();
+    tcp_basic::client::run(server.addr, WAIT, &client_out).unwrap();
     assert_eq!(client_out.contents(), "不要回答,不要回答,不要回答\n");
-    wait_output(&server_out, "the server to wait again", |s| {
+    wait_output(&server.out, "the server to wait again", |s| {
         s.matches("server waiting...").count() == 2
     });
-    shutdown.trigger();
-    within("server stop", move || server.join().unwrap());
     assert_eq!(
-        server_out.contents(),
+        server.stop(),
         "server waiting...\n请求占领地球\nserver waiting...\n"
     );
 }
 
 #[test]
 fn survives_silent_resetting_and_non_utf8_clients() {
-    let listener = listener();
-    let addr = listener.local_addr().unwrap();
-    let (shutdown, out, server) = start(listener, Duration::from_millis(300));
+    let server = start(Duration::from_millis(300));
+    let addr = server.addr;
     // Connects and closes at once.
     drop(connect(addr));
     // Connects and says nothing: dropped after the idle timeout.
@@ -61,37 +40,35 @@ fn survives_silent_resetting_and_non_utf8_clients() {
     assert_eq!(silent.read(&mut buf).unwrap(), 0, "idle client is closed");
     let mut reply = String::new();
     odd.read_to_string(&mut reply).unwrap();
-    assert_eq!(reply, tcp_basic::basic::REPLY);
-    // Resets: SO_LINGER 0 would be needed for a true RST; a half-closed
-    // client that vanishes is the next best thing.
+    assert_eq!(reply, tcp_basic::server::REPLY);
+    // A client that half-closes and vanishes.
     let gone = connect(addr);
     gone.shutdown(Half::Both).unwrap();
     drop(gone);
     // Still serving.
     let client_out = Output::memory();
-    tcp_basic::basic::client(addr, Some(WAIT), &client_out).unwrap();
+    tcp_basic::client::run(addr, WAIT, &client_out).unwrap();
     assert_eq!(client_out.contents(), "不要回答,不要回答,不要回答\n");
-    shutdown.trigger();
-    within("server stop", move || server.join().unwrap());
-    assert!(
-        out.contents().contains("\u{fffd}\u{fffd}\\u{1b}[2J\n"),
-        "{}",
-        out.contents()
-    );
+    let out = server.stop();
+    assert!(out.contains("\u{fffd}\u{fffd}\\u{1b}[2J\n"), "{out}");
 }
 
 #[test]
 fn ipv6_loopback_works_where_available() {
-    let Ok(listener) = common::net::bind_tcp("[::1]:0".parse().unwrap(), 5) else {
-        eprintln!("skipped: no IPv6 loopback here");
+    let Ok(listener) = tcp_basic::server::listen("[::1]:0".parse().unwrap(), 5) else {
+        // This test cannot fail on a machine without IPv6 loopback; say so.
+        eprintln!("no IPv6 loopback here; only the IPv4 paths are tested");
         return;
     };
     let addr = listener.local_addr().unwrap();
-    let (shutdown, out, server) = start(listener, WAIT);
+    let shutdown = common::server::Shutdown::new(Duration::from_secs(1));
+    let out = Output::memory();
+    let (s, o) = (shutdown.clone(), out.clone());
+    let handle = std::thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));
     let client_out = Output::memory();
-    tcp_basic::basic::client(addr, Some(WAIT), &client_out).unwrap();
+    tcp_basic::client::run(addr, WAIT, &client_out).unwrap();
     assert_eq!(client_out.contents(), "不要回答,不要回答,不要回答\n");
+    wait_output(&out, "the request", |s| s.contains("请求占领地球"));
     shutdown.trigger();
-    within("server stop", move || server.join().unwrap());
-    assert!(out.contents().contains("请求占领地球"));
+    within("server stop", move || handle.join().unwrap());
 }

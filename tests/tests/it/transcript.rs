@@ -7,28 +7,16 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-/// A Rust server binary on an ephemeral port.
-pub fn rust_server(name: &str, args: &[&str]) -> (Proc, u16) {
-    let mut cmd = Command::new(bin(name));
-    cmd.args(args).args(["--port", "0"]);
-    let proc = Proc::spawn(cmd);
-    let port = proc.listening_addr().port();
-    (proc, port)
+fn original_server(py: &Path, script: &str, dir: &Path, udp: bool) -> (Proc, u16) {
+    python_server(udp, |port| {
+        let path = python_script(py, script, dir, port, Some(&dir.join("py_save")));
+        python(&path, dir)
+    })
 }
 
-fn python_server(py: &Path, script: &str, dir: &Path, udp: bool) -> (Proc, u16) {
-    let port = free_port();
-    let path = python_script(py, script, dir, port, Some(&dir.join("py_save")));
-    let proc = Proc::spawn(python(&path, dir));
-    wait_bound(port, udp);
-    (proc, port)
-}
-
-fn run_client(mut cmd: Command, input: &str) -> String {
-    let mut client = Proc::spawn({
-        cmd.env("PYTHONUNBUFFERED", "1");
-        cmd
-    });
+/// Runs a client with `input` on stdin to its end; returns its stdout.
+pub fn run_client(cmd: Command, input: &str) -> String {
+    let mut client = Proc::spawn(cmd);
     client
         .stdin
         .as_mut()
@@ -40,7 +28,7 @@ fn run_client(mut cmd: Command, input: &str) -> String {
     stdout
 }
 
-fn rust_client(name: &str, port: u16, args: &[&str]) -> Command {
+pub fn rust_client(name: &str, port: u16, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin(name));
     cmd.args(args).args(["--port", &port.to_string()]);
     cmd
@@ -51,12 +39,14 @@ fn python_client(py: &Path, script: &str, dir: &Path, port: u16) -> Command {
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn tcp_transcripts_match() {
-    let Some(py) = originals("transcript tcp") else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
-    let (py_server, py_port) = python_server(&py, "tcp_server.py", tmp.path(), false);
+    let (py_server, py_port) = original_server(&py, "tcp_server.py", tmp.path(), false);
     let py_client = run_client(python_client(&py, "tcp_client.py", tmp.path(), py_port), "");
     let (rs_server, rs_port) = rust_server("tcp-basic", &["server"]);
     let rs_client = run_client(rust_client("tcp-basic", rs_port, &["client"]), "");
@@ -69,13 +59,15 @@ fn tcp_transcripts_match() {
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn udp_transcripts_match() {
-    let Some(py) = originals("transcript udp") else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
     let input = "hi,zlz\n  spaced  \n请求\nexit\n";
-    let (py_server, py_port) = python_server(&py, "udp_server.py", tmp.path(), true);
+    let (py_server, py_port) = original_server(&py, "udp_server.py", tmp.path(), true);
     let py_client = run_client(
         python_client(&py, "udp_client.py", tmp.path(), py_port),
         input,
@@ -91,9 +83,9 @@ fn udp_transcripts_match() {
 }
 
 fn signin_transcripts(bin_name: &str, script: &str) {
-    let Some(py) = originals(script) else { return };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
-    let (py_server, py_port) = python_server(&py, script, tmp.path(), false);
+    let (py_server, py_port) = original_server(&py, script, tmp.path(), false);
     let py_client = run_client(
         python_client(&py, "multithread_client.py", tmp.path(), py_port),
         "",
@@ -132,27 +124,37 @@ fn assert_same_messages(rust: &str, python: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn multithread_transcripts_match() {
     signin_transcripts("multithread", "multithread_server.py");
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn threadpool_transcripts_match() {
     signin_transcripts("threadpool-server", "threadpool_server.py");
 }
 
 #[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
 fn file_transfer_transcripts_match() {
-    let Some(py) = originals("transcript file transfer") else {
-        return;
-    };
+    let py = originals();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("a.txt");
     std::fs::write(&file, "hello\n").unwrap();
     let input = format!("{}\n", file.display());
     // The same Python client against the Python and the Rust server: the
     // servers print the same lines.
-    let (py_server, py_port) = python_server(&py, "file_server.py", tmp.path(), false);
+    let (py_server, py_port) = original_server(&py, "file_server.py", tmp.path(), false);
     let py_client = run_client(
         python_client(&py, "file_client.py", tmp.path(), py_port),
         &input,

@@ -1,6 +1,6 @@
 //! Helpers for the integration tests: the workspace's binaries, Python
-//! originals in a temp folder, child processes that are killed on drop, and
-//! waiting for readiness (never a blind sleep).
+//! originals in a temp folder, child processes that are killed on drop,
+//! signals, and waiting for readiness (never a blind sleep).
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -10,6 +10,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub use tests::originals::free_port;
 
 /// How long any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -38,11 +40,11 @@ pub fn bin(name: &str) -> PathBuf {
         assert!(status.success(), "cargo build --workspace --bins failed");
         dir
     });
-    dir.join(name)
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A child process that is killed when the test ends, with its stdout and
-/// stderr collected line by line.
+/// stderr collected as they come.
 pub struct Proc {
     pub child: Child,
     pub stdin: Option<ChildStdin>,
@@ -116,6 +118,11 @@ impl Proc {
             .unwrap_or_else(|e| panic!("bad address {line:?}: {e}"))
     }
 
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Closes stdin and waits for the exit, at most WAIT. Returns the exit
     /// status, stdout and stderr.
     pub fn finish(mut self) -> (std::process::ExitStatus, String, String) {
@@ -134,13 +141,9 @@ impl Proc {
         (status, self.stdout(), self.stderr())
     }
 
-    /// Sends SIGTERM.
+    /// Asks the process to stop as Ctrl-C would (SIGTERM).
     pub fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        signal::terminate(&self.child);
     }
 }
 
@@ -148,6 +151,23 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Sending the stop signal, where the platform allows it in safe code.
+/// Tests that need it are ignored on Windows, saying why.
+pub mod signal {
+    #[cfg(unix)]
+    pub fn terminate(child: &std::process::Child) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(child.id()).expect("a pid fits an i32");
+        kill(Pid::from_raw(pid), Signal::SIGTERM).expect("send SIGTERM");
+    }
+
+    #[cfg(not(unix))]
+    pub fn terminate(_child: &std::process::Child) {
+        panic!("sends a signal, which Windows has no safe way to send");
     }
 }
 
@@ -208,28 +228,37 @@ pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'sta
 /// A loopback TCP listener on an ephemeral port, bound before the server
 /// starts, so clients can connect at once.
 pub fn listener() -> TcpListener {
-    common::net::bind_tcp("127.0.0.1:0".parse().unwrap(), 1024).expect("bind 127.0.0.1:0")
+    tcp_basic::server::listen("127.0.0.1:0".parse().unwrap(), 1024).expect("bind 127.0.0.1:0")
 }
 
 pub fn udp() -> UdpSocket {
-    UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0")
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket
 }
 
 /// A client stream with timeouts.
 pub fn connect(addr: SocketAddr) -> TcpStream {
-    common::net::connect(addr, Some(WAIT)).expect("connect")
+    common::net::connect(addr, WAIT).expect("connect")
 }
 
-/// Lines of a transcript, with every port number replaced by PORT.
+/// Lines of a transcript, with every port number after `', ` (Python's
+/// address tuples) and every `fd=N` replaced, as they differ from run to run.
 pub fn normalise(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
-    while let Some(i) = rest.find("', ") {
-        out.push_str(&rest[..i + 3]);
-        rest = &rest[i + 3..];
+    loop {
+        let next = [rest.find("', "), rest.find("fd=")]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(i) = next else { break };
+        let skip = 3; // both markers are three bytes long
+        out.push_str(&rest[..i + skip]);
+        rest = &rest[i + skip..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits > 0 {
-            out.push_str("PORT");
+            out.push('N');
             rest = &rest[digits..];
         }
     }
@@ -253,31 +282,14 @@ pub fn wait_output(out: &common::log::Output, what: &str, pred: impl Fn(&str) ->
     .unwrap_or_else(|| panic!("{what}; output so far: {:?}", out.contents()))
 }
 
-/// The Python originals, from the folder PY_ORIGINALS names. `None` (and a
-/// note that the test was skipped) when it is not set.
-///
-/// A relative path is taken from the workspace root, where README.md says
-/// to run `cargo test`: cargo runs each test binary in its own package's
-/// folder, so `../shared/originals` would otherwise miss.
-pub fn originals(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("PY_ORIGINALS") {
-        Some(dir) if !dir.is_empty() => {
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .expect("the tests package is inside the workspace");
-            let dir = workspace.join(dir);
-            assert!(
-                dir.join("tcp_server.py").is_file(),
-                "PY_ORIGINALS={} has no tcp_server.py",
-                dir.display()
-            );
-            Some(dir)
-        }
-        _ => {
-            eprintln!("skipped {test}: PY_ORIGINALS is not set");
-            None
-        }
-    }
+/// The folder of the Python originals. Only tests marked
+/// `#[cfg_attr(not(python_originals), ignore = "needs Python 3 and …")]`
+/// call it: where the build found no Python or no originals, `cargo test`
+/// lists them as ignored, with that reason.
+pub fn originals() -> PathBuf {
+    tests::originals::folder()
+        .expect("the build found the Python originals")
+        .to_path_buf()
 }
 
 /// A copy of one original in `dir`, with only its `ip_port = (...)` line
@@ -290,40 +302,43 @@ pub fn python_script(
     base_path: Option<&Path>,
 ) -> PathBuf {
     let text = std::fs::read_to_string(originals.join(script)).expect("read original");
-    let rewrite = common::originals::Rewrite {
+    let rewrite = tests::originals::Rewrite {
         port,
         base_path,
         backlog: None,
     };
     let path = dir.join(script);
-    std::fs::write(&path, common::originals::rewrite(&text, &rewrite)).expect("write script copy");
+    std::fs::write(&path, tests::originals::rewrite(&text, &rewrite)).expect("write script copy");
     path
 }
 
-/// `python3 -u SCRIPT` (unbuffered, so its lines arrive as printed).
+/// `python -u SCRIPT` (unbuffered, so its lines arrive as printed).
 pub fn python(script: &Path, cwd: &Path) -> Command {
-    let mut cmd = Command::new("python3");
+    let mut cmd = tests::originals::python().expect("the build found a Python 3");
     cmd.arg("-u").arg(script).current_dir(cwd);
+    cmd.env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONIOENCODING", "utf-8");
     cmd
 }
 
-/// A port that was free a moment ago, for the Python servers, whose
-/// addresses are fixed in their source. (Rust servers get 127.0.0.1:0.)
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until some process listens on loopback `port` (TCP) or has bound
-/// it (UDP), without connecting to it.
-pub fn wait_bound(port: u16, udp: bool) {
-    wait_for("a server to bind", || {
-        common::originals::is_bound(port, udp).then_some(())
-    })
-    .unwrap_or_else(|| panic!("nothing bound 127.0.0.1:{port} in time"));
+/// Starts a Python server: `make(port)` writes the script for a port and
+/// returns the command. Waits until the port is bound; if the server died
+/// instead (another process took the port between the test's choice and
+/// its bind), starts it again on another port.
+pub fn python_server(udp: bool, mut make: impl FnMut(u16) -> Command) -> (Proc, u16) {
+    for _ in 0..3 {
+        let port = free_port();
+        let mut proc = Proc::spawn(make(port));
+        if tests::originals::wait_bound(port, udp, WAIT, || proc.alive()) {
+            return (proc, port);
+        }
+        assert!(
+            !proc.alive(),
+            "the Python server did not bind 127.0.0.1:{port}; stderr: {}",
+            proc.stderr()
+        );
+    }
+    panic!("the Python server failed to start three times");
 }
 
 /// Lines of a BufRead, for tests feeding stdin.
@@ -365,7 +380,7 @@ impl Running {
         addr: SocketAddr,
         serve: impl FnOnce(&common::server::Shutdown, &common::log::Output) + Send + 'static,
     ) -> Running {
-        let shutdown = common::server::Shutdown::new();
+        let shutdown = common::server::Shutdown::new(Duration::from_secs(1));
         let out = common::log::Output::memory();
         let (s, o) = (shutdown.clone(), out.clone());
         let handle = thread::spawn(move || serve(&s, &o));
@@ -377,17 +392,12 @@ impl Running {
         }
     }
 
-    /// The address, the stop switch, the output and the thread, for tests
-    /// that stop the server themselves.
-    pub fn parts(
-        self,
-    ) -> (
-        SocketAddr,
-        common::server::Shutdown,
-        common::log::Output,
-        thread::JoinHandle<()>,
-    ) {
-        (self.addr, self.shutdown, self.out, self.handle)
+    /// Waits until no connection is in flight (every handler has finished).
+    pub fn settle(&self) {
+        wait_for("the server to finish its connections", || {
+            (self.shutdown.live() == 0).then_some(())
+        })
+        .expect("connections still open");
     }
 
     /// Stops the server (failing the test if it does not stop in time) and
@@ -398,4 +408,22 @@ impl Running {
         within("server stop", move || handle.join().unwrap());
         self.out.contents()
     }
+}
+
+/// Server options for in-process servers, with `idle` as the idle limit.
+pub fn opts(idle: Duration) -> common::cli::ServerOpts {
+    common::cli::ServerOpts {
+        backlog: 1024,
+        idle_timeout: idle,
+        grace: Duration::from_secs(1),
+    }
+}
+
+/// A Rust server binary on an ephemeral port.
+pub fn rust_server(name: &str, args: &[&str]) -> (Proc, u16) {
+    let mut cmd = Command::new(bin(name));
+    cmd.args(args).args(["--port", "0"]);
+    let proc = Proc::spawn(cmd);
+    let port = proc.listening_addr().port();
+    (proc, port)
 }

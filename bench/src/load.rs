@@ -14,9 +14,9 @@
 //! never has more runnable threads than there are cores, and the CPU goes
 //! to whichever side is behind.
 
-use crate::signin_message;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+use multithread::client::message as signin_message;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -209,7 +209,7 @@ impl Load {
     /// become ready, starting a new one in each slot that frees up.
     fn drive(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
-        let mut buf = [0u8; crate::RECV_SIZE];
+        let mut buf = [0u8; multithread::server::RECV_SIZE];
         for k in 0..self.slots.len() {
             self.start(k);
         }
@@ -382,7 +382,7 @@ mod tests {
                 let got = s.read(&mut b).unwrap();
                 seen.push(String::from_utf8_lossy(&b[..got]).into_owned());
                 if n < answered {
-                    s.write_all(crate::REPLY.as_bytes()).unwrap();
+                    s.write_all(multithread::server::REPLY.as_bytes()).unwrap();
                 }
             }
             seen

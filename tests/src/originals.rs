@@ -1,10 +1,13 @@
 //! Running the Python originals beside the Rust port, as the tests and the
 //! benchmarks do: a copy of a script with only its address (and, where
-//! asked, its folder or backlog) rewritten, and a way to know that it
-//! listens without connecting to it (a probe connection would be served,
-//! and printed, like any other).
+//! asked, its folder or backlog) rewritten, the Python to run it with, and
+//! a way to know that it has bound its port without connecting to it (a
+//! probe connection would be served, and printed, like any other).
 
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// What to change in a copy of an original.
 #[derive(Clone, Debug, Default)]
@@ -46,47 +49,64 @@ pub fn rewrite(script: &str, rewrite: &Rewrite<'_>) -> String {
     out
 }
 
-/// True when a socket is bound to 127.0.0.1:`port`: listening, for TCP, or
-/// bound, for UDP. Read from /proc/net (Linux), so nothing connects.
-pub fn is_bound(port: u16, udp: bool) -> bool {
-    let (table, state) = if udp {
-        ("/proc/net/udp", "07")
-    } else {
-        ("/proc/net/tcp", "0A")
-    };
-    let local = format!("0100007F:{port:04X}");
-    std::fs::read_to_string(table).is_ok_and(|text| {
-        text.lines().skip(1).any(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.len() > 3 && cols[1] == local && cols[3] == state
-        })
-    })
+/// The Python 3 that `cargo test` found when it was built (`python3`,
+/// `python` or `py -3`), as a command to add a script to. `None` where
+/// there was none.
+pub fn python() -> Option<Command> {
+    let found = option_env!("SOCKET_LAB_PYTHON")?;
+    let mut words = found.split(' ');
+    let mut cmd = Command::new(words.next()?);
+    cmd.args(words);
+    Some(cmd)
 }
 
-/// Starts `python3 SCRIPT` in `cwd` with its output discarded, and waits
-/// (at most 5 s) until it listens on 127.0.0.1:`port`.
-pub fn spawn_server(script: &Path, cwd: &Path, port: u16) -> std::io::Result<std::process::Child> {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("python3")
-        .arg(script)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start python3: {e}")))?;
-    for _ in 0..500 {
-        if is_bound(port, false) {
-            return Ok(child);
+/// The folder of the main lab's scripts that `cargo test` found, if any.
+pub fn folder() -> Option<&'static Path> {
+    option_env!("SOCKET_LAB_ORIGINALS").map(Path::new)
+}
+
+/// True when something has bound 127.0.0.1:`port` (TCP or UDP), found by
+/// trying to bind it: nothing connects, so nothing is served or printed.
+/// The probe's own socket is closed at once.
+pub fn is_bound(port: u16, udp: bool) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let free = if udp {
+        UdpSocket::bind(addr).is_ok()
+    } else {
+        TcpListener::bind(addr).is_ok()
+    };
+    !free
+}
+
+/// Waits (at most `limit`) until 127.0.0.1:`port` is bound, while `alive`
+/// says the process that should bind it still runs. The bind probe holds
+/// the port for a moment each time, so a server starting in exactly that
+/// moment fails to bind: the caller starts it again on another port.
+pub fn wait_bound(port: u16, udp: bool, limit: Duration, mut alive: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    // Python takes a few tens of milliseconds to start; probing less often
+    // at first makes the race unlikely.
+    let mut pause = Duration::from_millis(20);
+    while Instant::now() < deadline {
+        std::thread::sleep(pause);
+        if !alive() {
+            return false;
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        if is_bound(port, udp) {
+            return true;
+        }
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    Err(std::io::Error::other(format!(
-        "{} did not start listening on port {port}",
-        script.display()
-    )))
+    false
+}
+
+/// A port that was free a moment ago, for the Python servers, whose
+/// addresses are fixed in their source. (Rust servers get 127.0.0.1:0.)
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("an ephemeral port on 127.0.0.1")
 }
 
 #[cfg(test)]
@@ -119,11 +139,13 @@ mod tests {
     }
 
     #[test]
-    fn sees_a_listener_without_connecting() {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    fn sees_a_bound_port_without_connecting() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         assert!(is_bound(port, false));
         drop(l);
         assert!(!is_bound(port, false));
+        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(is_bound(u.local_addr().unwrap().port(), true));
     }
 }

@@ -1,0 +1,60 @@
+//! `bench`: the benchmarks behind BENCHMARKS.md. `bash .ci/bench` runs them
+//! all; `cargo run --release -p bench -- --help` lists them.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use common::cli::{Host, ServerOpts, report, stop_on_signals};
+use common::log::Output;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The benchmarks behind BENCHMARKS.md (loopback only; every load bounded)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// File transfer: md5 upload against md5sum and the md-5 crate, --legacy against nc, Rust against the Python originals
+    File(bench::file::FileArgs),
+    /// Section 2.4 (3): thread per connection against a thread pool against a bare loop (and the Python originals)
+    Signin(bench::signin::SigninArgs),
+    /// The bare accept/read/answer/close loop the sign-in bench compares with (no output)
+    #[command(hide = true)]
+    ReferenceServer {
+        /// Port to listen on
+        #[arg(long, default_value_t = 9997)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
+}
+
+fn main() -> ExitCode {
+    report(run(Cli::parse()))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::stdout();
+    match cli.command {
+        Command::File(args) => bench::file::run(&args, &out)?,
+        Command::Signin(args) => {
+            bench::install_handler();
+            bench::signin::run(&args, &out)?
+        }
+        Command::ReferenceServer { port, host, opts } => {
+            let addr = host.with_port(port)?;
+            let listener = multithread::server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            bench::reference::run(&listener, &shutdown);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! `multithread_client.py` (main lab 2.4 (1)) in Rust: 20 clients, one
+//! thread each, sign in at once.
+//!
+//! Run it: `cargo run -p multithread -- client` (Python: `python3 multithread_client.py`),
+//! with `cargo run -p multithread -- server` running. Against the pool of
+//! 2.4 (2): `cargo run -p threadpool-server -- client`.
+//!
+//! | multithread_client.py                              | here                 |
+//! |----------------------------------------------------|----------------------|
+//! | `for i in range(20): threading.Thread(target=work, args=(i,)).start()` | [`run`] |
+//! | `def work(x):`                                     | [`sign_in`]          |
+//! | `sk = socket.socket(...)`, `sk.connect(ip_port)`   | `net::connect`       |
+//! | `sk.send(message.encode())`                        | `sk.write_all`       |
+//! | `data = sk.recv(1024).decode()`                    | `sk.read`            |
+//! | `sk.close()`                                       | `drop(sk)`           |
+
+use crate::server::RECV_SIZE;
+use common::diag;
+use common::log::Output;
+use common::net;
+use common::text::printable;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::thread;
+use std::time::Duration;
+
+/// The original's number of clients.
+pub const CLIENTS: usize = 20;
+
+/// What client `i` sends.
+pub fn message(i: usize) -> String {
+    format!("拔尖班{i}号签到")
+}
+
+/// Starts `clients` sign-ins at once, one thread each, and waits for them
+/// all. Returns how many failed; each failure is said on stderr.
+pub fn run(addr: SocketAddr, clients: usize, timeout: Duration, out: &Output) -> usize {
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let out = out.clone();
+            thread::Builder::new()
+                .name(format!("client {i}"))
+                .stack_size(common::server::CONNECTION_STACK)
+                .spawn(move || sign_in(addr, i, timeout, &out))
+        })
+        .collect();
+    let mut failed = 0;
+    for (i, thread) in threads.into_iter().enumerate() {
+        let result = match thread {
+            Ok(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the client thread panicked"))),
+            Err(e) => Err(io::Error::other(format!("cannot start its thread: {e}"))),
+        };
+        if let Err(e) = result {
+            diag!("client {i} failed: {e}");
+            failed += 1;
+        }
+    }
+    failed
+}
+
+/// The original's `work(x)`: connect, send, print, read the answer, print,
+/// close, print.
+pub fn sign_in(addr: SocketAddr, i: usize, timeout: Duration, out: &Output) -> io::Result<()> {
+    let mut sk = net::connect(addr, timeout)?;
+    sk.write_all(message(i).as_bytes())?;
+    out.line(format!("客户端{i}发送签到请求成功\n"));
+    let mut buf = [0u8; RECV_SIZE];
+    let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
+    if n == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the server closed the connection without answering",
+        ));
+    }
+    out.line(format!(
+        "客户端{i}成功签到，接收消息:{}\n",
+        printable(&buf[..n])
+    ));
+    drop(sk);
+    out.line(format!("客户端{i}断开连接成功\n"));
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! `multithread_server.py` (main lab 2.4 (1)) in Rust: the sign-in server
+//! with one thread per connection.
+//!
+//! Run it: `cargo run -p multithread -- server` (Python: `python3 multithread_server.py`).
+//! Its client: `cargo run -p multithread -- client` (or `python3 multithread_client.py`).
+//!
+//! | multithread_server.py                       | here                           |
+//! |---------------------------------------------|--------------------------------|
+//! | `sk = socket.socket(AF_INET, SOCK_STREAM)`  | [`listen`]: `Socket::new`      |
+//! | `sk.bind(ip_port)`, `sk.listen(5)`          | [`listen`]                     |
+//! | `print('server waiting...')`                | [`run`]                        |
+//! | `conn, addr = sk.accept()`                  | [`run`]: `listener.accept()`   |
+//! | `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
+//! | `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
+//! | `def work(conn, addr):`                     | [`handle_connection`]          |
+//! | `data = conn.recv(1024).decode()`           | `net::recv`                    |
+//! | `conn.send('你已签到'.encode())`            | `net::send_all`                |
+//! | `conn.close()`                              | `drop(conn)`                   |
+//!
+//! Each `print` of the original ends in `'\n'`, so each line is followed by
+//! an empty one; so are these.
+
+use common::addr::PyAddr;
+use common::cli::ServerOpts;
+use common::diag;
+use common::log::Output;
+use common::net;
+use common::server::{Shutdown, Watch, accept_failed, spawn_connection};
+use common::text::printable;
+use socket2::{Domain, Socket, Type};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+/// The server's answer to a sign-in.
+pub const REPLY: &str = "你已签到";
+/// `conn.recv(1024)`.
+pub const RECV_SIZE: usize = 1024;
+
+/// `sk = socket.socket(AF_INET, SOCK_STREAM); sk.bind(ip_port); sk.listen(backlog)`.
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    net::reuse_address(&sk)?; // added: restart at once, not a minute later
+    sk.bind(&addr.into())?;
+    sk.listen(backlog)?; // the queue section 2.4 (3) measures
+    Ok(sk.into())
+}
+
+/// Accepts connections until Ctrl-C or SIGTERM and gives each its own
+/// thread. The accept loop never waits for a client, so one slow client
+/// cannot hold up the others; the price is one thread started and ended
+/// per connection (BENCHMARKS.md says what that costs).
+///
+/// `pause` is slept in each handler before it answers: a stand-in for real
+/// work, for the benchmark of 2.4 (3). The lab's servers do none.
+pub fn run(
+    listener: &TcpListener,
+    opts: &ServerOpts,
+    pause: Duration,
+    shutdown: &Shutdown,
+    out: &Output,
+) {
+    // Added: a stop connects here once, so that a blocked accept() returns.
+    if let Err(e) = shutdown.wake_on_stop(listener) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
+    out.line("server waiting...");
+    while !shutdown.is_stopping() {
+        let (conn, addr) = match listener.accept() {
+            Ok(accepted) => accepted,
+            // Added: one failed accept (out of file descriptors) is not the end.
+            Err(e) => {
+                accept_failed(&e);
+                continue;
+            }
+        };
+        if shutdown.is_stopping() {
+            break;
+        }
+        out.line(format!("客户端:\t\t{}连接成功\n", PyAddr(addr)));
+        // Added: the connection counts as in flight until its thread ends.
+        let watch = shutdown.watch(opts.idle());
+        let out = out.clone();
+        spawn_connection(addr, move || {
+            handle_connection(conn, addr, watch, pause, &out)
+        });
+    }
+    shutdown.finish();
+}
+
+/// The original's `work(conn, addr)`, for both sign-in servers: read one
+/// message, print it, answer 你已签到, close.
+pub fn handle_connection(
+    mut conn: TcpStream,
+    addr: SocketAddr,
+    watch: Watch,
+    pause: Duration,
+    out: &Output,
+) {
+    let addr = PyAddr(addr);
+    // Added: reads wake every POLL to check the idle limit and the stop.
+    if let Err(e) = net::poll_often(&conn) {
+        diag!("{addr}: {e}");
+        return;
+    }
+    let mut buf = [0u8; RECV_SIZE];
+    let n = match net::recv(&mut conn, &mut buf, &watch) {
+        Ok(n) => n,
+        // Added: a silent client is dropped after --idle-timeout.
+        Err(e) => {
+            diag!("{addr}: {e}");
+            return;
+        }
+    };
+    out.line(format!(
+        "服务器接收来自:\t{addr}的信息,内容为:{}\n",
+        printable(&buf[..n])
+    ));
+    if !pause.is_zero() {
+        thread::sleep(pause);
+    }
+    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &watch) {
+        diag!("replying to {addr}: {e}");
+        return;
+    }
+    out.line(format!("服务器向{addr}回复消息\n"));
+    // conn.close(): the client has its answer and EOF before the last line.
+    drop(conn);
+    out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
+}

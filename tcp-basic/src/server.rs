@@ -1,0 +1,96 @@
+//! `tcp_server.py` (main lab 2.1) in Rust: a TCP server that answers each
+//! client once, with 不要回答, and closes.
+//!
+//! Run it: `cargo run -p tcp-basic -- server` (Python: `python3 tcp_server.py`).
+//! Its client: `cargo run -p tcp-basic -- client` (or `python3 tcp_client.py`).
+//!
+//! | tcp_server.py                         | here                                  |
+//! |---------------------------------------|---------------------------------------|
+//! | `sk = socket.socket()`                | [`listen`]: `Socket::new`             |
+//! | `sk.bind(ip_port)`                    | [`listen`]: `sk.bind`                 |
+//! | `sk.listen(5)`                        | [`listen`]: `sk.listen(backlog)`      |
+//! | `print('server waiting...')`          | [`run`]: `out.line`                   |
+//! | `conn, addr = sk.accept()`            | [`run`]: `listener.accept()`          |
+//! | `client_data = conn.recv(1024)`       | [`handle_connection`]: `net::recv`    |
+//! | `print(client_data.decode())`         | [`handle_connection`]: `out.line`     |
+//! | `conn.sendall('不要回答…'.encode())`  | [`handle_connection`]: `net::send_all`|
+//! | `conn.close()`                        | [`handle_connection`]: `drop(conn)`   |
+//!
+//! This is an *iterative* server: while it talks to one client, the next
+//! one waits in the listen queue (section 2.4 shows why that matters).
+
+use common::cli::ServerOpts;
+use common::diag;
+use common::log::Output;
+use common::net;
+use common::server::{Shutdown, Watch, accept_failed};
+use common::text::printable;
+use socket2::{Domain, Socket, Type};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+
+/// What the server answers.
+pub const REPLY: &str = "不要回答,不要回答,不要回答";
+/// `conn.recv(1024)`: one read of at most 1 KiB.
+pub const RECV_SIZE: usize = 1024;
+
+/// `sk = socket.socket(); sk.bind(ip_port); sk.listen(backlog)`.
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    net::reuse_address(&sk)?; // added: restart at once, not a minute later
+    sk.bind(&addr.into())?;
+    // std's TcpListener::bind always asks for 128; socket2 lets us say 5.
+    sk.listen(backlog)?;
+    Ok(sk.into())
+}
+
+/// The `while True:` loop: accept a client, serve it, accept the next,
+/// until Ctrl-C or SIGTERM.
+pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
+    // Added: a stop connects here once, so that a blocked accept() returns.
+    if let Err(e) = shutdown.wake_on_stop(listener) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
+    while !shutdown.is_stopping() {
+        out.line("server waiting...");
+        let (conn, addr) = match listener.accept() {
+            Ok(accepted) => accepted,
+            // Added: one failed accept (out of file descriptors) is not the end.
+            Err(e) => {
+                accept_failed(&e);
+                continue;
+            }
+        };
+        // Added: the stop's own wake-up connection is not served.
+        if shutdown.is_stopping() {
+            break;
+        }
+        handle_connection(conn, addr, shutdown.watch(opts.idle()), out);
+    }
+    shutdown.finish();
+}
+
+/// One client: one read of up to 1024 bytes, print it, answer, close.
+pub fn handle_connection(mut conn: TcpStream, addr: SocketAddr, watch: Watch, out: &Output) {
+    // Added: reads wake every POLL to check the idle limit and the stop.
+    if let Err(e) = net::poll_often(&conn) {
+        diag!("{addr}: {e}");
+        return;
+    }
+    let mut buf = [0u8; RECV_SIZE];
+    let n = match net::recv(&mut conn, &mut buf, &watch) {
+        Ok(n) => n,
+        // Added: a client that says nothing is dropped, not waited for forever.
+        Err(e) => {
+            diag!("{addr}: {e}");
+            return;
+        }
+    };
+    // Added: bytes that are not UTF-8 print as U+FFFD; `.decode()` would
+    // raise UnicodeDecodeError and end the Python server.
+    out.line(printable(&buf[..n]));
+    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &watch) {
+        diag!("replying to {addr}: {e}");
+    }
+    drop(conn);
+}

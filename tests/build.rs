@@ -1,0 +1,85 @@
+//! Finds what some integration tests need from the machine, so that a test
+//! that cannot run is reported by `cargo test` as *ignored*, with the
+//! reason, instead of passing without having run:
+//!
+//! * `python_originals`: a Python 3 (`python3`, `python` or `py -3`) and the
+//!   folder of the main lab's scripts: `PY_ORIGINALS` (a relative path is
+//!   taken from the workspace root), or else `../shared/originals` beside
+//!   the workspace. Both are passed on as `SOCKET_LAB_PYTHON` and
+//!   `SOCKET_LAB_ORIGINALS`.
+//! * `pids_cgroup`: a writable cgroup v1 pids controller, to limit how many
+//!   threads a server may start (Linux, as root).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(python_originals)");
+    println!("cargo::rustc-check-cfg=cfg(pids_cgroup)");
+    println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
+    println!("cargo::rerun-if-changed=build.rs");
+
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let workspace = manifest.parent().expect("tests/ is inside the workspace");
+    let originals = match std::env::var_os("PY_ORIGINALS") {
+        Some(dir) if !dir.is_empty() => workspace.join(dir),
+        _ => workspace.join("../shared/originals"),
+    };
+    println!("cargo::rerun-if-changed={}", originals.display());
+    let python = find_python();
+    match (&python, originals.join("tcp_server.py").is_file()) {
+        (Some(python), true) => {
+            let originals = originals.canonicalize().unwrap_or(originals);
+            println!("cargo::rustc-cfg=python_originals");
+            println!("cargo::rustc-env=SOCKET_LAB_PYTHON={python}");
+            println!(
+                "cargo::rustc-env=SOCKET_LAB_ORIGINALS={}",
+                originals.display()
+            );
+        }
+        (None, _) => println!(
+            "cargo::warning=no Python 3 (python3, python or py -3): the interop and transcript tests are ignored"
+        ),
+        (_, false) => println!(
+            "cargo::warning=no Python originals at {} (set PY_ORIGINALS): the interop and transcript tests are ignored",
+            originals.display()
+        ),
+    }
+    if pids_cgroup() {
+        println!("cargo::rustc-cfg=pids_cgroup");
+    }
+}
+
+/// The first of `python3`, `python`, `py -3` that runs a Python 3.
+fn find_python() -> Option<String> {
+    for candidate in ["python3", "python", "py -3"] {
+        let mut words = candidate.split(' ');
+        let program = words.next()?;
+        let ok = Command::new(program)
+            .args(words)
+            .args([
+                "-c",
+                "import sys; sys.exit(0 if sys.version_info >= (3, 7) else 1)",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Some(candidate.to_string());
+        }
+    }
+    None
+}
+
+/// True when a pids cgroup can be made (and is removed again) here.
+fn pids_cgroup() -> bool {
+    let root = Path::new("/sys/fs/cgroup/pids");
+    let probe = root.join(format!("socket-lab-probe-{}", std::process::id()));
+    let made = std::fs::create_dir(&probe).is_ok();
+    if made {
+        let _ = std::fs::remove_dir(&probe);
+    }
+    made
+}

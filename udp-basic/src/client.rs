@@ -1,0 +1,48 @@
+//! `udp_client.py` (main lab 2.2) in Rust: prompt `数据：`, send each
+//! stripped line as one datagram, until `exit`.
+//!
+//! Run it: `cargo run -p udp-basic -- client` (Python: `python3 udp_client.py`),
+//! with `cargo run -p udp-basic -- server` (or `python3 udp_server.py`) running.
+//!
+//! | udp_client.py                          | here                       |
+//! |----------------------------------------|----------------------------|
+//! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)` | `net::udp_socket_for` |
+//! | `inp = input('数据：').strip()`        | `out.prompt`, `lines.next` |
+//! | `if inp == 'exit': break`              | `if inp == EXIT`           |
+//! | `sk.sendto(inp.encode(), ip_port)`     | `sk.send_to`               |
+//! | `sk.close()`                           | `drop(sk)`                 |
+
+use common::log::Output;
+use common::net;
+use std::io::{self, BufRead};
+use std::net::SocketAddr;
+
+/// The prompt, shown as `input('数据：')` shows it: no newline.
+pub const PROMPT: &str = "数据：";
+/// Typing this ends the client.
+pub const EXIT: &str = "exit";
+
+/// Sends each line of `input` until `exit` or the end of input. An empty
+/// line is sent as an empty datagram, which UDP allows (seed 002 §二).
+pub fn run(addr: SocketAddr, input: impl BufRead, out: &Output) -> io::Result<()> {
+    let sk = net::udp_socket_for(addr)?;
+    let mut lines = input.split(b'\n');
+    loop {
+        out.prompt(PROMPT);
+        let Some(line) = lines.next() else {
+            // Added: the end of input ends the client on a line of its
+            // own (input() would raise EOFError).
+            out.line("");
+            break;
+        };
+        let line = String::from_utf8_lossy(&line?).into_owned();
+        let inp = line.trim();
+        if inp == EXIT {
+            break;
+        }
+        sk.send_to(inp.as_bytes(), addr)
+            .map_err(|e| io::Error::new(e.kind(), format!("sending to {addr}: {e}")))?;
+    }
+    drop(sk);
+    Ok(())
+}

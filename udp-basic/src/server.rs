@@ -1,0 +1,80 @@
+//! `udp_server.py` (main lab 2.2) in Rust: print every datagram that
+//! arrives. There is no connection and no reply: UDP just delivers (or
+//! loses) each datagram.
+//!
+//! Run it: `cargo run -p udp-basic -- server` (Python: `python3 udp_server.py`).
+//! Its client: `cargo run -p udp-basic -- client` (or `python3 udp_client.py`).
+//!
+//! | udp_server.py                               | here                    |
+//! |---------------------------------------------|-------------------------|
+//! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | `UdpSocket::bind` in `main` |
+//! | `while True:`                               | [`run`]: `while`        |
+//! | `data = sk.recv(1024)`                      | `sk.recv`, then [`keep`]|
+//! | `print(data.decode())`                      | `out.line`              |
+
+use common::diag;
+use common::log::Output;
+use common::net::{self, POLL};
+use common::server::Shutdown;
+use common::text::printable;
+use std::io;
+use std::net::UdpSocket;
+
+/// `sk.recv(1024)`: a datagram is cut to this many bytes.
+pub const RECV_SIZE: usize = 1024;
+/// The largest UDP payload (65 535 − 8 UDP − 20 IPv4 header bytes).
+pub const MAX_DATAGRAM: usize = 65_507;
+
+/// Prints every datagram until Ctrl-C or SIGTERM, each cut to `recv_size`
+/// bytes as `recv(recv_size)` cuts it.
+pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Shutdown, out: &Output) {
+    // Added: recv() wakes every POLL to check for Ctrl-C; it would
+    // otherwise block forever.
+    if let Err(e) = sk.set_read_timeout(Some(POLL)) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
+    // Room for the largest datagram, to tell what recv(1024) would lose.
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    while !shutdown.is_stopping() {
+        let n = match sk.recv(&mut buf) {
+            Ok(n) => n,
+            Err(e) if skip(&e) => continue,
+            Err(e) => {
+                diag!("recv failed: {e}");
+                std::thread::sleep(POLL);
+                continue;
+            }
+        };
+        out.line(printable(keep(&buf[..n], recv_size, "recv")));
+    }
+    shutdown.announce("stopped");
+}
+
+/// The errors of a UDP `recv` that say nothing about this socket: the
+/// POLL timeout, a signal, or the ICMP "port unreachable" of an earlier
+/// send (`ConnectionReset` on Windows).
+pub fn skip(e: &io::Error) -> bool {
+    net::is_timeout(e)
+        || matches!(
+            e.kind(),
+            io::ErrorKind::Interrupted
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionRefused
+        )
+}
+
+/// What a `recv(size)` (`call` names it) keeps of `datagram`: the first
+/// `size` bytes. The rest is lost, as UDP loses it (seed 002 §四), and
+/// that is said on stderr.
+pub fn keep<'a>(datagram: &'a [u8], size: usize, call: &str) -> &'a [u8] {
+    if datagram.len() > size {
+        diag!(
+            "a datagram of {} bytes, {} lost: {call}({size}) keeps only what fits; --recv-size 65535 to see it whole",
+            datagram.len(),
+            datagram.len() - size
+        );
+        &datagram[..size]
+    } else {
+        datagram
+    }
+}
