@@ -79,18 +79,6 @@ pub fn poll_often(stream: &TcpStream) -> io::Result<()> {
     stream.set_write_timeout(Some(POLL))
 }
 
-/// Lets a restarted server bind its port at once, while connections of
-/// its previous run still sit in TIME_WAIT (the Python originals fail with
-/// "Address already in use" for up to a minute there). Not on Windows,
-/// where SO_REUSEADDR would let a second server take a port in use.
-pub fn reuse_address(socket: &socket2::Socket) -> io::Result<()> {
-    if cfg!(windows) {
-        Ok(())
-    } else {
-        socket.set_reuse_address(true)
-    }
-}
-
 /// Names what a client was waiting for when a read failed: `no reply from
 /// 127.0.0.1:9999 within 30s` instead of a bare "timed out".
 pub fn waiting_for(addr: SocketAddr, timeout: Duration) -> impl Fn(io::Error) -> io::Error {

@@ -6,6 +6,7 @@
 //! Client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
 
 pub mod client;
+pub mod download;
 pub mod error;
 pub mod name;
 pub mod progress;

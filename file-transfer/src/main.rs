@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use common::addr::FILE_PORT;
 use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
 use common::log::Output;
-use file_transfer::{client, server, store};
+use file_transfer::{client, download, server, store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,6 +44,19 @@ enum Command {
         #[command(flatten)]
         opts: ServerOpts,
     },
+    /// Seed 003 五's download server.py: send the named file from --dir, raw, to one client
+    DownloadServer {
+        /// Port to listen on
+        #[arg(long, default_value_t = download::PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        /// Folder to serve from
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
     /// file_client.py: upload FILE (or prompt `path: `), or download with --get
     Client {
         /// The file to upload; without it, prompt for a path as the original does
@@ -52,6 +65,9 @@ enum Command {
         /// Download this file from the server's folder instead
         #[arg(long, value_name = "NAME")]
         get: Option<String>,
+        /// Speak seed 003 五's raw download (name, then the bytes) instead; asks for the name without --get
+        #[arg(long, value_enum, conflicts_with_all = ["path", "legacy", "out", "overwrite"])]
+        seed: Option<download::Seed>,
         /// Where to save a download: a file name, or a folder to keep NAME in [default: 新NAME]
         #[arg(long, value_name = "PATH", requires = "get")]
         out: Option<PathBuf>,
@@ -61,9 +77,9 @@ enum Command {
         /// Speak only the original `name|size` header (no md5), as file_client.py does
         #[arg(long, conflicts_with = "get")]
         legacy: bool,
-        /// Port to connect to
-        #[arg(long, default_value_t = FILE_PORT)]
-        port: u16,
+        /// Port to connect to [default: 9996; 8081 with --seed 003]
+        #[arg(long)]
+        port: Option<u16>,
         #[command(flatten)]
         host: Host,
         #[command(flatten)]
@@ -113,6 +129,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             server::run(&listener, &cfg, &opts, &shutdown, &out);
         }
+        Command::DownloadServer {
+            port,
+            host,
+            dir,
+            opts,
+        } => {
+            let addr = host.with_port(port)?;
+            let listener = server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            download::serve(&listener, &dir, opts.idle(), &shutdown, &out);
+        }
+        Command::Client {
+            seed: Some(download::Seed::S003),
+            get,
+            port,
+            host,
+            opts,
+            ..
+        } => {
+            let addr = host.with_port(port.unwrap_or(download::PORT))?;
+            let stdin = std::io::stdin().lock();
+            download::fetch(addr, get.as_deref(), stdin, opts.timeout, &out)?;
+        }
         Command::Client {
             path,
             get,
@@ -122,9 +162,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             port,
             host,
             opts,
+            seed: None,
         } => {
             let cfg = client::Config {
-                server: host.with_port(port)?,
+                server: host.with_port(port.unwrap_or(FILE_PORT))?,
                 legacy,
                 timeout: opts.timeout,
             };

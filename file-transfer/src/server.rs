@@ -58,7 +58,8 @@ pub struct Config {
 /// `ThreadingTCPServer(ip_port, …)`: socket, bind, listen.
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    net::reuse_address(&sk)?; // socketserver sets it only when asked
+    #[cfg(not(windows))]
+    sk.set_reuse_address(true)?; // added: restart at once (see tcp-basic's server)
     sk.bind(&addr.into())?;
     sk.listen(backlog)?;
     Ok(sk.into())

@@ -41,7 +41,8 @@ pub const RECV_SIZE: usize = 1024;
 /// `sk = socket.socket(AF_INET, SOCK_STREAM); sk.bind(ip_port); sk.listen(backlog)`.
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    net::reuse_address(&sk)?; // added: restart at once, not a minute later
+    #[cfg(not(windows))]
+    sk.set_reuse_address(true)?; // added: restart at once (see tcp-basic's server)
     sk.bind(&addr.into())?;
     sk.listen(backlog)?; // the queue section 2.4 (3) measures
     Ok(sk.into())

@@ -37,7 +37,11 @@ pub const RECV_SIZE: usize = 1024;
 /// `sk = socket.socket(); sk.bind(ip_port); sk.listen(backlog)`.
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    net::reuse_address(&sk)?; // added: restart at once, not a minute later
+    // Added: SO_REUSEADDR, so a restarted server binds at once instead of
+    // failing while old connections sit in TIME_WAIT (seed 002 sets it too).
+    // Not on Windows, where it would let a second server take the port.
+    #[cfg(not(windows))]
+    sk.set_reuse_address(true)?;
     sk.bind(&addr.into())?;
     // std's TcpListener::bind always asks for 128; socket2 lets us say 5.
     sk.listen(backlog)?;

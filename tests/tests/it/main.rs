@@ -9,6 +9,7 @@
 
 mod binaries;
 mod file;
+mod grade;
 mod interop;
 mod robust;
 mod seeds;

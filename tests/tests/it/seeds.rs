@@ -457,6 +457,67 @@ fn seed_001_chat_server_and_client() {
     }
 }
 
+/// Seed 003 五's download, in all four pairings: the client asks for
+/// `课件.txt`, the server (serving from its own folder) sends it raw, and
+/// the client saves `新课件.txt` in its folder.
+#[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 (python3, python or py -3)"
+)]
+fn seed_003_download_server_and_client() {
+    let content = "socket 套接字\n".repeat(20);
+    let servers = [
+        Side::Seed("003_download_server.py"),
+        Side::Rust("file-transfer", &["download-server"]),
+    ];
+    let clients = [
+        Side::Seed("003_download_client.py"),
+        Side::Rust("file-transfer", &["client", "--seed", "003"]),
+    ];
+    for server_side in servers {
+        for client_side in clients {
+            let pairing = format!("{client_side:?} → {server_side:?}");
+            let (served, fetched) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            std::fs::write(served.path().join("课件.txt"), &content).unwrap();
+            let (mut server, port) = match server_side {
+                Side::Seed(name) => python_server(false, |port| {
+                    python(&peer(name, served.path(), port), served.path())
+                }),
+                Side::Rust(..) => rust_server(
+                    "file-transfer",
+                    &["download-server", "--dir", served.path().to_str().unwrap()],
+                ),
+            };
+            let mut cmd = client_command(client_side, port, fetched.path());
+            cmd.current_dir(fetched.path());
+            let mut client = Proc::spawn(cmd);
+            client
+                .stdin
+                .as_mut()
+                .unwrap()
+                .write_all("课件.txt\n".as_bytes())
+                .unwrap();
+            let (status, stdout, stderr) = client.finish();
+            assert!(status.success(), "{pairing}: {stderr}");
+            assert_eq!(stdout, "请输入文件名称：", "{pairing}");
+            assert_eq!(
+                std::fs::read_to_string(fetched.path().join("新课件.txt")).unwrap(),
+                content,
+                "{pairing}"
+            );
+            // Both servers serve one client, print nothing, and end.
+            let ended = wait_exit(&mut server.child, WAIT);
+            assert!(
+                ended.is_some_and(|s| s.success()),
+                "{pairing}: {ended:?} {}",
+                server.stderr()
+            );
+            assert_eq!(server.stdout(), "", "{pairing}");
+        }
+    }
+}
+
 /// Rust only: the chat client counts ACKs in the byte stream, so glued
 /// ACKs (`ACKACK`, or one cut as `AC` + `K`) still print one line each.
 #[test]

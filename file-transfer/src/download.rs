@@ -1,0 +1,164 @@
+//! Seed 003 五's file download (`server.py` and its `client`) on the seed's
+//! own wire: the client sends the file's name, the server sends the file's
+//! bytes and closes. No header, no size, no md5: the end of the stream is
+//! the end of the file. (The framed download, `client --get NAME`, is the
+//! port's checked one; see PROTOCOL.md.)
+//!
+//! Server: `cargo run -p file-transfer -- download-server` (the seed: `python3 server.py`).
+//! Client: `cargo run -p file-transfer -- client --seed 003` (the seed's client).
+//!
+//! | seed 003 五                                        | here                     |
+//! |----------------------------------------------------|--------------------------|
+//! | `tcp_server_socket.bind(("127.0.0.1", 8081))`, `listen()` | `server::listen` in `main` |
+//! | `new_client_socket, client_addr = accept()` (once) | [`serve`]: `listener.accept()` |
+//! | `file_name = new_client_socket.recv(1024).decode()`| `net::recv`              |
+//! | `open(file_name, "rb").read()`                     | `check_name`, `File::open` in `--dir` |
+//! | `print("{}文件不存在".format(file_name))`          | `out.line`               |
+//! | `new_client_socket.send(file_content)`             | `transfer::send`         |
+//! | client: `input("请输入文件名称：")`, `send(name)`  | [`fetch`]                |
+//! | client: `recv_data = tcp_socket.recv(1024)`        | read to the end          |
+//! | client: `open("新"+download_file_name, "wb")`      | `Incoming` → `新NAME`    |
+
+use crate::error::TransferError;
+use crate::name::check_name;
+use crate::progress::Progress;
+use crate::store::Incoming;
+use crate::transfer;
+use common::diag;
+use common::log::Output;
+use common::net::{self, Watched};
+use common::server::{Shutdown, accept_failed};
+use common::text::{escape, printable};
+use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::net::{Shutdown as Half, SocketAddr, TcpListener};
+use std::path::Path;
+use std::time::Duration;
+
+/// The seed's port.
+pub const PORT: u16 = 8081;
+
+/// Which seed's download to speak (`client --seed 003`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Seed {
+    /// Seed 003 五: the name, then the raw bytes back (port 8081)
+    #[value(name = "003")]
+    S003,
+}
+/// The client's prompt.
+pub const PROMPT: &str = "请输入文件名称：";
+
+/// The seed's server: serves one client (as the seed does, which then
+/// closes its socket and exits) from `dir`, or stops on Ctrl-C.
+pub fn serve(
+    listener: &TcpListener,
+    dir: &Path,
+    idle: Option<Duration>,
+    shutdown: &Shutdown,
+    out: &Output,
+) {
+    if let Err(e) = shutdown.wake_on_stop(listener) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
+    while !shutdown.is_stopping() {
+        let (mut conn, addr) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                accept_failed(&e);
+                continue;
+            }
+        };
+        if shutdown.is_stopping() {
+            break;
+        }
+        let watch = shutdown.watch(idle);
+        if let Err(e) = net::poll_often(&conn) {
+            diag!("{addr}: {e}");
+            break;
+        }
+        let mut buf = [0u8; 1024];
+        let n = match net::recv(&mut conn, &mut buf, &watch) {
+            Ok(n) => n,
+            Err(e) => {
+                diag!("{addr}: {e}");
+                break;
+            }
+        };
+        let name = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let mut peer = Watched {
+            stream: &mut conn,
+            watch: &watch,
+        };
+        if let Err(e) = send_named(&mut peer, &name, dir, out) {
+            diag!("{addr}: {e}");
+        }
+        // The seed closes the connection, then its own socket: one client.
+        drop(watch);
+        break;
+    }
+    shutdown.finish();
+}
+
+/// Sends the file `name` from `dir`, or says it does not exist (the seed
+/// then crashes on its unbound `file_content`; here the connection simply
+/// closes, and the client saves nothing).
+fn send_named(
+    peer: &mut Watched<'_>,
+    name: &str,
+    dir: &Path,
+    out: &Output,
+) -> Result<(), TransferError> {
+    // Added: only a plain name inside --dir (the seed opens any path).
+    let file = check_name(name)
+        .map_err(TransferError::from)
+        .and_then(|()| transfer::open(&dir.join(name)).map_err(TransferError::from));
+    let (file, size) = match file {
+        Ok(found) => found,
+        Err(e) => {
+            out.line(format!("{}文件不存在", escape(name)));
+            return Err(e);
+        }
+    };
+    let mut progress = Progress::new(&Output::discard(), "", size);
+    let mut sink = BufWriter::with_capacity(transfer::CHUNK, &mut *peer);
+    transfer::send(&file, size, &mut sink, &mut progress).map_err(TransferError::from_socket)
+}
+
+/// The seed's client: asks for a name (unless `name` is given), sends it,
+/// and saves what comes back as `新NAME`. The seed keeps only its first
+/// `recv(1024)`; this reads to the end of the stream, so a file of more
+/// than 1 KiB arrives whole. Nothing is saved when nothing comes back.
+pub fn fetch(
+    addr: SocketAddr,
+    name: Option<&str>,
+    input: impl BufRead,
+    timeout: Duration,
+    out: &Output,
+) -> Result<Option<std::path::PathBuf>, TransferError> {
+    let mut sk = net::connect(addr, timeout)?;
+    let name = match name {
+        Some(name) => name.to_string(),
+        None => {
+            out.prompt(PROMPT);
+            let mut line = String::new();
+            input.take(4096).read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    // Added: the name becomes a local file name too; refuse what the server would.
+    check_name(&name)?;
+    sk.write_all(name.as_bytes())?;
+    let mut incoming = Incoming::create(Path::new("."))?;
+    let mut first = [0u8; 1];
+    let n = sk
+        .read(&mut first)
+        .map_err(net::waiting_for(addr, timeout))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    incoming.file().write_all(&first)?;
+    io::copy(&mut sk, incoming.file()).map_err(net::waiting_for(addr, timeout))?;
+    let _ = sk.shutdown(Half::Both);
+    let path = incoming.commit(&format!("新{name}"), false, false)?;
+    diag!("saved {}", printable(path.display().to_string().as_bytes()));
+    Ok(Some(path))
+}

@@ -1,0 +1,403 @@
+//! The grader: checks any implementation of the lab's programs, in any
+//! language, given as the command that starts it, and scores it. The same
+//! checks run in `cargo test` against the Rust port (full marks), the
+//! Python originals (the honest table in README.md) and deliberately
+//! broken programs (each fails the check that names its defect).
+//!
+//! A check starts the program afresh, so that one crash fails one check:
+//! a server is started, waited for until its port is bound (a bind probe;
+//! nothing connects to it before the check does), talked to as one or more
+//! clients, and stopped with everything it started; a client is started
+//! against a reference server (the Rust port, in this process) with stdin
+//! of the check's choosing. Every wait is bounded; all traffic stays on
+//! loopback. GRADING.md says what each check means and how to add one.
+
+pub mod checks;
+pub mod run;
+
+use run::Launch;
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What a check is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// The exact bytes the lab specifies, and the printed lines in order.
+    Correct,
+    /// Against the Python original and against the Rust port.
+    Interop,
+    /// Invalid UTF-8, empty and reset connections, EOF on stdin, a long
+    /// datagram, no server.
+    Robust,
+    /// For the 2.4 servers: idle clients, many at once, the pool's size.
+    Concurrent,
+    /// For the file server: traversal, partial files, spins, overwrites.
+    Safe,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Correct => "correct",
+            Category::Interop => "interop",
+            Category::Robust => "robust",
+            Category::Concurrent => "concurrent",
+            Category::Safe => "safe",
+        }
+    }
+}
+
+/// How one check went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// What happened, on one line.
+    Fail(String),
+    /// The check could not be made here (why); it scores nothing either way.
+    Skip(String),
+}
+
+/// One check: its name, what it is about, its points, and how to run it.
+pub struct Check {
+    pub name: &'static str,
+    pub category: Category,
+    pub points: u32,
+    pub run: fn(&Subject) -> Outcome,
+}
+
+/// The program under test, as a check sees it.
+pub struct Subject {
+    pub program: Program,
+    pub launch: Launch,
+    /// Where it listens or connects, when its command does not take `{port}`.
+    pub port: u16,
+    /// The Python originals, for the interop checks (`None`: those skip).
+    pub originals: Option<PathBuf>,
+}
+
+impl Subject {
+    /// The port for one run: a free one when the command takes `{port}`.
+    pub fn port_for_run(&self) -> u16 {
+        if self.launch.takes_port() {
+            crate::originals::free_port()
+        } else {
+            self.port
+        }
+    }
+}
+
+/// The programs the grader knows: the main lab's nine, and the servers of
+/// seeds 001–004.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Program {
+    TcpServer,
+    TcpClient,
+    UdpServer,
+    UdpClient,
+    MultithreadServer,
+    MultithreadClient,
+    ThreadpoolServer,
+    FileServer,
+    FileClient,
+    /// Seed 002 §一's TCP echo server (upper case)
+    EchoServer,
+    /// Seed 004's tcpSerSock.py (`[ctime] data`)
+    CtimeServer,
+    /// Seed 002 §二's UDP echo server (upper case)
+    UdpEchoServer,
+    /// Seed 001's serverTCP (ACKs)
+    ChatServer,
+    /// Seed 003 五's download server.py
+    DownloadServer,
+}
+
+impl Program {
+    pub const ALL: [Program; 14] = [
+        Program::TcpServer,
+        Program::TcpClient,
+        Program::UdpServer,
+        Program::UdpClient,
+        Program::MultithreadServer,
+        Program::MultithreadClient,
+        Program::ThreadpoolServer,
+        Program::FileServer,
+        Program::FileClient,
+        Program::EchoServer,
+        Program::CtimeServer,
+        Program::UdpEchoServer,
+        Program::ChatServer,
+        Program::DownloadServer,
+    ];
+
+    /// The name on the command line (`tcp-server`).
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The original's port.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Program::TcpServer | Program::TcpClient | Program::UdpServer | Program::UdpClient => {
+                9999
+            }
+            Program::MultithreadServer | Program::MultithreadClient => 9998,
+            Program::ThreadpoolServer => 9997,
+            Program::FileServer | Program::FileClient => 9996,
+            Program::EchoServer | Program::UdpEchoServer => 5002,
+            Program::CtimeServer => 21567,
+            Program::ChatServer => 6666,
+            Program::DownloadServer => 8081,
+        }
+    }
+
+    /// The file name an implementation of it has in a class folder
+    /// (`grade all DIR`), as the originals and the seeds name them.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Program::TcpServer => "tcp_server",
+            Program::TcpClient => "tcp_client",
+            Program::UdpServer => "udp_server",
+            Program::UdpClient => "udp_client",
+            Program::MultithreadServer => "multithread_server",
+            Program::MultithreadClient => "multithread_client",
+            Program::ThreadpoolServer => "threadpool_server",
+            Program::FileServer => "file_server",
+            Program::FileClient => "file_client",
+            Program::EchoServer => "echo_server",
+            Program::CtimeServer => "tcpSerSock",
+            Program::UdpEchoServer => "udp_echo_server",
+            Program::ChatServer => "serverTCP",
+            Program::DownloadServer => "download_server",
+        }
+    }
+
+    /// The Rust port's command for it, `{port}` standing for the port.
+    pub fn rust_command(self, bin_dir: &Path) -> Vec<String> {
+        let (bin, args): (&str, &[&str]) = match self {
+            Program::TcpServer => ("tcp-basic", &["server"]),
+            Program::TcpClient => ("tcp-basic", &["client"]),
+            Program::UdpServer => ("udp-basic", &["server"]),
+            Program::UdpClient => ("udp-basic", &["client"]),
+            Program::MultithreadServer => ("multithread", &["server"]),
+            Program::MultithreadClient => ("multithread", &["client"]),
+            Program::ThreadpoolServer => ("threadpool-server", &["server"]),
+            Program::FileServer => ("file-transfer", &["server"]),
+            Program::FileClient => ("file-transfer", &["client"]),
+            Program::EchoServer => ("tcp-basic", &["echo-server", "--seed", "002"]),
+            Program::CtimeServer => ("tcp-basic", &["echo-server", "--seed", "004"]),
+            Program::UdpEchoServer => ("udp-basic", &["echo-server", "--seed", "002"]),
+            Program::ChatServer => ("tcp-basic", &["chat-server"]),
+            Program::DownloadServer => ("file-transfer", &["download-server"]),
+        };
+        let exe = bin_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+        let mut argv = vec![exe.to_string_lossy().into_owned()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        argv.extend(["--port".to_string(), "{port}".to_string()]);
+        argv
+    }
+
+    pub fn checks(self) -> Vec<Check> {
+        checks::for_program(self)
+    }
+}
+
+/// One check's result.
+#[derive(Clone, Debug)]
+pub struct Graded {
+    pub check: &'static str,
+    pub category: Category,
+    pub points: u32,
+    pub outcome: Outcome,
+}
+
+/// Everything one program scored.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub program: Program,
+    pub command: Vec<String>,
+    pub results: Vec<Graded>,
+}
+
+impl Report {
+    pub fn scored(&self) -> u32 {
+        self.results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Pass)
+            .map(|r| r.points)
+            .sum()
+    }
+
+    /// The points of every check that was made (skips count for nothing).
+    pub fn possible(&self) -> u32 {
+        self.results
+            .iter()
+            .filter(|r| !matches!(r.outcome, Outcome::Skip(_)))
+            .map(|r| r.points)
+            .sum()
+    }
+
+    pub fn all_passed(&self) -> bool {
+        self.results
+            .iter()
+            .all(|r| !matches!(r.outcome, Outcome::Fail(_)))
+    }
+
+    /// The outcome of the check called `name`.
+    pub fn outcome(&self, name: &str) -> Option<&Outcome> {
+        self.results
+            .iter()
+            .find(|r| r.check == name)
+            .map(|r| &r.outcome)
+    }
+
+    /// The report's table, as text.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}: {}", self.program.name(), self.command.join(" "));
+        let _ = writeln!(out, "| check | category | result | points |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for r in &self.results {
+            let (result, scored) = match &r.outcome {
+                Outcome::Pass => ("pass".to_string(), r.points.to_string()),
+                Outcome::Fail(_) => ("FAIL".to_string(), "0".to_string()),
+                Outcome::Skip(_) => ("skip".to_string(), "-".to_string()),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {result} | {scored}/{} |",
+                r.check,
+                r.category.name(),
+                r.points
+            );
+        }
+        for r in &self.results {
+            match &r.outcome {
+                Outcome::Fail(why) => {
+                    let _ = writeln!(out, "- {}: {why}", r.check);
+                }
+                Outcome::Skip(why) => {
+                    let _ = writeln!(out, "- {} (skipped): {why}", r.check);
+                }
+                Outcome::Pass => {}
+            }
+        }
+        let _ = writeln!(out, "total: {}/{}", self.scored(), self.possible());
+        out
+    }
+
+    /// The same results, for a gradebook.
+    pub fn json(&self) -> serde_json::Value {
+        json!({
+            "program": self.program.name(),
+            "command": self.command,
+            "scored": self.scored(),
+            "possible": self.possible(),
+            "passed": self.all_passed(),
+            "checks": self.results.iter().map(|r| {
+                let (result, detail) = match &r.outcome {
+                    Outcome::Pass => ("pass", None),
+                    Outcome::Fail(why) => ("fail", Some(why.clone())),
+                    Outcome::Skip(why) => ("skip", Some(why.clone())),
+                };
+                json!({
+                    "check": r.check,
+                    "category": r.category.name(),
+                    "points": r.points,
+                    "result": result,
+                    "detail": detail,
+                })
+            }).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Runs every check of `subject.program` against it.
+pub fn grade(subject: &Subject) -> Report {
+    let results = subject
+        .program
+        .checks()
+        .into_iter()
+        .map(|check| Graded {
+            check: check.name,
+            category: check.category,
+            points: check.points,
+            outcome: (check.run)(subject),
+        })
+        .collect();
+    Report {
+        program: subject.program,
+        command: subject.launch.argv.clone(),
+        results,
+    }
+}
+
+/// The programs in a class folder: every file named like one of them
+/// (`tcp_server.py`, `tcp_server`, `tcp_server.exe`, …), with the command
+/// that runs it: Python for `.py`, the file itself otherwise. A Python
+/// file's `ip_port = (...)` line, if it has one, is pointed at `{port}` in
+/// a copy, so that each check can use a free port (as the tests do with
+/// the originals); a file without one is run on its original's port.
+pub fn class_folder(dir: &Path, scratch: &Path) -> Vec<(Program, Launch)> {
+    let mut found = Vec::new();
+    for program in Program::ALL {
+        let Some(file) = run::files_in(dir).into_iter().find(|f| {
+            let stem = f.split('.').next().unwrap_or(f);
+            stem == program.file_name()
+        }) else {
+            continue;
+        };
+        let path = dir.join(&file);
+        let argv = if file.ends_with(".py") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let copy = scratch.join(&file);
+            let takes = text.lines().any(|l| l.trim_start().starts_with("ip_port"))
+                || text.contains("socketserver.ThreadingTCPServer((");
+            let script = if takes {
+                let rewritten = crate::originals::rewrite(
+                    &text,
+                    &crate::originals::Rewrite {
+                        port: 0,
+                        base_path: None,
+                        backlog: None,
+                    },
+                )
+                .replace(
+                    "('127.0.0.1', 0)",
+                    "('127.0.0.1', int(__import__('sys').argv[1]))",
+                );
+                let _ = std::fs::write(&copy, rewritten);
+                copy
+            } else {
+                path.clone()
+            };
+            let mut argv = python_argv();
+            argv.push(script.to_string_lossy().into_owned());
+            if takes {
+                argv.push("{port}".into());
+            }
+            argv
+        } else {
+            vec![path.to_string_lossy().into_owned()]
+        };
+        found.push((
+            program,
+            Launch {
+                argv,
+                cwd: scratch.to_path_buf(),
+            },
+        ));
+    }
+    found
+}
+
+/// The Python to run `.py` files with, as a command's first words.
+pub fn python_argv() -> Vec<String> {
+    option_env!("SOCKET_LAB_PYTHON")
+        .unwrap_or("python3")
+        .split(' ')
+        .map(str::to_string)
+        .collect()
+}
