@@ -28,7 +28,7 @@
 use crate::diag;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,14 @@ struct Inner {
     /// Set when Ctrl-C or SIGTERM stopped the server, rather than code (a
     /// test, the tour): only then is the stop announced on stderr.
     by_signal: AtomicBool,
+    /// Connections in flight (live [`Watch`]es). An atomic, not under the
+    /// lock: every connection counts itself in and out, and a lock shared
+    /// by the accept loop and every worker would make them queue for it.
+    live: AtomicUsize,
+    /// Set while [`Shutdown::finish`] waits for `live` to reach 0; only
+    /// then does the last connection signal `changed` (a notify is a
+    /// system call even when nobody waits).
+    finishing: AtomicBool,
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -60,8 +68,6 @@ struct Inner {
 struct State {
     /// When the grace period ends; set by [`Shutdown::trigger`].
     deadline: Option<Instant>,
-    /// Connections in flight (live [`Watch`]es).
-    live: usize,
     /// Listeners to connect to once, to wake their `accept`.
     listeners: Vec<SocketAddr>,
 }
@@ -73,6 +79,8 @@ impl Shutdown {
             grace,
             stopping: AtomicBool::new(false),
             by_signal: AtomicBool::new(false),
+            live: AtomicUsize::new(0),
+            finishing: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         }))
@@ -144,7 +152,7 @@ impl Shutdown {
     /// watch is dropped, and its reads give up after `idle` of silence
     /// (`None`: never) or when the grace period is over.
     pub fn watch(&self, idle: Option<Duration>) -> Watch {
-        self.state().live += 1;
+        self.0.live.fetch_add(1, Ordering::SeqCst);
         Watch {
             shutdown: self.clone(),
             idle,
@@ -153,7 +161,7 @@ impl Shutdown {
 
     /// How many connections are in flight.
     pub fn live(&self) -> usize {
-        self.state().live
+        self.0.live.load(Ordering::SeqCst)
     }
 
     /// The end of every TCP server's `run`: after the accept loop has
@@ -163,7 +171,10 @@ impl Shutdown {
     pub fn finish(&self) {
         let until = self.state().deadline.map(|d| d + CLEANUP);
         let mut state = self.state();
-        while state.live > 0 {
+        // Set under the lock the last connection takes to notify, and
+        // before `live` is read: no wake-up can fall between the two.
+        self.0.finishing.store(true, Ordering::SeqCst);
+        while self.live() > 0 {
             let Some(left) = until.and_then(|u| u.checked_duration_since(Instant::now())) else {
                 break;
             };
@@ -174,7 +185,7 @@ impl Shutdown {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        let left = state.live;
+        let left = self.live();
         drop(state);
         match left {
             0 => self.announce("stopped"),
@@ -231,10 +242,13 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let mut state = self.shutdown.state();
-        state.live -= 1;
-        if state.live == 0 {
-            self.shutdown.0.changed.notify_all();
+        let inner = &self.shutdown.0;
+        if inner.live.fetch_sub(1, Ordering::SeqCst) == 1 && inner.finishing.load(Ordering::SeqCst)
+        {
+            // Taking the lock orders this notify after `finish` has started
+            // waiting, or before it reads `live`.
+            let _state = self.shutdown.state();
+            inner.changed.notify_all();
         }
     }
 }

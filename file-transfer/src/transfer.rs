@@ -46,109 +46,86 @@ pub fn send(
 /// Receives exactly `size` bytes (`prefix` first, then from `src`) into
 /// `dst`, and returns their md5 when `hash` is set.
 ///
-/// Two threads share the work, so that reading the socket never waits for
-/// the slowest step: this one reads each chunk, and a second one takes the
-/// heaviest step for it. With md5 that is hashing (about 2 s per GiB here,
-/// slower than the socket and the disk together); this thread then also
-/// writes the chunk. Without md5 it is writing to the file. The second
-/// thread lives for the whole transfer (one started per chunk tends to run
-/// on its parent's core, and then nothing overlaps). BENCHMARKS.md has
-/// what it gains.
+/// This thread reads each chunk and writes it. With md5, hashing is the
+/// slowest step (about 2 s per GiB here, slower than the socket and the
+/// disk together), so it gets a thread of its own: each chunk, once
+/// written, goes to the hasher, and this thread reads the next one
+/// meanwhile. The hasher lives for the whole transfer (one started per
+/// chunk tends to run on its parent's core, and then nothing overlaps).
+/// Without md5 there is no second thread: writing on one didn't measurably
+/// pay (BENCHMARKS.md).
 pub fn receive(
     mut src: impl Read,
     prefix: &[u8],
     size: u64,
-    dst: &mut (impl Write + Send),
+    dst: &mut impl Write,
     hash: bool,
     progress: &mut Progress,
 ) -> Result<Option<String>, TransferError> {
     if prefix.len() as u64 > size {
         return Err(TransferError::ExtraBytes { expected: size });
     }
-    // Who writes: this thread when the other one hashes, else the other.
-    let (mut writer, mut step) = if hash {
-        (Some(dst), Step::Hash(Md5Hasher::new()))
-    } else {
-        (None, Step::Write(dst))
-    };
     std::thread::scope(|s| {
-        // Chunks go to the second thread and come back to be filled again;
-        // two of them keep both threads busy.
-        let (to_helper, chunks) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
+        // Chunks go to the hasher and come back to be filled again; two of
+        // them keep both threads busy.
+        let (to_hasher, chunks) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
         let (give_back, returned) = mpsc::channel::<Vec<u8>>();
-        let helper = s.spawn(move || -> io::Result<Option<String>> {
-            for (chunk, n) in chunks {
-                match &mut step {
-                    Step::Hash(md5) => md5.update(&chunk[..n]),
-                    Step::Write(dst) => dst.write_all(&chunk[..n])?,
+        let hasher = hash.then(|| {
+            s.spawn(move || {
+                let mut md5 = Md5Hasher::new();
+                for (chunk, n) in chunks {
+                    md5.update(&chunk[..n]);
+                    // This thread may have stopped; then the chunk is freed.
+                    let _ = give_back.send(chunk);
                 }
-                // This thread may have stopped; then the chunk is freed.
-                let _ = give_back.send(chunk);
-            }
-            Ok(match step {
-                Step::Hash(md5) => Some(md5.finish_hex()),
-                Step::Write(dst) => {
-                    dst.flush()?;
-                    None
-                }
+                md5.finish_hex()
             })
         });
-        let mut spare = [vec![0u8; CHUNK], vec![0u8; CHUNK]].into_iter();
+        let mut fresh = if hash { 2 } else { 1 };
+        let mut mine: Option<Vec<u8>> = None;
         let mut early = prefix;
         let mut got = 0u64;
-        let pumped = loop {
-            if got == size {
-                break Ok(());
-            }
-            // Two chunks, then whichever the helper gives back (none: it
-            // stopped, and its result below says why).
-            let Some(mut chunk) = spare.next().or_else(|| returned.recv().ok()) else {
-                break Ok(());
+        while got < size {
+            // A new chunk while fewer than two exist; then the one this
+            // thread kept (no hasher) or the one the hasher gives back.
+            let mut chunk = match mine.take() {
+                Some(chunk) => chunk,
+                None if fresh > 0 => {
+                    fresh -= 1;
+                    vec![0u8; CHUNK]
+                }
+                None => returned.recv().map_err(|_| panicked())?,
             };
             // The bytes that came with the header open the first chunk.
             let want = want(size, got);
             let head = early.len().min(want);
             chunk[..head].copy_from_slice(&early[..head]);
             early = &early[head..];
-            let n = match read_full(&mut src, &mut chunk[head..want]) {
-                Ok(read) => head + read,
-                Err(e) => break Err(TransferError::from_socket(e)),
-            };
+            let n = head
+                + read_full(&mut src, &mut chunk[head..want])
+                    .map_err(TransferError::from_socket)?;
             if n == 0 {
-                break Err(TransferError::Truncated {
+                return Err(TransferError::Truncated {
                     got,
                     expected: size,
                 });
             }
-            if let Some(dst) = &mut writer
-                && let Err(e) = dst.write_all(&chunk[..n])
-            {
-                break Err(e.into());
-            }
+            dst.write_all(&chunk[..n])?;
             got += n as u64;
             progress.advance(n as u64);
-            if to_helper.send((chunk, n)).is_err() {
-                break Ok(());
+            if hash {
+                to_hasher.send((chunk, n)).map_err(|_| panicked())?;
+            } else {
+                mine = Some(chunk);
             }
-        };
-        drop(to_helper);
-        let helped = helper
-            .join()
-            .map_err(|_| TransferError::Io(io::Error::other("the helper thread panicked")))?;
-        // A failed write stops the helper; report it rather than the stop.
-        let digest = helped?;
-        pumped?;
-        if let Some(dst) = writer {
-            dst.flush()?;
         }
-        Ok(digest)
+        drop(to_hasher);
+        hasher.map(|h| h.join()).transpose().map_err(|_| panicked())
     })
 }
 
-/// What the second thread of [`receive`] does with each chunk.
-enum Step<'a, W> {
-    Hash(Md5Hasher),
-    Write(&'a mut W),
+fn panicked() -> TransferError {
+    TransferError::Io(io::Error::other("the md5 thread panicked"))
 }
 
 /// How many bytes the next chunk should hold, `got` of `size` being in.
