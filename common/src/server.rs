@@ -95,11 +95,13 @@ impl Shutdown {
                 diag!("second signal: exiting now");
                 std::process::exit(130);
             }
-            diag!(
-                "stopping: {} connection(s) in flight may finish within {:?}",
-                shutdown.live(),
-                shutdown.0.grace
-            );
+            match shutdown.live() {
+                0 => diag!("stopping"),
+                n => diag!(
+                    "stopping: {n} connection(s) in flight may finish within {:?}",
+                    shutdown.0.grace
+                ),
+            }
             shutdown.0.by_signal.store(true, Ordering::SeqCst);
             shutdown.trigger();
         })

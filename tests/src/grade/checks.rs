@@ -52,6 +52,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
             c("survives a reset connection", Robust, 1, |s| {
                 survives(s, Hostile::Reset)
             }),
+            c("exits when its port is in use", Robust, 1, port_in_use),
         ],
         Program::TcpClient => vec![
             c(
@@ -94,6 +95,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_server_long_datagram,
             ),
+            c("exits when its port is in use", Robust, 1, port_in_use),
         ],
         Program::UdpClient => vec![
             c(
@@ -110,33 +112,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 udp_client_eof,
             ),
         ],
-        Program::MultithreadServer => vec![
-            c(
-                "answers 你已签到 and prints the lab's lines",
-                Correct,
-                3,
-                signin_correct,
-            ),
-            c("serves the Python client", Interop, 1, signin_python_client),
-            c(
-                "answers a client that sends invalid UTF-8",
-                Robust,
-                1,
-                signin_invalid_utf8,
-            ),
-            c(
-                "an idle client does not block the others",
-                Concurrent,
-                2,
-                signin_idle_does_not_block,
-            ),
-            c(
-                "twenty sign-ins at once are all answered",
-                Concurrent,
-                2,
-                signin_twenty,
-            ),
-        ],
+        Program::MultithreadServer => signin_checks(),
         Program::MultithreadClient => vec![
             c(
                 "signs in twenty clients and prints their lines",
@@ -151,39 +127,16 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 client_without_server,
             ),
         ],
-        Program::ThreadpoolServer => vec![
-            c(
-                "answers 你已签到 and prints the lab's lines",
-                Correct,
-                3,
-                signin_correct,
-            ),
-            c("serves the Python client", Interop, 1, signin_python_client),
-            c(
-                "answers a client that sends invalid UTF-8",
-                Robust,
-                1,
-                signin_invalid_utf8,
-            ),
-            c(
-                "an idle client does not block the others",
-                Concurrent,
-                2,
-                signin_idle_does_not_block,
-            ),
-            c(
-                "twenty sign-ins at once are all answered",
-                Concurrent,
-                2,
-                signin_twenty,
-            ),
-            c(
+        Program::ThreadpoolServer => {
+            let mut checks = signin_checks();
+            checks.push(c(
                 "serves at most ten at once (a pool)",
                 Concurrent,
                 2,
                 pool_is_bounded,
-            ),
-        ],
+            ));
+            checks
+        }
         Program::FileServer => vec![
             c(
                 "saves a name|size upload intact",
@@ -227,6 +180,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_overwrite,
             ),
+            c("exits when its port is in use", Robust, 1, port_in_use),
         ],
         Program::FileClient => vec![
             c(
@@ -283,6 +237,44 @@ pub fn for_program(program: Program) -> Vec<Check> {
             ),
         ],
     }
+}
+
+/// The checks both sign-in servers share.
+fn signin_checks() -> Vec<Check> {
+    let c = |name, category, points, run| Check {
+        name,
+        category,
+        points,
+        run,
+    };
+    vec![
+        c(
+            "answers 你已签到 and prints the lab's lines",
+            Correct,
+            3,
+            signin_correct,
+        ),
+        c("serves the Python client", Interop, 1, signin_python_client),
+        c(
+            "answers a client that sends invalid UTF-8",
+            Robust,
+            1,
+            signin_invalid_utf8,
+        ),
+        c(
+            "an idle client does not block the others",
+            Concurrent,
+            2,
+            signin_idle_does_not_block,
+        ),
+        c(
+            "twenty sign-ins at once are all answered",
+            Concurrent,
+            2,
+            signin_twenty,
+        ),
+        c("exits when its port is in use", Robust, 1, port_in_use),
+    ]
 }
 
 // --- starting the program under test ----------------------------------
@@ -638,26 +630,33 @@ fn tcp_client_python_server(s: &Subject) -> Outcome {
 /// An original script as a program under test, on `{port}`.
 fn original_launch(originals: &Path, script: &str) -> super::run::Launch {
     let dir = std::env::temp_dir();
-    let text = std::fs::read_to_string(originals.join(script)).unwrap_or_default();
     let copy = dir.join(format!("socket-lab-grade-{}-{script}", std::process::id()));
-    let rewritten = crate::originals::rewrite(
-        &text,
-        &crate::originals::Rewrite {
-            port: 0,
-            base_path: None,
-            backlog: None,
-        },
-    )
-    .replace(
-        "('127.0.0.1', 0)",
-        "('127.0.0.1', int(__import__('sys').argv[1]))",
-    );
-    let _ = std::fs::write(&copy, rewritten);
-    let mut argv = super::python_argv();
-    argv.push("-u".into());
-    argv.push(copy.to_string_lossy().into_owned());
-    argv.push("{port}".into());
-    super::run::Launch { argv, cwd: dir }
+    super::python_launch(&originals.join(script), &copy, &dir)
+}
+
+/// Another program holds the port: the server must give up, not hang or
+/// serve nothing forever. (How it says so is up to it.)
+fn port_in_use(s: &Subject) -> Outcome {
+    let port = s.port_for_run();
+    let udp = s.program == Program::UdpServer;
+    let _tcp = (!udp).then(|| TcpListener::bind(("127.0.0.1", port)));
+    let _udp = udp.then(|| UdpSocket::bind(("127.0.0.1", port)));
+    if matches!(_tcp, Some(Err(_))) || matches!(_udp, Some(Err(_))) {
+        return Outcome::Skip(format!("the grader could not take port {port} first"));
+    }
+    let dir = scratch();
+    let mut launch = s.launch.clone();
+    launch.cwd = dir.path().to_path_buf();
+    let mut proc = match Running::start(launch.command(port)) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Fail(e),
+    };
+    match proc.wait_exit(START) {
+        Some(_) => Outcome::Pass,
+        None => Outcome::Fail(format!(
+            "still running {START:?} after its port was found taken"
+        )),
+    }
 }
 
 fn client_without_server(s: &Subject) -> Outcome {

@@ -350,49 +350,53 @@ pub fn class_folder(dir: &Path, scratch: &Path) -> Vec<(Program, Launch)> {
             continue;
         };
         let path = dir.join(&file);
-        let argv = if file.ends_with(".py") {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let copy = scratch.join(&file);
-            let takes = text.lines().any(|l| l.trim_start().starts_with("ip_port"))
-                || text.contains("socketserver.ThreadingTCPServer((");
-            let script = if takes {
-                let rewritten = crate::originals::rewrite(
-                    &text,
-                    &crate::originals::Rewrite {
-                        port: 0,
-                        base_path: None,
-                        backlog: None,
-                    },
-                )
-                .replace(
-                    "('127.0.0.1', 0)",
-                    "('127.0.0.1', int(__import__('sys').argv[1]))",
-                );
-                let _ = std::fs::write(&copy, rewritten);
-                copy
-            } else {
-                path.clone()
-            };
-            let mut argv = python_argv();
-            argv.push(script.to_string_lossy().into_owned());
-            if takes {
-                argv.push("{port}".into());
-            }
-            argv
+        let launch = if file.ends_with(".py") {
+            python_launch(&path, &scratch.join(&file), scratch)
         } else {
-            vec![path.to_string_lossy().into_owned()]
-        };
-        found.push((
-            program,
             Launch {
-                argv,
+                argv: vec![path.to_string_lossy().into_owned()],
                 cwd: scratch.to_path_buf(),
-            },
-        ));
+            }
+        };
+        found.push((program, launch));
     }
     found
 }
 
+/// A Python script as a program under test. Its `ip_port = (...)` line (or
+/// socketserver's inline address), if it has one, is pointed at the port
+/// the check chooses, in a copy at `copy`; a script without one runs as it
+/// is, on its own port.
+pub fn python_launch(script: &Path, copy: &Path, cwd: &Path) -> Launch {
+    let text = std::fs::read_to_string(script).unwrap_or_default();
+    let takes = text.lines().any(|l| l.trim_start().starts_with("ip_port"))
+        || text.contains("socketserver.ThreadingTCPServer((");
+    let mut argv = python_argv();
+    argv.push("-u".into());
+    if takes {
+        let rewritten = crate::originals::rewrite(
+            &text,
+            &crate::originals::Rewrite {
+                port: 0,
+                base_path: None,
+                backlog: None,
+            },
+        )
+        .replace(
+            "('127.0.0.1', 0)",
+            "('127.0.0.1', int(__import__('sys').argv[1]))",
+        );
+        let _ = std::fs::write(copy, rewritten);
+        argv.push(copy.to_string_lossy().into_owned());
+        argv.push("{port}".into());
+    } else {
+        argv.push(script.to_string_lossy().into_owned());
+    }
+    Launch {
+        argv,
+        cwd: cwd.to_path_buf(),
+    }
+}
 /// The Python to run `.py` files with, as a command's first words.
 pub fn python_argv() -> Vec<String> {
     option_env!("SOCKET_LAB_PYTHON")

@@ -24,7 +24,7 @@ const COMMANDS: [(&str, &[&str]); 5] = [
     ),
     ("multithread", &["server", "client"]),
     ("threadpool-server", &["server", "client"]),
-    ("file-transfer", &["server", "client"]),
+    ("file-transfer", &["server", "client", "download-server"]),
 ];
 
 #[test]
@@ -68,7 +68,8 @@ fn every_command_defaults_to_its_originals_port() {
         ("threadpool-server", "server", "9997"),
         ("threadpool-server", "client", "9997"),
         ("file-transfer", "server", "9996"),
-        ("file-transfer", "client", "9996"),
+        ("file-transfer", "client", "9996; 8081 with --seed 003"),
+        ("file-transfer", "download-server", "8081"),
     ] {
         let out = Command::new(bin(name))
             .args([sub, "--help"])
@@ -195,7 +196,12 @@ fn servers(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>, bool)> {
         ("threadpool-server", s(&["server"]), true),
         (
             "file-transfer",
-            vec!["server".into(), "--dir".into(), save],
+            vec!["server".into(), "--dir".into(), save.clone()],
+            true,
+        ),
+        (
+            "file-transfer",
+            vec!["download-server".into(), "--dir".into(), save],
             true,
         ),
     ]
