@@ -9,6 +9,7 @@
 //!   `SOCKET_LAB_ORIGINALS`.
 //! * `pids_cgroup`: a writable cgroup v1 pids controller, to limit how many
 //!   threads a server may start (Linux, as root).
+//! * `ipv6_loopback`: `[::1]` can be bound.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +17,7 @@ use std::process::{Command, Stdio};
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(python_originals)");
     println!("cargo::rustc-check-cfg=cfg(pids_cgroup)");
+    println!("cargo::rustc-check-cfg=cfg(ipv6_loopback)");
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
     println!("cargo::rerun-if-changed=build.rs");
 
@@ -47,6 +49,9 @@ fn main() {
     }
     if pids_cgroup() {
         println!("cargo::rustc-cfg=pids_cgroup");
+    }
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        println!("cargo::rustc-cfg=ipv6_loopback");
     }
 }
 

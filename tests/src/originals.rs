@@ -53,11 +53,16 @@ pub fn rewrite(script: &str, rewrite: &Rewrite<'_>) -> String {
 /// `python` or `py -3`), as a command to add a script to. `None` where
 /// there was none.
 pub fn python() -> Option<Command> {
-    let found = option_env!("SOCKET_LAB_PYTHON")?;
-    let mut words = found.split(' ');
-    let mut cmd = Command::new(words.next()?);
-    cmd.args(words);
+    let words = python_words()?;
+    let mut cmd = Command::new(&words[0]);
+    cmd.args(&words[1..]);
     Some(cmd)
+}
+
+/// The same Python as words (`["py", "-3"]`), for a command line.
+pub fn python_words() -> Option<Vec<String>> {
+    let found = option_env!("SOCKET_LAB_PYTHON")?;
+    Some(found.split(' ').map(str::to_string).collect())
 }
 
 /// The folder of the main lab's scripts that `cargo test` found, if any.

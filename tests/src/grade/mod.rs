@@ -397,11 +397,8 @@ pub fn python_launch(script: &Path, copy: &Path, cwd: &Path) -> Launch {
         cwd: cwd.to_path_buf(),
     }
 }
-/// The Python to run `.py` files with, as a command's first words.
+/// The Python to run `.py` files with, as a command's first words: the one
+/// the build found, or `python3`.
 pub fn python_argv() -> Vec<String> {
-    option_env!("SOCKET_LAB_PYTHON")
-        .unwrap_or("python3")
-        .split(' ')
-        .map(str::to_string)
-        .collect()
+    crate::originals::python_words().unwrap_or_else(|| vec!["python3".into()])
 }
