@@ -51,6 +51,24 @@ fn every_command_has_help() {
 }
 
 #[test]
+fn cargo_run_at_the_root_runs_the_tour() {
+    // README's first command. The tests package has two binaries (tour and
+    // grade); without `default-run`, `cargo run` refuses to choose.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["run", "--quiet", "--", "--help"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tour"));
+}
+
+#[test]
 fn every_command_defaults_to_its_originals_port() {
     for (name, sub, port) in [
         ("tcp-basic", "server", "9999"),
