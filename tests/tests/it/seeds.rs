@@ -426,6 +426,11 @@ fn seed_001_chat_server_and_client() {
                 -----来自IP: 127.0.0.1 Port: N 的新连接已经建立-----\n\
                 从IP: 127.0.0.1 Port: N 处接受到的信息: hello\n\
                 从IP: 127.0.0.1 Port: N 处接受到的信息: tcp\n";
+            // Printed before each ACK went out, but read from its pipe by
+            // another thread: wait for it (bounded) before comparing.
+            let _ = wait_for("the server's lines", || {
+                (normalise(&server.stdout()) == server_prints).then_some(())
+            });
             assert_eq!(
                 normalise(&server.stdout()),
                 server_prints,
