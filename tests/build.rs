@@ -7,6 +7,11 @@
 //!   taken from the workspace root), or else `../shared/originals` beside
 //!   the workspace. Both are passed on as `SOCKET_LAB_PYTHON` and
 //!   `SOCKET_LAB_ORIGINALS`.
+//! * `seed_peers`: a Python 3 and the folder of seeds 001–004's programs:
+//!   `SOCKET_LAB_PEERS` (a relative path is taken from the workspace root),
+//!   or else `../shared/peers` beside the workspace. Passed on as
+//!   `SOCKET_LAB_PEERS`. The seeds' code is not the project's, so it is
+//!   never copied into the repository.
 //! * `pids_cgroup`: a writable cgroup v1 pids controller, to limit how many
 //!   threads a server may start (Linux, as root).
 //! * `ipv6_loopback`: `[::1]` can be bound.
@@ -16,18 +21,17 @@ use std::process::{Command, Stdio};
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(python_originals)");
+    println!("cargo::rustc-check-cfg=cfg(seed_peers)");
     println!("cargo::rustc-check-cfg=cfg(pids_cgroup)");
     println!("cargo::rustc-check-cfg=cfg(ipv6_loopback)");
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
+    println!("cargo::rerun-if-env-changed=SOCKET_LAB_PEERS");
     println!("cargo::rerun-if-changed=build.rs");
 
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let workspace = manifest.parent().expect("tests/ is inside the workspace");
-    let originals = match std::env::var_os("PY_ORIGINALS") {
-        Some(dir) if !dir.is_empty() => workspace.join(dir),
-        _ => workspace.join("../shared/originals"),
-    };
-    println!("cargo::rerun-if-changed={}", originals.display());
+    let originals = folder(workspace, "PY_ORIGINALS", "../shared/originals");
+    let peers = folder(workspace, "SOCKET_LAB_PEERS", "../shared/peers");
     let python = find_python();
     match (&python, originals.join("tcp_server.py").is_file()) {
         (Some(python), true) => {
@@ -47,12 +51,37 @@ fn main() {
             originals.display()
         ),
     }
+    match (&python, peers.join("002_tcp_server.py").is_file()) {
+        (Some(_), true) => {
+            let peers = peers.canonicalize().unwrap_or(peers);
+            println!("cargo::rustc-cfg=seed_peers");
+            println!("cargo::rustc-env=SOCKET_LAB_PEERS={}", peers.display());
+        }
+        (None, _) => println!(
+            "cargo::warning=no Python 3 (python3, python or py -3): the seed tests are ignored"
+        ),
+        (_, false) => println!(
+            "cargo::warning=no seed peers at {} (set SOCKET_LAB_PEERS): the seed tests are ignored",
+            peers.display()
+        ),
+    }
     if pids_cgroup() {
         println!("cargo::rustc-cfg=pids_cgroup");
     }
     if std::net::TcpListener::bind("[::1]:0").is_ok() {
         println!("cargo::rustc-cfg=ipv6_loopback");
     }
+}
+
+/// The folder `var` names (relative to the workspace root), or else
+/// `default` beside the workspace; a change in it rebuilds.
+fn folder(workspace: &Path, var: &str, default: &str) -> PathBuf {
+    let dir = match std::env::var_os(var) {
+        Some(dir) if !dir.is_empty() => workspace.join(dir),
+        _ => workspace.join(default),
+    };
+    println!("cargo::rerun-if-changed={}", dir.display());
+    dir
 }
 
 /// The first of `python3`, `python`, `py -3` that runs a Python 3.

@@ -25,6 +25,9 @@ impl Host {
     }
 }
 
+/// `--grace` when none is given, in seconds.
+pub const GRACE_DEFAULT: &str = "3";
+
 /// The options every TCP server takes.
 #[derive(Args, Debug, Clone)]
 pub struct ServerOpts {
@@ -35,7 +38,7 @@ pub struct ServerOpts {
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
     pub idle_timeout: Duration,
     /// On Ctrl-C or SIGTERM, let connections in flight finish for this long
-    #[arg(long, value_name = "SECS", default_value = "3", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = GRACE_DEFAULT, value_parser = parse_secs)]
     pub grace: Duration,
 }
 

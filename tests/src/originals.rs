@@ -70,6 +70,11 @@ pub fn folder() -> Option<&'static Path> {
     option_env!("SOCKET_LAB_ORIGINALS").map(Path::new)
 }
 
+/// The folder of seeds 001–004's programs that `cargo test` found, if any.
+pub fn peers() -> Option<&'static Path> {
+    option_env!("SOCKET_LAB_PEERS").map(Path::new)
+}
+
 /// True when something has bound 127.0.0.1:`port` (TCP or UDP), found by
 /// trying to bind it: nothing connects, so nothing is served or printed.
 /// The probe's own socket is closed at once.
@@ -105,13 +110,55 @@ pub fn wait_bound(port: u16, udp: bool, limit: Duration, mut alive: impl FnMut()
     false
 }
 
-/// A port that was free a moment ago, for the Python servers, whose
-/// addresses are fixed in their source. (Rust servers get 127.0.0.1:0.)
+/// A port that was free a moment ago, for a program that must bind it
+/// itself (a Python server, whose address is fixed in its source). Another
+/// test can take it in between: a caller starts the program again on a
+/// fresh port when it finds the port taken ([`port_taken`]). Rust servers
+/// get an already-bound 127.0.0.1:0 instead.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("an ephemeral port on 127.0.0.1")
+}
+
+/// True when a program's stderr says its port was taken (Linux, macOS and
+/// Windows wording, from Rust or Python), so that it is worth starting
+/// again on another port.
+pub fn port_taken(stderr: &str) -> bool {
+    ["Address already in use", "10048", "Errno 98", "Errno 48"]
+        .iter()
+        .any(|m| stderr.contains(m))
+}
+
+/// A loopback TCP port where nothing listens, held for as long as this
+/// lives: a socket bound to 127.0.0.1:0 that never calls `listen`, so a
+/// connection to it is refused, and nothing else can bind the port
+/// meanwhile (it sets no SO_REUSEADDR). A port that was merely free a
+/// moment ago could be taken by another test before the client connects.
+pub struct ClosedPort {
+    _socket: socket2::Socket,
+    pub port: u16,
+}
+
+pub fn closed_port() -> ClosedPort {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .and_then(|s| {
+            s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+            Ok(s)
+        })
+        .expect("a socket bound to 127.0.0.1:0");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("a bound IPv4 socket has a port");
+    ClosedPort {
+        _socket: socket,
+        port,
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +188,28 @@ mod tests {
             },
         );
         assert!(plain.contains("sk.listen(5)") && plain.contains("C:\\x"));
+    }
+
+    #[test]
+    fn a_closed_port_refuses_connections_and_cannot_be_taken() {
+        let closed = closed_port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], closed.port));
+        let refused = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5));
+        assert_eq!(
+            refused.map(|_| ()).unwrap_err().kind(),
+            std::io::ErrorKind::ConnectionRefused
+        );
+        assert!(TcpListener::bind(addr).is_err(), "the port is held");
+    }
+
+    #[test]
+    fn knows_a_taken_port_when_it_reads_one() {
+        assert!(port_taken("OSError: [Errno 98] Address already in use\n"));
+        assert!(port_taken(
+            "tcp-basic: error: cannot bind: Address already in use (os error 98)"
+        ));
+        assert!(port_taken("OSError: [WinError 10048] Only one usage"));
+        assert!(!port_taken("ConnectionRefusedError: [Errno 111]"));
     }
 
     #[test]

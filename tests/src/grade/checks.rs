@@ -294,27 +294,38 @@ fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     let work = scratch.path().join("work");
     std::fs::create_dir(&work)
         .map_err(|e| Outcome::Fail(format!("the grader cannot make a folder: {e}")))?;
-    let port = s.port_for_run();
     let mut launch = s.launch.clone();
     launch.cwd = work.clone();
-    let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
-    let bound = crate::originals::wait_bound(port, udp, START, || proc.exited().is_none());
-    if !bound {
+    // A port chosen for the program can be taken by another program before
+    // it binds it: then it is started again on a fresh one, three times at
+    // most, and the grader says so.
+    let mut tries = if launch.takes_port() { 3 } else { 1 };
+    loop {
+        let port = s.program_port();
+        let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
+        if crate::originals::wait_bound(port, udp, START, || proc.exited().is_none()) {
+            return Ok(Server {
+                proc,
+                addr: ([127, 0, 0, 1], port).into(),
+                work,
+                _scratch: scratch,
+            });
+        }
+        let stderr = proc.stderr();
+        tries -= 1;
+        if tries > 0 && proc.exited().is_some() && crate::originals::port_taken(&stderr) {
+            eprintln!("grade: port {port} was taken before the program bound it; trying another");
+            continue;
+        }
         let why = match proc.exited() {
             Some(status) => format!(
                 "exited before binding its port ({status}): {}",
-                last_line(&proc.stderr())
+                last_line(&stderr)
             ),
             None => format!("did not bind 127.0.0.1:{port} within {START:?}"),
         };
         return Err(Outcome::Fail(why));
     }
-    Ok(Server {
-        proc,
-        addr: ([127, 0, 0, 1], port).into(),
-        work,
-        _scratch: scratch,
-    })
 }
 
 /// Starts the program under test as a client with `input` on stdin, in a
@@ -539,9 +550,11 @@ fn survives(s: &Subject, hostile: Hostile) -> Outcome {
     })
 }
 
-/// A reference TCP server on `port` that runs `serve` on a listener bound
-/// before the client starts, and stops when dropped.
+/// A reference TCP server that runs `serve` on a listener bound before the
+/// client starts, and stops when dropped.
 struct Reference {
+    /// Where it listens.
+    port: u16,
     shutdown: Shutdown,
     out: Output,
     handle: Option<thread::JoinHandle<()>>,
@@ -554,11 +567,13 @@ impl Reference {
     ) -> Result<Reference, Outcome> {
         let listener = tcp_basic::server::listen(([127, 0, 0, 1], port).into(), 128)
             .map_err(|e| Outcome::Fail(format!("the grader cannot listen on port {port}: {e}")))?;
+        let port = local_port(listener.local_addr());
         let shutdown = Shutdown::new(Duration::from_secs(1));
         let out = Output::memory();
         let (sd, o) = (shutdown.clone(), out.clone());
         let handle = thread::spawn(move || serve(&listener, &sd, &o));
         Ok(Reference {
+            port,
             shutdown,
             out,
             handle: Some(handle),
@@ -585,12 +600,13 @@ fn opts() -> common::cli::ServerOpts {
 }
 
 fn tcp_client_exchange(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
-    let reference = match Reference::tcp(port, |l, sd, o| tcp_basic::server::run(l, &opts(), sd, o))
-    {
+    let reference = match Reference::tcp(s.grader_port(), |l, sd, o| {
+        tcp_basic::server::run(l, &opts(), sd, o)
+    }) {
         Ok(r) => r,
         Err(o) => return o,
     };
+    let port = reference.port;
     let dir = scratch();
     let (out, _) = match run_client(s, port, "", dir.path()) {
         Ok(printed) => printed,
@@ -637,13 +653,18 @@ fn original_launch(originals: &Path, script: &str) -> super::run::Launch {
 /// Another program holds the port: the server must give up, not hang or
 /// serve nothing forever. (How it says so is up to it.)
 fn port_in_use(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
     let udp = s.program == Program::UdpServer;
-    let _tcp = (!udp).then(|| TcpListener::bind(("127.0.0.1", port)));
-    let _udp = udp.then(|| UdpSocket::bind(("127.0.0.1", port)));
-    if matches!(_tcp, Some(Err(_))) || matches!(_udp, Some(Err(_))) {
-        return Outcome::Skip(format!("the grader could not take port {port} first"));
-    }
+    // The grader's socket holds the port until the check ends.
+    let at = ("127.0.0.1", s.grader_port());
+    let held: std::io::Result<(u16, Box<dyn Send>)> = if udp {
+        UdpSocket::bind(at).and_then(|sk| Ok((sk.local_addr()?.port(), Box::new(sk) as _)))
+    } else {
+        TcpListener::bind(at).and_then(|l| Ok((l.local_addr()?.port(), Box::new(l) as _)))
+    };
+    let (port, _held) = match held {
+        Ok(held) => held,
+        Err(e) => return Outcome::Skip(format!("the grader could not take the port first: {e}")),
+    };
     let dir = scratch();
     let mut launch = s.launch.clone();
     launch.cwd = dir.path().to_path_buf();
@@ -660,7 +681,9 @@ fn port_in_use(s: &Subject) -> Outcome {
 }
 
 fn client_without_server(s: &Subject) -> Outcome {
-    let port = crate::originals::free_port();
+    // Held until the client has run, so no other program can listen there.
+    let closed = crate::originals::closed_port();
+    let port = closed.port;
     let dir = scratch();
     let input = if s.program == Program::FileClient {
         "x.txt\n"
@@ -678,11 +701,11 @@ fn client_without_server(s: &Subject) -> Outcome {
 }
 
 fn tcp_client_no_reply(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
-    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+    let listener = match TcpListener::bind(("127.0.0.1", s.grader_port())) {
         Ok(l) => l,
-        Err(e) => return Outcome::Fail(format!("the grader cannot listen on port {port}: {e}")),
+        Err(e) => return Outcome::Fail(format!("the grader cannot listen: {e}")),
     };
+    let port = local_port(listener.local_addr());
     // Accepts, reads, and closes without a word.
     let closer = thread::spawn(move || {
         if let Ok((mut sk, _)) = listener.accept() {
@@ -780,11 +803,18 @@ fn udp_server_long_datagram(s: &Subject) -> Outcome {
 }
 
 /// A UDP socket on `port` that collects datagrams.
-fn udp_sink(port: u16) -> Result<UdpSocket, Outcome> {
+/// A UDP socket that takes what the client sends, and its port.
+fn udp_sink(port: u16) -> Result<(UdpSocket, u16), Outcome> {
     let sk = UdpSocket::bind(("127.0.0.1", port))
         .map_err(|e| Outcome::Fail(format!("the grader cannot bind UDP port {port}: {e}")))?;
     let _ = sk.set_read_timeout(Some(Duration::from_millis(300)));
-    Ok(sk)
+    let port = local_port(sk.local_addr());
+    Ok((sk, port))
+}
+
+/// The port of a socket the grader has bound (never 0 once bound).
+fn local_port(addr: std::io::Result<SocketAddr>) -> u16 {
+    addr.map(|a| a.port()).unwrap_or_default()
 }
 
 fn received(sk: &UdpSocket) -> Vec<Vec<u8>> {
@@ -797,9 +827,8 @@ fn received(sk: &UdpSocket) -> Vec<Vec<u8>> {
 }
 
 fn udp_client_sends(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
-    let sink = match udp_sink(port) {
-        Ok(sk) => sk,
+    let (sink, port) = match udp_sink(s.grader_port()) {
+        Ok(bound) => bound,
         Err(o) => return o,
     };
     let dir = scratch();
@@ -822,9 +851,8 @@ fn udp_client_sends(s: &Subject) -> Outcome {
 }
 
 fn udp_client_exit(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
-    let sink = match udp_sink(port) {
-        Ok(sk) => sk,
+    let (sink, port) = match udp_sink(s.grader_port()) {
+        Ok(bound) => bound,
         Err(o) => return o,
     };
     let dir = scratch();
@@ -838,9 +866,8 @@ fn udp_client_exit(s: &Subject) -> Outcome {
 }
 
 fn udp_client_eof(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
-    let _sink = match udp_sink(port) {
-        Ok(sk) => sk,
+    let (_sink, port) = match udp_sink(s.grader_port()) {
+        Ok(bound) => bound,
         Err(o) => return o,
     };
     let dir = scratch();
@@ -1003,13 +1030,13 @@ fn pool_is_bounded(s: &Subject) -> Outcome {
 }
 
 fn signin_client_twenty(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
-    let reference = match Reference::tcp(port, |l, sd, o| {
+    let reference = match Reference::tcp(s.grader_port(), |l, sd, o| {
         multithread::server::run(l, &opts(), Duration::ZERO, sd, o)
     }) {
         Ok(r) => r,
         Err(o) => return o,
     };
+    let port = reference.port;
     let dir = scratch();
     let (out, _) = match run_client(s, port, "", dir.path()) {
         Ok(printed) => printed,
@@ -1251,12 +1278,12 @@ fn file_reference(port: u16, dir: &Path) -> Result<Reference, Outcome> {
 }
 
 fn file_client_uploads(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
     let save = scratch();
-    let reference = match file_reference(port, save.path()) {
+    let reference = match file_reference(s.grader_port(), save.path()) {
         Ok(r) => r,
         Err(o) => return o,
     };
+    let port = reference.port;
     let src = scratch();
     let path = src.path().join("上传.bin");
     let data = payload(4000);
@@ -1277,12 +1304,12 @@ fn file_client_uploads(s: &Subject) -> Outcome {
 }
 
 fn file_client_eof(s: &Subject) -> Outcome {
-    let port = s.port_for_run();
     let save = scratch();
-    let _reference = match file_reference(port, save.path()) {
+    let reference = match file_reference(s.grader_port(), save.path()) {
         Ok(r) => r,
         Err(o) => return o,
     };
+    let port = reference.port;
     let src = scratch();
     match run_client(s, port, "", src.path()) {
         Ok(_) => Outcome::Pass,

@@ -77,8 +77,23 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// The port for one run: a free one when the command takes `{port}`.
-    pub fn port_for_run(&self) -> u16 {
+    /// The port for a socket the grader binds itself (a reference server,
+    /// a UDP sink, a squatter): any free one (0) when the command takes
+    /// `{port}`, so the grader reads the real port from the bound socket
+    /// and no other program can take it first; else the program's port.
+    pub fn grader_port(&self) -> u16 {
+        if self.launch.takes_port() {
+            0
+        } else {
+            self.port
+        }
+    }
+
+    /// The port for a server under test, which binds it itself: one that
+    /// was free a moment ago when the command takes `{port}` (another
+    /// program may take it first: the caller then tries another), else the
+    /// program's own port.
+    pub fn program_port(&self) -> u16 {
         if self.launch.takes_port() {
             crate::originals::free_port()
         } else {

@@ -123,7 +123,8 @@ fn assert_one_line_error(out: &std::process::Output, needle: &str) {
 
 #[test]
 fn no_server_is_a_one_line_error_naming_the_address() {
-    let port = free_port().to_string();
+    let closed = closed_port();
+    let port = closed.port.to_string();
     for (name, args) in [
         ("tcp-basic", vec!["client"]),
         ("tcp-basic", vec!["echo-client"]),
@@ -227,9 +228,13 @@ fn servers(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>, bool)> {
 
 /// Starts each server with `extra` arguments (the UDP ones only when
 /// `udp`), connects an idle client to each TCP one, sends SIGTERM, and
-/// expects a clean exit within `--grace` (here 1 s) + 1 s. Whether the
-/// server has accepted the idle client yet or not, it must stop in time.
+/// expects a clean exit within `--grace` (here 1 s) + 1 s, plus [`SLACK`]
+/// for a loaded machine. Whether the server has accepted the idle client
+/// yet or not, it must stop in time: one that waited for the idle client
+/// would take the 30 s idle limit.
 fn every_server_stops_in_time(extra: &[&str], udp: bool) {
+    let grace = Duration::from_secs(1);
+    let limit = grace + Duration::from_secs(1) + SLACK;
     let dir = tempfile::tempdir().unwrap();
     for (name, args, tcp) in servers(dir.path()) {
         if !tcp && !udp {
@@ -238,7 +243,7 @@ fn every_server_stops_in_time(extra: &[&str], udp: bool) {
         let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
         if tcp {
             args.extend_from_slice(extra);
-            args.extend_from_slice(&["--grace", "1"]);
+            args.extend_from_slice(&["--grace", "1"]); // `grace`
         }
         let (proc, port) = rust_server(name, &args);
         let idle = tcp.then(|| connect(([127, 0, 0, 1], port).into()));
@@ -247,10 +252,7 @@ fn every_server_stops_in_time(extra: &[&str], udp: bool) {
         let (status, _out, err) = proc.finish();
         let took = started.elapsed();
         assert!(status.success(), "{name} {args:?}: {status:?} {err}");
-        assert!(
-            took < Duration::from_secs(2),
-            "{name} {args:?} took {took:?}: {err}"
-        );
+        assert!(took < limit, "{name} {args:?} took {took:?}: {err}");
         assert!(err.contains("stopped"), "{name} {args:?}: {err}");
         drop(idle);
     }

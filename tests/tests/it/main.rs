@@ -3,9 +3,11 @@
 //! Python originals in both directions, transcripts, and the binaries as a
 //! user runs them.
 //!
-//! `cargo test --workspace` runs them; with `PY_ORIGINALS=../shared/originals`
-//! the Python interop and transcript tests run too (otherwise they say that
-//! they were skipped).
+//! `cargo test --workspace` runs them. The tests against the lab's Python
+//! need Python 3 and the lab's scripts beside the workspace
+//! (`../shared/originals`, `../shared/peers`, or `PY_ORIGINALS` and
+//! `SOCKET_LAB_PEERS`); where those are missing, `cargo test` lists them as
+//! ignored, with the reason.
 
 mod binaries;
 mod file;

@@ -11,10 +11,16 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use tests::originals::free_port;
+pub use tests::originals::{closed_port, free_port};
 
 /// How long any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// What a time limit in a test adds to the time it checks (`--grace` + 1 s,
+/// an idle limit): a loaded 2-core machine can be that late without any
+/// defect, and a real defect (waiting for a 30 s idle limit, or forever)
+/// is far later still.
+pub const SLACK: Duration = Duration::from_secs(2);
 
 /// The path of one of the workspace's binaries, built once per test run.
 ///
@@ -266,11 +272,46 @@ pub fn normalise(s: &str) -> String {
     out
 }
 
-/// Sorted lines, for the concurrent exercises whose line order varies.
-pub fn sorted_lines(s: &str) -> Vec<String> {
-    let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
-    lines.sort();
+/// Sorted lines, each with its newline (so a last line that lacks one
+/// differs), for a program whose threads write whole lines in any order.
+pub fn sorted_lines(s: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = s.split_inclusive('\n').collect();
+    lines.sort_unstable();
     lines
+}
+
+/// Compares what a Python program that prints from several threads printed
+/// with what it should have printed, each line of `expected` being one
+/// `print`. Python's `print` writes its text and its newline in two writes,
+/// so another thread's text can fall between them: `a\n5\nb\n2\n` may come
+/// out as `a\n5b\n\n2\n`. So the output must hold every expected message,
+/// as often as expected, and besides them only as many newlines as
+/// expected. What the threads print is compared; where the newlines fell
+/// is not. The longest messages are taken out first, so that a short one
+/// (`5`) is never found inside a longer one.
+pub fn same_messages(output: &str, expected: &str) -> Result<(), String> {
+    let newlines = |s: &str| s.matches('\n').count();
+    if newlines(output) != newlines(expected) {
+        return Err(format!(
+            "{} newlines, expected {}, in {output:?}",
+            newlines(output),
+            newlines(expected)
+        ));
+    }
+    // A message never spans a newline: keep them as a byte no message has.
+    let mut rest = output.replace('\n', "\0");
+    let mut messages: Vec<&str> = expected.lines().filter(|l| !l.is_empty()).collect();
+    messages.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    for message in messages {
+        let at = rest
+            .find(message)
+            .ok_or_else(|| format!("{message:?} is missing from {output:?}"))?;
+        rest.replace_range(at..at + message.len(), "");
+    }
+    match rest.replace('\0', "") {
+        more if more.is_empty() => Ok(()),
+        more => Err(format!("{more:?} more than expected, in {output:?}")),
+    }
 }
 
 /// Reads a server's output until `pred` holds.
@@ -322,9 +363,10 @@ pub fn python(script: &Path, cwd: &Path) -> Command {
 }
 
 /// Starts a Python server: `make(port)` writes the script for a port and
-/// returns the command. Waits until the port is bound; if the server died
-/// instead (another process took the port between the test's choice and
-/// its bind), starts it again on another port.
+/// returns the command. Its address is fixed in its source, so it must
+/// bind a port chosen for it, which another test may take first. Waits
+/// until the port is bound; if the server died because the port was taken,
+/// says so and starts it again on a fresh port, three times at most.
 pub fn python_server(udp: bool, mut make: impl FnMut(u16) -> Command) -> (Proc, u16) {
     for _ in 0..3 {
         let port = free_port();
@@ -332,13 +374,14 @@ pub fn python_server(udp: bool, mut make: impl FnMut(u16) -> Command) -> (Proc, 
         if tests::originals::wait_bound(port, udp, WAIT, || proc.alive()) {
             return (proc, port);
         }
+        let stderr = proc.stderr();
         assert!(
-            !proc.alive(),
-            "the Python server did not bind 127.0.0.1:{port}; stderr: {}",
-            proc.stderr()
+            !proc.alive() && tests::originals::port_taken(&stderr),
+            "the Python server did not bind 127.0.0.1:{port}; stderr: {stderr}"
         );
+        eprintln!("port {port} was taken before the Python server bound it; trying another");
     }
-    panic!("the Python server failed to start three times");
+    panic!("the Python server found its port taken three times");
 }
 
 /// Lines of a BufRead, for tests feeding stdin.
