@@ -270,7 +270,7 @@ fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
 /// timed from the sender's start to the receiver's exit.
 fn netcat(file: &Path, work: &Path) -> Result<Duration> {
     let dir = tempfile::tempdir_in(work)?;
-    let port = ::tests::originals::free_port();
+    let port = grader::python::free_port();
     let copy = std::fs::File::create(dir.path().join("copy.bin"))?;
     let mut receiver = Command::new("nc")
         .args(["-l", "127.0.0.1", &port.to_string()])
@@ -278,7 +278,7 @@ fn netcat(file: &Path, work: &Path) -> Result<Duration> {
         .stdin(Stdio::null())
         .spawn()
         .context("cannot start nc -l")?;
-    let ready = ::tests::originals::wait_bound(port, false, Duration::from_secs(10), || {
+    let ready = grader::python::wait_bound(port, false, Duration::from_secs(10), || {
         matches!(receiver.try_wait(), Ok(None))
     });
     ensure!(ready, "nc -l did not listen on port {port}");
@@ -303,9 +303,9 @@ fn netcat(file: &Path, work: &Path) -> Result<Duration> {
 /// progress lines go to /dev/null.
 fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration> {
     let dir = tempfile::tempdir_in(work)?;
-    let port = ::tests::originals::free_port();
+    let port = grader::python::free_port();
     let save = dir.path().join("save");
-    let rewrite = ::tests::originals::Rewrite {
+    let rewrite = grader::python::Rewrite {
         port,
         base_path: Some(&save),
         backlog: None,
@@ -315,12 +315,12 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
             .with_context(|| format!("cannot read {script} in {}", originals.display()))?;
         std::fs::write(
             dir.path().join(script),
-            ::tests::originals::rewrite(&text, &rewrite),
+            grader::python::rewrite(&text, &rewrite),
         )?;
     }
     let mut server = crate::spawn_python(&dir.path().join("file_server.py"), dir.path(), port)?;
     let started = Instant::now();
-    let mut client = ::tests::originals::python()
+    let mut client = grader::python::python()
         .context("no Python 3 found (python3, python or py -3)")?
         .arg(dir.path().join("file_client.py"))
         .current_dir(dir.path())

@@ -38,7 +38,7 @@ pub fn time_command(cmd: &mut Command) -> Result<Duration> {
 /// most 10 s) until it has bound 127.0.0.1:`port`. The child is stopped
 /// with the bench on Ctrl-C.
 pub fn spawn_python(script: &Path, cwd: &Path, port: u16) -> Result<Child> {
-    let mut child = ::tests::originals::python()
+    let mut child = grader::python::python()
         .context("no Python 3 found (python3, python or py -3)")?
         .arg(script)
         .current_dir(cwd)
@@ -49,7 +49,7 @@ pub fn spawn_python(script: &Path, cwd: &Path, port: u16) -> Result<Child> {
         .context("cannot start Python")?;
     track(&child);
     let alive = |c: &mut Child| matches!(c.try_wait(), Ok(None));
-    if ::tests::originals::wait_bound(port, false, Duration::from_secs(10), || alive(&mut child)) {
+    if grader::python::wait_bound(port, false, Duration::from_secs(10), || alive(&mut child)) {
         return Ok(child);
     }
     let _ = child.kill();

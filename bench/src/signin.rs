@@ -464,9 +464,9 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
                 .port();
             let text = std::fs::read_to_string(script)
                 .with_context(|| format!("cannot read {}", script.display()))?;
-            let text = ::tests::originals::rewrite(
+            let text = grader::python::rewrite(
                 &text,
-                &::tests::originals::Rewrite {
+                &grader::python::Rewrite {
                     port,
                     base_path: None,
                     backlog: Some(backlog),

@@ -5,6 +5,7 @@
 //! Server: `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
 //! Client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
 
+pub mod cli;
 pub mod client;
 pub mod download;
 pub mod error;

@@ -6,6 +6,7 @@
 //! Run both ends: `cargo run -p multithread -- server` and, in a second
 //! terminal, `cargo run -p multithread -- client`.
 
+pub mod cli;
 pub mod client;
 pub mod server;
 

@@ -6,6 +6,7 @@
 //! terminal, `cargo run -p tcp-basic -- client` (or `python3 tcp_client.py`).
 
 pub mod chat;
+pub mod cli;
 pub mod client;
 pub mod echo;
 pub mod server;

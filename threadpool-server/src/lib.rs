@@ -17,6 +17,7 @@
 //! Beside `multithread::server::run`, the accept loop differs in one line:
 //! `spawn_connection(...)` there, `pool.execute(...)` here.
 
+pub mod cli;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;

@@ -5,6 +5,7 @@
 //! Run both ends: `cargo run -p udp-basic -- server` and, in a second
 //! terminal, `cargo run -p udp-basic -- client` (or `python3 udp_client.py`).
 
+pub mod cli;
 pub mod client;
 pub mod echo;
 pub mod server;

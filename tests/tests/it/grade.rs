@@ -4,17 +4,18 @@
 //! fails the check that names its defect and passes the others.
 
 use crate::util::*;
+use grader::run::Launch;
+use grader::{Outcome, Program, Report, Subject, class_folder, grade};
 use std::path::Path;
 use std::process::Command;
-use tests::grade::run::Launch;
-use tests::grade::{Outcome, Program, Report, Subject, class_folder, grade};
 
 fn graded(program: Program, launch: Launch) -> Report {
     grade(&Subject {
         program,
         port: program.default_port(),
         launch,
-        originals: tests::originals::folder().map(Path::to_path_buf),
+        originals: originals_folder().map(Path::to_path_buf),
+        python: grader::python::find(),
     })
 }
 
@@ -29,11 +30,11 @@ fn failed(report: &Report) -> Vec<&'static str> {
 
 #[test]
 fn the_rust_port_scores_full_marks() {
-    let bin_dir = bin("tcp-basic").parent().unwrap().to_path_buf();
+    let grade_exe = bin("grade");
     let scratch = tempfile::tempdir().unwrap();
     for program in Program::ALL {
         let launch = Launch {
-            argv: program.rust_command(&bin_dir),
+            argv: program.rust_command(&grade_exe),
             cwd: scratch.path().to_path_buf(),
         };
         let report = graded(program, launch);
@@ -52,7 +53,8 @@ fn the_rust_port_scores_full_marks() {
 /// Grades every program in `dir` as `grade all` does.
 fn grade_folder(dir: &Path) -> Vec<Report> {
     let scratch = tempfile::tempdir().unwrap();
-    class_folder(dir, scratch.path())
+    let python = grader::python::find().expect("the build found a Python 3");
+    class_folder(dir, scratch.path(), &python)
         .into_iter()
         .map(|(program, launch)| graded(program, launch))
         .collect()

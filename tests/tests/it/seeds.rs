@@ -47,7 +47,7 @@ struct Program {
 /// The folder of the seeds' programs the build found. Only tests marked
 /// `ignore` without `seed_peers` call it.
 fn peers() -> &'static Path {
-    tests::originals::peers().expect("the build found the seeds' peers")
+    peers_folder().expect("the build found the seeds' peers")
 }
 
 /// A copy of a peer in `dir`, every `('127.0.0.1', N)` pointed at `port`.
@@ -679,7 +679,7 @@ fn seed_003_threads_serves_two_sessions_at_once_and_drops_idle_ones() {
 fn ctime_matches_python() {
     use chrono::TimeZone;
     for ts in [0i64, 1_700_000_000, 1_764_000_000] {
-        let out = tests::originals::python()
+        let out = grader::python::python()
             .unwrap()
             .args(["-c", &format!("import time; print(time.ctime({ts}))")])
             .output()

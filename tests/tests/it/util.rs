@@ -11,7 +11,17 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use tests::originals::{closed_port, free_port};
+pub use grader::python::{closed_port, free_port};
+
+/// The folder of the main lab's scripts the build found (build.rs), if any.
+pub fn originals_folder() -> Option<&'static Path> {
+    option_env!("SOCKET_LAB_ORIGINALS").map(Path::new)
+}
+
+/// The folder of seeds 001–004's programs the build found, if any.
+pub fn peers_folder() -> Option<&'static Path> {
+    option_env!("SOCKET_LAB_PEERS").map(Path::new)
+}
 
 /// How long any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -328,7 +338,7 @@ pub fn wait_output(out: &common::log::Output, what: &str, pred: impl Fn(&str) ->
 /// call it: where the build found no Python or no originals, `cargo test`
 /// lists them as ignored, with that reason.
 pub fn originals() -> PathBuf {
-    tests::originals::folder()
+    originals_folder()
         .expect("the build found the Python originals")
         .to_path_buf()
 }
@@ -343,19 +353,19 @@ pub fn python_script(
     base_path: Option<&Path>,
 ) -> PathBuf {
     let text = std::fs::read_to_string(originals.join(script)).expect("read original");
-    let rewrite = tests::originals::Rewrite {
+    let rewrite = grader::python::Rewrite {
         port,
         base_path,
         backlog: None,
     };
     let path = dir.join(script);
-    std::fs::write(&path, tests::originals::rewrite(&text, &rewrite)).expect("write script copy");
+    std::fs::write(&path, grader::python::rewrite(&text, &rewrite)).expect("write script copy");
     path
 }
 
 /// `python -u SCRIPT` (unbuffered, so its lines arrive as printed).
 pub fn python(script: &Path, cwd: &Path) -> Command {
-    let mut cmd = tests::originals::python().expect("the build found a Python 3");
+    let mut cmd = grader::python::python().expect("the build found a Python 3");
     cmd.arg("-u").arg(script).current_dir(cwd);
     cmd.env("PYTHONUNBUFFERED", "1")
         .env("PYTHONIOENCODING", "utf-8");
@@ -371,12 +381,12 @@ pub fn python_server(udp: bool, mut make: impl FnMut(u16) -> Command) -> (Proc, 
     for _ in 0..3 {
         let port = free_port();
         let mut proc = Proc::spawn(make(port));
-        if tests::originals::wait_bound(port, udp, WAIT, || proc.alive()) {
+        if grader::python::wait_bound(port, udp, WAIT, || proc.alive()) {
             return (proc, port);
         }
         let stderr = proc.stderr();
         assert!(
-            !proc.alive() && tests::originals::port_taken(&stderr),
+            !proc.alive() && grader::python::port_taken(&stderr),
             "the Python server did not bind 127.0.0.1:{port}; stderr: {stderr}"
         );
         eprintln!("port {port} was taken before the Python server bound it; trying another");

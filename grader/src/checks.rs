@@ -2,8 +2,8 @@
 //! one, write a `fn(&Subject) -> Outcome` here and put it in its program's
 //! list in [`for_program`].
 
-use super::run::{Running, START, STEP, scratch, wait_until};
-use super::{Category, Check, Outcome, Program, Subject};
+use crate::run::{Running, START, STEP, scratch, wait_until};
+use crate::{Category, Check, Outcome, Program, Subject};
 use common::log::Output;
 use common::server::Shutdown;
 use std::io::{Read, Write};
@@ -303,7 +303,7 @@ fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     loop {
         let port = s.program_port();
         let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
-        if crate::originals::wait_bound(port, udp, START, || proc.exited().is_none()) {
+        if crate::python::wait_bound(port, udp, START, || proc.exited().is_none()) {
             return Ok(Server {
                 proc,
                 addr: ([127, 0, 0, 1], port).into(),
@@ -313,7 +313,7 @@ fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
         }
         let stderr = proc.stderr();
         tries -= 1;
-        if tries > 0 && proc.exited().is_some() && crate::originals::port_taken(&stderr) {
+        if tries > 0 && proc.exited().is_some() && crate::python::port_taken(&stderr) {
             eprintln!("grade: port {port} was taken before the program bound it; trying another");
             continue;
         }
@@ -445,22 +445,20 @@ fn tcp_server_rust_client(s: &Subject) -> Outcome {
 
 /// Runs an original client script (with its port rewritten) against `port`.
 fn python_original(s: &Subject, script: &str, port: u16, input: &str) -> Result<String, Outcome> {
-    let Some(originals) = &s.originals else {
-        return Err(Outcome::Skip("no Python originals given".into()));
+    let (Some(originals), Some(python)) = (&s.originals, &s.python) else {
+        return Err(Outcome::Skip(no_python(s)));
     };
-    let Some(mut cmd) = crate::originals::python() else {
-        return Err(Outcome::Skip("no Python 3 found".into()));
-    };
+    let mut cmd = crate::python::command(python);
     let dir = scratch();
     let text = std::fs::read_to_string(originals.join(script))
         .map_err(|e| Outcome::Skip(format!("cannot read {script}: {e}")))?;
     let copy = dir.path().join(script);
-    let rewrite = crate::originals::Rewrite {
+    let rewrite = crate::python::Rewrite {
         port,
         base_path: None,
         backlog: None,
     };
-    std::fs::write(&copy, crate::originals::rewrite(&text, &rewrite))
+    std::fs::write(&copy, crate::python::rewrite(&text, &rewrite))
         .map_err(|e| Outcome::Skip(e.to_string()))?;
     cmd.arg("-u").arg(&copy).current_dir(dir.path());
     let mut proc = Running::start(cmd).map_err(Outcome::Skip)?;
@@ -621,14 +619,23 @@ fn tcp_client_exchange(s: &Subject) -> Outcome {
 }
 
 fn tcp_client_python_server(s: &Subject) -> Outcome {
-    let Some(originals) = s.originals.clone() else {
-        return Outcome::Skip("no Python originals given".into());
+    let (Some(originals), Some(python)) = (&s.originals, &s.python) else {
+        return Outcome::Skip(no_python(s));
     };
+    // The copy of the script lives in this folder, removed when the check
+    // ends.
+    let copies = scratch();
     let original = Subject {
         program: Program::TcpServer,
-        launch: original_launch(&originals, "tcp_server.py"),
+        launch: crate::python_launch(
+            python,
+            &originals.join("tcp_server.py"),
+            &copies.path().join("tcp_server.py"),
+            copies.path(),
+        ),
         port: 0,
         originals: None,
+        python: None,
     };
     let server = match start_server(&original, false) {
         Ok(server) => server,
@@ -643,11 +650,12 @@ fn tcp_client_python_server(s: &Subject) -> Outcome {
     }
 }
 
-/// An original script as a program under test, on `{port}`.
-fn original_launch(originals: &Path, script: &str) -> super::run::Launch {
-    let dir = std::env::temp_dir();
-    let copy = dir.join(format!("socket-lab-grade-{}-{script}", std::process::id()));
-    super::python_launch(&originals.join(script), &copy, &dir)
+/// Why a check that needs the Python originals was skipped.
+fn no_python(s: &Subject) -> String {
+    match (&s.originals, &s.python) {
+        (None, _) => "no Python originals found (give --originals DIR)".into(),
+        _ => "no Python 3 found (python3, python or py -3 on PATH; or give --python PATH)".into(),
+    }
 }
 
 /// Another program holds the port: the server must give up, not hang or
@@ -682,7 +690,7 @@ fn port_in_use(s: &Subject) -> Outcome {
 
 fn client_without_server(s: &Subject) -> Outcome {
     // Held until the client has run, so no other program can listen there.
-    let closed = crate::originals::closed_port();
+    let closed = crate::python::closed_port();
     let port = closed.port;
     let dir = scratch();
     let input = if s.program == Program::FileClient {

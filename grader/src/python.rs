@@ -1,12 +1,14 @@
-//! Running the Python originals beside the Rust port, as the tests and the
-//! benchmarks do: a copy of a script with only its address (and, where
-//! asked, its folder or backlog) rewritten, the Python to run it with, and
-//! a way to know that it has bound its port without connecting to it (a
-//! probe connection would be served, and printed, like any other).
+//! Running Python programs beside the Rust port, as the grader, the tests
+//! and the benchmarks do: the Python found on this machine at run time, a
+//! copy of a script with only its address (and, where asked, its folder or
+//! backlog) rewritten, a way to know that it has bound its port without
+//! connecting to it (a probe connection would be served, and printed, like
+//! any other), and ports for programs that bind their own.
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// What to change in a copy of an original.
@@ -49,30 +51,51 @@ pub fn rewrite(script: &str, rewrite: &Rewrite<'_>) -> String {
     out
 }
 
-/// The Python 3 that `cargo test` found when it was built (`python3`,
-/// `python` or `py -3`), as a command to add a script to. `None` where
-/// there was none.
-pub fn python() -> Option<Command> {
-    let words = python_words()?;
+/// The first of `python3`, `python` and `py -3` on PATH that runs a
+/// Python 3.7 or later, as the words of a command (`["py", "-3"]`). Looked
+/// for once, at run time: nothing about the machine is fixed when the
+/// grader is built.
+pub fn find() -> Option<Vec<String>> {
+    static FOUND: OnceLock<Option<Vec<String>>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            ["python3", "python", "py -3"]
+                .into_iter()
+                .map(|c| c.split(' ').map(str::to_string).collect::<Vec<_>>())
+                .find(|words| runs_python3(words))
+        })
+        .clone()
+}
+
+/// True when `words` start a Python 3.7 or later.
+pub fn runs_python3(words: &[String]) -> bool {
+    let Some((program, args)) = words.split_first() else {
+        return false;
+    };
+    Command::new(program)
+        .args(args)
+        .args([
+            "-c",
+            "import sys; sys.exit(0 if sys.version_info >= (3, 7) else 1)",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A command of `words` (a Python found by [`find`] or given with
+/// `--python`), to add a script to.
+pub fn command(words: &[String]) -> Command {
     let mut cmd = Command::new(&words[0]);
     cmd.args(&words[1..]);
-    Some(cmd)
+    cmd
 }
 
-/// The same Python as words (`["py", "-3"]`), for a command line.
-pub fn python_words() -> Option<Vec<String>> {
-    let found = option_env!("SOCKET_LAB_PYTHON")?;
-    Some(found.split(' ').map(str::to_string).collect())
-}
-
-/// The folder of the main lab's scripts that `cargo test` found, if any.
-pub fn folder() -> Option<&'static Path> {
-    option_env!("SOCKET_LAB_ORIGINALS").map(Path::new)
-}
-
-/// The folder of seeds 001–004's programs that `cargo test` found, if any.
-pub fn peers() -> Option<&'static Path> {
-    option_env!("SOCKET_LAB_PEERS").map(Path::new)
+/// The Python [`find`] finds, as a command; `None` where there is none.
+pub fn python() -> Option<Command> {
+    find().map(|words| command(&words))
 }
 
 /// True when something has bound 127.0.0.1:`port` (TCP or UDP), found by

@@ -13,6 +13,7 @@
 //! loopback. GRADING.md says what each check means and how to add one.
 
 pub mod checks;
+pub mod python;
 pub mod run;
 
 use run::Launch;
@@ -74,6 +75,9 @@ pub struct Subject {
     pub port: u16,
     /// The Python originals, for the interop checks (`None`: those skip).
     pub originals: Option<PathBuf>,
+    /// The Python to run them with, as a command's words (`None`: the
+    /// interop checks skip).
+    pub python: Option<Vec<String>>,
 }
 
 impl Subject {
@@ -95,7 +99,7 @@ impl Subject {
     /// program's own port.
     pub fn program_port(&self) -> u16 {
         if self.launch.takes_port() {
-            crate::originals::free_port()
+            crate::python::free_port()
         } else {
             self.port
         }
@@ -189,8 +193,11 @@ impl Program {
         }
     }
 
-    /// The Rust port's command for it, `{port}` standing for the port.
-    pub fn rust_command(self, bin_dir: &Path) -> Vec<String> {
+    /// The Rust port's command for it, `{port}` standing for the port:
+    /// `grade exercise CRATE ARGS…`, which runs the exercise's own `main`
+    /// inside the `grade` binary at `grade` (so that grading the port needs
+    /// nothing but the grader built).
+    pub fn rust_command(self, grade: &Path) -> Vec<String> {
         let (bin, args): (&str, &[&str]) = match self {
             Program::TcpServer => ("tcp-basic", &["server"]),
             Program::TcpClient => ("tcp-basic", &["client"]),
@@ -207,8 +214,11 @@ impl Program {
             Program::ChatServer => ("tcp-basic", &["chat-server"]),
             Program::DownloadServer => ("file-transfer", &["download-server"]),
         };
-        let exe = bin_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
-        let mut argv = vec![exe.to_string_lossy().into_owned()];
+        let mut argv = vec![
+            grade.to_string_lossy().into_owned(),
+            "exercise".to_string(),
+            bin.to_string(),
+        ];
         argv.extend(args.iter().map(|a| a.to_string()));
         argv.extend(["--port".to_string(), "{port}".to_string()]);
         argv
@@ -329,6 +339,27 @@ impl Report {
     }
 }
 
+/// Runs one exercise's command line, as its own binary would (`args`
+/// starting with the crate's name: `["tcp-basic", "server", "--port",
+/// "9999"]`). `grade exercise …` calls it, so that `--rust` grades the
+/// port's own code with nothing else built.
+pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    let name = args.first().and_then(|a| a.to_str()).unwrap_or_default();
+    match name {
+        "tcp-basic" => tcp_basic::cli::main(args),
+        "udp-basic" => udp_basic::cli::main(args),
+        "multithread" => multithread::cli::main(args),
+        "threadpool-server" => threadpool_server::cli::main(args),
+        "file-transfer" => file_transfer::cli::main(args),
+        _ => {
+            eprintln!(
+                "grade exercise: no exercise called {name:?} (tcp-basic, udp-basic, multithread, threadpool-server, file-transfer)"
+            );
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
 /// Runs every check of `subject.program` against it.
 pub fn grade(subject: &Subject) -> Report {
     let results = subject
@@ -355,7 +386,7 @@ pub fn grade(subject: &Subject) -> Report {
 /// file's `ip_port = (...)` line, if it has one, is pointed at `{port}` in
 /// a copy, so that each check can use a free port (as the tests do with
 /// the originals); a file without one is run on its original's port.
-pub fn class_folder(dir: &Path, scratch: &Path) -> Vec<(Program, Launch)> {
+pub fn class_folder(dir: &Path, scratch: &Path, python: &[String]) -> Vec<(Program, Launch)> {
     let mut found = Vec::new();
     for program in Program::ALL {
         let Some(file) = run::files_in(dir).into_iter().find(|f| {
@@ -366,7 +397,7 @@ pub fn class_folder(dir: &Path, scratch: &Path) -> Vec<(Program, Launch)> {
         };
         let path = dir.join(&file);
         let launch = if file.ends_with(".py") {
-            python_launch(&path, &scratch.join(&file), scratch)
+            python_launch(python, &path, &scratch.join(&file), scratch)
         } else {
             Launch {
                 argv: vec![path.to_string_lossy().into_owned()],
@@ -382,16 +413,16 @@ pub fn class_folder(dir: &Path, scratch: &Path) -> Vec<(Program, Launch)> {
 /// socketserver's inline address), if it has one, is pointed at the port
 /// the check chooses, in a copy at `copy`; a script without one runs as it
 /// is, on its own port.
-pub fn python_launch(script: &Path, copy: &Path, cwd: &Path) -> Launch {
+pub fn python_launch(python: &[String], script: &Path, copy: &Path, cwd: &Path) -> Launch {
     let text = std::fs::read_to_string(script).unwrap_or_default();
     let takes = text.lines().any(|l| l.trim_start().starts_with("ip_port"))
         || text.contains("socketserver.ThreadingTCPServer((");
-    let mut argv = python_argv();
+    let mut argv = python.to_vec();
     argv.push("-u".into());
     if takes {
-        let rewritten = crate::originals::rewrite(
+        let rewritten = crate::python::rewrite(
             &text,
-            &crate::originals::Rewrite {
+            &crate::python::Rewrite {
                 port: 0,
                 base_path: None,
                 backlog: None,
@@ -411,9 +442,4 @@ pub fn python_launch(script: &Path, copy: &Path, cwd: &Path) -> Launch {
         argv,
         cwd: cwd.to_path_buf(),
     }
-}
-/// The Python to run `.py` files with, as a command's first words: the one
-/// the build found, or `python3`.
-pub fn python_argv() -> Vec<String> {
-    crate::originals::python_words().unwrap_or_else(|| vec!["python3".into()])
 }

@@ -1,0 +1,151 @@
+//! The `tcp-basic` command line: its subcommands and options (clap derive),
+//! and what each one binds and calls. `src/main.rs` is one call to
+//! [`main`].
+
+use crate::echo::Seed;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use common::addr::{CHAT_PORT, TCP_PORT};
+use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
+use common::log::Output;
+use common::server::Shutdown;
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "TCP exercises of the socket lab: main lab 2.1, the echo programs of seeds 002-004, the chat of seed 001"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// tcp_server.py: answer every client once with 不要回答 and close
+    Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = TCP_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
+    /// tcp_client.py: send 请求占领地球 and print the reply
+    Client {
+        /// Port to connect to
+        #[arg(long, default_value_t = TCP_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// The echo servers of seeds 002-004: answer every message until the client leaves
+    EchoServer {
+        /// Which seed's server to be
+        #[arg(long, value_enum, default_value_t = Seed::S002)]
+        seed: Seed,
+        /// Port to listen on [default: the seed's port]
+        #[arg(long)]
+        port: Option<u16>,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
+    /// The echo clients of seeds 002-004: send each line typed, print each reply
+    EchoClient {
+        /// Which seed's client to be
+        #[arg(long, value_enum, default_value_t = Seed::S002)]
+        seed: Seed,
+        /// Port to connect to [default: the seed's port]
+        #[arg(long)]
+        port: Option<u16>,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Seed 001's serverTCP: print and ACK every message; Ctrl-C closes every client
+    ChatServer {
+        /// Port to listen on
+        #[arg(long, default_value_t = CHAT_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
+    /// Seed 001's serverClient: send each line, print a status line per ACK
+    ChatClient {
+        /// Port to connect to
+        #[arg(long, default_value_t = CHAT_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+}
+
+/// The binary's `main`, given its arguments (the program's name first).
+/// `src/main.rs` calls it with the process's own; `grade --rust` calls it
+/// too, to grade the port with the same code a student runs.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    report(run(Cli::parse_from(args)))
+}
+
+/// Binds the server's socket and installs the Ctrl-C / SIGTERM handler.
+fn start(addr: SocketAddr, opts: &ServerOpts) -> anyhow::Result<(TcpListener, Shutdown)> {
+    let listener = crate::server::listen(addr, opts.backlog)
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+    Ok((listener, shutdown))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::stdout();
+    match cli.command {
+        Command::Server { port, host, opts } => {
+            let (listener, shutdown) = start(host.with_port(port)?, &opts)?;
+            crate::server::run(&listener, &opts, &shutdown, &out);
+        }
+        Command::Client { port, host, opts } => {
+            let addr = host.with_port(port)?;
+            crate::client::run(addr, opts.timeout, &out)?;
+        }
+        Command::EchoServer {
+            seed,
+            port,
+            host,
+            opts,
+        } => {
+            let (listener, shutdown) = start(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
+            crate::echo::run(&listener, seed, &opts, &shutdown, &out);
+        }
+        Command::EchoClient {
+            seed,
+            port,
+            host,
+            opts,
+        } => {
+            let addr = host.with_port(port.unwrap_or(seed.port()))?;
+            let stdin = std::io::stdin().lock();
+            crate::echo::client(addr, seed, stdin, opts.timeout, &out)?;
+        }
+        Command::ChatServer { port, host, opts } => {
+            let (listener, shutdown) = start(host.with_port(port)?, &opts)?;
+            crate::chat::run(&listener, &opts, &shutdown, &out);
+        }
+        Command::ChatClient { port, host, opts } => {
+            let addr = host.with_port(port)?;
+            let stdin = std::io::BufReader::new(std::io::stdin());
+            crate::chat::client(addr, stdin, opts.timeout, &out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! The `threadpool-server` command line: its subcommands and options (clap derive),
+//! and what each one binds and calls. `src/main.rs` is one call to
+//! [`main`].
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use common::addr::THREADPOOL_PORT;
+use common::cli::{Host, ServerOpts, report, stop_on_signals};
+use common::log::Output;
+use multithread::{ClientArgs, WorkArgs};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Thread-pool sign-in server and client (main lab 2.4 (2))"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// threadpool_server.py: the sign-in server on a fixed pool of workers
+    Server {
+        /// Port to listen on
+        #[arg(long, default_value_t = THREADPOOL_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        /// Worker threads in the pool (max_workers)
+        #[arg(long, value_name = "N", default_value_t = crate::WORKERS)]
+        workers: usize,
+        #[command(flatten)]
+        opts: ServerOpts,
+        #[command(flatten)]
+        work: WorkArgs,
+    },
+    /// multithread_client.py on port 9997: N clients sign in at once
+    Client {
+        /// Port to connect to
+        #[arg(long, default_value_t = THREADPOOL_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        args: ClientArgs,
+    },
+}
+
+/// The binary's `main`, given its arguments (the program's name first).
+/// `src/main.rs` calls it with the process's own; `grade --rust` calls it
+/// too, to grade the port with the same code a student runs.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    report(run(Cli::parse_from(args)))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::stdout();
+    match cli.command {
+        Command::Server {
+            port,
+            host,
+            workers,
+            opts,
+            work,
+        } => {
+            let addr = host.with_port(port)?;
+            let listener = multithread::server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            crate::run(&listener, workers, &opts, work.pause(), &shutdown, &out);
+        }
+        Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
+    }
+    Ok(())
+}
