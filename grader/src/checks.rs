@@ -1,79 +1,126 @@
-//! Every check, by program. GRADING.md lists them with their points; to add
-//! one, write a `fn(&Subject) -> Outcome` here and put it in its program's
+//! Every check, by program, and how the grader recognises the protocol a
+//! program speaks. GRADING.md lists the checks with their points; to add
+//! one, write a `fn(&Subject) -> Verdict` here and put it in its program's
 //! list in [`for_program`].
+//!
+//! A failing check says what was sent, what came back and what was
+//! expected ("replied '滚蛋.' instead of '不要回答,…'"), and names an
+//! exception only when the program's stderr shows one.
 
-use crate::run::{Running, START, STEP, scratch, wait_until};
-use crate::{Category, Check, Outcome, Program, Subject};
+use crate::run::{Running, START, STEP, note, scratch, wait_until};
+use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict};
 use common::log::Output;
 use common::server::Shutdown;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use Category::*;
 
-/// The checks of one program.
-pub fn for_program(program: Program) -> Vec<Check> {
-    let c = |name, category, points, run| Check {
+/// How long a server may take to close after its reply.
+const CLOSE: Duration = Duration::from_secs(2);
+/// How long after the last byte a reply is taken to be complete, where the
+/// server keeps the connection open (a session).
+const SETTLE: Duration = Duration::from_millis(300);
+/// An idle program uses less than this share of a core.
+const SPIN: f64 = 0.1;
+
+/// A check that needs the lab's protocol (not graded where the program
+/// speaks another).
+fn lab(name: &'static str, category: Category, points: u32, run: fn(&Subject) -> Verdict) -> Check {
+    Check {
         name,
         category,
         points,
         run,
-    };
-    match program {
+        protocol: true,
+    }
+}
+
+/// A check that holds whatever the program speaks (starting, surviving
+/// hostile clients, not spinning).
+fn any(name: &'static str, category: Category, points: u32, run: fn(&Subject) -> Verdict) -> Check {
+    Check {
+        protocol: false,
+        ..lab(name, category, points, run)
+    }
+}
+
+/// The robustness checks every TCP server gets: hostile clients, a second
+/// client, no spin, a port already taken.
+fn tcp_robustness(checks: &mut Vec<Check>) {
+    checks.extend([
+        any(
+            "keeps serving after its first client",
+            Robust,
+            1,
+            keeps_serving,
+        ),
+        any("survives invalid UTF-8", Robust, 1, |s| {
+            survives(s, Hostile::Bytes(b"\xff\xfe\x00"))
+        }),
+        any("survives an empty connection", Robust, 1, |s| {
+            survives(s, Hostile::Empty)
+        }),
+        any("survives a reset connection", Robust, 1, |s| {
+            survives(s, Hostile::Reset)
+        }),
+        any(
+            "does not spin after a client leaves",
+            Robust,
+            1,
+            no_spin_after_a_client,
+        ),
+        any("exits when its port is in use", Robust, 1, port_in_use),
+    ]);
+}
+
+/// The checks of one program.
+pub fn for_program(program: Program) -> Vec<Check> {
+    let mut checks = match program {
         Program::TcpServer => vec![
-            c(
+            lab(
                 "replies 不要回答 and closes",
                 Correct,
                 3,
                 tcp_server_replies,
             ),
-            c(
+            lab(
                 "prints server waiting... and the request",
                 Correct,
                 1,
                 tcp_server_prints,
             ),
-            c("serves the Rust client", Interop, 1, tcp_server_rust_client),
-            c(
+            lab("serves the Rust client", Interop, 1, tcp_server_rust_client),
+            lab(
                 "serves the Python client",
                 Interop,
                 1,
                 tcp_server_python_client,
             ),
-            c("survives invalid UTF-8", Robust, 2, |s| {
-                survives(s, Hostile::Bytes(b"\xff\xfe\x00"))
-            }),
-            c("survives an empty connection", Robust, 1, |s| {
-                survives(s, Hostile::Empty)
-            }),
-            c("survives a reset connection", Robust, 1, |s| {
-                survives(s, Hostile::Reset)
-            }),
-            c("exits when its port is in use", Robust, 1, port_in_use),
         ],
         Program::TcpClient => vec![
-            c(
+            lab(
                 "sends 请求占领地球 and prints the reply",
                 Correct,
                 3,
                 tcp_client_exchange,
             ),
-            c(
+            lab(
                 "works against the Python server",
                 Interop,
                 1,
                 tcp_client_python_server,
             ),
-            c(
+            any(
                 "exits when no server listens",
                 Robust,
                 1,
                 client_without_server,
             ),
-            c(
+            any(
                 "exits when the server closes without a reply",
                 Robust,
                 1,
@@ -81,31 +128,32 @@ pub fn for_program(program: Program) -> Vec<Check> {
             ),
         ],
         Program::UdpServer => vec![
-            c("prints each datagram", Correct, 3, udp_server_prints),
-            c(
+            lab("prints each datagram", Correct, 3, udp_server_prints),
+            lab(
                 "prints what the Python client sends",
                 Interop,
                 1,
                 udp_server_python_client,
             ),
-            c("survives invalid UTF-8", Robust, 2, udp_server_invalid_utf8),
-            c(
+            any("survives invalid UTF-8", Robust, 2, udp_server_invalid_utf8),
+            lab(
                 "keeps 1024 bytes of a longer datagram",
                 Robust,
                 1,
                 udp_server_long_datagram,
             ),
-            c("exits when its port is in use", Robust, 1, port_in_use),
+            any("does not spin after a datagram", Robust, 1, udp_no_spin),
+            any("exits when its port is in use", Robust, 1, port_in_use),
         ],
         Program::UdpClient => vec![
-            c(
+            lab(
                 "prompts 数据： and sends each stripped line",
                 Correct,
                 3,
                 udp_client_sends,
             ),
-            c("stops at exit", Correct, 1, udp_client_exit),
-            c(
+            lab("stops at exit", Correct, 1, udp_client_exit),
+            any(
                 "ends cleanly at the end of input",
                 Robust,
                 2,
@@ -114,13 +162,13 @@ pub fn for_program(program: Program) -> Vec<Check> {
         ],
         Program::MultithreadServer => signin_checks(),
         Program::MultithreadClient => vec![
-            c(
+            lab(
                 "signs in twenty clients and prints their lines",
                 Correct,
                 3,
                 signin_client_twenty,
             ),
-            c(
+            any(
                 "exits when no server listens",
                 Robust,
                 1,
@@ -129,7 +177,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
         ],
         Program::ThreadpoolServer => {
             let mut checks = signin_checks();
-            checks.push(c(
+            checks.push(lab(
                 "serves at most ten at once (a pool)",
                 Concurrent,
                 2,
@@ -138,89 +186,84 @@ pub fn for_program(program: Program) -> Vec<Check> {
             checks
         }
         Program::FileServer => vec![
-            c(
-                "saves a name|size upload intact",
+            lab(
+                "saves a 100 KB name|size upload byte for byte",
                 Correct,
                 3,
                 file_server_saves,
             ),
-            c(
+            lab(
                 "saves the Python client's upload",
                 Interop,
                 1,
                 file_server_python_client,
             ),
-            c(
+            lab(
                 "saves the Rust client's upload",
                 Interop,
                 1,
                 file_server_rust_client,
             ),
-            c(
+            lab(
                 "refuses traversal and absolute names",
                 Safe,
                 2,
                 file_server_traversal,
             ),
-            c(
+            lab(
                 "leaves no partial file after a truncated upload",
                 Safe,
                 2,
                 file_server_truncated,
             ),
-            c(
-                "does not spin when a client vanishes",
+            lab(
+                "does not spin when a client vanishes mid-upload",
                 Safe,
                 1,
                 file_server_spin,
             ),
-            c(
+            lab(
                 "does not overwrite a file silently",
                 Safe,
                 1,
                 file_server_overwrite,
             ),
-            c("exits when its port is in use", Robust, 1, port_in_use),
         ],
         Program::FileClient => vec![
-            c(
+            lab(
                 "uploads a file intact and prints the lab's lines",
                 Correct,
                 3,
                 file_client_uploads,
             ),
-            c(
+            any(
                 "says so and exits when no server listens",
                 Robust,
                 1,
                 client_without_server,
             ),
-            c("ends at the end of input", Robust, 2, file_client_eof),
+            any("ends at the end of input", Robust, 2, file_client_eof),
         ],
-        Program::EchoServer => vec![
-            c(
-                "answers every message in upper case, in one session",
-                Correct,
-                3,
-                echo_upper,
-            ),
-            c("survives invalid UTF-8", Robust, 1, |s| {
-                survives(s, Hostile::Bytes(b"\xff\xfe\x00"))
-            }),
-        ],
-        Program::CtimeServer => vec![c("answers [ctime] data", Correct, 3, ctime_reply)],
+        Program::EchoServer => vec![lab(
+            "answers every message in upper case, in one session",
+            Correct,
+            3,
+            echo_upper,
+        )],
+        Program::CtimeServer => vec![lab("answers [ctime] data", Correct, 3, ctime_reply)],
         Program::UdpEchoServer => vec![
-            c(
+            lab(
                 "answers each datagram in upper case",
                 Correct,
                 3,
                 udp_echo_upper,
             ),
-            c("answers an empty datagram", Robust, 1, udp_echo_empty),
+            lab("answers an empty datagram", Robust, 1, udp_echo_empty),
+            any("survives invalid UTF-8", Robust, 1, udp_echo_invalid_utf8),
         ],
         Program::ChatServer => vec![
-            c("answers every message with ACK", Correct, 3, chat_acks),
-            c(
+            lab("answers every message with ACK", Correct, 3, chat_acks),
+            lab(
                 "two clients are served at once",
                 Concurrent,
                 1,
@@ -228,53 +271,119 @@ pub fn for_program(program: Program) -> Vec<Check> {
             ),
         ],
         Program::DownloadServer => vec![
-            c("sends the named file", Correct, 3, download_sends),
-            c(
+            lab("sends the named file", Correct, 3, download_sends),
+            lab(
                 "refuses a name outside its folder",
                 Safe,
                 2,
                 download_traversal,
             ),
         ],
+    };
+    // Every TCP server but seed 003 五's download server, which serves one
+    // client by design, gets the same robustness checks.
+    if program.is_server() && !program.is_udp() && program != Program::DownloadServer {
+        tcp_robustness(&mut checks);
     }
+    checks
 }
 
-/// The checks both sign-in servers share.
+/// The checks both sign-in servers share (the robustness ones are added
+/// by [`for_program`]).
 fn signin_checks() -> Vec<Check> {
-    let c = |name, category, points, run| Check {
-        name,
-        category,
-        points,
-        run,
-    };
     vec![
-        c(
+        lab(
             "answers 你已签到 and prints the lab's lines",
             Correct,
             3,
             signin_correct,
         ),
-        c("serves the Python client", Interop, 1, signin_python_client),
-        c(
+        lab("serves the Python client", Interop, 1, signin_python_client),
+        any(
             "answers a client that sends invalid UTF-8",
             Robust,
             1,
             signin_invalid_utf8,
         ),
-        c(
+        lab(
             "an idle client does not block the others",
             Concurrent,
             2,
             signin_idle_does_not_block,
         ),
-        c(
+        lab(
             "twenty sign-ins at once are all answered",
             Concurrent,
             2,
             signin_twenty,
         ),
-        c("exits when its port is in use", Robust, 1, port_in_use),
     ]
+}
+
+// --- what was said ------------------------------------------------------
+
+/// Bytes as a teacher reads them: the text in quotes where it is UTF-8
+/// (shortened), else Python's `b'…'` form.
+fn shown(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => format!("'{}'", shorten(text)),
+        Err(_) => {
+            let escaped: String = bytes
+                .iter()
+                .take(80)
+                .flat_map(|b| std::ascii::escape_default(*b))
+                .map(char::from)
+                .collect();
+            format!("b'{escaped}'")
+        }
+    }
+}
+
+fn shorten(text: &str) -> String {
+    common::text::shorten(text, 80).into_owned()
+}
+
+fn fail<T>(why: impl Into<String>) -> Result<T, Outcome> {
+    Err(Outcome::Fail(why.into()))
+}
+
+fn pass_if(ok: bool, why: impl FnOnce() -> String) -> Verdict {
+    if ok { Ok(()) } else { fail(why()) }
+}
+
+/// The last non-empty line of a program's stderr.
+fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// How a program ended: "exited with status 1", "was killed by a signal".
+fn ended(status: std::process::ExitStatus) -> String {
+    match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => "was killed by a signal".into(),
+    }
+}
+
+/// The exception a program's stderr ends with, if it ends with one
+/// (`UnicodeDecodeError` from `UnicodeDecodeError: 'utf-8' codec …`, or
+/// Rust's `panicked at …`); never an empty name.
+fn exception(stderr: &str) -> Option<String> {
+    let line = last_line(stderr);
+    if line.contains("panicked at") {
+        return Some("a panic".into());
+    }
+    let name = line.split(':').next()?.trim();
+    let looks_like_one = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && (name.ends_with("Error") || name.ends_with("Exception") || name.ends_with("Interrupt"));
+    looks_like_one.then(|| name.rsplit('.').next().unwrap_or(name).to_string())
 }
 
 // --- starting the program under test ----------------------------------
@@ -285,8 +394,29 @@ struct Server {
     addr: SocketAddr,
     /// Its working folder, one below a scratch folder of the grader's, so
     /// that a name climbing out of it still lands where the grader looks.
-    work: std::path::PathBuf,
+    work: PathBuf,
     _scratch: tempfile::TempDir,
+}
+
+impl Server {
+    /// `Some(outcome)` when it has exited: the status, and the exception
+    /// its stderr names, if any.
+    fn exited(&mut self, after: &str) -> Option<Outcome> {
+        // A server that crashed may still be on its way out.
+        let status = self.proc.wait_exit(Duration::from_millis(500))?;
+        let stderr = self.proc.stderr();
+        let why = match exception(&stderr) {
+            Some(name) => format!("{} after {after}: {name}", ended(status)),
+            None => format!("{} after {after}", ended(status)),
+        };
+        Some(if status.success() && exception(&stderr).is_none() {
+            Outcome::NotGraded(format!(
+                "{why}: it serves one client and ends, so this cannot be judged (see 'keeps serving after its first client')"
+            ))
+        } else {
+            Outcome::Fail(why)
+        })
+    }
 }
 
 fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
@@ -318,13 +448,24 @@ fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
             continue;
         }
         let why = match proc.exited() {
-            Some(status) => format!(
-                "exited before binding its port ({status}): {}",
-                last_line(&stderr)
+            Some(status) => match last_line(&stderr) {
+                line if line.is_empty() => {
+                    format!("it does not start: it {} before it listened", ended(status))
+                }
+                line => format!(
+                    "it does not start: it {} before it listened: {}",
+                    ended(status),
+                    shorten(&line)
+                ),
+            },
+            None if launch.takes_port() => {
+                format!("it does not start: it did not bind 127.0.0.1:{port} within {START:?}")
+            }
+            None => format!(
+                "it did not bind 127.0.0.1:{port} within {START:?}: the grader could not find where the script sets its port, so it runs on its own; run it with a command that takes {{port}} (see GRADING.md)"
             ),
-            None => format!("did not bind 127.0.0.1:{port} within {START:?}"),
         };
-        return Err(Outcome::Fail(why));
+        return fail(why);
     }
 }
 
@@ -339,58 +480,376 @@ fn run_client(
     let mut launch = s.launch.clone();
     launch.cwd = dir.to_path_buf();
     let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
+    note(format!(
+        "typed {} into it, then closed its stdin",
+        shown(input.as_bytes())
+    ));
     proc.type_in(input);
     proc.close_stdin();
     match proc.wait_exit(STEP) {
         Some(_) => Ok((proc.stdout(), proc.stderr())),
-        None => Err(Outcome::Fail(format!(
-            "did not exit within {STEP:?}; printed {:?}",
-            shorten(&proc.stdout())
-        ))),
+        None => fail(format!(
+            "did not exit within {STEP:?}; printed {}",
+            shown(proc.stdout().as_bytes())
+        )),
     }
 }
 
-fn last_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
+// --- talking to a server ------------------------------------------------
 
-fn shorten(text: &str) -> String {
-    common::text::shorten(text, 120).into_owned()
-}
-
-fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+fn connect(addr: SocketAddr) -> Result<TcpStream, Outcome> {
     common::net::connect(addr, STEP)
+        .map_err(|e| Outcome::Fail(format!("could not connect to it: {e}")))
 }
 
-/// Sends `request` and reads until the server closes (or STEP passes).
-fn exchange(addr: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8>> {
+/// What came back on one connection.
+struct Reply {
+    bytes: Vec<u8>,
+    /// The server closed (or reset) the connection.
+    closed: bool,
+}
+
+/// Reads a reply: waits at most STEP for its first bytes; then, with
+/// `until_close`, until the server closes (at most CLOSE more), else until
+/// SETTLE passes without a byte (a session stays open).
+fn read_reply(sk: &mut TcpStream, until_close: bool) -> Reply {
+    let _ = sk.set_read_timeout(Some(Duration::from_millis(20)));
+    let mut reply = Reply {
+        bytes: Vec::new(),
+        closed: false,
+    };
+    let started = Instant::now();
+    let mut last = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match sk.read(&mut buf) {
+            Ok(0) => {
+                reply.closed = true;
+                return reply;
+            }
+            Ok(n) => {
+                reply.bytes.extend_from_slice(&buf[..n]);
+                last = Instant::now();
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                reply.closed = true;
+                return reply;
+            }
+        }
+        let waited_out = if reply.bytes.is_empty() {
+            started.elapsed() >= STEP
+        } else if until_close {
+            last.elapsed() >= CLOSE
+        } else {
+            last.elapsed() >= SETTLE
+        };
+        if waited_out {
+            return reply;
+        }
+    }
+}
+
+/// Sends `request` on a new connection and reads the reply.
+fn exchange(addr: SocketAddr, request: &[u8], until_close: bool) -> Result<Reply, Outcome> {
     let mut sk = connect(addr)?;
-    sk.write_all(request)?;
-    let mut reply = Vec::new();
-    sk.read_to_end(&mut reply)?;
+    note(format!("sent {} on a new connection", shown(request)));
+    sk.write_all(request)
+        .map_err(|e| Outcome::Fail(format!("could not send {}: {e}", shown(request))))?;
+    let reply = read_reply(&mut sk, until_close);
+    note(format!(
+        "got {}{}",
+        shown(&reply.bytes),
+        if reply.closed {
+            ", then the server closed"
+        } else {
+            ""
+        }
+    ));
     Ok(reply)
 }
 
-fn pass_if(ok: bool, why: impl FnOnce() -> String) -> Outcome {
-    if ok {
-        Outcome::Pass
-    } else {
-        Outcome::Fail(why())
+/// Judges a reply against the one expected, saying what came back.
+fn expect_reply(reply: &Reply, request: &[u8], expected: &[u8], must_close: bool) -> Verdict {
+    let sent = shown(request);
+    match (
+        reply.bytes == expected,
+        reply.closed,
+        reply.bytes.is_empty(),
+    ) {
+        (true, true, _) => Ok(()),
+        (true, false, _) if !must_close => Ok(()),
+        (true, false, _) => fail(format!(
+            "replied {} to {sent} but did not close within {CLOSE:?}",
+            shown(&reply.bytes)
+        )),
+        (false, true, true) => fail(format!(
+            "closed without a reply to {sent} (expected {})",
+            shown(expected)
+        )),
+        (false, false, true) => fail(format!(
+            "sent nothing within {STEP:?} in reply to {sent} (expected {})",
+            shown(expected)
+        )),
+        (false, _, false) => fail(format!(
+            "replied {} to {sent} instead of {}",
+            shown(&reply.bytes),
+            shown(expected)
+        )),
     }
 }
 
-/// The server exited: say so, with the last line of its stderr (Python's
-/// exception, such as `UnicodeDecodeError: …`).
-fn died(server: &mut Server, after: &str) -> Option<Outcome> {
-    server.proc.exited().map(|_| {
-        let err = last_line(&server.proc.stderr());
-        let exception = err.split(':').next().unwrap_or(&err).to_string();
-        Outcome::Fail(format!("server exited after {after}: {exception}"))
+/// The lab's first request to each TCP server, and what it answers.
+fn first_exchange(program: Program) -> (Vec<u8>, Vec<u8>) {
+    let (request, reply): (&str, &str) = match program {
+        Program::TcpServer => (REQUEST, REPLY),
+        Program::MultithreadServer | Program::ThreadpoolServer => ("拔尖班0号签到", "你已签到"),
+        Program::EchoServer => ("hello", "HELLO"),
+        Program::ChatServer => ("hello", "ACK"),
+        // A ctime reply has the time in it: judged by [`is_ctime_reply`].
+        Program::CtimeServer => ("hello", "[ctime] hello"),
+        Program::FileServer => ("probe.txt|5", "probe.txt已发送"),
+        _ => ("hello", ""),
+    };
+    (request.as_bytes().to_vec(), reply.as_bytes().to_vec())
+}
+
+/// Whether `reply` is the answer the lab's program gives to `request`.
+fn is_lab_reply(program: Program, request: &[u8], reply: &[u8]) -> bool {
+    match program {
+        Program::CtimeServer => is_ctime_reply(reply, request),
+        _ => reply == first_exchange(program).1,
+    }
+}
+
+/// `[Tue Dec  1 10:00:00 2026] data`: seed 004's reply to `data`.
+fn is_ctime_reply(reply: &[u8], data: &[u8]) -> bool {
+    let reply = String::from_utf8_lossy(reply);
+    let data = String::from_utf8_lossy(data);
+    reply
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(&format!("] {data}")[..]))
+        .is_some_and(|t| chrono::NaiveDateTime::parse_from_str(t, "%a %b %e %H:%M:%S %Y").is_ok())
+}
+
+// --- recognising the protocol ---------------------------------------------
+
+/// Starts a server once and sends it the lab's first request. `Err` when it
+/// does not start (it then scores 0, with the reason); otherwise whether
+/// it speaks the lab's protocol, or what it seems to be instead. Clients,
+/// UDP servers and the download server are taken to speak the lab's.
+pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
+    if !s.program.is_server() {
+        return Ok(Protocol::Lab);
+    }
+    let mut server = start_server(s, s.program.is_udp())?;
+    if s.program.is_udp() || s.program == Program::DownloadServer {
+        return Ok(Protocol::Lab);
+    }
+    let (request, _) = first_exchange(s.program);
+    let Ok(reply) = exchange(server.addr, &request, false) else {
+        return Ok(Protocol::Lab);
+    };
+    if is_lab_reply(s.program, &request, &reply.bytes) || server.proc.exited().is_some() {
+        // Its checks say what went wrong, if anything did.
+        return Ok(Protocol::Lab);
+    }
+    let lab_name = s.program.lab_name();
+    if s.program == Program::FileServer {
+        // The lab's file server confirms a `name|size` header at once.
+        return Ok(Protocol::Differs(match reply.bytes.is_empty() {
+            true => format!(
+                "this file server answered the lab's header {} with nothing: it speaks another header than {lab_name}'s 'name|size'",
+                shown(&request)
+            ),
+            false => format!(
+                "this file server answered the lab's header {} with {}, not 'probe.txt已发送': it speaks another header than {lab_name}'s 'name|size'",
+                shown(&request),
+                shown(&reply.bytes)
+            ),
+        }));
+    }
+    let Some(kind) = other_protocol(&request, &reply.bytes) else {
+        return Ok(Protocol::Lab);
+    };
+    // An echo of a request without letters says nothing of upper case: a
+    // second client with letters tells a plain echo from an upper-case one.
+    let (request, reply, kind) = match kind {
+        "an echo server" => match exchange(server.addr, b"hello", false) {
+            Ok(r) if !r.bytes.is_empty() => {
+                let kind = other_protocol(b"hello", &r.bytes).unwrap_or(kind);
+                (b"hello".to_vec(), r.bytes, kind)
+            }
+            _ => (request, reply.bytes, kind),
+        },
+        _ => (request, reply.bytes, kind),
+    };
+    Ok(Protocol::Differs(format!(
+        "this looks like {kind}, not {lab_name}: {} → {}",
+        shown(&request),
+        shown(&reply)
+    )))
+}
+
+/// What kind of server answers `request` with `reply`, when it is one of
+/// the lab's others (an echo, an upper-case echo, seed 004's ctime, seed
+/// 001's ACK, a sign-in or the 2.1 server).
+fn other_protocol(request: &[u8], reply: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(request);
+    if reply == request {
+        return Some(if text.chars().any(|c| c.is_ascii_lowercase()) {
+            "a plain echo server"
+        } else {
+            "an echo server"
+        });
+    }
+    if reply == text.to_uppercase().as_bytes() {
+        return Some("an upper-case echo server");
+    }
+    if is_ctime_reply(reply, request) {
+        return Some("seed 004's ctime server");
+    }
+    match reply {
+        b"ACK" => Some("seed 001's chat server (ACK)"),
+        r if r == "你已签到".as_bytes() => Some("the lab's sign-in server"),
+        r if r == REPLY.as_bytes() => Some("the lab's 2.1 server"),
+        _ => None,
+    }
+}
+
+// --- every TCP server ------------------------------------------------------
+
+/// A normal client of the program: the lab's first request, on a new
+/// connection (for the file server, a whole 5-byte upload); true when
+/// anything came back.
+fn answers(s: &Subject, addr: SocketAddr) -> bool {
+    if s.program == Program::FileServer {
+        return legacy_upload(addr, "probe.txt", b"probe", 5)
+            .is_ok_and(|u| !u.confirmation.is_empty());
+    }
+    let (request, _) = first_exchange(s.program);
+    exchange(addr, &request, false).is_ok_and(|r| !r.bytes.is_empty())
+}
+
+fn keeps_serving(s: &Subject) -> Verdict {
+    let mut server = start_server(s, false)?;
+    let first = answers(s, server.addr);
+    if server.exited("its first client").is_some() {
+        let how = server.proc.exited().map(ended).unwrap_or_default();
+        return match exception(&server.proc.stderr()) {
+            Some(name) => fail(format!("{how} after its first client: {name}")),
+            None => fail(format!("{how} after its first client")),
+        };
+    }
+    let (request, _) = first_exchange(s.program);
+    pass_if(answers(s, server.addr), || match first {
+        true => format!(
+            "answered its first client, but not a second one (sent {})",
+            shown(&request)
+        ),
+        false => format!(
+            "answered neither its first client nor a second one (sent {})",
+            shown(&request)
+        ),
+    })
+}
+
+/// A hostile client, before a normal exchange.
+enum Hostile {
+    Bytes(&'static [u8]),
+    Empty,
+    Reset,
+}
+
+/// The hostile client, then a normal exchange: the server must still
+/// answer. A server that serves one client and ends is not graded here.
+fn survives(s: &Subject, hostile: Hostile) -> Verdict {
+    let mut server = start_server(s, false)?;
+    let what = match hostile {
+        Hostile::Bytes(bytes) => {
+            if let Ok(mut sk) = connect(server.addr) {
+                let _ = sk.write_all(bytes);
+                let _ = sk.shutdown(std::net::Shutdown::Write);
+                let _ = read_reply(&mut sk, true);
+            }
+            "invalid UTF-8"
+        }
+        Hostile::Empty => {
+            drop(connect(server.addr));
+            "an empty connection"
+        }
+        Hostile::Reset => {
+            if let Ok(sk) = connect(server.addr) {
+                let _ = socket2::SockRef::from(&sk).set_linger(Some(Duration::ZERO));
+            }
+            "a reset connection"
+        }
+    };
+    // No blind sleep: a normal exchange follows, and a dead server fails it.
+    let answered = answers(s, server.addr);
+    if !answered && let Some(outcome) = server.exited(what) {
+        return Err(outcome);
+    }
+    pass_if(answered, || {
+        format!("no answer to the next client after {what}")
+    })
+}
+
+/// The share of a core `server` uses over 2 s (`None` where its CPU time
+/// cannot be read).
+fn cpu_share(server: &Server) -> Option<f64> {
+    let before = server.proc.cpu()?;
+    let started = Instant::now();
+    // Measuring needs time to pass: this is a measurement, not a wait.
+    thread::sleep(Duration::from_secs(2));
+    let used = server.proc.cpu()?.saturating_sub(before);
+    Some(used.as_secs_f64() / started.elapsed().as_secs_f64())
+}
+
+fn judge_spin(server: &Server, after: &str) -> Verdict {
+    match cpu_share(server) {
+        None => Err(Outcome::Skip(
+            "its CPU time cannot be read on this machine".into(),
+        )),
+        Some(share) => pass_if(share < SPIN, || {
+            format!(
+                "used {:.0} % of a core for 2 s after {after} (an idle server uses none)",
+                share * 100.0
+            )
+        }),
+    }
+}
+
+fn no_spin_after_a_client(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    // One normal client, which leaves once answered.
+    answers(s, server.addr);
+    judge_spin(&server, "a client left")
+}
+
+/// Another program holds the port: the server must give up, not hang or
+/// serve nothing forever. (How it says so is up to it.)
+fn port_in_use(s: &Subject) -> Verdict {
+    let udp = s.program.is_udp();
+    // The grader's socket holds the port until the check ends.
+    let at = ("127.0.0.1", s.grader_port());
+    let held: std::io::Result<(u16, Box<dyn Send>)> = if udp {
+        UdpSocket::bind(at).and_then(|sk| Ok((sk.local_addr()?.port(), Box::new(sk) as _)))
+    } else {
+        TcpListener::bind(at).and_then(|l| Ok((l.local_addr()?.port(), Box::new(l) as _)))
+    };
+    let (port, _held) =
+        held.map_err(|e| Outcome::Skip(format!("the grader could not take the port first: {e}")))?;
+    let dir = scratch();
+    let mut launch = s.launch.clone();
+    launch.cwd = dir.path().to_path_buf();
+    let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
+    pass_if(proc.wait_exit(START).is_some(), || {
+        format!("still running {START:?} after its port was found taken")
     })
 }
 
@@ -399,54 +858,55 @@ fn died(server: &mut Server, after: &str) -> Option<Outcome> {
 const REQUEST: &str = "请求占领地球";
 const REPLY: &str = "不要回答,不要回答,不要回答";
 
-fn tcp_server_replies(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match exchange(server.addr, REQUEST.as_bytes()) {
-        Ok(reply) => pass_if(reply == REPLY.as_bytes(), || {
-            format!("replied {:?}", String::from_utf8_lossy(&reply))
-        }),
-        Err(e) => Outcome::Fail(format!("no reply: {e}")),
-    }
+fn tcp_server_replies(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let reply = exchange(server.addr, REQUEST.as_bytes(), true)?;
+    expect_reply(&reply, REQUEST.as_bytes(), REPLY.as_bytes(), true)
 }
 
-fn tcp_server_prints(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    if let Err(e) = exchange(server.addr, REQUEST.as_bytes()) {
-        return Outcome::Fail(format!("no reply: {e}"));
-    }
+fn tcp_server_prints(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    // What it replies is another check's business: this one reads stdout.
+    let _ = exchange(server.addr, REQUEST.as_bytes(), true);
     let expected = format!("server waiting...\n{REQUEST}\nserver waiting...\n");
     let ok = server
         .proc
         .wait_stdout(STEP, |out| out.replace("\r\n", "\n").starts_with(&expected));
     pass_if(ok, || {
-        format!("printed {:?}", shorten(&server.proc.stdout()))
+        format!(
+            "printed {} (expected {})",
+            shown(server.proc.stdout().as_bytes()),
+            shown(expected.as_bytes())
+        )
     })
 }
 
-fn tcp_server_rust_client(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn tcp_server_rust_client(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
     let out = Output::memory();
     match tcp_basic::client::run(server.addr, STEP, &out) {
         Ok(()) => pass_if(out.contents() == format!("{REPLY}\n"), || {
-            format!("the Rust client printed {:?}", out.contents())
+            format!(
+                "the Rust client printed {}",
+                shown(out.contents().as_bytes())
+            )
         }),
-        Err(e) => Outcome::Fail(format!("the Rust client failed: {e}")),
+        Err(e) => fail(format!("the Rust client failed: {e:#}")),
     }
+}
+
+/// Why a check that needs the Python originals was skipped.
+fn no_python(s: &Subject) -> Outcome {
+    Outcome::Skip(match (&s.originals, &s.python) {
+        (None, _) => "no Python originals found (give --originals DIR)".into(),
+        _ => "no Python 3 found (python3, python or py -3 on PATH; or give --python PATH)".into(),
+    })
 }
 
 /// Runs an original client script (with its port rewritten) against `port`.
 fn python_original(s: &Subject, script: &str, port: u16, input: &str) -> Result<String, Outcome> {
     let (Some(originals), Some(python)) = (&s.originals, &s.python) else {
-        return Err(Outcome::Skip(no_python(s)));
+        return Err(no_python(s));
     };
     let mut cmd = crate::python::command(python);
     let dir = scratch();
@@ -466,85 +926,19 @@ fn python_original(s: &Subject, script: &str, port: u16, input: &str) -> Result<
     proc.close_stdin();
     match proc.wait_exit(STEP) {
         Some(status) if status.success() => Ok(proc.stdout()),
-        Some(status) => Err(Outcome::Fail(format!(
+        Some(status) => fail(format!(
             "{script} failed against it ({status}): {}",
             last_line(&proc.stderr())
-        ))),
-        None => Err(Outcome::Fail(format!("{script} did not finish against it"))),
+        )),
+        None => fail(format!("{script} did not finish against it")),
     }
 }
 
-fn tcp_server_python_client(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match python_original(s, "tcp_client.py", server.addr.port(), "") {
-        Ok(out) => pass_if(out == format!("{REPLY}\n"), || {
-            format!("tcp_client.py printed {out:?}")
-        }),
-        Err(o) => o,
-    }
-}
-
-/// A hostile client, before a normal exchange.
-enum Hostile {
-    Bytes(&'static [u8]),
-    Empty,
-    Reset,
-}
-
-/// The hostile client, then a normal exchange: the server must still
-/// answer (or at least still run and accept, for an echo server).
-fn survives(s: &Subject, hostile: Hostile) -> Outcome {
-    let mut server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    let what = match hostile {
-        Hostile::Bytes(bytes) => {
-            if let Ok(mut sk) = connect(server.addr) {
-                let _ = sk.write_all(bytes);
-                let _ = sk.shutdown(std::net::Shutdown::Write);
-                let _ = sk.read_to_end(&mut Vec::new());
-            }
-            "invalid UTF-8"
-        }
-        Hostile::Empty => {
-            drop(connect(server.addr));
-            "an empty connection"
-        }
-        Hostile::Reset => {
-            if let Ok(sk) = connect(server.addr) {
-                let _ = socket2::SockRef::from(&sk).set_linger(Some(Duration::ZERO));
-            }
-            "a reset connection"
-        }
-    };
-    // Give it the moment a crash takes to show, without sleeping blind:
-    // a normal exchange follows, and a dead server fails it.
-    let normal: &[u8] = if s.program == Program::EchoServer {
-        b"ok"
-    } else {
-        REQUEST.as_bytes()
-    };
-    let answered = match connect(server.addr) {
-        Ok(mut sk) => {
-            let _ = sk.write_all(normal);
-            let mut buf = [0u8; 64];
-            matches!(sk.read(&mut buf), Ok(n) if n > 0)
-        }
-        Err(_) => false,
-    };
-    if !answered {
-        // A server that crashed may still be on its way out: say why.
-        let _ = server.proc.wait_exit(Duration::from_secs(1));
-    }
-    if let Some(dead) = died(&mut server, what) {
-        return dead;
-    }
-    pass_if(answered, || {
-        format!("no answer to the next client after {what}")
+fn tcp_server_python_client(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let out = python_original(s, "tcp_client.py", server.addr.port(), "")?;
+    pass_if(out == format!("{REPLY}\n"), || {
+        format!("tcp_client.py printed {}", shown(out.as_bytes()))
     })
 }
 
@@ -597,122 +991,81 @@ fn opts() -> common::cli::ServerOpts {
     common::cli::ServerOpts::for_tests(STEP)
 }
 
-fn tcp_client_exchange(s: &Subject) -> Outcome {
-    let reference = match Reference::tcp(s.grader_port(), |l, sd, o| {
+/// The port of a socket the grader has bound (never 0 once bound).
+fn local_port(addr: std::io::Result<SocketAddr>) -> u16 {
+    addr.map(|a| a.port()).unwrap_or_default()
+}
+
+fn tcp_client_exchange(s: &Subject) -> Verdict {
+    let reference = Reference::tcp(s.grader_port(), |l, sd, o| {
         tcp_basic::server::run(l, &opts(), sd, o)
-    }) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    let port = reference.port;
+    })?;
     let dir = scratch();
-    let (out, _) = match run_client(s, port, "", dir.path()) {
-        Ok(printed) => printed,
-        Err(o) => return o,
-    };
+    let (out, _) = run_client(s, reference.port, "", dir.path())?;
     if !reference.printed(|o| o.contains(REQUEST)) {
-        return Outcome::Fail(format!("the server got {:?}", reference.out.contents()));
+        return fail(format!(
+            "sent {} (expected {})",
+            shown(reference.out.contents().trim_end().as_bytes()),
+            shown(REQUEST.as_bytes())
+        ));
     }
     pass_if(out.replace("\r\n", "\n") == format!("{REPLY}\n"), || {
-        format!("printed {out:?}")
+        format!(
+            "printed {} (expected {})",
+            shown(out.as_bytes()),
+            shown(REPLY.as_bytes())
+        )
     })
 }
 
-fn tcp_client_python_server(s: &Subject) -> Outcome {
+fn tcp_client_python_server(s: &Subject) -> Verdict {
     let (Some(originals), Some(python)) = (&s.originals, &s.python) else {
-        return Outcome::Skip(no_python(s));
+        return Err(no_python(s));
     };
     // The copy of the script lives in this folder, removed when the check
     // ends.
     let copies = scratch();
-    let original = Subject {
-        program: Program::TcpServer,
-        launch: crate::python_launch(
+    let mut original = Subject::new(
+        Program::TcpServer,
+        crate::python_launch(
             python,
             &originals.join("tcp_server.py"),
             &copies.path().join("tcp_server.py"),
             copies.path(),
         ),
-        port: 0,
-        originals: None,
-        python: None,
-    };
-    let server = match start_server(&original, false) {
-        Ok(server) => server,
-        Err(o) => return Outcome::Skip(format!("the Python server did not start: {o:?}")),
-    };
+    );
+    original.port = 0;
+    let server = start_server(&original, false)
+        .map_err(|o| Outcome::Skip(format!("the Python server did not start: {o:?}")))?;
     let dir = scratch();
-    match run_client(s, server.addr.port(), "", dir.path()) {
-        Ok((out, _)) => pass_if(out.replace("\r\n", "\n") == format!("{REPLY}\n"), || {
-            format!("printed {out:?}")
-        }),
-        Err(o) => o,
-    }
+    let (out, _) = run_client(s, server.addr.port(), "", dir.path())?;
+    pass_if(out.replace("\r\n", "\n") == format!("{REPLY}\n"), || {
+        format!("printed {}", shown(out.as_bytes()))
+    })
 }
 
-/// Why a check that needs the Python originals was skipped.
-fn no_python(s: &Subject) -> String {
-    match (&s.originals, &s.python) {
-        (None, _) => "no Python originals found (give --originals DIR)".into(),
-        _ => "no Python 3 found (python3, python or py -3 on PATH; or give --python PATH)".into(),
-    }
-}
-
-/// Another program holds the port: the server must give up, not hang or
-/// serve nothing forever. (How it says so is up to it.)
-fn port_in_use(s: &Subject) -> Outcome {
-    let udp = s.program == Program::UdpServer;
-    // The grader's socket holds the port until the check ends.
-    let at = ("127.0.0.1", s.grader_port());
-    let held: std::io::Result<(u16, Box<dyn Send>)> = if udp {
-        UdpSocket::bind(at).and_then(|sk| Ok((sk.local_addr()?.port(), Box::new(sk) as _)))
-    } else {
-        TcpListener::bind(at).and_then(|l| Ok((l.local_addr()?.port(), Box::new(l) as _)))
-    };
-    let (port, _held) = match held {
-        Ok(held) => held,
-        Err(e) => return Outcome::Skip(format!("the grader could not take the port first: {e}")),
-    };
-    let dir = scratch();
-    let mut launch = s.launch.clone();
-    launch.cwd = dir.path().to_path_buf();
-    let mut proc = match Running::start(launch.command(port)) {
-        Ok(p) => p,
-        Err(e) => return Outcome::Fail(e),
-    };
-    match proc.wait_exit(START) {
-        Some(_) => Outcome::Pass,
-        None => Outcome::Fail(format!(
-            "still running {START:?} after its port was found taken"
-        )),
-    }
-}
-
-fn client_without_server(s: &Subject) -> Outcome {
+fn client_without_server(s: &Subject) -> Verdict {
     // Held until the client has run, so no other program can listen there.
     let closed = crate::python::closed_port();
-    let port = closed.port;
     let dir = scratch();
     let input = if s.program == Program::FileClient {
         "x.txt\n"
     } else {
         "hi\nexit\n"
     };
-    match run_client(s, port, input, dir.path()) {
-        Ok((out, _)) if s.program == Program::FileClient => pass_if(
+    let (out, _) = run_client(s, closed.port, input, dir.path())?;
+    if s.program == Program::FileClient {
+        return pass_if(
             out.contains("无法连接到服务器，请检查服务器是否运行！"),
-            || format!("printed {:?}", shorten(&out)),
-        ),
-        Ok(_) => Outcome::Pass,
-        Err(o) => o,
+            || format!("printed {}", shown(out.as_bytes())),
+        );
     }
+    Ok(())
 }
 
-fn tcp_client_no_reply(s: &Subject) -> Outcome {
-    let listener = match TcpListener::bind(("127.0.0.1", s.grader_port())) {
-        Ok(l) => l,
-        Err(e) => return Outcome::Fail(format!("the grader cannot listen: {e}")),
-    };
+fn tcp_client_no_reply(s: &Subject) -> Verdict {
+    let listener = TcpListener::bind(("127.0.0.1", s.grader_port()))
+        .map_err(|e| Outcome::Fail(format!("the grader cannot listen: {e}")))?;
     let port = local_port(listener.local_addr());
     // Accepts, reads, and closes without a word.
     let closer = thread::spawn(move || {
@@ -726,91 +1079,87 @@ fn tcp_client_no_reply(s: &Subject) -> Outcome {
     // Unblock the closer if the client never connected.
     let _ = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200));
     let _ = closer.join();
-    match result {
-        Ok(_) => Outcome::Pass,
-        Err(o) => o,
-    }
+    result.map(drop)
 }
 
 // --- 2.2 UDP ------------------------------------------------------------
 
-fn udp_send(addr: SocketAddr, datagrams: &[&[u8]]) -> std::io::Result<()> {
-    let sk = UdpSocket::bind("127.0.0.1:0")?;
-    for d in datagrams {
-        sk.send_to(d, addr)?;
-    }
-    Ok(())
+fn udp_send(addr: SocketAddr, datagrams: &[&[u8]]) -> Verdict {
+    let send = || -> std::io::Result<()> {
+        let sk = UdpSocket::bind("127.0.0.1:0")?;
+        for d in datagrams {
+            note(format!("sent the datagram {}", shown(d)));
+            sk.send_to(d, addr)?;
+        }
+        Ok(())
+    };
+    send().map_err(|e| Outcome::Fail(format!("the grader could not send: {e}")))
 }
 
-fn udp_server_prints(s: &Subject) -> Outcome {
-    let server = match start_server(s, true) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    if let Err(e) = udp_send(server.addr, &["hello".as_bytes(), "你好，UDP".as_bytes()]) {
-        return Outcome::Fail(e.to_string());
-    }
+fn udp_server_prints(s: &Subject) -> Verdict {
+    let server = start_server(s, true)?;
+    udp_send(server.addr, &["hello".as_bytes(), "你好，UDP".as_bytes()])?;
+    let expected = "hello\n你好，UDP\n";
     let ok = server
         .proc
-        .wait_stdout(STEP, |o| o.replace("\r\n", "\n") == "hello\n你好，UDP\n");
+        .wait_stdout(STEP, |o| o.replace("\r\n", "\n") == expected);
     pass_if(ok, || {
-        format!("printed {:?}", shorten(&server.proc.stdout()))
-    })
-}
-
-fn udp_server_python_client(s: &Subject) -> Outcome {
-    let server = match start_server(s, true) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    if let Err(o) = python_original(s, "udp_client.py", server.addr.port(), "hi,zlz\nexit\n") {
-        return o;
-    }
-    let ok = server.proc.wait_stdout(STEP, |o| o.contains("hi,zlz"));
-    pass_if(ok, || {
-        format!("printed {:?}", shorten(&server.proc.stdout()))
-    })
-}
-
-fn udp_server_invalid_utf8(s: &Subject) -> Outcome {
-    let mut server = match start_server(s, true) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    if let Err(e) = udp_send(server.addr, &[b"\xff\xfe\x00", b"after"]) {
-        return Outcome::Fail(e.to_string());
-    }
-    let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
-    if let Some(dead) = died(&mut server, "invalid UTF-8") {
-        return dead;
-    }
-    pass_if(ok, || "did not print the datagram after it".into())
-}
-
-fn udp_server_long_datagram(s: &Subject) -> Outcome {
-    let mut server = match start_server(s, true) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    let long = vec![b'a'; 2000];
-    if let Err(e) = udp_send(server.addr, &[&long, b"after"]) {
-        return Outcome::Fail(e.to_string());
-    }
-    let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
-    if let Some(dead) = died(&mut server, "a 2000-byte datagram") {
-        return dead;
-    }
-    let out = server.proc.stdout();
-    let first = out.lines().next().unwrap_or("");
-    pass_if(ok && first.len() == 1024, || {
         format!(
-            "printed {} bytes of a 2000-byte datagram (recv(1024) keeps 1024)",
-            first.len()
+            "printed {} for the datagrams 'hello' and '你好，UDP' (expected {})",
+            shown(server.proc.stdout().as_bytes()),
+            shown(expected.as_bytes())
         )
     })
 }
 
-/// A UDP socket on `port` that collects datagrams.
+fn udp_server_python_client(s: &Subject) -> Verdict {
+    let server = start_server(s, true)?;
+    python_original(s, "udp_client.py", server.addr.port(), "hi,zlz\nexit\n")?;
+    let ok = server.proc.wait_stdout(STEP, |o| o.contains("hi,zlz"));
+    pass_if(ok, || {
+        format!("printed {}", shown(server.proc.stdout().as_bytes()))
+    })
+}
+
+fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
+    let mut server = start_server(s, true)?;
+    udp_send(server.addr, &[b"\xff\xfe\x00", b"after"])?;
+    let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
+    if !ok && let Some(outcome) = server.exited("invalid UTF-8") {
+        return Err(outcome);
+    }
+    pass_if(ok, || {
+        "did not print the datagram 'after' that followed b'\\xff\\xfe\\x00'".into()
+    })
+}
+
+fn udp_server_long_datagram(s: &Subject) -> Verdict {
+    let mut server = start_server(s, true)?;
+    let long = vec![b'a'; 2000];
+    udp_send(server.addr, &[&long, b"after"])?;
+    let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
+    if !ok && let Some(outcome) = server.exited("a 2000-byte datagram") {
+        return Err(outcome);
+    }
+    // What it kept is the longest run of the datagram's bytes in what it
+    // printed, whatever it printed around them.
+    let out = server.proc.stdout();
+    let kept = out
+        .split(|c: char| c != 'a')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    pass_if(ok && kept == 1024, || {
+        format!("kept {kept} bytes of a 2000-byte datagram (recv(1024) keeps 1024)")
+    })
+}
+
+fn udp_no_spin(s: &Subject) -> Verdict {
+    let server = start_server(s, true)?;
+    udp_send(server.addr, &[b"hello"])?;
+    judge_spin(&server, "a datagram")
+}
+
 /// A UDP socket that takes what the client sends, and its port.
 fn udp_sink(port: u16) -> Result<(UdpSocket, u16), Outcome> {
     let sk = UdpSocket::bind(("127.0.0.1", port))
@@ -818,11 +1167,6 @@ fn udp_sink(port: u16) -> Result<(UdpSocket, u16), Outcome> {
     let _ = sk.set_read_timeout(Some(Duration::from_millis(300)));
     let port = local_port(sk.local_addr());
     Ok((sk, port))
-}
-
-/// The port of a socket the grader has bound (never 0 once bound).
-fn local_port(addr: std::io::Result<SocketAddr>) -> u16 {
-    addr.map(|a| a.port()).unwrap_or_default()
 }
 
 fn received(sk: &UdpSocket) -> Vec<Vec<u8>> {
@@ -834,90 +1178,70 @@ fn received(sk: &UdpSocket) -> Vec<Vec<u8>> {
     got
 }
 
-fn udp_client_sends(s: &Subject) -> Outcome {
-    let (sink, port) = match udp_sink(s.grader_port()) {
-        Ok(bound) => bound,
-        Err(o) => return o,
-    };
+fn all_shown(datagrams: &[Vec<u8>]) -> String {
+    let shown: Vec<String> = datagrams.iter().map(|d| shown(d)).collect();
+    format!("[{}]", shown.join(", "))
+}
+
+fn udp_client_sends(s: &Subject) -> Verdict {
+    let (sink, port) = udp_sink(s.grader_port())?;
     let dir = scratch();
-    let (out, _) = match run_client(s, port, "  hi,zlz  \n你好\nexit\n", dir.path()) {
-        Ok(printed) => printed,
-        Err(o) => return o,
-    };
+    let (out, _) = run_client(s, port, "  hi,zlz  \n你好\nexit\n", dir.path())?;
     let got = received(&sink);
     if got != [b"hi,zlz".to_vec(), "你好".as_bytes().to_vec()] {
-        return Outcome::Fail(format!(
-            "sent {:?}",
-            got.iter()
-                .map(|d| String::from_utf8_lossy(d).into_owned())
-                .collect::<Vec<_>>()
+        return fail(format!(
+            "sent {} for the lines '  hi,zlz  ', '你好', 'exit' (expected ['hi,zlz', '你好'])",
+            all_shown(&got)
         ));
     }
     pass_if(out.starts_with("数据：数据：数据："), || {
-        format!("printed {:?}", shorten(&out))
+        format!("printed {}", shown(out.as_bytes()))
     })
 }
 
-fn udp_client_exit(s: &Subject) -> Outcome {
-    let (sink, port) = match udp_sink(s.grader_port()) {
-        Ok(bound) => bound,
-        Err(o) => return o,
-    };
+fn udp_client_exit(s: &Subject) -> Verdict {
+    let (sink, port) = udp_sink(s.grader_port())?;
     let dir = scratch();
-    if let Err(o) = run_client(s, port, "one\nexit\nnot sent\n", dir.path()) {
-        return o;
-    }
+    run_client(s, port, "one\nexit\nnot sent\n", dir.path())?;
     let got = received(&sink);
     pass_if(got == [b"one".to_vec()], || {
-        format!("sent {} datagrams, not one", got.len())
+        format!(
+            "sent {} for 'one', 'exit', 'not sent' (expected ['one'])",
+            all_shown(&got)
+        )
     })
 }
 
-fn udp_client_eof(s: &Subject) -> Outcome {
-    let (_sink, port) = match udp_sink(s.grader_port()) {
-        Ok(bound) => bound,
-        Err(o) => return o,
-    };
+fn udp_client_eof(s: &Subject) -> Verdict {
+    let (_sink, port) = udp_sink(s.grader_port())?;
     let dir = scratch();
     let mut launch = s.launch.clone();
     launch.cwd = dir.path().to_path_buf();
-    let mut proc = match Running::start(launch.command(port)) {
-        Ok(p) => p,
-        Err(e) => return Outcome::Fail(e),
-    };
+    let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
     proc.type_in("one\n");
     proc.close_stdin();
     match proc.wait_exit(STEP) {
-        None => Outcome::Fail("hung at the end of input".into()),
-        Some(status) if status.success() => Outcome::Pass,
-        Some(status) => Outcome::Fail(format!(
-            "died at the end of input ({status}): {}",
-            last_line(&proc.stderr())
-        )),
+        None => fail("hung at the end of input"),
+        Some(status) if status.success() => Ok(()),
+        Some(status) => fail(match exception(&proc.stderr()) {
+            Some(name) => format!("{} at the end of input: {name}", ended(status)),
+            None => format!("{} at the end of input", ended(status)),
+        }),
     }
 }
 
 // --- 2.4 sign-in --------------------------------------------------------
 
-fn sign_in(addr: SocketAddr, i: usize) -> Result<String, String> {
-    let mut sk = connect(addr).map_err(|e| e.to_string())?;
-    sk.write_all(multithread::client::message(i).as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut buf = [0u8; 1024];
-    let n = sk.read(&mut buf).map_err(|e| e.to_string())?;
-    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+/// Signs in as client `i`: what the server replied.
+fn sign_in(addr: SocketAddr, i: usize) -> Result<Reply, Outcome> {
+    exchange(addr, multithread::client::message(i).as_bytes(), false)
 }
 
-fn signin_correct(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match sign_in(server.addr, 7) {
-        Ok(reply) if reply == "你已签到" => {}
-        Ok(reply) => return Outcome::Fail(format!("replied {reply:?}")),
-        Err(e) => return Outcome::Fail(format!("no reply: {e}")),
-    }
+fn signin_correct(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let request = multithread::client::message(7);
+    let reply = sign_in(server.addr, 7)?;
+    expect_reply(&reply, request.as_bytes(), "你已签到".as_bytes(), false)?;
     let ok = server.proc.wait_stdout(STEP, |o| {
         o.starts_with("server waiting...")
             && o.contains("的信息,内容为:拔尖班7号签到")
@@ -926,102 +1250,87 @@ fn signin_correct(s: &Subject) -> Outcome {
             && o.contains("连接成功")
     });
     pass_if(ok, || {
-        format!("printed {:?}", shorten(&server.proc.stdout()))
+        format!(
+            "printed {} (expected server waiting..., 连接成功, the request, 回复消息 and 的连接关闭 lines)",
+            shown(server.proc.stdout().as_bytes())
+        )
     })
 }
 
-fn signin_python_client(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match python_original(s, "multithread_client.py", server.addr.port(), "") {
-        Ok(out) => pass_if(
-            out.matches("成功签到，接收消息:你已签到").count() == 20,
-            || format!("{} of 20 signed in", out.matches("成功签到").count()),
-        ),
-        Err(o) => o,
-    }
+fn signin_python_client(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let out = python_original(s, "multithread_client.py", server.addr.port(), "")?;
+    pass_if(
+        out.matches("成功签到，接收消息:你已签到").count() == 20,
+        || format!("{} of 20 signed in", out.matches("成功签到").count()),
+    )
 }
 
-fn signin_invalid_utf8(s: &Subject) -> Outcome {
-    let mut server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    let answered = connect(server.addr).ok().and_then(|mut sk| {
-        sk.write_all(b"\xff\xfe\x00").ok()?;
-        let mut buf = [0u8; 64];
-        sk.read(&mut buf).ok().filter(|n| *n > 0)
-    });
-    if let Some(dead) = died(&mut server, "invalid UTF-8") {
-        return dead;
+fn signin_invalid_utf8(s: &Subject) -> Verdict {
+    let mut server = start_server(s, false)?;
+    let bad = b"\xff\xfe\x00";
+    let answered = exchange(server.addr, bad, false).is_ok_and(|r| !r.bytes.is_empty());
+    if !answered && let Some(outcome) = server.exited("invalid UTF-8") {
+        return Err(outcome);
     }
-    let next = sign_in(server.addr, 1);
-    match (answered, next) {
-        (Some(_), Ok(_)) => Outcome::Pass,
-        (None, _) => Outcome::Fail(match last_line(&server.proc.stderr()) {
-            err if err.is_empty() => "no answer to invalid UTF-8".into(),
-            err => format!("no answer to invalid UTF-8: the handler died ({err})"),
-        }),
-        (_, Err(e)) => Outcome::Fail(format!("the next client got no answer: {e}")),
+    if !answered {
+        return fail(match exception(&server.proc.stderr()) {
+            Some(name) => format!("no answer to {}: the handler died ({name})", shown(bad)),
+            None => format!("no answer to {}", shown(bad)),
+        });
     }
+    pass_if(answers(s, server.addr), || {
+        "the next client got no answer".into()
+    })
 }
 
-fn signin_idle_does_not_block(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    let _idle = connect(server.addr);
+fn signin_idle_does_not_block(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let _idle = connect(server.addr)?;
     let started = Instant::now();
-    match sign_in(server.addr, 1) {
-        Ok(reply) if reply == "你已签到" && started.elapsed() < Duration::from_secs(2) => {
-            Outcome::Pass
-        }
-        Ok(_) => Outcome::Fail(format!("answered only after {:?}", started.elapsed())),
-        Err(e) => Outcome::Fail(format!("no answer while a client was idle: {e}")),
+    let reply = sign_in(server.addr, 1)?;
+    let took = started.elapsed();
+    if reply.bytes.is_empty() {
+        return fail(format!(
+            "no answer within {STEP:?} while one client was idle"
+        ));
     }
+    pass_if(took < Duration::from_secs(2), || {
+        format!("answered only after {took:.1?} while one client was idle")
+    })
 }
 
-fn signin_twenty(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn signin_twenty(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
     let addr = server.addr;
     let answers: Vec<_> = (0..20)
         .map(|i| thread::spawn(move || sign_in(addr, i)))
         .collect();
-    let ok = answers
+    let replies: Vec<Vec<u8>> = answers
         .into_iter()
-        .map(|t| t.join().ok().and_then(Result::ok))
-        .filter(|r| r.as_deref() == Some("你已签到"))
-        .count();
-    pass_if(ok == 20, || format!("{ok} of 20 answered"))
+        .filter_map(|t| t.join().ok().and_then(Result::ok))
+        .map(|r| r.bytes)
+        .collect();
+    let ok = replies.iter().filter(|r| !r.is_empty()).count();
+    pass_if(ok == 20, || format!("{ok} of 20 were answered"))
 }
 
-fn pool_is_bounded(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn pool_is_bounded(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    // Ten silent clients, accepted in order: they hold the pool's ten
+    // workers (the server's prints are not relied on: any text will do).
     let mut held: Vec<TcpStream> = (0..10).filter_map(|_| connect(server.addr).ok()).collect();
-    // Each held client has been accepted by now: wait until the server has
-    // said so for all ten (the lab's 连接成功 line).
-    let accepted = server
-        .proc
-        .wait_stdout(STEP, |o| o.matches("连接成功").count() >= 10);
-    if !accepted {
-        return Outcome::Fail("did not accept ten clients".into());
+    if held.len() < 10 {
+        return fail(format!("accepted only {} of ten clients", held.len()));
     }
     let addr = server.addr;
     let eleventh = thread::spawn(move || sign_in(addr, 11));
-    // While ten are held, the eleventh must wait.
+    // While ten are held, the eleventh must wait. Absence is checked for a
+    // bounded second: there is no event to wait for.
     thread::sleep(Duration::from_secs(1));
     if eleventh.is_finished() {
-        return Outcome::Fail(
-            "the eleventh client was answered while ten were held: not a pool of ten".into(),
+        return fail(
+            "the eleventh client was answered while ten were held: more than ten at once, not the lab's pool of ten",
         );
     }
     // Let one go: the eleventh is served.
@@ -1030,26 +1339,17 @@ fn pool_is_bounded(s: &Subject) -> Outcome {
     }
     drop(held);
     match eleventh.join() {
-        Ok(Ok(reply)) if reply == "你已签到" => Outcome::Pass,
-        other => Outcome::Fail(format!(
-            "the eleventh client, once a worker was free: {other:?}"
-        )),
+        Ok(Ok(reply)) if !reply.bytes.is_empty() => Ok(()),
+        _ => fail("the eleventh client got no answer once a worker was free"),
     }
 }
 
-fn signin_client_twenty(s: &Subject) -> Outcome {
-    let reference = match Reference::tcp(s.grader_port(), |l, sd, o| {
+fn signin_client_twenty(s: &Subject) -> Verdict {
+    let reference = Reference::tcp(s.grader_port(), |l, sd, o| {
         multithread::server::run(l, &opts(), Duration::ZERO, sd, o)
-    }) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    let port = reference.port;
+    })?;
     let dir = scratch();
-    let (out, _) = match run_client(s, port, "", dir.path()) {
-        Ok(printed) => printed,
-        Err(o) => return o,
-    };
+    let (out, _) = run_client(s, reference.port, "", dir.path())?;
     let received = reference.printed(|o| o.matches("号签到").count() == 20);
     let signed = (0..20).all(|i| {
         out.contains(&format!("客户端{i}发送签到请求成功"))
@@ -1067,25 +1367,37 @@ fn signin_client_twenty(s: &Subject) -> Outcome {
 
 // --- 2.5 file transfer --------------------------------------------------
 
-/// Uploads `data` as `name` with the original's `name|size` header;
-/// returns the server's first reply.
+/// What the server said during a `name|size` upload.
+struct Upload {
+    /// Its answer to the header.
+    confirmation: Vec<u8>,
+}
+
+/// Uploads the first `send` bytes of `data` as `name` with the original's
+/// `name|size` header.
 fn legacy_upload(
     addr: SocketAddr,
     name: &str,
     data: &[u8],
     send: usize,
-) -> std::io::Result<String> {
+) -> Result<Upload, Outcome> {
     let mut sk = connect(addr)?;
-    sk.write_all(format!("{name}|{}", data.len()).as_bytes())?;
-    let mut buf = [0u8; 1024];
-    let n = sk.read(&mut buf)?;
-    sk.write_all(&data[..send.min(data.len())])?;
-    sk.shutdown(std::net::Shutdown::Write)?;
+    let header = format!("{name}|{}", data.len());
+    let io = |e: std::io::Error| Outcome::Fail(format!("the upload of {name} failed: {e}"));
+    note(format!(
+        "sent the header {}, then {send} of {} bytes",
+        shown(header.as_bytes()),
+        data.len()
+    ));
+    sk.write_all(header.as_bytes()).map_err(io)?;
+    let confirmation = read_reply(&mut sk, false).bytes;
+    note(format!("got {} for the header", shown(&confirmation)));
+    sk.write_all(&data[..send.min(data.len())]).map_err(io)?;
+    let _ = sk.shutdown(std::net::Shutdown::Write);
     // The final reply, if any; a server that never closes is not waited
     // for long (the checks look at what it did).
-    sk.set_read_timeout(Some(Duration::from_secs(2)))?;
-    let _ = sk.read_to_end(&mut Vec::new());
-    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    let _ = read_reply(&mut sk, true);
+    Ok(Upload { confirmation })
 }
 
 /// Every file named `name` below `dir`, with its contents.
@@ -1109,57 +1421,79 @@ fn payload(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
 
-fn file_server_saves(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    let data = payload(5000);
-    let reply = match legacy_upload(server.addr, "实验报告.bin", &data, data.len()) {
-        Ok(reply) => reply,
-        Err(e) => return Outcome::Fail(format!("the upload failed: {e}")),
-    };
-    if reply != "实验报告.bin已发送" {
-        return Outcome::Fail(format!("confirmed with {reply:?}"));
+/// The size of the plain upload every file-server check starts from.
+const UPLOAD: usize = 100_000;
+
+/// A plain 100 KB upload, which must arrive byte for byte: what was
+/// saved, or why it was not.
+fn plain_upload(server: &Server, name: &str) -> Verdict {
+    let data = payload(UPLOAD);
+    let upload = legacy_upload(server.addr, name, &data, data.len())?;
+    let expected = format!("{name}已发送");
+    if upload.confirmation != expected.as_bytes() {
+        return fail(format!(
+            "answered the header '{name}|{UPLOAD}' with {} (expected {})",
+            shown(&upload.confirmation),
+            shown(expected.as_bytes())
+        ));
     }
-    let saved = wait_until(STEP, || {
-        find_files(server.work.as_path(), "实验报告.bin").contains(&data)
-    });
-    pass_if(saved, || "the file was not saved intact".into())
+    let saved = wait_until(STEP, || find_files(&server.work, name).contains(&data));
+    if saved {
+        return Ok(());
+    }
+    let sizes: Vec<usize> = find_files(&server.work, name)
+        .iter()
+        .map(Vec::len)
+        .collect();
+    fail(match sizes.as_slice() {
+        [] => format!("saved no file {name} from a {UPLOAD}-byte upload"),
+        [len] if *len < UPLOAD => {
+            format!("saved {len} of the {UPLOAD} bytes of {name}")
+        }
+        _ => format!("saved {name} with other bytes than were sent (sizes {sizes:?})"),
+    })
 }
 
-fn file_server_python_client(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+/// A file server whose plain upload works, for the safety checks, which
+/// would otherwise pass on a server that saves nothing.
+fn safe_to_judge(s: &Subject) -> Result<Server, Outcome> {
+    let server = start_server(s, false)?;
+    match plain_upload(&server, "plain.bin") {
+        Ok(()) => Ok(server),
+        Err(Outcome::Fail(why)) => Err(Outcome::NotGraded(format!(
+            "no upload succeeded ({why}), so safety could not be judged"
+        ))),
+        Err(other) => Err(other),
+    }
+}
+
+fn file_server_saves(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    plain_upload(&server, "实验报告.bin")
+}
+
+fn file_server_python_client(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
     let src = scratch();
     let path = src.path().join("py_upload.bin");
     let data = payload(3000);
     let _ = std::fs::write(&path, &data);
-    match python_original(
+    python_original(
         s,
         "file_client.py",
         server.addr.port(),
         &format!("{}\n", path.display()),
-    ) {
-        Ok(_) => {
-            let saved = wait_until(STEP, || {
-                find_files(server.work.as_path(), "py_upload.bin").contains(&data)
-            });
-            pass_if(saved, || {
-                "file_client.py's upload was not saved intact".into()
-            })
-        }
-        Err(o) => o,
-    }
+    )?;
+    let saved = wait_until(STEP, || {
+        find_files(&server.work, "py_upload.bin").contains(&data)
+    });
+    pass_if(saved, || {
+        "file_client.py's 3000-byte upload was not saved byte for byte".into()
+    })
 }
 
-fn file_server_rust_client(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn file_server_rust_client(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
     let src = scratch();
     let path = src.path().join("rs_upload.bin");
     let data = payload(3000);
@@ -1169,24 +1503,18 @@ fn file_server_rust_client(s: &Subject) -> Outcome {
         legacy: false,
         timeout: STEP,
     };
-    match file_transfer::client::upload(&cfg, &path, &Output::discard()) {
-        Ok(()) => {
-            let saved = wait_until(STEP, || {
-                find_files(server.work.as_path(), "rs_upload.bin").contains(&data)
-            });
-            pass_if(saved, || {
-                "the Rust client's upload was not saved intact".into()
-            })
-        }
-        Err(e) => Outcome::Fail(format!("the Rust client failed: {e}")),
-    }
+    file_transfer::client::upload(&cfg, &path, &Output::discard())
+        .map_err(|e| Outcome::Fail(format!("the Rust client failed: {e:#}")))?;
+    let saved = wait_until(STEP, || {
+        find_files(&server.work, "rs_upload.bin").contains(&data)
+    });
+    pass_if(saved, || {
+        "the Rust client's 3000-byte upload was not saved byte for byte".into()
+    })
 }
 
-fn file_server_traversal(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn file_server_traversal(s: &Subject) -> Verdict {
+    let server = safe_to_judge(s)?;
     // The server runs in a folder of its own; a name that climbs out of its
     // save folder, or an absolute one, must not land outside that folder.
     let outside = scratch();
@@ -1205,68 +1533,50 @@ fn file_server_traversal(s: &Subject) -> Outcome {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    // A file appears within a moment, or not at all: a bounded check for
+    // absence.
     let escaped = wait_until(Duration::from_millis(1500), || {
         absolute.exists()
             || above.join("escape.txt").exists()
             || server.work.join("escape.txt").exists()
     });
-    pass_if(!escaped, || "a file was written outside its folder".into())
+    pass_if(!escaped, || {
+        format!("wrote a file outside its folder for one of the names {names:?}")
+    })
 }
 
-fn file_server_truncated(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn file_server_truncated(s: &Subject) -> Verdict {
+    let server = safe_to_judge(s)?;
     let data = payload(1000);
     let _ = legacy_upload(server.addr, "cut.bin", &data, 400);
     // A partial file shows up within a moment, or not at all.
     let partial = wait_until(Duration::from_millis(1500), || {
-        find_files(server.work.as_path(), "cut.bin")
+        find_files(&server.work, "cut.bin")
             .iter()
             .any(|f| f.len() != 1000)
     });
-    pass_if(!partial, || "a partial cut.bin was left behind".into())
-}
-
-fn file_server_spin(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    if server.proc.cpu().is_none() {
-        return Outcome::Skip("CPU time is measured from /proc (Linux only)".into());
-    }
-    let data = payload(1000);
-    let _ = legacy_upload(server.addr, "vanish.bin", &data, 400);
-    // Two seconds after the client is gone, measured from then on.
-    let before = server.proc.cpu().unwrap_or_default();
-    let started = Instant::now();
-    thread::sleep(Duration::from_secs(2));
-    let used = server.proc.cpu().unwrap_or(before).saturating_sub(before);
-    let share = used.as_secs_f64() / started.elapsed().as_secs_f64();
-    pass_if(share < 0.5, || {
-        format!(
-            "used {:.0} % of a core for 2 s after the client vanished",
-            share * 100.0
-        )
+    pass_if(!partial, || {
+        "left a partial cut.bin (400 of 1000 bytes) after the client stopped sending".into()
     })
 }
 
-fn file_server_overwrite(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn file_server_spin(s: &Subject) -> Verdict {
+    let server = safe_to_judge(s)?;
+    let data = payload(1000);
+    let _ = legacy_upload(server.addr, "vanish.bin", &data, 400);
+    judge_spin(&server, "a client vanished mid-upload")
+}
+
+fn file_server_overwrite(s: &Subject) -> Verdict {
+    let server = safe_to_judge(s)?;
     let _ = legacy_upload(server.addr, "same.txt", b"first", 5);
     let _ = legacy_upload(server.addr, "same.txt", b"other", 5);
     // Kept both, or refused the second: the first is never lost. A second
     // file shows up within a moment, or not at all.
-    let work = server.work.as_path();
     let _ = wait_until(Duration::from_millis(1500), || {
-        find_files(work, "same").len() >= 2
+        find_files(&server.work, "same").len() >= 2
     });
-    let kept = find_files(work, "same").contains(&b"first".to_vec());
+    let kept = find_files(&server.work, "same").contains(&b"first".to_vec());
     pass_if(kept, || {
         "the second upload of same.txt replaced the first".into()
     })
@@ -1285,196 +1595,230 @@ fn file_reference(port: u16, dir: &Path) -> Result<Reference, Outcome> {
     })
 }
 
-fn file_client_uploads(s: &Subject) -> Outcome {
+fn file_client_uploads(s: &Subject) -> Verdict {
     let save = scratch();
-    let reference = match file_reference(s.grader_port(), save.path()) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    let port = reference.port;
+    let reference = file_reference(s.grader_port(), save.path())?;
     let src = scratch();
     let path = src.path().join("上传.bin");
     let data = payload(4000);
     let _ = std::fs::write(&path, &data);
-    let (out, _) = match run_client(s, port, &format!("{}\n", path.display()), src.path()) {
-        Ok(printed) => printed,
-        Err(o) => return o,
-    };
+    let (out, _) = run_client(
+        s,
+        reference.port,
+        &format!("{}\n", path.display()),
+        src.path(),
+    )?;
     let saved = reference.printed(|o| o.contains("upload successed."))
         && std::fs::read(save.path().join("上传.bin")).ok() == Some(data);
     if !saved {
-        return Outcome::Fail("the file did not arrive intact".into());
+        return fail("the 4000-byte file did not arrive byte for byte");
     }
     pass_if(
         out.contains("服务器确认: 上传.bin已发送") && out.contains("文件上传成功！"),
-        || format!("printed {:?}", shorten(&out)),
+        || format!("printed {}", shown(out.as_bytes())),
     )
 }
 
-fn file_client_eof(s: &Subject) -> Outcome {
+fn file_client_eof(s: &Subject) -> Verdict {
     let save = scratch();
-    let reference = match file_reference(s.grader_port(), save.path()) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    let port = reference.port;
+    let reference = file_reference(s.grader_port(), save.path())?;
     let src = scratch();
-    match run_client(s, port, "", src.path()) {
-        Ok(_) => Outcome::Pass,
-        Err(Outcome::Fail(why)) => Outcome::Fail(format!(
+    match run_client(s, reference.port, "", src.path()) {
+        Ok(_) => Ok(()),
+        Err(Outcome::Fail(why)) => fail(format!(
             "at the end of input it {}",
             why.replace("did not exit", "did not stop")
         )),
-        Err(o) => o,
+        Err(o) => Err(o),
     }
 }
 
 // --- the seeds' servers -------------------------------------------------
 
-/// Sends each message on one connection and returns each reply.
-fn session(addr: SocketAddr, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, String> {
-    let mut sk = connect(addr).map_err(|e| e.to_string())?;
+/// Sends each message on one connection and reads each reply.
+fn session(addr: SocketAddr, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, Outcome> {
+    let mut sk = connect(addr)?;
     let mut replies = Vec::new();
     for m in messages {
-        sk.write_all(m).map_err(|e| e.to_string())?;
-        let mut buf = [0u8; 1024];
-        let n = sk.read(&mut buf).map_err(|e| e.to_string())?;
-        replies.push(buf[..n].to_vec());
+        note(format!("sent {}", shown(m)));
+        sk.write_all(m)
+            .map_err(|e| Outcome::Fail(format!("could not send {}: {e}", shown(m))))?;
+        let reply = read_reply(&mut sk, false).bytes;
+        note(format!("got {}", shown(&reply)));
+        replies.push(reply);
     }
     Ok(replies)
 }
 
-fn echo_upper(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match session(server.addr, &[b"hello", "socket 你好".as_bytes()]) {
-        Ok(r) => pass_if(
-            r == [b"HELLO".to_vec(), "SOCKET 你好".as_bytes().to_vec()],
-            || {
-                format!(
-                    "replied {:?}",
-                    r.iter()
-                        .map(|x| String::from_utf8_lossy(x).into_owned())
-                        .collect::<Vec<_>>()
-                )
-            },
-        ),
-        Err(e) => Outcome::Fail(e),
-    }
-}
-
-fn ctime_reply(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match session(server.addr, &[b"hello"]) {
-        Ok(r) => {
-            let reply = String::from_utf8_lossy(&r[0]).into_owned();
-            let stamp = reply
-                .strip_prefix('[')
-                .and_then(|x| x.strip_suffix("] hello"));
-            let ok = stamp.is_some_and(|t| {
-                chrono::NaiveDateTime::parse_from_str(t, "%a %b %e %H:%M:%S %Y").is_ok()
+/// Judges a session's replies against the expected ones.
+fn expect_session(messages: &[&[u8]], replies: &[Vec<u8>], expected: &[&[u8]]) -> Verdict {
+    for ((m, r), e) in messages.iter().zip(replies).zip(expected) {
+        if r.as_slice() != *e {
+            return fail(match r.is_empty() {
+                true => format!("no reply to {} (expected {})", shown(m), shown(e)),
+                false => format!(
+                    "replied {} to {} instead of {}",
+                    shown(r),
+                    shown(m),
+                    shown(e)
+                ),
             });
-            pass_if(ok, || format!("replied {reply:?}"))
         }
-        Err(e) => Outcome::Fail(e),
+    }
+    Ok(())
+}
+
+fn echo_upper(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let messages: [&[u8]; 2] = [b"hello", "socket 你好".as_bytes()];
+    let replies = session(server.addr, &messages)?;
+    expect_session(&messages, &replies, &[b"HELLO", "SOCKET 你好".as_bytes()])
+}
+
+fn ctime_reply(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let replies = session(server.addr, &[b"hello"])?;
+    pass_if(is_ctime_reply(&replies[0], b"hello"), || {
+        format!(
+            "replied {} to 'hello' (expected '[<time.ctime()>] hello')",
+            shown(&replies[0])
+        )
+    })
+}
+
+fn udp_ask(addr: SocketAddr, datagram: &[u8]) -> Result<Vec<u8>, Outcome> {
+    let ask = || -> std::io::Result<Vec<u8>> {
+        let sk = UdpSocket::bind("127.0.0.1:0")?;
+        sk.set_read_timeout(Some(STEP))?;
+        note(format!("sent the datagram {}", shown(datagram)));
+        sk.send_to(datagram, addr)?;
+        let mut buf = [0u8; 2048];
+        let (n, _) = sk.recv_from(&mut buf)?;
+        note(format!("got the datagram {}", shown(&buf[..n])));
+        Ok(buf[..n].to_vec())
+    };
+    ask().map_err(|e| {
+        Outcome::Fail(format!(
+            "no answer to the datagram {}: {e}",
+            shown(datagram)
+        ))
+    })
+}
+
+fn udp_echo_upper(s: &Subject) -> Verdict {
+    let server = start_server(s, true)?;
+    let r = udp_ask(server.addr, b"hello")?;
+    pass_if(r == b"HELLO", || {
+        format!("answered {} to 'hello' (expected 'HELLO')", shown(&r))
+    })
+}
+
+fn udp_echo_empty(s: &Subject) -> Verdict {
+    let server = start_server(s, true)?;
+    let r = udp_ask(server.addr, b"")?;
+    pass_if(r.is_empty(), || {
+        format!("answered {} to an empty datagram", shown(&r))
+    })
+}
+
+fn udp_echo_invalid_utf8(s: &Subject) -> Verdict {
+    let mut server = start_server(s, true)?;
+    udp_send(server.addr, &[b"\xff\xfe\x00"])?;
+    match udp_ask(server.addr, b"after") {
+        Ok(_) => Ok(()),
+        Err(no_answer) => Err(server.exited("invalid UTF-8").unwrap_or(no_answer)),
     }
 }
 
-fn udp_ask(addr: SocketAddr, datagram: &[u8]) -> Result<Vec<u8>, String> {
-    let sk = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let _ = sk.set_read_timeout(Some(STEP));
-    sk.send_to(datagram, addr).map_err(|e| e.to_string())?;
-    let mut buf = [0u8; 2048];
-    let (n, _) = sk
-        .recv_from(&mut buf)
-        .map_err(|e| format!("no answer: {e}"))?;
-    Ok(buf[..n].to_vec())
+fn chat_acks(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let messages: [&[u8]; 2] = [b"hello", b"tcp"];
+    let replies = session(server.addr, &messages)?;
+    expect_session(&messages, &replies, &[b"ACK", b"ACK"])
 }
 
-fn udp_echo_upper(s: &Subject) -> Outcome {
-    let server = match start_server(s, true) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match udp_ask(server.addr, b"hello") {
-        Ok(r) => pass_if(r == b"HELLO", || {
-            format!("answered {:?}", String::from_utf8_lossy(&r))
-        }),
-        Err(e) => Outcome::Fail(e),
-    }
-}
-
-fn udp_echo_empty(s: &Subject) -> Outcome {
-    let server = match start_server(s, true) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match udp_ask(server.addr, b"") {
-        Ok(r) => pass_if(r.is_empty(), || {
-            format!("answered {:?}", String::from_utf8_lossy(&r))
-        }),
-        Err(e) => Outcome::Fail(e),
-    }
-}
-
-fn chat_acks(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    match session(server.addr, &[b"hello", b"tcp"]) {
-        Ok(r) => pass_if(r == [b"ACK".to_vec(), b"ACK".to_vec()], || {
-            format!("answered {r:?}")
-        }),
-        Err(e) => Outcome::Fail(e),
-    }
-}
-
-fn chat_two_clients(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
-    let first = connect(server.addr);
-    match (first, session(server.addr, &[b"second"])) {
-        (Ok(_), Ok(r)) => pass_if(r == [b"ACK".to_vec()], || format!("answered {r:?}")),
-        (_, Err(e)) => Outcome::Fail(format!(
-            "the second client got no ACK while the first was connected: {e}"
+fn chat_two_clients(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    let _first = connect(server.addr)?;
+    let replies = session(server.addr, &[b"second"]).map_err(|o| match o {
+        Outcome::Fail(why) => Outcome::Fail(format!(
+            "the second client, while the first was connected: {why}"
         )),
-        (Err(e), _) => Outcome::Fail(e.to_string()),
-    }
+        other => other,
+    })?;
+    expect_session(&[b"second"], &replies, &[b"ACK"])
 }
 
-fn download_sends(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn download_sends(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
     let data = payload(900);
-    let _ = std::fs::write(server.work.as_path().join("课件.txt"), &data);
-    match exchange(server.addr, "课件.txt".as_bytes()) {
-        Ok(got) => pass_if(got == data, || {
-            format!("sent {} bytes, not the file's {}", got.len(), data.len())
-        }),
-        Err(e) => Outcome::Fail(e.to_string()),
-    }
+    let _ = std::fs::write(server.work.join("课件.txt"), &data);
+    let reply = exchange(server.addr, "课件.txt".as_bytes(), true)?;
+    pass_if(reply.bytes == data, || {
+        format!(
+            "sent {} bytes for '课件.txt', not the file's {}",
+            reply.bytes.len(),
+            data.len()
+        )
+    })
 }
 
-fn download_traversal(s: &Subject) -> Outcome {
-    let server = match start_server(s, false) {
-        Ok(server) => server,
-        Err(o) => return o,
-    };
+fn download_traversal(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
     let outside = scratch();
     let secret = outside.path().join("secret.txt");
     let _ = std::fs::write(&secret, b"secret");
-    let got = exchange(server.addr, secret.to_string_lossy().as_bytes()).unwrap_or_default();
+    let got = exchange(server.addr, secret.to_string_lossy().as_bytes(), true)
+        .map(|r| r.bytes)
+        .unwrap_or_default();
     pass_if(got != b"secret", || {
-        "sent a file from outside its folder".into()
+        "sent a file from outside its folder (an absolute name)".into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_as_text_or_as_python_bytes() {
+        assert_eq!(shown("不要回答".as_bytes()), "'不要回答'");
+        assert_eq!(shown(b"\xff\xfe\x00"), "b'\\xff\\xfe\\x00'");
+    }
+
+    #[test]
+    fn an_exception_is_named_only_when_stderr_shows_one() {
+        let traceback = "Traceback (most recent call last):\n  File \"x.py\"\nUnicodeDecodeError: 'utf-8' codec can't decode byte 0xff\n";
+        assert_eq!(exception(traceback).as_deref(), Some("UnicodeDecodeError"));
+        assert_eq!(
+            exception("socket.timeout: timed out\nConnectionResetError: [Errno 104]").as_deref(),
+            Some("ConnectionResetError")
+        );
+        assert_eq!(exception(""), None);
+        assert_eq!(exception("bye\n"), None);
+        assert_eq!(exception("error: cannot bind: in use"), None);
+    }
+
+    #[test]
+    fn other_protocols_are_named() {
+        assert_eq!(
+            other_protocol(b"hello", b"HELLO"),
+            Some("an upper-case echo server")
+        );
+        assert_eq!(
+            other_protocol(b"hello", b"hello"),
+            Some("a plain echo server")
+        );
+        assert_eq!(
+            other_protocol("拔尖班0号签到".as_bytes(), "拔尖班0号签到".as_bytes()),
+            Some("an echo server")
+        );
+        assert_eq!(
+            other_protocol(b"hello", b"ACK"),
+            Some("seed 001's chat server (ACK)")
+        );
+        assert_eq!(other_protocol(b"hello", "滚蛋.".as_bytes()), None);
+        assert!(is_ctime_reply(b"[Tue Dec  1 10:00:00 2026] hi", b"hi"));
+        assert!(!is_ctime_reply(b"[soon] hi", b"hi"));
+    }
 }

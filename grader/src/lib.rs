@@ -2,20 +2,36 @@
 //! language, given as the command that starts it, and scores it. The same
 //! checks run in `cargo test` against the Rust port (full marks), the
 //! Python originals (the honest table in README.md) and deliberately
-//! broken programs (each fails the check that names its defect).
+//! broken programs (each gets the verdict and the reason its defect
+//! deserves).
 //!
-//! A check starts the program afresh, so that one crash fails one check:
-//! a server is started, waited for until its port is bound (a bind probe;
-//! nothing connects to it before the check does), talked to as one or more
-//! clients, and stopped with everything it started; a client is started
-//! against a reference server (the Rust port, in this process) with stdin
-//! of the check's choosing. Every wait is bounded; all traffic stays on
-//! loopback. GRADING.md says what each check means and how to add one.
+//! Grading a program goes in three steps ([`grade`]):
+//! 1. A server is started once: one that does not start scores 0, with the
+//!    last line of its stderr as the reason.
+//! 2. It is sent the lab's first request, and what comes back is
+//!    classified ([`checks::recognise`]): a program that speaks another
+//!    protocol (an echo where sign-in is expected, another header) is told
+//!    so at the top of its report, and the checks that depend on the
+//!    protocol are *not graded*, with that reason, instead of failing for
+//!    false reasons.
+//! 3. Every check starts the program afresh, so that one crash fails one
+//!    check: a server is started, waited for until its port is bound (a
+//!    bind probe; nothing connects to it before the check does), talked to
+//!    as one or more clients, and stopped with everything it started; a
+//!    client is started against a reference server (the Rust port, in this
+//!    process) with stdin of the check's choosing.
+//!
+//! Every wait is bounded, all traffic stays on loopback, and what a program
+//! may print and use is bounded ([`run`]). GRADING.md says what each check
+//! means and how to add one.
 
+pub mod book;
 pub mod checks;
+pub mod class;
 pub mod python;
 pub mod run;
 
+pub use class::{Student, class_folder, python_launch};
 use run::Launch;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -53,10 +69,56 @@ impl Category {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
-    /// What happened, on one line.
+    /// What was sent, what came back and what was expected, on one line.
     Fail(String),
-    /// The check could not be made here (why); it scores nothing either way.
+    /// The check could not be made on this machine (why); it scores
+    /// nothing either way.
     Skip(String),
+    /// The program does not do what the check is about (it speaks another
+    /// protocol, or serves one client by design): why; it scores nothing
+    /// either way.
+    NotGraded(String),
+}
+
+impl Outcome {
+    /// The name JSON and CSV give it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail(_) => "fail",
+            Outcome::Skip(_) => "skip",
+            Outcome::NotGraded(_) => "not-graded",
+        }
+    }
+
+    /// Its reason, where it has one.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Pass => None,
+            Outcome::Fail(why) | Outcome::Skip(why) | Outcome::NotGraded(why) => Some(why),
+        }
+    }
+
+    /// True when it counts towards the possible points.
+    pub fn counts(&self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::Fail(_))
+    }
+}
+
+/// What a check returns: `Ok(())` when it passes, else the outcome that
+/// ended it, so that `?` passes a failure to start on (`let server =
+/// start_server(s, false)?;`).
+pub type Verdict = Result<(), Outcome>;
+
+/// Whether the program speaks the lab's protocol, as the first request
+/// showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Lab,
+    /// What it seems to be instead, with the exchange that shows it:
+    /// "this looks like an upper-case echo server, not the lab's sign-in
+    /// server: 'hello' → 'HELLO'".
+    Differs(String),
 }
 
 /// One check: its name, what it is about, its points, and how to run it.
@@ -64,7 +126,10 @@ pub struct Check {
     pub name: &'static str,
     pub category: Category,
     pub points: u32,
-    pub run: fn(&Subject) -> Outcome,
+    pub run: fn(&Subject) -> Verdict,
+    /// True when it needs the lab's protocol: where the program speaks
+    /// another, it is not graded.
+    pub protocol: bool,
 }
 
 /// The program under test, as a check sees it.
@@ -78,6 +143,19 @@ pub struct Subject {
     /// The Python to run them with, as a command's words (`None`: the
     /// interop checks skip).
     pub python: Option<Vec<String>>,
+}
+
+impl Subject {
+    /// The program run as a command (`{port}` replaced by a port).
+    pub fn new(program: Program, launch: Launch) -> Subject {
+        Subject {
+            program,
+            port: program.default_port(),
+            launch,
+            originals: None,
+            python: None,
+        }
+    }
 }
 
 impl Subject {
@@ -154,6 +232,45 @@ impl Program {
         clap::ValueEnum::to_possible_value(&self)
             .map(|v| v.get_name().to_string())
             .unwrap_or_default()
+    }
+
+    /// True for the servers (the grader connects to them).
+    pub fn is_server(self) -> bool {
+        !matches!(
+            self,
+            Program::TcpClient
+                | Program::UdpClient
+                | Program::MultithreadClient
+                | Program::FileClient
+        )
+    }
+
+    /// True for the UDP programs.
+    pub fn is_udp(self) -> bool {
+        matches!(
+            self,
+            Program::UdpServer | Program::UdpClient | Program::UdpEchoServer
+        )
+    }
+
+    /// What the lab calls it, for a report ("the lab's sign-in server").
+    pub fn lab_name(self) -> &'static str {
+        match self {
+            Program::TcpServer => "the lab's 2.1 server (不要回答)",
+            Program::MultithreadServer => "the lab's sign-in server (2.4)",
+            Program::ThreadpoolServer => "the lab's sign-in pool server (2.4)",
+            Program::FileServer => "the lab's file server (2.5)",
+            Program::EchoServer => "seed 002's upper-case echo server",
+            Program::CtimeServer => "seed 004's ctime server",
+            Program::ChatServer => "seed 001's chat server (ACK)",
+            Program::UdpServer => "the lab's UDP server (2.2)",
+            Program::UdpEchoServer => "seed 002's UDP upper-case echo server",
+            Program::DownloadServer => "seed 003's download server",
+            Program::TcpClient => "the lab's 2.1 client",
+            Program::UdpClient => "the lab's UDP client",
+            Program::MultithreadClient => "the lab's sign-in client",
+            Program::FileClient => "the lab's file client",
+        }
     }
 
     /// The original's port.
@@ -236,6 +353,8 @@ pub struct Graded {
     pub category: Category,
     pub points: u32,
     pub outcome: Outcome,
+    /// What was sent and what came back, for the student.
+    pub transcript: Vec<String>,
 }
 
 /// Everything one program scored.
@@ -243,6 +362,7 @@ pub struct Graded {
 pub struct Report {
     pub program: Program,
     pub command: Vec<String>,
+    pub protocol: Protocol,
     pub results: Vec<Graded>,
 }
 
@@ -255,19 +375,22 @@ impl Report {
             .sum()
     }
 
-    /// The points of every check that was made (skips count for nothing).
+    /// The points of every check that was graded (a skip or a check not
+    /// graded counts for nothing).
     pub fn possible(&self) -> u32 {
         self.results
             .iter()
-            .filter(|r| !matches!(r.outcome, Outcome::Skip(_)))
+            .filter(|r| r.outcome.counts())
             .map(|r| r.points)
             .sum()
     }
 
     pub fn all_passed(&self) -> bool {
-        self.results
-            .iter()
-            .all(|r| !matches!(r.outcome, Outcome::Fail(_)))
+        self.protocol == Protocol::Lab
+            && self
+                .results
+                .iter()
+                .all(|r| !matches!(r.outcome, Outcome::Fail(_)))
     }
 
     /// The outcome of the check called `name`.
@@ -278,17 +401,47 @@ impl Report {
             .map(|r| &r.outcome)
     }
 
+    /// The first failing check's reason (or, for another protocol, that).
+    pub fn first_failure(&self) -> Option<String> {
+        if let Protocol::Differs(why) = &self.protocol {
+            return Some(why.clone());
+        }
+        self.results.iter().find_map(|r| match &r.outcome {
+            Outcome::Fail(why) => Some(format!("{}: {why}", r.check)),
+            _ => None,
+        })
+    }
+
+    /// The points scored in `category`, and the points possible there.
+    pub fn in_category(&self, category: Category) -> (u32, u32) {
+        self.results
+            .iter()
+            .filter(|r| r.category == category && r.outcome.counts())
+            .fold((0, 0), |(s, p), r| {
+                let got = if r.outcome == Outcome::Pass {
+                    r.points
+                } else {
+                    0
+                };
+                (s + got, p + r.points)
+            })
+    }
+
     /// The report's table, as text.
     pub fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}: {}", self.program.name(), self.command.join(" "));
+        if let Protocol::Differs(why) = &self.protocol {
+            let _ = writeln!(out, "NOTE: {why}");
+        }
         let _ = writeln!(out, "| check | category | result | points |");
         let _ = writeln!(out, "|---|---|---|---|");
         for r in &self.results {
             let (result, scored) = match &r.outcome {
-                Outcome::Pass => ("pass".to_string(), r.points.to_string()),
-                Outcome::Fail(_) => ("FAIL".to_string(), "0".to_string()),
-                Outcome::Skip(_) => ("skip".to_string(), "-".to_string()),
+                Outcome::Pass => ("pass", r.points.to_string()),
+                Outcome::Fail(_) => ("FAIL", "0".to_string()),
+                Outcome::Skip(_) => ("skip", "-".to_string()),
+                Outcome::NotGraded(_) => ("not graded", "-".to_string()),
             };
             let _ = writeln!(
                 out,
@@ -306,6 +459,9 @@ impl Report {
                 Outcome::Skip(why) => {
                     let _ = writeln!(out, "- {} (skipped): {why}", r.check);
                 }
+                Outcome::NotGraded(why) => {
+                    let _ = writeln!(out, "- {} (not graded): {why}", r.check);
+                }
                 Outcome::Pass => {}
             }
         }
@@ -313,26 +469,40 @@ impl Report {
         out
     }
 
+    /// The report, then each check's transcript: what a student reads to
+    /// see what failed.
+    pub fn transcript(&self) -> String {
+        let mut out = self.table();
+        for r in &self.results {
+            let _ = writeln!(out, "\n## {} ({})", r.check, r.outcome.name());
+            for line in &r.transcript {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        out
+    }
+
     /// The same results, for a gradebook.
     pub fn json(&self) -> serde_json::Value {
+        let (protocol, detail) = match &self.protocol {
+            Protocol::Lab => ("lab", None),
+            Protocol::Differs(why) => ("differs", Some(why.clone())),
+        };
         json!({
             "program": self.program.name(),
             "command": self.command,
+            "protocol": protocol,
+            "protocol_detail": detail,
             "scored": self.scored(),
             "possible": self.possible(),
             "passed": self.all_passed(),
             "checks": self.results.iter().map(|r| {
-                let (result, detail) = match &r.outcome {
-                    Outcome::Pass => ("pass", None),
-                    Outcome::Fail(why) => ("fail", Some(why.clone())),
-                    Outcome::Skip(why) => ("skip", Some(why.clone())),
-                };
                 json!({
                     "check": r.check,
                     "category": r.category.name(),
                     "points": r.points,
-                    "result": result,
-                    "detail": detail,
+                    "result": r.outcome.name(),
+                    "detail": r.outcome.reason(),
                 })
             }).collect::<Vec<_>>(),
         })
@@ -360,86 +530,69 @@ pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
     }
 }
 
-/// Runs every check of `subject.program` against it.
+/// Grades one program: a server that does not start scores 0 with its
+/// reason; one that speaks another protocol has its protocol's checks not
+/// graded; every other check runs on a fresh process. A check in which the
+/// program flooded its output fails with that.
 pub fn grade(subject: &Subject) -> Report {
-    let results = subject
-        .program
-        .checks()
+    let checks = subject.program.checks();
+    let protocol = match checks::recognise(subject) {
+        Ok(protocol) => protocol,
+        Err(reason) => {
+            let _ = run::take_flood();
+            let _ = run::take_transcript();
+            let why = reason.reason().unwrap_or("it does not start").to_string();
+            return Report {
+                program: subject.program,
+                command: subject.launch.argv.clone(),
+                protocol: Protocol::Lab,
+                results: checks
+                    .into_iter()
+                    .map(|check| Graded {
+                        check: check.name,
+                        category: check.category,
+                        points: check.points,
+                        outcome: Outcome::Fail(why.clone()),
+                        transcript: Vec::new(),
+                    })
+                    .collect(),
+            };
+        }
+    };
+    let _ = run::take_flood();
+    let _ = run::take_transcript();
+    let results = checks
         .into_iter()
-        .map(|check| Graded {
-            check: check.name,
-            category: check.category,
-            points: check.points,
-            outcome: (check.run)(subject),
+        .map(|check| {
+            let outcome = match (&protocol, check.protocol) {
+                (Protocol::Differs(why), true) => Outcome::NotGraded(why.clone()),
+                _ => match (check.run)(subject) {
+                    Ok(()) => Outcome::Pass,
+                    Err(outcome) => outcome,
+                },
+            };
+            // A flood of output fails the check it happened in, beside
+            // whatever else the check found.
+            let outcome = match (run::take_flood(), outcome) {
+                (None, outcome) => outcome,
+                (Some(flood), Outcome::Fail(why)) => {
+                    Outcome::Fail(format!("{why}; and it {flood}"))
+                }
+                (Some(flood), _) => Outcome::Fail(format!("it {flood}")),
+            };
+            Graded {
+                check: check.name,
+                category: check.category,
+                points: check.points,
+                outcome,
+                transcript: run::take_transcript(),
+            }
         })
         .collect();
     Report {
         program: subject.program,
         command: subject.launch.argv.clone(),
+        protocol,
         results,
-    }
-}
-
-/// The programs in a class folder: every file named like one of them
-/// (`tcp_server.py`, `tcp_server`, `tcp_server.exe`, …), with the command
-/// that runs it: Python for `.py`, the file itself otherwise. A Python
-/// file's `ip_port = (...)` line, if it has one, is pointed at `{port}` in
-/// a copy, so that each check can use a free port (as the tests do with
-/// the originals); a file without one is run on its original's port.
-pub fn class_folder(dir: &Path, scratch: &Path, python: &[String]) -> Vec<(Program, Launch)> {
-    let mut found = Vec::new();
-    for program in Program::ALL {
-        let Some(file) = run::files_in(dir).into_iter().find(|f| {
-            let stem = f.split('.').next().unwrap_or(f);
-            stem == program.file_name()
-        }) else {
-            continue;
-        };
-        let path = dir.join(&file);
-        let launch = if file.ends_with(".py") {
-            python_launch(python, &path, &scratch.join(&file), scratch)
-        } else {
-            Launch {
-                argv: vec![path.to_string_lossy().into_owned()],
-                cwd: scratch.to_path_buf(),
-            }
-        };
-        found.push((program, launch));
-    }
-    found
-}
-
-/// A Python script as a program under test. Its `ip_port = (...)` line (or
-/// socketserver's inline address), if it has one, is pointed at the port
-/// the check chooses, in a copy at `copy`; a script without one runs as it
-/// is, on its own port.
-pub fn python_launch(python: &[String], script: &Path, copy: &Path, cwd: &Path) -> Launch {
-    let text = std::fs::read_to_string(script).unwrap_or_default();
-    let takes = text.lines().any(|l| l.trim_start().starts_with("ip_port"))
-        || text.contains("socketserver.ThreadingTCPServer((");
-    let mut argv = python.to_vec();
-    argv.push("-u".into());
-    if takes {
-        let rewritten = crate::python::rewrite(
-            &text,
-            &crate::python::Rewrite {
-                port: 0,
-                base_path: None,
-                backlog: None,
-            },
-        )
-        .replace(
-            "('127.0.0.1', 0)",
-            "('127.0.0.1', int(__import__('sys').argv[1]))",
-        );
-        let _ = std::fs::write(copy, rewritten);
-        argv.push(copy.to_string_lossy().into_owned());
-        argv.push("{port}".into());
-    } else {
-        argv.push(script.to_string_lossy().into_owned());
-    }
-    Launch {
-        argv,
-        cwd: cwd.to_path_buf(),
     }
 }

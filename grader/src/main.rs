@@ -1,20 +1,22 @@
 //! `grade`: checks a student's implementation of one of the lab's
 //! programs, in any language, given as the command that starts it, and
-//! scores it; or every program in a class folder. GRADING.md has the
+//! scores it; or a whole class folder, into a gradebook. GRADING.md has the
 //! details; `cargo run --release -p grader -- --help` the options.
 //!
 //! Everything about the machine is found when it runs, not when it is
 //! built: Python on PATH (or `--python`), the originals in `--originals`
-//! or beside the folder it runs in. `grade exercise CRATE ARGS…` (hidden)
-//! runs one of the port's exercises, which is how `--rust` grades the port
-//! with nothing but this binary built.
+//! or beside the folder it runs in. Two hidden subcommands serve the
+//! grader itself: `grade exercise CRATE ARGS…` runs one of the port's
+//! exercises (how `--rust` grades the port with nothing but this binary
+//! built), and `grade limit -- PROGRAM ARGS…` caps a program under test's
+//! resources before it starts (Unix).
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use grader::book::{self, Entry, Submission};
 use grader::run::Launch;
-use grader::{Outcome, Program, Report, Subject, class_folder, grade};
-use std::path::Path;
-use std::path::PathBuf;
+use grader::{Program, Subject, class_folder};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Grade an implementation of the socket lab: one program, or a class folder
@@ -25,7 +27,8 @@ use std::process::ExitCode;
     grade tcp-server -- python3 student/tcp_server.py\n  \
     grade file-client --port 9996 -- python3 student/file_client.py\n  \
     grade udp-server -- ./my_server --port {port}\n  \
-    grade all student/                    (tcp_server.py, udp_client.py, … in one folder)\n  \
+    grade all alice/                      (tcp_server.py, udp_client.py, … in one folder)\n  \
+    grade all class/ --csv grades.csv     (one folder per student)\n  \
     grade all --rust                      (the Rust port itself, run by this binary)\n\n\
     Programs: tcp-server tcp-client udp-server udp-client multithread-server\n  \
     multithread-client threadpool-server file-server file-client echo-server\n  \
@@ -34,8 +37,10 @@ use std::process::ExitCode;
 struct Cli {
     /// The program to grade, or `all` for a class folder
     what: String,
-    /// After --: the command that starts it ({port} is replaced by a free port). For `all`: the folder
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// For `all`: the class folder (one student's programs, or a folder per student)
+    folder: Option<PathBuf>,
+    /// After --: the command that starts it ({port} is replaced by a free port)
+    #[arg(last = true)]
     command: Vec<String>,
     /// Where it listens or connects when its command has no {port} [default: the original's port]
     #[arg(long)]
@@ -49,15 +54,35 @@ struct Cli {
     /// Grade the Rust port itself (its exercises run inside this binary) instead of a command
     #[arg(long)]
     rust: bool,
+    /// Grade this many programs at once [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// Also write the results to FILE as JSON, for a gradebook
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write one row per student and program to FILE as CSV
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write what each check sent and got into DIR, one file per student and program
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == "exercise") {
-        return grader::run_exercise(args.split_off(2));
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("exercise") => return grader::run_exercise(args.split_off(2)),
+        Some("limit") => {
+            let argv = args.split_off(if args.get(2).is_some_and(|a| a == "--") {
+                3
+            } else {
+                2
+            });
+            let e = grader::run::limit_and_exec(&argv);
+            eprintln!("grade limit: cannot start {:?}: {e}", argv.first());
+            return ExitCode::from(127);
+        }
+        _ => {}
     }
     match run(Cli::parse_from(args)) {
         Ok(true) => ExitCode::SUCCESS,
@@ -87,27 +112,45 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     }
     let scratch = tempfile::tempdir()?;
     let grade_exe = std::env::current_exe().context("cannot find the grade binary itself")?;
-    let subjects: Vec<(Program, Launch)> = match (cli.what.as_str(), cli.rust) {
-        ("all", true) => Program::ALL
-            .into_iter()
-            .map(|p| (p, rust_launch(p, &grade_exe, &scratch)))
-            .collect(),
+    // (student, program, command)
+    let mut wanted: Vec<(String, Program, Launch)> = Vec::new();
+    match (cli.what.as_str(), cli.rust) {
+        ("all", true) => {
+            for p in Program::ALL {
+                wanted.push(("rust".into(), p, rust_launch(p, &grade_exe, &scratch)));
+            }
+        }
         ("all", false) => {
-            let [dir] = cli.command.as_slice() else {
-                bail!("grade all takes one folder: grade all DIR");
+            let Some(dir) = &cli.folder else {
+                bail!("grade all takes a folder: grade all DIR");
             };
             let python = python.clone().unwrap_or_else(|| vec!["python3".into()]);
-            let found = class_folder(Path::new(dir), scratch.path(), &python);
-            if found.is_empty() {
-                bail!("{dir} has no file named like the lab's programs (tcp_server.py, …)");
+            let students = class_folder(dir, scratch.path(), &python)
+                .with_context(|| format!("cannot read {}", dir.display()))?;
+            if students.is_empty() {
+                bail!(
+                    "{} has no file named like the lab's programs (tcp_server.py, …), nor folders that have",
+                    dir.display()
+                );
             }
-            found
+            for student in students {
+                for (program, launch) in student.programs {
+                    wanted.push((student.name.clone(), program, launch));
+                }
+            }
         }
         (name, rust) => {
+            if let Some(extra) = &cli.folder {
+                bail!(
+                    "{} comes before the command: put the command after -- (grade {name} -- python3 {})",
+                    extra.display(),
+                    extra.display()
+                );
+            }
             let program = <Program as clap::ValueEnum>::from_str(name, true)
                 .map_err(|_| anyhow::anyhow!("no program called {name:?} (see --help)"))?;
-            if rust {
-                vec![(program, rust_launch(program, &grade_exe, &scratch))]
+            let launch = if rust {
+                rust_launch(program, &grade_exe, &scratch)
             } else {
                 if cli.command.is_empty() {
                     bail!(
@@ -115,68 +158,89 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                         program.file_name()
                     );
                 }
-                vec![(
-                    program,
-                    Launch {
-                        argv: cli.command.clone(),
-                        cwd: scratch.path().to_path_buf(),
-                    },
-                )]
-            }
-        }
-    };
-    let mut reports: Vec<Report> = Vec::new();
-    for (program, launch) in subjects {
-        let subject = Subject {
-            program,
-            port: cli.port.unwrap_or(program.default_port()),
-            launch,
-            originals: originals.clone(),
-            python: python.clone(),
-        };
-        let report = grade(&subject);
-        println!("{}", report.table());
-        reports.push(report);
-    }
-    if reports.len() > 1 {
-        println!("| program | score | failed checks |");
-        println!("|---|---|---|");
-        for r in &reports {
-            let failed: Vec<&str> = r
-                .results
-                .iter()
-                .filter(|g| matches!(g.outcome, Outcome::Fail(_)))
-                .map(|g| g.check)
-                .collect();
-            println!(
-                "| {} | {}/{} | {} |",
-                r.program.name(),
-                r.scored(),
-                r.possible(),
-                if failed.is_empty() {
-                    "-".into()
-                } else {
-                    failed.join("; ")
+                Launch {
+                    argv: cli.command.clone(),
+                    cwd: scratch.path().to_path_buf(),
+                    limiter: None,
                 }
+            };
+            wanted.push(("student".into(), program, launch));
+        }
+    }
+    let submissions: Vec<Submission> = wanted
+        .into_iter()
+        .map(|(student, program, mut launch)| {
+            // The port's own code is trusted; a student's is capped.
+            if !cli.rust {
+                launch.limiter = Some(grade_exe.clone());
+            }
+            Submission {
+                student,
+                subject: Subject {
+                    program,
+                    port: cli.port.unwrap_or(program.default_port()),
+                    launch,
+                    originals: originals.clone(),
+                    python: python.clone(),
+                },
+            }
+        })
+        .collect();
+    let jobs = cli
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let many = submissions.len() > 1;
+    let started = std::time::Instant::now();
+    let entries = book::grade_class(submissions, jobs, |e: &Entry| {
+        if many {
+            eprintln!(
+                "grade: {} {}: {}/{}",
+                e.student,
+                e.report.program.name(),
+                e.report.scored(),
+                e.report.possible()
             );
         }
-        let (scored, possible): (u32, u32) = reports
-            .iter()
-            .fold((0, 0), |(s, p), r| (s + r.scored(), p + r.possible()));
-        println!("\ntotal: {scored}/{possible}");
+    });
+    let students = {
+        let mut s: Vec<&str> = entries.iter().map(|e| e.student.as_str()).collect();
+        s.dedup();
+        s.len()
+    };
+    if students <= 1 {
+        for e in &entries {
+            println!("{}", e.report.table());
+        }
     }
+    if many {
+        print!("{}", book::table(&entries));
+    }
+    eprintln!(
+        "grade: {} programs of {students} student(s) in {:.1} s, {jobs} at once",
+        entries.len(),
+        started.elapsed().as_secs_f64()
+    );
     if let Some(path) = &cli.json {
-        let json = serde_json::Value::Array(reports.iter().map(Report::json).collect());
-        std::fs::write(path, serde_json::to_string_pretty(&json)?)
+        std::fs::write(path, serde_json::to_string_pretty(&book::json(&entries))?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(reports.iter().all(Report::all_passed))
+    if let Some(path) = &cli.csv {
+        std::fs::write(path, book::csv(&entries))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = &cli.transcripts {
+        book::write_transcripts(&entries, dir)
+            .with_context(|| format!("cannot write the transcripts into {}", dir.display()))?;
+    }
+    Ok(book::all_passed(&entries))
 }
 
 fn rust_launch(program: Program, grade_exe: &Path, scratch: &tempfile::TempDir) -> Launch {
     Launch {
         argv: program.rust_command(grade_exe),
         cwd: scratch.path().to_path_buf(),
+        limiter: None,
     }
 }
 
@@ -207,7 +271,7 @@ fn find_originals(given: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
         if !has_scripts(dir) {
             bail!("--originals {}: no tcp_server.py there", dir.display());
         }
-        return Ok(Some(dir.to_path_buf()));
+        return Ok(Some(dir.canonicalize()?));
     }
     let mut roots = vec![std::env::current_dir()?];
     // Set by cargo for `cargo run`: the grader package, in the workspace.

@@ -1,7 +1,22 @@
 //! Running a program under test: start it from its command, know when its
 //! port is bound, feed it input, collect what it prints, and always stop
 //! it, its children too. Every wait is bounded.
+//!
+//! A student's program is untrusted code. What bounds it here:
+//! - its output: the grader keeps the first and the last [`KEPT`] bytes of
+//!   each stream and counts the rest, and a program that prints more than
+//!   [`FLOOD`] fails the check it did it in ([`take_flood`]);
+//! - its environment: only PATH, the system's own variables and Python's
+//!   output settings are passed on, and it runs in a fresh folder;
+//! - on Unix, with [`Launch::limiter`] set (the `grade` binary does): its
+//!   address space, file size and process count, set by `grade limit`
+//!   before it becomes the program (see [`limit_and_exec`]).
+//!
+//! Not bounded: what it does to the network (loopback and beyond) and to
+//! files outside its folder that its user may write. Grading strangers'
+//! code belongs in a throwaway VM or container; GRADING.md says so.
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,28 +28,55 @@ use std::time::{Duration, Instant};
 pub const START: Duration = Duration::from_secs(10);
 /// How long any one exchange may take.
 pub const STEP: Duration = Duration::from_secs(5);
+/// How much of the start and of the end of each output stream is kept.
+pub const KEPT: usize = 64 * 1024;
+/// A program that prints more than this in one check fails it.
+pub const FLOOD: u64 = 16 * 1024 * 1024;
+/// The largest address space a program under test gets (Unix).
+pub const ADDRESS_SPACE: u64 = 4 << 30;
+/// The largest file it may write (Unix).
+pub const FILE_SIZE: u64 = 256 << 20;
+/// The most processes its user may have (Unix; per user, and not enforced
+/// for root).
+pub const PROCESSES: u64 = 4096;
 
 /// The command that starts the program under test, as given on the grader's
 /// command line: a program and its arguments, `{port}` standing for the port.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Launch {
     pub argv: Vec<String>,
     /// Where the program runs (its files go there).
     pub cwd: PathBuf,
+    /// A `grade` binary to start it through (`grade limit -- ARGV`), which
+    /// caps its resources on Unix; `None` starts it directly.
+    pub limiter: Option<PathBuf>,
 }
 
 impl Launch {
-    /// The command with `{port}` replaced.
+    /// The command with `{port}` replaced, in a scrubbed environment.
     pub fn command(&self, port: u16) -> Command {
         let argv: Vec<String> = self
             .argv
             .iter()
             .map(|a| a.replace("{port}", &port.to_string()))
             .collect();
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..]).current_dir(&self.cwd);
+        let mut cmd = match &self.limiter {
+            Some(grade) if cfg!(unix) => {
+                let mut cmd = Command::new(grade);
+                cmd.args(["limit", "--"]).args(&argv);
+                cmd
+            }
+            _ => {
+                let mut cmd = Command::new(&argv[0]);
+                cmd.args(&argv[1..]);
+                cmd
+            }
+        };
+        cmd.current_dir(&self.cwd);
+        scrub(&mut cmd);
         cmd.env("PYTHONUNBUFFERED", "1")
-            .env("PYTHONIOENCODING", "utf-8");
+            .env("PYTHONIOENCODING", "utf-8")
+            .env("PYTHONDONTWRITEBYTECODE", "1");
         // Its own process group, so that stopping it stops its children.
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -47,11 +89,131 @@ impl Launch {
     }
 }
 
+/// Clears the environment but for what a program needs to start: PATH,
+/// the system's own folders and the temp folder (Windows needs SYSTEMROOT
+/// to start anything), and the locale.
+fn scrub(cmd: &mut Command) {
+    const KEEP: [&str; 9] = [
+        "PATH",
+        "SYSTEMROOT",
+        "WINDIR",
+        "COMSPEC",
+        "PATHEXT",
+        "TEMP",
+        "TMP",
+        "TMPDIR",
+        "LANG",
+    ];
+    cmd.env_clear();
+    for name in KEEP {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+}
+
+/// `grade limit -- PROGRAM ARGS…`: caps this process's address space, file
+/// size and process count, then becomes PROGRAM (exec), which inherits the
+/// caps. Unix only; it returns only on failure.
+pub fn limit_and_exec(argv: &[std::ffi::OsString]) -> std::io::Error {
+    let Some((program, args)) = argv.split_first() else {
+        return std::io::Error::other("grade limit: no program given");
+    };
+    #[cfg(unix)]
+    {
+        use rlimit::Resource;
+        for (resource, cap) in [
+            (Resource::AS, ADDRESS_SPACE),
+            (Resource::FSIZE, FILE_SIZE),
+            (Resource::NPROC, PROCESSES),
+        ] {
+            // Lower only: a cap already below ours stays.
+            let (soft, hard) = resource.get().unwrap_or((cap, cap));
+            let cap = cap.min(hard);
+            if soft > cap
+                && let Err(e) = resource.set(cap, hard)
+            {
+                return e;
+            }
+        }
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        std::os::unix::process::CommandExt::exec(&mut cmd)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (program, args);
+        std::io::Error::other("grade limit works on Unix only")
+    }
+}
+
+thread_local! {
+    /// What the programs stopped on this thread printed beyond [`FLOOD`]:
+    /// [`take_flood`] reads it after each check.
+    static FLOODED: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// What the current check on this thread sent and got, line by line:
+    /// [`take_transcript`] reads it after each check.
+    static TRANSCRIPT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Adds a line to the current check's transcript (what was sent, what came
+/// back), which `--transcripts` writes out for the student.
+pub fn note(line: impl Into<String>) {
+    TRANSCRIPT.with(|t| t.borrow_mut().push(line.into()));
+}
+
+/// The current check's transcript, emptied.
+pub fn take_transcript() -> Vec<String> {
+    TRANSCRIPT.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
+/// The flood of output (if any) a program stopped on this thread since the
+/// last call made: "printed 1.2 GB in 10 s".
+pub fn take_flood() -> Option<String> {
+    FLOODED.with(|f| f.borrow_mut().take())
+}
+
+/// One output stream of a program, bounded: its first and last [`KEPT`]
+/// bytes, and how many there were in all.
+#[derive(Default)]
+struct Capture {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    total: u64,
+    /// The stream has ended (the program, and whatever it started, closed
+    /// it): nothing more will come.
+    ended: bool,
+}
+
+impl Capture {
+    fn add(&mut self, bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        let room = KEPT.saturating_sub(self.head.len());
+        let (head, rest) = bytes.split_at(room.min(bytes.len()));
+        self.head.extend_from_slice(head);
+        self.tail.extend(rest);
+        let over = self.tail.len().saturating_sub(KEPT);
+        self.tail.drain(..over);
+    }
+
+    fn text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.head).into_owned();
+        let dropped = self.total - (self.head.len() + self.tail.len()) as u64;
+        if dropped > 0 {
+            text.push_str(&format!("\n[… {dropped} bytes not kept …]\n"));
+        }
+        let (a, b) = self.tail.as_slices();
+        text.push_str(&String::from_utf8_lossy(&[a, b].concat()));
+        text
+    }
+}
+
 /// A running program under test, stopped (with its children) on drop.
 pub struct Running {
     child: Child,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    started: Instant,
+    stdout: Arc<Mutex<Capture>>,
+    stderr: Arc<Mutex<Capture>>,
     pub stdin: Option<std::process::ChildStdin>,
 }
 
@@ -63,25 +225,36 @@ impl Running {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        note(format!(
+            "started: {}",
+            std::iter::once(cmd.get_program())
+                .chain(cmd.get_args())
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        let stdout = Arc::new(Mutex::new(Capture::default()));
+        let stderr = Arc::new(Mutex::new(Capture::default()));
         collect(child.stdout.take(), stdout.clone());
         collect(child.stderr.take(), stderr.clone());
         let stdin = child.stdin.take();
         Ok(Running {
             child,
+            started: Instant::now(),
             stdout,
             stderr,
             stdin,
         })
     }
 
+    /// What it printed on stdout (bounded: see [`KEPT`]).
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&lock(&self.stdout)).into_owned()
+        lock(&self.stdout).text()
     }
 
+    /// What it printed on stderr (bounded: see [`KEPT`]).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&lock(&self.stderr)).into_owned()
+        lock(&self.stderr).text()
     }
 
     /// Its exit status, if it has exited.
@@ -108,11 +281,16 @@ impl Running {
         wait_until(limit, || pred(&self.stdout()))
     }
 
-    /// Waits for it to exit, at most `limit`.
+    /// Waits for it to exit, at most `limit`, and then (at most a second
+    /// more) for what it printed to be read to the end: a program that has
+    /// exited may have output still in the pipe.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.exited() {
+                wait_until(Duration::from_secs(1), || {
+                    lock(&self.stdout).ended && lock(&self.stderr).ended
+                });
                 return Some(status);
             }
             if Instant::now() >= deadline {
@@ -122,18 +300,24 @@ impl Running {
         }
     }
 
-    /// CPU time it has used so far (user + system), where the platform
-    /// tells (Linux's /proc); `None` elsewhere.
+    /// The CPU time (user and system) it has used so far, read portably
+    /// (sysinfo: Linux, macOS, Windows); `None` where it cannot be read.
+    /// A program run through `grade limit` is the same process after exec.
     pub fn cpu(&self) -> Option<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
-        let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-        let ticks: u64 =
-            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        // The kernel counts in USER_HZ, 100 on every Linux.
-        Some(Duration::from_millis(ticks * 10))
+        use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+        let pid = Pid::from_u32(self.child.id());
+        let mut system = System::new();
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[pid]),
+            true,
+            ProcessRefreshKind::nothing().with_cpu(),
+        );
+        system
+            .process(pid)
+            .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
     }
 
-    /// Stops it and everything it started.
+    /// Stops it and everything it started, and notes a flood of output.
     pub fn stop(&mut self) {
         if self.exited().is_none() {
             #[cfg(unix)]
@@ -150,6 +334,21 @@ impl Running {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+        let (out, err) = (self.stdout(), self.stderr());
+        note(format!(
+            "stopped; it printed {} on stdout and {} on stderr",
+            common::text::shorten(&format!("{out:?}"), 400),
+            common::text::shorten(&format!("{err:?}"), 400)
+        ));
+        let printed = lock(&self.stdout).total + lock(&self.stderr).total;
+        if printed > FLOOD {
+            let note = format!(
+                "printed {} in {:.0} s",
+                bytes(printed),
+                self.started.elapsed().as_secs_f64()
+            );
+            FLOODED.with(|f| *f.borrow_mut() = Some(note));
+        }
     }
 }
 
@@ -159,20 +358,31 @@ impl Drop for Running {
     }
 }
 
-fn lock(buf: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
-    buf.lock().unwrap_or_else(|p| p.into_inner())
+/// A byte count as people say it: `1.2 GB`, `3.4 MB`, `512 bytes`.
+pub fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000_000 => format!("{:.1} GB", n as f64 / 1e9),
+        n if n >= 1_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        n if n >= 1_000 => format!("{:.1} KB", n as f64 / 1e3),
+        n => format!("{n} bytes"),
+    }
 }
 
-fn collect(pipe: Option<impl Read + Send + 'static>, into: Arc<Mutex<Vec<u8>>>) {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn collect(pipe: Option<impl Read + Send + 'static>, into: Arc<Mutex<Capture>>) {
     let Some(mut pipe) = pipe else { return };
     thread::spawn(move || {
-        let mut buf = [0u8; 4096];
+        let mut buf = [0u8; 16 * 1024];
         while let Ok(n) = pipe.read(&mut buf) {
             if n == 0 {
                 break;
             }
-            lock(&into).extend_from_slice(&buf[..n]);
+            lock(&into).add(&buf[..n]);
         }
+        lock(&into).ended = true;
     });
 }
 
@@ -206,4 +416,33 @@ pub fn files_in(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_keeps_the_start_and_the_end_and_counts_the_rest() {
+        let mut c = Capture::default();
+        c.add(b"start ");
+        c.add(&vec![b'x'; 3 * KEPT]);
+        c.add(b" end");
+        assert_eq!(c.total, 3 * KEPT as u64 + 10);
+        assert_eq!(c.head.len(), KEPT);
+        assert_eq!(c.tail.len(), KEPT);
+        let text = c.text();
+        assert!(text.starts_with("start x"));
+        assert!(text.ends_with("x end"));
+        assert!(text.contains(&format!("[… {} bytes not kept …]", KEPT + 10)));
+        let mut small = Capture::default();
+        small.add(b"hello\n");
+        assert_eq!(small.text(), "hello\n");
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(bytes(1_234_567_890), "1.2 GB");
+        assert_eq!(bytes(512), "512 bytes");
+    }
 }

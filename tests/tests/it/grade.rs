@@ -1,22 +1,26 @@
-//! The grader's checks, run as `cargo test` runs them: the Rust port
+//! The grader on real programs, as `cargo test` runs it: the Rust port
 //! scores full marks, the Python originals get the honest table that
-//! README.md shows, and each deliberately broken program (tests/broken)
-//! fails the check that names its defect and passes the others.
+//! README.md shows, and each deliberately broken program (grader/broken,
+//! one folder per defect) gets the verdict and the reason its defect
+//! deserves, no more and no fewer failures.
 
 use crate::util::*;
+use grader::book::{self, Entry, Submission};
 use grader::run::Launch;
-use grader::{Outcome, Program, Report, Subject, class_folder, grade};
-use std::path::Path;
+use grader::{Outcome, Program, Protocol, Report, Subject, class_folder};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn graded(program: Program, launch: Launch) -> Report {
-    grade(&Subject {
+fn subject(program: Program, mut launch: Launch) -> Subject {
+    // As `grade` runs a student's program: through `grade limit`.
+    launch.limiter = Some(bin("grade"));
+    Subject {
         program,
         port: program.default_port(),
         launch,
         originals: originals_folder().map(Path::to_path_buf),
         python: grader::python::find(),
-    })
+    }
 }
 
 fn failed(report: &Report) -> Vec<&'static str> {
@@ -32,12 +36,22 @@ fn failed(report: &Report) -> Vec<&'static str> {
 fn the_rust_port_scores_full_marks() {
     let grade_exe = bin("grade");
     let scratch = tempfile::tempdir().unwrap();
-    for program in Program::ALL {
-        let launch = Launch {
-            argv: program.rust_command(&grade_exe),
-            cwd: scratch.path().to_path_buf(),
-        };
-        let report = graded(program, launch);
+    let submissions = Program::ALL
+        .into_iter()
+        .map(|program| Submission {
+            student: "rust".into(),
+            subject: Subject {
+                launch: Launch {
+                    argv: program.rust_command(&grade_exe),
+                    cwd: scratch.path().to_path_buf(),
+                    limiter: None,
+                },
+                ..subject(program, Launch::default())
+            },
+        })
+        .collect();
+    for e in book::grade_class(submissions, 2, |_| {}) {
+        let report = &e.report;
         assert!(report.all_passed(), "{}", report.table());
         if cfg!(python_originals) {
             assert_eq!(report.scored(), report.possible(), "{}", report.table());
@@ -50,21 +64,33 @@ fn the_rust_port_scores_full_marks() {
     }
 }
 
-/// Grades every program in `dir` as `grade all` does.
-fn grade_folder(dir: &Path) -> Vec<Report> {
+/// Grades every student's programs in `dir` as `grade all` does, four at
+/// once.
+fn grade_folder(dir: &Path) -> Vec<Entry> {
     let scratch = tempfile::tempdir().unwrap();
     let python = grader::python::find().expect("the build found a Python 3");
-    class_folder(dir, scratch.path(), &python)
+    let students = class_folder(dir, scratch.path(), &python).expect("a readable folder");
+    let submissions = students
         .into_iter()
-        .map(|(program, launch)| graded(program, launch))
-        .collect()
+        .flat_map(|s| {
+            let student = s.name;
+            s.programs
+                .into_iter()
+                .map(move |(program, launch)| Submission {
+                    student: student.clone(),
+                    subject: subject(program, launch),
+                })
+        })
+        .collect();
+    book::grade_class(submissions, 4, |_| {})
 }
 
-fn report_for(reports: &[Report], program: Program) -> &Report {
-    reports
+fn report_for<'a>(entries: &'a [Entry], student: &str, program: Program) -> &'a Report {
+    entries
         .iter()
-        .find(|r| r.program == program)
-        .unwrap_or_else(|| panic!("no report for {program:?}"))
+        .find(|e| e.student == student && e.report.program == program)
+        .map(|e| &e.report)
+        .unwrap_or_else(|| panic!("no report for {student} {program:?}"))
 }
 
 #[test]
@@ -73,7 +99,8 @@ fn report_for(reports: &[Report], program: Program) -> &Report {
     ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
 )]
 fn the_originals_get_their_honest_table() {
-    let reports = grade_folder(&originals());
+    let entries = grade_folder(&originals());
+    let student = "originals";
     // What README.md's table of the originals says, check by check.
     let expected: [(Program, &[&str]); 9] = [
         (
@@ -97,32 +124,72 @@ fn the_originals_get_their_honest_table() {
             &[
                 "refuses traversal and absolute names",
                 "leaves no partial file after a truncated upload",
-                "does not spin when a client vanishes",
+                "does not spin when a client vanishes mid-upload",
                 "does not overwrite a file silently",
             ],
         ),
         (Program::FileClient, &["ends at the end of input"]),
     ];
-    assert_eq!(reports.len(), expected.len());
+    assert_eq!(entries.len(), expected.len());
     for (program, fails) in expected {
-        let report = report_for(&reports, program);
+        let report = report_for(&entries, student, program);
+        assert_eq!(report.protocol, Protocol::Lab, "{}", report.table());
         assert_eq!(failed(report), fails, "{}", report.table());
     }
-    let tcp = report_for(&reports, Program::TcpServer);
-    match tcp.outcome("survives invalid UTF-8") {
-        Some(Outcome::Fail(why)) => assert!(why.contains("UnicodeDecodeError"), "{why}"),
-        other => panic!("{other:?}"),
-    }
+    let tcp = report_for(&entries, student, Program::TcpServer);
+    assert_outcome(
+        tcp,
+        "survives invalid UTF-8",
+        "fail",
+        "exited with status 1 after invalid UTF-8: UnicodeDecodeError",
+    );
+    let file = report_for(&entries, student, Program::FileServer);
+    assert_outcome(
+        file,
+        "leaves no partial file after a truncated upload",
+        "fail",
+        "left a partial cut.bin",
+    );
+}
+
+/// Asserts that check `check` of `report` ended as `result` with a reason
+/// that contains `reason`.
+fn assert_outcome(report: &Report, check: &str, result: &str, reason: &str) {
+    let outcome = report
+        .outcome(check)
+        .unwrap_or_else(|| panic!("no check {check:?}:\n{}", report.table()));
+    assert_eq!(outcome.name(), result, "{check}:\n{}", report.table());
+    let why = outcome.reason().unwrap_or_default();
+    assert!(
+        why.contains(reason),
+        "{check}: {why:?} does not say {reason:?}:\n{}",
+        report.table()
+    );
+}
+
+/// Every check of `report` that ended as `result`.
+fn ended_as<'a>(report: &'a Report, result: &str) -> Vec<&'a str> {
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome.name() == result)
+        .map(|r| r.check)
+        .collect()
+}
+
+fn broken() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../grader/broken")
 }
 
 #[test]
 #[cfg_attr(
     not(python_originals),
-    ignore = "needs Python 3 (python3, python or py -3)"
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
 )]
-fn each_broken_program_fails_the_check_that_names_its_defect() {
-    let reports = grade_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("broken"));
-    let expected: [(Program, &[&str]); 6] = [
+fn each_broken_program_gets_the_verdict_and_reason_its_defect_deserves() {
+    let entries = grade_folder(&broken());
+    // grader/broken/classic: six programs, each failing only its check.
+    let classic: [(Program, &[&str]); 6] = [
         // The wrong reply also fails the checks that read the reply.
         (
             Program::TcpServer,
@@ -153,11 +220,226 @@ fn each_broken_program_fails_the_check_that_names_its_defect() {
             &["leaves no partial file after a truncated upload"],
         ),
     ];
-    assert_eq!(reports.len(), expected.len());
-    for (program, fails) in expected {
-        let report = report_for(&reports, program);
+    for (program, fails) in classic {
+        let report = report_for(&entries, "classic", program);
         assert_eq!(failed(report), fails, "{}", report.table());
     }
+
+    // One defect each: the check it fails, and what the reason says.
+    let tcp = Program::TcpServer;
+    let r = report_for(&entries, "never-closes", tcp);
+    assert_outcome(
+        r,
+        "replies 不要回答 and closes",
+        "fail",
+        "replied '不要回答,不要回答,不要回答' to '请求占领地球' but did not close within 2s",
+    );
+    // A client that reads the reply to its end may wait in vain too.
+    assert!(
+        failed(r)
+            .iter()
+            .all(|c| ["replies 不要回答 and closes", "serves the Rust client"].contains(c)),
+        "{}",
+        r.table()
+    );
+
+    let r = report_for(&entries, "wrong-reply", tcp);
+    assert_outcome(
+        r,
+        "replies 不要回答 and closes",
+        "fail",
+        "replied '滚蛋.' to '请求占领地球' instead of '不要回答,不要回答,不要回答'",
+    );
+
+    let r = report_for(&entries, "one-client", tcp);
+    assert_eq!(
+        failed(r),
+        ["keeps serving after its first client"],
+        "{}",
+        r.table()
+    );
+    assert_outcome(
+        r,
+        "keeps serving after its first client",
+        "fail",
+        "exited with status 0 after its first client",
+    );
+    assert_outcome(
+        r,
+        "survives invalid UTF-8",
+        "not-graded",
+        "it serves one client and ends",
+    );
+
+    let r = report_for(&entries, "echo-not-signin", Program::MultithreadServer);
+    match &r.protocol {
+        Protocol::Differs(why) => assert!(
+            why.contains("upper-case echo server") && why.contains("'hello' → 'HELLO'"),
+            "{why}"
+        ),
+        Protocol::Lab => panic!("not recognised:\n{}", r.table()),
+    }
+    assert!(failed(r).is_empty(), "{}", r.table());
+    assert_outcome(
+        r,
+        "twenty sign-ins at once are all answered",
+        "not-graded",
+        "upper-case echo",
+    );
+
+    let file = Program::FileServer;
+    let r = report_for(&entries, "saves-nothing", file);
+    assert_outcome(
+        r,
+        "saves a 100 KB name|size upload byte for byte",
+        "fail",
+        "saved no file 实验报告.bin",
+    );
+    assert_outcome(
+        r,
+        "refuses traversal and absolute names",
+        "not-graded",
+        "no upload succeeded",
+    );
+    let r = report_for(&entries, "truncates", file);
+    assert_outcome(
+        r,
+        "saves a 100 KB name|size upload byte for byte",
+        "fail",
+        "saved 1024 of the 100000 bytes",
+    );
+    assert_eq!(
+        ended_as(r, "not-graded").len(),
+        4,
+        "no safety check passes vacuously:\n{}",
+        r.table()
+    );
+
+    let r = report_for(&entries, "spins-after-client", Program::MultithreadServer);
+    assert_eq!(
+        failed(r),
+        ["does not spin after a client leaves"],
+        "{}",
+        r.table()
+    );
+    assert_outcome(
+        r,
+        "does not spin after a client leaves",
+        "fail",
+        "% of a core for 2 s after a client left",
+    );
+
+    let r = report_for(&entries, "ctime-bad-utf8", Program::CtimeServer);
+    assert_eq!(failed(r), ["survives invalid UTF-8"], "{}", r.table());
+    assert_outcome(r, "survives invalid UTF-8", "fail", "UnicodeDecodeError");
+
+    let r = report_for(&entries, "crashes-at-start", Program::UdpServer);
+    assert_eq!(r.scored(), 0, "{}", r.table());
+    assert!(
+        r.results.iter().all(|g| {
+            g.outcome.reason().is_some_and(|why| {
+                why.contains("it does not start") && why.contains("AttributeError")
+            })
+        }),
+        "{}",
+        r.table()
+    );
+
+    let r = report_for(&entries, "pool-of-128", Program::ThreadpoolServer);
+    assert_outcome(
+        r,
+        "serves at most ten at once (a pool)",
+        "fail",
+        "more than ten at once",
+    );
+
+    let r = report_for(&entries, "other-header", file);
+    match &r.protocol {
+        Protocol::Differs(why) => assert!(why.contains("speaks another header"), "{why}"),
+        Protocol::Lab => panic!("not recognised:\n{}", r.table()),
+    }
+
+    let r = report_for(&entries, "floods", tcp);
+    assert_outcome(r, "replies 不要回答 and closes", "fail", "printed");
+    assert!(
+        r.results.iter().any(|g| g
+            .outcome
+            .reason()
+            .is_some_and(|w| w.contains(" GB in ") || w.contains(" MB in "))),
+        "{}",
+        r.table()
+    );
+
+    // Correct programs in forms the grader must not break: a handler not
+    // named MyServer, a port set inside a socketserver line.
+    for (student, program) in [
+        ("handler-named-server", Program::EchoServer),
+        ("port-in-socketserver-line", tcp),
+    ] {
+        let r = report_for(&entries, student, program);
+        assert_eq!(r.scored(), r.possible(), "{}", r.table());
+        assert!(r.all_passed(), "{}", r.table());
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
+fn a_class_folder_gives_the_same_scores_from_a_relative_path_and_writes_a_gradebook() {
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("grades.csv");
+    let transcripts = out.path().join("transcripts");
+    let run = |folder: &Path, cwd: &Path, extra: &[&std::ffi::OsStr]| {
+        let out = Command::new(bin("grade"))
+            .arg("all")
+            .arg(folder)
+            .args(extra)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let folder = Path::new("grader/broken/handler-named-server");
+    let relative = run(
+        folder,
+        &workspace,
+        &[
+            "--csv".as_ref(),
+            csv.as_os_str(),
+            "--transcripts".as_ref(),
+            transcripts.as_os_str(),
+        ],
+    );
+    let absolute = run(&workspace.join(folder), out.path(), &[]);
+    assert!(relative.contains("total: 9/9"), "{relative}");
+    assert_eq!(
+        relative
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .collect::<Vec<_>>(),
+        absolute
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .collect::<Vec<_>>()
+    );
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        csv.starts_with(
+            "student,program,scored,possible,protocol,correct,interop,robust,concurrent,safe,first_failure\n"
+        ),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("handler-named-server,echo-server,9,9,lab,3/3,,6/6,,,\n"),
+        "{csv}"
+    );
+    let transcript =
+        std::fs::read_to_string(transcripts.join("handler-named-server--echo-server.txt")).unwrap();
+    assert!(transcript.contains("sent 'hello'"), "{transcript}");
+    assert!(transcript.contains("got 'HELLO'"), "{transcript}");
 }
 
 #[test]
@@ -177,13 +459,18 @@ fn the_grade_command_reports_scores_and_json() {
     let parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(parsed[0]["program"], "tcp-server");
     assert_eq!(parsed[0]["passed"], true);
-    // A program that is not there fails, with a reason, and exit status 1.
+    assert_eq!(parsed[0]["protocol"], "lab");
+    assert_eq!(parsed[0]["checks"][0]["result"], "pass");
+    // A program that is not there scores 0, with the reason, and exit
+    // status 1.
     let out = Command::new(bin("grade"))
         .args(["tcp-server", "--", "no-such-program-here"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("total: 0/12"), "{text}");
+    assert!(text.contains("cannot start"), "{text}");
     // Bad usage is a one-line error, exit 2.
     let out = Command::new(bin("grade"))
         .args(["no-such"])

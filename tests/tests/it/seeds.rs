@@ -481,7 +481,7 @@ fn seed_001_chat_server_and_client() {
             // sockets close, and that is what the client sees.
             server.terminate();
             // The client's stdin stays open: it must leave by itself.
-            let left = wait_exit(&mut client.child, WAIT);
+            let left = client.wait(WAIT);
             assert!(
                 left.is_some_and(|s| s.success()),
                 "{pairing}: {left:?} {}",
@@ -551,7 +551,7 @@ fn seed_003_download_server_and_client() {
                 "{pairing}"
             );
             // Both servers serve one client, print nothing, and end.
-            let ended = wait_exit(&mut server.child, WAIT);
+            let ended = server.wait(WAIT);
             assert!(
                 ended.is_some_and(|s| s.success()),
                 "{pairing}: {ended:?} {}",

@@ -157,6 +157,17 @@ impl Proc {
         (status, self.stdout(), self.stderr())
     }
 
+    /// Waits for the exit, at most `limit`, without closing stdin; once it
+    /// has exited, reads its output to the end (a process that has exited
+    /// may have output still in the pipe).
+    pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let status = wait_exit(&mut self.child, limit)?;
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        Some(status)
+    }
+
     /// Asks the process to stop as Ctrl-C would (SIGTERM).
     pub fn terminate(&self) {
         signal::terminate(&self.child);

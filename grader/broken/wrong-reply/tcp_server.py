@@ -1,0 +1,18 @@
+# Broken on purpose: replies 滚蛋. instead of the lab's 不要回答,不要回答,不要回答.
+import socket
+
+ip_port = ('127.0.0.1', 9999)
+sk = socket.socket()
+sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sk.bind(ip_port)
+sk.listen(5)
+while True:
+    print('server waiting...')
+    conn, addr = sk.accept()
+    try:
+        data = conn.recv(1024)
+        print(data.decode(errors='replace'))
+        conn.sendall('滚蛋.'.encode())
+    except OSError:
+        pass
+    conn.close()
