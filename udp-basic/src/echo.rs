@@ -104,6 +104,11 @@ pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Shutdown, out: &Output) {
             answer(&sk, &data, addr, seed, out);
         }
     }
+    if seed == Seed::S001 {
+        // The seed's shutdown(): close the socket, then say so.
+        drop(sk);
+        out.line("server is shutting down !");
+    }
     shutdown.announce("stopped");
 }
 

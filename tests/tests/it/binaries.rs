@@ -275,3 +275,24 @@ fn every_server_stops_within_grace_with_an_idle_client() {
 fn idle_timeout_0_does_not_keep_a_server_from_stopping() {
     every_server_stops_in_time(&["--idle-timeout", "0"], false);
 }
+
+/// Seed 001's serverUDP closes its socket and prints `server is shutting
+/// down !` when it stops: the Rust twin prints it last, on SIGTERM as on
+/// Ctrl-C.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sends SIGTERM, which Windows has no safe way to send"
+)]
+fn seed_001_udp_server_says_it_is_shutting_down_last() {
+    let (proc, _port) = rust_server("udp-basic", &["echo-server", "--seed", "001"]);
+    proc.wait_stdout("the listening line", |s| s.contains("UDP Server正在监听"));
+    proc.terminate();
+    let (status, out, err) = proc.finish();
+    assert!(status.success(), "{err}");
+    assert_eq!(
+        out.lines().last(),
+        Some("server is shutting down !"),
+        "{out}"
+    );
+}
