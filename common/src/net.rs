@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 pub fn recv(stream: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result<usize> {
     let started = Instant::now();
     loop {
+        // A peer that never pauses never times out: the stop is checked
+        // before every read too, or a busy upload would outlive the grace
+        // period and its temporary file the server.
+        watch.still_running()?;
         match stream.read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if is_timeout(&e) => watch.still_waiting(started.elapsed())?,
@@ -34,6 +38,7 @@ pub fn recv(stream: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result
 pub fn send_all(stream: &mut TcpStream, mut data: &[u8], watch: &Watch) -> io::Result<()> {
     let mut stalled = Instant::now();
     while !data.is_empty() {
+        watch.still_running()?;
         match stream.write(data) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {

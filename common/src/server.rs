@@ -22,8 +22,9 @@
 //!    holds a [`Watch`] while it runs. After the accept loop ends,
 //!    [`Shutdown::finish`] waits until every watch is dropped. A connection
 //!    may go on talking during the grace period; after it, its next read
-//!    fails with [`stopped`], so it ends within one [`POLL`] and cleans up
-//!    (an upload removes its temporary file).
+//!    or write fails with [`stopped`] (a busy one at its next call, an idle
+//!    one within one [`POLL`]), so it ends and cleans up (an upload removes
+//!    its temporary file) before the process exits.
 
 use crate::diag;
 use std::io;
@@ -234,6 +235,15 @@ impl Watch {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// `Err(stopped())` once the grace period after a stop is over: a
+    /// connection that is still busy must end now.
+    pub fn still_running(&self) -> io::Result<()> {
+        if self.shutdown.grace_is_over() {
+            return Err(stopped());
+        }
+        Ok(())
     }
 
     /// The server's stop switch.

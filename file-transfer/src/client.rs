@@ -152,8 +152,10 @@ fn hash(file: &mut File, size: u64, out: &Output) -> Result<String, TransferErro
     Ok(md5)
 }
 
-/// Sends with the framed header; if the server closes without a word, once
-/// more on a new connection with the original's `name|size`.
+/// Sends with the framed header; if the server does not answer it with a
+/// framed reply (it closes without a word, as `file_server.py` does, or
+/// says anything else, as a careful `name|size` server does), once more on
+/// a new connection with the original's `name|size`, saying so.
 fn send_with_fallback(
     cfg: &Config,
     sk: TcpStream,
@@ -164,9 +166,15 @@ fn send_with_fallback(
     out: &Output,
 ) -> Result<(), TransferError> {
     match send_on(sk, file, name, size, md5.as_deref(), out) {
-        Err(TransferError::NoReply) if md5.is_some() => {
+        Err(e @ (TransferError::NoReply | TransferError::NotFramed(_))) if md5.is_some() => {
+            let why = match e {
+                TransferError::NotFramed(said) => {
+                    format!("it answered the framed header with {said:?}")
+                }
+                _ => "no reply to the framed header".to_string(),
+            };
             diag!(
-                "{}: no reply to the framed header; trying once more with the original's name|size header (--legacy skips this)",
+                "{}: {why}; trying once more with the original's name|size header (--legacy skips this)",
                 cfg.server
             );
             file.rewind()?;
@@ -200,7 +208,7 @@ fn send_on(
     }
     // Wait for the go-ahead before sending a byte, as the original does:
     // a refusal (name, size) costs no data.
-    let (ok, confirmation) = read_reply(&mut sk, legacy, LEGACY_RECV as u64)?;
+    let (ok, confirmation) = read_reply(&mut sk, legacy, LEGACY_RECV as u64, true)?;
     out.line(format!("服务器确认: {confirmation}"));
     if !ok {
         return Err(TransferError::Refused(confirmation));
@@ -212,7 +220,7 @@ fn send_on(
     out.line("文件上传完成！");
     // Half-close: "that was all". The server answers after it sees EOF.
     sk.shutdown(Half::Write)?;
-    let (ok, message) = read_reply(&mut sk, legacy, MAX_FINAL_REPLY)?;
+    let (ok, message) = read_reply(&mut sk, legacy, MAX_FINAL_REPLY, false)?;
     out.line(format!("服务器最终确认: {message}"));
     if !ok {
         return Err(TransferError::Refused(message));
@@ -223,11 +231,14 @@ fn send_on(
 
 /// A server reply as (ok, text). Framed: one reply frame. Legacy: one read
 /// (the confirmation) or everything up to EOF (the final reply), as text.
-/// A server that closes before its first reply gives [`TransferError::NoReply`].
+/// A server that closes before its first reply gives
+/// [`TransferError::NoReply`]; one whose `first` framed reply is not a
+/// frame gives [`TransferError::NotFramed`], with what it said.
 fn read_reply(
     sk: &mut TcpStream,
     legacy: bool,
     limit: u64,
+    first: bool,
 ) -> Result<(bool, String), TransferError> {
     if legacy {
         let mut buf = Vec::new();
@@ -242,6 +253,21 @@ fn read_reply(
             return Err(TransferError::NoReply);
         }
         return Ok((true, printable(&buf)));
+    }
+    if first {
+        // What arrives first decides: a frame, or another protocol's text.
+        let mut said = vec![0u8; LEGACY_RECV];
+        let n = sk.read(&mut said).map_err(|e| match e {
+            e if net::is_disconnect(&e) => TransferError::NoReply,
+            e => TransferError::from_socket(e),
+        })?;
+        if n == 0 {
+            return Err(TransferError::NoReply);
+        }
+        said.truncate(n);
+        let reply = protocol::read_reply(io::Cursor::new(&said).chain(&mut *sk))
+            .map_err(|_| TransferError::NotFramed(printable(&said)))?;
+        return Ok((reply.ok, printable(reply.message.as_bytes())));
     }
     let reply = protocol::read_reply(sk).map_err(|e| match e {
         frame::FrameError::Io(e) if net::is_disconnect(&e) => TransferError::NoReply,

@@ -31,6 +31,12 @@ pub enum TransferError {
     Refused(String),
     #[error("the server closed the connection without a reply")]
     NoReply,
+    /// The server's answer to the framed header was not a framed reply:
+    /// it speaks another protocol (what it said is kept).
+    #[error(
+        "the server did not answer the framed header (seed 002 §3.2) with a framed reply; it said {0:?}"
+    )]
+    NotFramed(String),
     #[error(transparent)]
     Io(#[from] io::Error),
 }

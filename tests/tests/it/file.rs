@@ -64,6 +64,13 @@ impl FileServer {
         }
     }
 
+    /// Stops the server, as Ctrl-C does, and waits for its `run` to return.
+    pub fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop();
+        }
+    }
+
     /// Waits until no upload is in flight (the handler has finished).
     pub fn settle(&self) {
         if let Some(running) = &self.running {
@@ -627,4 +634,51 @@ fn a_download_into_a_folder_keeps_its_name_there() {
     )
     .unwrap();
     assert_eq!(again, dst.path().join("课件 (1).txt"));
+}
+
+/// A careful `name|size` server that answers a header it cannot parse with
+/// an error message, instead of closing: the client falls back to
+/// `name|size` all the same, says so on stderr, and the upload arrives.
+#[test]
+fn the_client_falls_back_when_a_name_size_server_answers_the_framed_header_with_text() {
+    let listener = listener();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let mut saved = None;
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(WAIT)).unwrap();
+            let mut buf = [0u8; 1024];
+            let n = std::io::Read::read(&mut s, &mut buf).unwrap();
+            let header = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let Some((name, size)) = header
+                .split_once('|')
+                .and_then(|(n, z)| Some((n.to_string(), z.parse::<usize>().ok()?)))
+            else {
+                s.write_all("文件信息格式错误，应为 文件名|大小".as_bytes())
+                    .unwrap();
+                continue;
+            };
+            s.write_all(format!("{name}已发送").as_bytes()).unwrap();
+            let mut data = vec![0u8; size];
+            std::io::Read::read_exact(&mut s, &mut data).unwrap();
+            s.write_all("保存成功".as_bytes()).unwrap();
+            saved = Some((name, data));
+        }
+        saved
+    });
+    let src = tempfile::tempdir().unwrap();
+    let path = write_file(src.path(), "a.txt", b"hello");
+    let cfg = ClientConfig {
+        server: addr,
+        legacy: false,
+        timeout: WAIT,
+    };
+    let out = Output::memory();
+    within("the upload", move || {
+        client::upload(&cfg, &path, &out).map(|()| out.contents())
+    })
+    .unwrap();
+    let (name, data) = server.join().unwrap().expect("the second try uploaded");
+    assert_eq!((name.as_str(), data.as_slice()), ("a.txt", &b"hello"[..]));
 }

@@ -279,6 +279,40 @@ fn ctrl_c_mid_upload_with_the_default_grace_removes_the_temporary_file() {
     );
 }
 
+/// A stop while the client keeps sending: the upload gets the grace period
+/// (1 s here), then ends, and its temporary file is gone by the time the
+/// server's `run` returns. A connection that is never idle never times
+/// out, so it must check the stop itself; before it did, the server gave
+/// up waiting for it and exited with the `.part` file left behind.
+#[test]
+fn a_stop_mid_upload_removes_the_temporary_file_while_bytes_keep_coming() {
+    let mut srv = FileServer::start(None, WAIT);
+    let mut s = begin_upload(srv.addr, "big.bin", 1 << 40, MD5_EMPTY);
+    // A steady 6 MB/s: never a pause of POLL, never enough to fill a disk.
+    let sender = std::thread::spawn(move || {
+        let chunk = vec![0u8; 64 * 1024];
+        let deadline = Instant::now() + 2 * WAIT;
+        while Instant::now() < deadline {
+            if s.write_all(&chunk).is_err() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    });
+    wait_for("the temporary file", || {
+        (srv.saved().len() == 1).then_some(())
+    })
+    .expect("a temporary file while receiving");
+    srv.stop();
+    assert_eq!(
+        srv.saved(),
+        Vec::<String>::new(),
+        "the temporary file is gone"
+    );
+    assert!(sender.join().unwrap(), "the server closed the upload");
+}
+
 #[test]
 fn the_file_server_removes_what_a_killed_run_left() {
     let dir = tempfile::tempdir().unwrap();
