@@ -20,12 +20,6 @@ pub const THREADPOOL_PORT: u16 = 9997;
 /// `file_server.py` / `file_client.py` (main lab 2.5), also used for the
 /// download of seed 003 五.
 pub const FILE_PORT: u16 = 9996;
-/// The persistent TCP echo of seed 002 §一 (its seed 003 and 004 cousins use
-/// 8000, 8080 and 21567; pass `--port` to match them).
-pub const ECHO_PORT: u16 = 5002;
-/// The UDP echo of seed 001 (`serverUDP`, `clientUDP`); seed 002 uses 5002
-/// and 5006, seed 004 21567.
-pub const UDP_ECHO_PORT: u16 = 6666;
 /// The chat server with ACKs of seed 001 (`serverTCP`, `serverClient`).
 pub const CHAT_PORT: u16 = 6666;
 

@@ -1,6 +1,7 @@
-//! The framed header of seed 002 §3.2 ("solving sticky packets"), the legacy
-//! `name|size` header of `file_client.py` (main lab 2.5), and the frame that
-//! the chat of seed 001 uses for messages and ACKs.
+//! The framed header of seed 002 §3.2 ("solving sticky packets") and the
+//! legacy `name|size` header of `file_client.py` (main lab 2.5), as the file
+//! transfer speaks them. (Seed 001's chat sends bare bytes and `ACK`, as
+//! its report does, and counts ACKs in the stream instead.)
 //!
 //! TCP is a byte stream: one `send` may arrive as two `recv`s, and two sends
 //! as one. A receiver can only find where a message ends if the sender says
@@ -20,8 +21,7 @@
 //! [`write_frame`] refuses instead. A reader allocates at most 9999 bytes for
 //! a frame, whatever the peer sends.
 //!
-//! The same `LLLL` + body frame carries other bodies too: the replies of the
-//! file server and every chat message and ACK.
+//! The same `LLLL` + body frame carries the file server's replies too.
 //!
 //! End of stream: a clean EOF *between* frames ends the conversation and is
 //! not an error (`Ok(None)`); EOF *inside* a frame is [`FrameError::Truncated`].

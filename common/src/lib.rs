@@ -2,12 +2,12 @@
 //! Python prints them, the framed header (seed 002 §3.2), program output and
 //! diagnostics, and what a server needs to stop cleanly.
 //!
-//! Nothing here is an exercise of its own, and nothing here makes an
-//! exercise's socket calls for it: each exercise file calls `bind`,
-//! `listen`, `accept`, `recv` and `sendall` itself, in its Python script's
-//! order. What they share is the port's additions: the idle limit and the
-//! clean stop ([`server`], [`net`]), the framing ([`frame`]) and output
-//! ([`log`]).
+//! Nothing here is an exercise of its own. Each exercise file calls
+//! `bind`, `listen` and `accept` itself, in its Python script's order; its
+//! `recv` and `sendall` go through one helper each ([`net::recv`],
+//! [`net::send_all`]), which add what the originals lack: the idle limit
+//! and the clean stop ([`server`]). Besides those, what the exercises share
+//! is the framing ([`frame`]) and output ([`log`]).
 
 pub mod addr;
 pub mod cli;

@@ -89,13 +89,16 @@ impl Output {
     }
 }
 
-/// A closed pipe ends the program quietly with status 0, as `SIGPIPE`
-/// would; any other failure says why first.
+/// A closed pipe (`| head`) ends the program quietly with status 0: the
+/// reader has all it wanted. (`SIGPIPE` would end it with 141; Rust ignores
+/// that signal, so the port decides.) Any other failure, such as a full
+/// disk, is an error: said on stderr, status 1.
 fn stdout_failed(e: io::Error) -> ! {
-    if e.kind() != io::ErrorKind::BrokenPipe {
-        diag(format_args!("cannot write to stdout: {e}"));
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(0)
     }
-    std::process::exit(0)
+    diag(format_args!("error: cannot write to stdout: {e}"));
+    std::process::exit(1)
 }
 
 /// The program's name, as it prefixes diagnostics (`tcp-basic: …`).

@@ -92,6 +92,9 @@ pub fn interactive(cfg: &Config, input: impl BufRead, out: &Output) -> Result<bo
             return Ok(false);
         };
         let path = line?;
+        // Changed: `quit` is checked first. file_client.py checks that the
+        // file exists first, so its `quit` only works where a file named
+        // `quit` exists.
         if path.trim().eq_ignore_ascii_case("quit") {
             out.line("退出程序");
             return Ok(false);

@@ -75,7 +75,8 @@ pub fn receive(
                 let mut md5 = Md5Hasher::new();
                 for (chunk, n) in chunks {
                     md5.update(&chunk[..n]);
-                    // This thread may have stopped; then the chunk is freed.
+                    // The receiving thread may have stopped (an error); then
+                    // the chunk is freed here.
                     let _ = give_back.send(chunk);
                 }
                 md5.finish_hex()

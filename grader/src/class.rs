@@ -11,7 +11,7 @@
 
 use crate::Program;
 use crate::run::{Launch, files_in};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One student's programs, with the commands that run them.
 #[derive(Debug)]
@@ -192,25 +192,6 @@ fn port_in_pair(line: &str) -> Option<String> {
 fn is_port(text: &str) -> bool {
     text.parse::<u32>()
         .is_ok_and(|n| (1024..=65535).contains(&n))
-}
-
-/// A folder of students' folders, for a measurement of the grader on a
-/// class: `students` copies of every file in `programs`, under names
-/// `student-01`, … (used by the class-size measurement in GRADING.md).
-pub fn make_class(programs: &Path, into: &Path, students: usize) -> std::io::Result<Vec<PathBuf>> {
-    let mut made = Vec::new();
-    for n in 1..=students {
-        let folder = into.join(format!("student-{n:02}"));
-        std::fs::create_dir_all(&folder)?;
-        for file in files_in(programs) {
-            let from = programs.join(&file);
-            if from.is_file() {
-                std::fs::copy(&from, folder.join(&file))?;
-            }
-        }
-        made.push(folder);
-    }
-    Ok(made)
 }
 
 #[cfg(test)]

@@ -14,11 +14,11 @@
 //! | `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
 //! | `def work(conn, addr):`                     | [`handle_connection`]          |
 //! | `data = conn.recv(1024).decode()`           | `net::recv`                    |
-//! | `conn.send('你已签到'.encode())`            | `net::send_all`                |
+//! | `conn.send('你已签到'.encode())`            | `net::send_all` (Added: every byte, or an error; `send` may send part) |
 //! | `conn.close()`                              | `drop(conn)`                   |
 //!
-//! Each `print` of the original ends in `'\n'`, so each line is followed by
-//! an empty one; so are these.
+//! Each `print` of the original but `print('server waiting...')` ends in
+//! `'\n'`, so those lines are followed by an empty one; so are these.
 
 use common::addr::PyAddr;
 use common::cli::ServerOpts;

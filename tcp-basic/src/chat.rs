@@ -154,17 +154,23 @@ impl Acks {
     pub fn feed(&mut self, bytes: &[u8]) -> (usize, Vec<u8>) {
         self.pending.extend_from_slice(bytes);
         let (mut acks, mut other) = (0, Vec::new());
-        loop {
-            if self.pending.starts_with(ACK) {
+        // One pass with an index; what was read is dropped once, at the end.
+        let mut at = 0;
+        while at < self.pending.len() {
+            let rest = &self.pending[at..];
+            if rest.starts_with(ACK) {
                 acks += 1;
-                self.pending.drain(..ACK.len());
-            } else if ACK.starts_with(&self.pending) {
-                // Empty, or the start of an ACK still arriving.
-                return (acks, other);
+                at += ACK.len();
+            } else if ACK.starts_with(rest) {
+                // The start of an ACK still arriving.
+                break;
             } else {
-                other.push(self.pending.remove(0));
+                other.push(rest[0]);
+                at += 1;
             }
         }
+        self.pending.drain(..at);
+        (acks, other)
     }
 }
 

@@ -9,13 +9,15 @@
 //! |----------------------------------------------|------------------------------|
 //! | `sk.bind(ip_port)`, `sk.listen(5)`           | `multithread::server::listen`|
 //! | `print('server waiting...')`                 | [`run`]                      |
-//! | `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::new(workers)`   |
+//! | `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
 //! | `conn, addr = sk.accept()`                   | `listener.accept()`          |
 //! | `pool.submit(work, conn, addr)`              | `pool.execute(...)`          |
 //! | `print(f'客户端:\t\t{addr}连接成功')`        | `out.line`                   |
 //!
-//! Beside `multithread::server::run`, the accept loop differs in one line:
-//! `spawn_connection(...)` there, `pool.execute(...)` here.
+//! Beside `multithread::server::run`, the accept loop differs where the
+//! connection goes (`spawn_connection(...)` there, `pool.execute(...)`
+//! here) and where each prints its script's `连接成功` line (the two
+//! originals print it in different places).
 
 pub mod cli;
 use common::addr::PyAddr;

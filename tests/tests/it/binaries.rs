@@ -296,3 +296,24 @@ fn seed_001_udp_server_says_it_is_shutting_down_last() {
         "{out}"
     );
 }
+
+/// A write to stdout that fails for another reason than a closed pipe (a
+/// full disk) is an error: one line on stderr, exit status 1.
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "needs Linux's /dev/full")]
+fn a_full_stdout_is_an_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(bin("udp-basic"))
+        .args(["client", "--port", "9"])
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write to stdout"), "{err}");
+}
