@@ -22,13 +22,13 @@
 //! `name|size`.
 
 use crate::error::TransferError;
+use crate::frame::{self, Header};
 use crate::name::check_name;
 use crate::progress::Progress;
 use crate::protocol::{self, Answer, LEGACY_RECV};
 use crate::store::Incoming;
 use crate::transfer;
 use common::diag;
-use common::frame::{self, Header};
 use common::log::Output;
 use common::net;
 use common::text::{escape, printable};
@@ -143,7 +143,7 @@ fn open_upload(path: &Path) -> Result<(File, u64, String), TransferError> {
 fn hash(file: &mut File, size: u64, out: &Output) -> Result<String, TransferError> {
     let mut bar = Progress::hashing(out, size);
     let mut shown = 0;
-    let (md5, hashed) = common::digest::md5_reader(&*file, |done| {
+    let (md5, hashed) = crate::digest::md5_reader(&*file, |done| {
         bar.advance(done - shown);
         shown = done;
     })?;

@@ -1,8 +1,8 @@
 //! Why a transfer failed. Every variant reads as one line that can be shown
 //! to the user and sent to the peer.
 
+use crate::frame::FrameError;
 use crate::name::NameError;
-use common::frame::FrameError;
 use std::io;
 
 #[derive(Debug, thiserror::Error)]

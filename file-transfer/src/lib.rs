@@ -7,8 +7,10 @@
 
 pub mod cli;
 pub mod client;
+pub mod digest;
 pub mod download;
 pub mod error;
+pub mod frame;
 pub mod name;
 pub mod progress;
 pub mod protocol;

@@ -1,6 +1,6 @@
 //! What the file client and server say to each other, upload and download.
 //! The byte-level description, with examples, is PROTOCOL.md beside this
-//! crate; the framing itself is `common::frame`.
+//! crate; the framing itself is `crate::frame`.
 //!
 //! A connection starts with one request from the client, in one of two
 //! dialects, told apart by its first bytes:
@@ -11,7 +11,7 @@
 //! * **legacy** (`file_client.py`): `name|size` in one send, and plain-text
 //!   replies, so the original client and server keep working.
 
-use common::frame::{self, FrameError, Header, LEN_DIGITS};
+use crate::frame::{self, FrameError, Header, LEN_DIGITS};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 

@@ -22,6 +22,7 @@
 //! limit, and the clean stop.
 
 use crate::error::TransferError;
+use crate::frame::{self, Header};
 use crate::name::check_name;
 use crate::progress::Progress;
 use crate::protocol::{self, Dialect, Request, Upload};
@@ -30,7 +31,6 @@ use crate::transfer;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
-use common::frame::{self, Header};
 use common::log::Output;
 use common::net::{self, Watched};
 use common::server::{Shutdown, Watch, accept_failed, is_stopped, spawn_connection};
@@ -228,7 +228,7 @@ fn serve_download(
         return Err(TransferError::Outside(name.to_string()));
     }
     let (mut file, size) = transfer::open(&real)?;
-    let (md5, hashed) = common::digest::md5_reader(&file, |_| {})?;
+    let (md5, hashed) = crate::digest::md5_reader(&file, |_| {})?;
     if hashed != size {
         return Err(io::Error::other("the file changed while it was being read").into());
     }

@@ -9,10 +9,10 @@
 //!   originals move 1024 bytes per call; large chunks make the system calls
 //!   cheap next to the hashing, which sets the pace (BENCHMARKS.md).
 
+use crate::digest::Md5Hasher;
 use crate::error::TransferError;
+use crate::frame::read_full;
 use crate::progress::Progress;
-use common::digest::Md5Hasher;
-use common::frame::read_full;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
@@ -179,7 +179,7 @@ mod tests {
             let mut out = Vec::new();
             let md5 = receive(rest, prefix, len as u64, &mut out, true, &mut progress()).unwrap();
             assert_eq!(out, wire, "{len}");
-            let (expected, _) = common::digest::md5_reader(&wire[..], |_| {}).unwrap();
+            let (expected, _) = crate::digest::md5_reader(&wire[..], |_| {}).unwrap();
             assert_eq!(md5.as_deref(), Some(expected.as_str()), "{len}");
         }
     }

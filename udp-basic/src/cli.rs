@@ -78,10 +78,10 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     report(run(Cli::parse_from(args)))
 }
 
-/// `sk = socket.socket(AF_INET, SOCK_DGRAM); sk.bind(ip_port)`, and the
-/// Ctrl-C / SIGTERM handler. A UDP server has nothing in flight to wait for.
+/// The server's socket ([`crate::server::bind`]) and the Ctrl-C / SIGTERM
+/// handler. A UDP server has nothing in flight to wait for.
 fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Shutdown)> {
-    let sk = UdpSocket::bind(addr).with_context(|| format!("cannot bind UDP {addr}"))?;
+    let sk = crate::server::bind(addr).with_context(|| format!("cannot bind UDP {addr}"))?;
     let shutdown = stop_on_signals(Duration::ZERO, &format!("{}/udp", sk.local_addr()?))?;
     Ok((sk, shutdown))
 }

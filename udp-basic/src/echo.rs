@@ -7,7 +7,7 @@
 //!
 //! | the seeds' Python                            | here                     |
 //! |----------------------------------------------|--------------------------|
-//! | `socket(AF_INET, SOCK_DGRAM)`, `bind(addr)`  | `UdpSocket::bind` in `main` |
+//! | `socket(AF_INET, SOCK_DGRAM)`, `bind(addr)`  | `server::bind`               |
 //! | `data, addr = sk.recvfrom(1024)`             | [`run`]: `sk.recv_from`  |
 //! | `ThreadingUDPServer`: a thread per datagram  | [`run`]: `spawn_connection` |
 //! | `sk.sendto(reply, addr)`                     | [`answer`]: `sk.send_to` |

@@ -7,7 +7,7 @@
 //!
 //! | udp_server.py                               | here                    |
 //! |---------------------------------------------|-------------------------|
-//! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | `UdpSocket::bind` in `main` |
+//! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | [`bind`]: `UdpSocket::bind` |
 //! | `while True:`                               | [`run`]: `while`        |
 //! | `data = sk.recv(1024)`                      | `sk.recv`, then [`keep`]|
 //! | `print(data.decode())`                      | `out.line`              |
@@ -24,6 +24,13 @@ use std::net::UdpSocket;
 pub const RECV_SIZE: usize = 1024;
 /// The largest UDP payload (65 535 − 8 UDP − 20 IPv4 header bytes).
 pub const MAX_DATAGRAM: usize = 65_507;
+
+/// `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)` and `sk.bind(ip_port)`: std
+/// makes and binds the socket in one call. (No SO_REUSEADDR: a UDP port is
+/// free again as soon as its socket closes.)
+pub fn bind(addr: std::net::SocketAddr) -> io::Result<UdpSocket> {
+    UdpSocket::bind(addr)
+}
 
 /// Prints every datagram until Ctrl-C or SIGTERM, each cut to `recv_size`
 /// bytes as `recv(recv_size)` cuts it.

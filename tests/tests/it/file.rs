@@ -2,10 +2,10 @@
 //! speaking hostile headers.
 
 use crate::util::*;
-use common::frame::{self, Header};
 use common::log::Output;
 use file_transfer::TransferError;
 use file_transfer::client::{self, Config as ClientConfig};
+use file_transfer::frame::{self, Header};
 use file_transfer::protocol;
 use file_transfer::server::{self, Config};
 use std::io::{Read, Write};
@@ -566,8 +566,10 @@ fn a_file_over_4_gib_arrives_intact() {
     srv.settle();
     let saved = srv.save_dir().join("huge.bin");
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
-    let (a, _) = common::digest::md5_reader(std::fs::File::open(&path).unwrap(), |_| {}).unwrap();
-    let (b, _) = common::digest::md5_reader(std::fs::File::open(&saved).unwrap(), |_| {}).unwrap();
+    let (a, _) =
+        file_transfer::digest::md5_reader(std::fs::File::open(&path).unwrap(), |_| {}).unwrap();
+    let (b, _) =
+        file_transfer::digest::md5_reader(std::fs::File::open(&saved).unwrap(), |_| {}).unwrap();
     assert_eq!(a, b);
 }
 

@@ -190,7 +190,7 @@ pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
     let (Some(name), Some(size), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(FrameError::BadLegacy(format!(
             "expected exactly one '|' in {:?}",
-            crate::text::shorten(text, 80)
+            common::text::shorten(text, 80)
         )));
     };
     if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
