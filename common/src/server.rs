@@ -57,6 +57,8 @@ struct Inner {
     /// lock: every connection counts itself in and out, and a lock shared
     /// by the accept loop and every worker would make them queue for it.
     live: AtomicUsize,
+    /// Set once [`Shutdown::accept`] has arranged for a stop to wake it.
+    wake_arranged: AtomicBool,
     /// Set while [`Shutdown::finish`] waits for `live` to reach 0; only
     /// then does the last connection signal `changed` (a notify is a
     /// system call even when nobody waits).
@@ -81,6 +83,7 @@ impl Shutdown {
             stopping: AtomicBool::new(false),
             by_signal: AtomicBool::new(false),
             live: AtomicUsize::new(0),
+            wake_arranged: AtomicBool::new(false),
             finishing: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -136,9 +139,39 @@ impl Shutdown {
         self.is_stopping() && self.state().deadline.is_some_and(|d| Instant::now() >= d)
     }
 
+    /// `conn, addr = sk.accept()`, as every server's loop wants it:
+    ///
+    /// ```text
+    /// while let Some((conn, addr)) = shutdown.accept(&listener) { … }
+    /// ```
+    ///
+    /// `None` once a stop was asked for; the stop's own wake-up connection
+    /// is never served. What the original lacks, done here once for every
+    /// server: the first call arranges for a stop to wake a blocked
+    /// `accept` ([`Shutdown::wake_on_stop`]), and a failed accept (out of
+    /// file descriptors) is logged and retried, not the end of the server
+    /// ([`accept_failed`]).
+    pub fn accept(&self, listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
+        if !self.0.wake_arranged.swap(true, Ordering::SeqCst)
+            && let Err(e) = self.wake_on_stop(listener)
+        {
+            diag!("cannot arrange a clean stop: {e}");
+        }
+        loop {
+            if self.is_stopping() {
+                return None;
+            }
+            match listener.accept() {
+                Ok(_) if self.is_stopping() => return None,
+                Ok(accepted) => return Some(accepted),
+                Err(e) => accept_failed(&e),
+            }
+        }
+    }
+
     /// Arranges for [`Shutdown::trigger`] to connect to `listener` once, so
     /// that a thread blocked in its `accept()` returns and sees the stop.
-    pub fn wake_on_stop(&self, listener: &TcpListener) -> io::Result<()> {
+    fn wake_on_stop(&self, listener: &TcpListener) -> io::Result<()> {
         let mut addr = listener.local_addr()?;
         // A listener on 0.0.0.0 or :: is reached on loopback.
         if addr.ip().is_unspecified() {
@@ -314,7 +347,7 @@ pub fn spawn_connection(addr: SocketAddr, job: impl FnOnce() + Send + 'static) {
 /// the listener: accept again at once. Anything else (out of file
 /// descriptors, `EMFILE`) is logged, and the loop pauses briefly so that it
 /// does not spin while clients keep arriving. Python's loop would die here.
-pub fn accept_failed(e: &io::Error) {
+fn accept_failed(e: &io::Error) {
     use io::ErrorKind::*;
     if !matches!(
         e.kind(),

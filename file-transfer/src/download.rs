@@ -10,7 +10,7 @@
 //! | seed 003 五                                        | here                     |
 //! |----------------------------------------------------|--------------------------|
 //! | `tcp_server_socket.bind(("127.0.0.1", 8081))`, `listen()` | `server::listen` in `main` |
-//! | `new_client_socket, client_addr = accept()` (once) | [`serve`]: `listener.accept()` |
+//! | `new_client_socket, client_addr = accept()` (once) | [`serve`]: `shutdown.accept(listener)` |
 //! | `file_name = new_client_socket.recv(1024).decode()`| `net::recv`              |
 //! | `open(file_name, "rb").read()`                     | `check_name`, `File::open` in `--dir` |
 //! | `print("{}文件不存在".format(file_name))`          | `out.line`               |
@@ -27,10 +27,10 @@ use crate::transfer;
 use common::diag;
 use common::log::Output;
 use common::net::{self, Watched};
-use common::server::{Shutdown, accept_failed};
+use common::server::{Shutdown, Watch};
 use common::text::{escape, printable};
 use std::io::{self, BufRead, BufWriter, Read, Write};
-use std::net::{Shutdown as Half, SocketAddr, TcpListener};
+use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,46 +56,34 @@ pub fn serve(
     shutdown: &Shutdown,
     out: &Output,
 ) {
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
-    while !shutdown.is_stopping() {
-        let (mut conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        if shutdown.is_stopping() {
-            break;
-        }
+    // One accept: the seed serves one client, then closes its socket.
+    if let Some((conn, addr)) = shutdown.accept(listener) {
         let watch = shutdown.watch(idle);
-        if let Err(e) = net::poll_often(&conn) {
-            diag!("{addr}: {e}");
-            break;
-        }
-        let mut buf = [0u8; 1024];
-        let n = match net::recv(&mut conn, &mut buf, &watch) {
-            Ok(n) => n,
-            Err(e) => {
-                diag!("{addr}: {e}");
-                break;
-            }
-        };
-        let name = String::from_utf8_lossy(&buf[..n]).into_owned();
-        let mut peer = Watched {
-            stream: &mut conn,
-            watch: &watch,
-        };
-        if let Err(e) = send_named(&mut peer, &name, dir, out) {
+        if let Err(e) = serve_one(conn, &watch, dir, out) {
             diag!("{addr}: {e}");
         }
-        // The seed closes the connection, then its own socket: one client.
-        drop(watch);
-        break;
     }
     shutdown.finish();
+}
+
+/// The one client: its request (a file name, one `recv(1024)`), then the
+/// file's bytes, then the connection closes.
+fn serve_one(
+    mut conn: TcpStream,
+    watch: &Watch,
+    dir: &Path,
+    out: &Output,
+) -> Result<(), TransferError> {
+    // Added: reads wake every POLL to check the idle limit and the stop.
+    net::poll_often(&conn)?;
+    let mut buf = [0u8; 1024];
+    let n = net::recv(&mut conn, &mut buf, watch).map_err(TransferError::from_socket)?;
+    let name = String::from_utf8_lossy(&buf[..n]).into_owned();
+    let mut peer = Watched {
+        stream: &mut conn,
+        watch,
+    };
+    send_named(&mut peer, &name, dir, out)
 }
 
 /// Sends the file `name` from `dir`, or says it does not exist (the seed

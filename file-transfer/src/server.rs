@@ -33,7 +33,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net::{self, Watched};
-use common::server::{Shutdown, Watch, accept_failed, is_stopped, spawn_connection};
+use common::server::{Shutdown, Watch, is_stopped, spawn_connection};
 use common::text::escape;
 use socket2::{Domain, Socket, Type};
 use std::io::{self, BufWriter, Seek};
@@ -74,21 +74,8 @@ pub fn run(
     shutdown: &Shutdown,
     out: &Output,
 ) {
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
     let cfg = Arc::new(cfg.clone());
-    while !shutdown.is_stopping() {
-        let (conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        if shutdown.is_stopping() {
-            break;
-        }
+    while let Some((conn, addr)) = shutdown.accept(listener) {
         let watch = shutdown.watch(opts.idle());
         let (cfg, out) = (cfg.clone(), out.clone());
         spawn_connection(addr, move || {

@@ -9,7 +9,7 @@
 //! | `sk = socket.socket(AF_INET, SOCK_STREAM)`  | [`listen`]: `Socket::new`      |
 //! | `sk.bind(ip_port)`, `sk.listen(5)`          | [`listen`]                     |
 //! | `print('server waiting...')`                | [`run`]                        |
-//! | `conn, addr = sk.accept()`                  | [`run`]: `listener.accept()`   |
+//! | `conn, addr = sk.accept()`                  | [`run`]: `shutdown.accept(listener)` |
 //! | `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
 //! | `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
 //! | `def work(conn, addr):`                     | [`handle_connection`]          |
@@ -25,7 +25,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, accept_failed, spawn_connection};
+use common::server::{Shutdown, Watch, spawn_connection};
 use common::text::printable;
 use socket2::{Domain, Socket, Type};
 use std::io;
@@ -62,31 +62,18 @@ pub fn run(
     shutdown: &Shutdown,
     out: &Output,
 ) {
-    // Added: a stop connects here once, so that a blocked accept() returns.
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
     out.line("server waiting...");
-    while !shutdown.is_stopping() {
-        let (conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            // Added: one failed accept (out of file descriptors) is not the end.
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        if shutdown.is_stopping() {
-            break;
-        }
+    // Added: `None` once Ctrl-C or SIGTERM stops the server.
+    while let Some((conn, addr)) = shutdown.accept(listener) {
         out.line(format!("客户端:\t\t{}连接成功\n", PyAddr(addr)));
-        // Added: the connection counts as in flight until its thread ends.
+        // Added: the connection counts as in flight until its job ends.
         let watch = shutdown.watch(opts.idle());
-        let out = out.clone();
+        let job_out = out.clone();
         spawn_connection(addr, move || {
-            handle_connection(conn, addr, watch, pause, &out)
+            handle_connection(conn, addr, watch, pause, &job_out)
         });
     }
+    // Added: wait (at most --grace) for the connections in flight.
     shutdown.finish();
 }
 

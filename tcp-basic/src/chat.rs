@@ -26,7 +26,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, accept_failed, spawn_connection};
+use common::server::{Shutdown, Watch, spawn_connection};
 use common::text::printable;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
@@ -48,9 +48,6 @@ type Clients = Arc<Mutex<Vec<(SocketAddr, TcpStream)>>>;
 /// Serves chat clients, each on its own thread, until Ctrl-C or SIGTERM;
 /// then closes every client, as the seed's `broadcastShutdown` does.
 pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
     if let Ok(addr) = listener.local_addr() {
         out.line(format!(
             "TCP Server正在监听: Host: {} Port: {}",
@@ -59,17 +56,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: 
         ));
     }
     let clients = Clients::default();
-    while !shutdown.is_stopping() {
-        let (conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        if shutdown.is_stopping() {
-            break;
-        }
+    while let Some((conn, addr)) = shutdown.accept(listener) {
         out.line(format!(
             "-----来自IP: {} Port: {} 的新连接已经建立-----",
             addr.ip(),

@@ -8,7 +8,7 @@
 //! | the seeds' Python                     | here                              |
 //! |---------------------------------------|-----------------------------------|
 //! | `sk = socket.socket(AF_INET, SOCK_STREAM)`, `bind`, `listen(5)` | [`crate::server::listen`] |
-//! | `while True: conn, addr = sk.accept()`| [`run`]: `listener.accept()`      |
+//! | `while True: conn, addr = sk.accept()`| [`run`]: `shutdown.accept(listener)` |
 //! | `threading.Thread(...)` / `ThreadingTCPServer` | [`run`]: `spawn_connection` |
 //! | `while True: data = conn.recv(1024)`  | [`handle_connection`]: `net::recv`|
 //! | `if not data: break`                  | `Ok(0) => break`                  |
@@ -21,7 +21,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, accept_failed, spawn_connection};
+use common::server::{Shutdown, Watch, spawn_connection};
 use common::text::{ctime_now, printable, py_bytes_repr};
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -113,27 +113,17 @@ pub fn run(
     shutdown: &Shutdown,
     out: &Output,
 ) {
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
     if seed == Seed::S002 {
         let port = listener.local_addr().map_or(0, |a| a.port());
         out.line(format!("服务端启动成功，在{port}端口等待连接"));
     }
-    while !shutdown.is_stopping() {
+    loop {
         if seed == Seed::S004 {
             out.line("Waiting for connection ....");
         }
-        let (conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        if shutdown.is_stopping() {
+        let Some((conn, addr)) = shutdown.accept(listener) else {
             break;
-        }
+        };
         let watch = shutdown.watch(opts.idle());
         if seed.threaded() {
             let out = out.clone();

@@ -10,7 +10,7 @@
 //! | `sk.bind(ip_port)`                    | [`listen`]: `sk.bind`                 |
 //! | `sk.listen(5)`                        | [`listen`]: `sk.listen(backlog)`      |
 //! | `print('server waiting...')`          | [`run`]: `out.line`                   |
-//! | `conn, addr = sk.accept()`            | [`run`]: `listener.accept()`          |
+//! | `conn, addr = sk.accept()`            | [`run`]: `shutdown.accept(listener)`  |
 //! | `client_data = conn.recv(1024)`       | [`handle_connection`]: `net::recv`    |
 //! | `print(client_data.decode())`         | [`handle_connection`]: `out.line`     |
 //! | `conn.sendall('不要回答…'.encode())`  | [`handle_connection`]: `net::send_all`|
@@ -23,7 +23,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, accept_failed};
+use common::server::{Shutdown, Watch};
 use common::text::printable;
 use socket2::{Domain, Socket, Type};
 use std::io;
@@ -51,26 +51,15 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 /// The `while True:` loop: accept a client, serve it, accept the next,
 /// until Ctrl-C or SIGTERM.
 pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
-    // Added: a stop connects here once, so that a blocked accept() returns.
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
-    while !shutdown.is_stopping() {
+    loop {
         out.line("server waiting...");
-        let (conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            // Added: one failed accept (out of file descriptors) is not the end.
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        // Added: the stop's own wake-up connection is not served.
-        if shutdown.is_stopping() {
+        // Added: `None` once Ctrl-C or SIGTERM stops the server.
+        let Some((conn, addr)) = shutdown.accept(listener) else {
             break;
-        }
+        };
         handle_connection(conn, addr, shutdown.watch(opts.idle()), out);
     }
+    // Added: wait (at most --grace) for the connection in flight.
     shutdown.finish();
 }
 

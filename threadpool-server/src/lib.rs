@@ -10,21 +10,20 @@
 //! | `sk.bind(ip_port)`, `sk.listen(5)`           | `multithread::server::listen`|
 //! | `print('server waiting...')`                 | [`run`]                      |
 //! | `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
-//! | `conn, addr = sk.accept()`                   | `listener.accept()`          |
+//! | `conn, addr = sk.accept()`                   | `shutdown.accept(listener)`  |
 //! | `pool.submit(work, conn, addr)`              | `pool.execute(...)`          |
 //! | `print(f'客户端:\t\t{addr}连接成功')`        | `out.line`                   |
 //!
-//! Beside `multithread::server::run`, the accept loop differs where the
-//! connection goes (`spawn_connection(...)` there, `pool.execute(...)`
-//! here) and where each prints its script's `连接成功` line (the two
-//! originals print it in different places).
+//! Beside `multithread::server::run`, the accept loop differs in one line,
+//! where the connection goes (`spawn_connection(...)` there,
+//! `pool.execute(...)` here), and in where each prints its script's
+//! `连接成功` line (the two originals print it in different places).
 
 pub mod cli;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
-use common::diag;
 use common::log::Output;
-use common::server::{Shutdown, accept_failed};
+use common::server::Shutdown;
 use multithread::server::handle_connection;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -50,27 +49,17 @@ pub fn run(
     shutdown: &Shutdown,
     out: &Output,
 ) {
-    if let Err(e) = shutdown.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
     out.line("server waiting...");
     let pool = ThreadPool::with_name("pool worker".into(), workers.max(1));
-    while !shutdown.is_stopping() {
-        let (conn, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                accept_failed(&e);
-                continue;
-            }
-        };
-        if shutdown.is_stopping() {
-            break;
-        }
+    // Added: `None` once Ctrl-C or SIGTERM stops the server.
+    while let Some((conn, addr)) = shutdown.accept(listener) {
+        // Added: the connection counts as in flight until its job ends.
         let watch = shutdown.watch(opts.idle());
         let job_out = out.clone();
         pool.execute(move || handle_connection(conn, addr, watch, pause, &job_out));
         out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
     }
+    // Added: wait (at most --grace) for the connections in flight.
     shutdown.finish();
 }
 
