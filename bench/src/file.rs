@@ -18,7 +18,7 @@
 use crate::{ratio, time_command};
 use anyhow::{Context, Result, ensure};
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use file_transfer::client::{self, Config as ClientConfig};
 use file_transfer::server::{self, Config as ServerConfig};
 use md5::{Digest, Md5};
@@ -242,7 +242,7 @@ fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
     let save = tempfile::tempdir_in(work)?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let shutdown = Shutdown::new(Duration::from_secs(1));
+    let shutdown = Stop::new(Duration::from_secs(1));
     let cfg = ServerConfig {
         dir: save.path().to_path_buf(),
         max_size: None,

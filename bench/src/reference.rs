@@ -3,11 +3,11 @@
 //! the accept. What the machine can do at best, to compare the sign-in
 //! servers with. Not a lab exercise.
 
-use common::server::Shutdown;
+use common::server::Stop;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-pub fn run(listener: &TcpListener, shutdown: &Shutdown) {
+pub fn run(listener: &TcpListener, shutdown: &Stop) {
     let mut buf = [0u8; multithread::server::RECV_SIZE];
     while let Some((mut conn, _)) = shutdown.accept(listener) {
         if conn.read(&mut buf).is_ok() {

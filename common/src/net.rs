@@ -154,7 +154,7 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{Shutdown, is_stopped};
+    use crate::server::{Stop, is_stopped};
     use std::net::TcpListener;
 
     fn pair() -> (TcpStream, TcpStream) {
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn recv_reads_what_arrives_and_drops_an_idle_peer() {
         let (mut client, mut server) = pair();
-        let shutdown = Shutdown::new(Duration::ZERO);
+        let shutdown = Stop::new(Duration::ZERO);
         let watch = shutdown.watch(Some(Duration::from_millis(500)));
         client.write_all(b"hi").unwrap();
         let mut buf = [0u8; 8];
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn a_stop_ends_a_blocked_recv_without_touching_the_socket() {
         let (_client, mut server) = pair();
-        let shutdown = Shutdown::new(Duration::ZERO);
+        let shutdown = Stop::new(Duration::ZERO);
         let watch = shutdown.watch(None);
         let s = shutdown.clone();
         let stopper = std::thread::spawn(move || {
@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn send_all_gives_up_on_a_peer_that_never_reads() {
         let (_client, mut server) = pair();
-        let shutdown = Shutdown::new(Duration::ZERO);
+        let shutdown = Stop::new(Duration::ZERO);
         let watch = shutdown.watch(Some(Duration::from_millis(400)));
         // Far more than the socket buffers hold.
         let big = vec![0u8; 64 << 20];

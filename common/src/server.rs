@@ -5,13 +5,13 @@
 //! The Python servers run `while True: conn, addr = sk.accept()` until they
 //! are killed, mid-sentence. The port stops instead, in three steps:
 //!
-//! 1. **The signal sets a flag.** [`Shutdown::on_signals`] installs the
+//! 1. **The signal sets a flag.** [`Stop::on_signals`] installs the
 //!    Ctrl-C / SIGTERM handler (the ctrlc crate: a console handler on
 //!    Windows, a signal handler on Unix). The handler only sets the flag and
 //!    starts the grace period (`--grace`).
 //! 2. **Blocked calls find out.** A thread blocked in `accept()` cannot see a
 //!    flag, so the handler also *connects to the listener once*
-//!    ([`Shutdown::wake_on_stop`]): `accept` returns, and the loop sees the
+//!    ([`Stop::wake_on_stop`]): `accept` returns, and the loop sees the
 //!    flag. A thread blocked in `recv()` on a connection is woken by its own
 //!    read timeout instead: every connection reads with a short timeout
 //!    ([`POLL`], as Python's socketserver polls every 0.5 s) and, each time
@@ -20,7 +20,7 @@
 //!    wakes a read that way; Windows does not.
 //! 3. **The server waits for the connections in flight.** Each connection
 //!    holds a [`Watch`] while it runs. After the accept loop ends,
-//!    [`Shutdown::finish`] waits until every watch is dropped. A connection
+//!    [`Stop::finish`] waits until every watch is dropped. A connection
 //!    may go on talking during the grace period; after it, its next read
 //!    or write fails with [`stopped`] (a busy one at its next call, an idle
 //!    one within one [`POLL`]), so it ends and cleans up (an upload removes
@@ -38,14 +38,16 @@ use std::time::{Duration, Instant};
 /// long enough that an idle connection costs nothing measurable.
 pub const POLL: Duration = Duration::from_millis(200);
 
-/// How long [`Shutdown::finish`] waits, past the grace period, for the
+/// How long [`Stop::finish`] waits, past the grace period, for the
 /// connections to notice the stop and clean up.
 const CLEANUP: Duration = Duration::from_millis(600);
 
 /// The stop switch of one server, shared by the signal handler, the accept
-/// loop and every connection. Cloning shares it.
+/// loop and every connection. Cloning shares it. (Named `Stop`, not
+/// `Shutdown`, so that it is never confused with `std::net::Shutdown`,
+/// which half-closes one socket.)
 #[derive(Clone)]
-pub struct Shutdown(Arc<Inner>);
+pub struct Stop(Arc<Inner>);
 
 struct Inner {
     grace: Duration,
@@ -57,9 +59,9 @@ struct Inner {
     /// lock: every connection counts itself in and out, and a lock shared
     /// by the accept loop and every worker would make them queue for it.
     live: AtomicUsize,
-    /// Set once [`Shutdown::accept`] has arranged for a stop to wake it.
+    /// Set once [`Stop::accept`] has arranged for a stop to wake it.
     wake_arranged: AtomicBool,
-    /// Set while [`Shutdown::finish`] waits for `live` to reach 0; only
+    /// Set while [`Stop::finish`] waits for `live` to reach 0; only
     /// then does the last connection signal `changed` (a notify is a
     /// system call even when nobody waits).
     finishing: AtomicBool,
@@ -69,16 +71,16 @@ struct Inner {
 
 #[derive(Default)]
 struct State {
-    /// When the grace period ends; set by [`Shutdown::trigger`].
+    /// When the grace period ends; set by [`Stop::trigger`].
     deadline: Option<Instant>,
     /// Listeners to connect to once, to wake their `accept`.
     listeners: Vec<SocketAddr>,
 }
 
-impl Shutdown {
+impl Stop {
     /// A switch whose connections may finish for `grace` after a stop.
     pub fn new(grace: Duration) -> Self {
-        Shutdown(Arc::new(Inner {
+        Stop(Arc::new(Inner {
             grace,
             stopping: AtomicBool::new(false),
             by_signal: AtomicBool::new(false),
@@ -112,7 +114,7 @@ impl Shutdown {
     }
 
     /// Sets the flag, starts the grace period, and wakes every `accept`
-    /// that [`Shutdown::wake_on_stop`] named.
+    /// that [`Stop::wake_on_stop`] named.
     pub fn trigger(&self) {
         let listeners = {
             let mut state = self.state();
@@ -148,7 +150,7 @@ impl Shutdown {
     /// `None` once a stop was asked for; the stop's own wake-up connection
     /// is never served. What the original lacks, done here once for every
     /// server: the first call arranges for a stop to wake a blocked
-    /// `accept` ([`Shutdown::wake_on_stop`]), and a failed accept (out of
+    /// `accept` ([`Stop::wake_on_stop`]), and a failed accept (out of
     /// file descriptors) is logged and retried, not the end of the server
     /// ([`accept_failed`]).
     pub fn accept(&self, listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
@@ -169,7 +171,7 @@ impl Shutdown {
         }
     }
 
-    /// Arranges for [`Shutdown::trigger`] to connect to `listener` once, so
+    /// Arranges for [`Stop::trigger`] to connect to `listener` once, so
     /// that a thread blocked in its `accept()` returns and sees the stop.
     fn wake_on_stop(&self, listener: &TcpListener) -> io::Result<()> {
         let mut addr = listener.local_addr()?;
@@ -249,7 +251,7 @@ impl Shutdown {
 /// One connection's view of its server: alive until dropped, and the
 /// judge of when a read has waited long enough.
 pub struct Watch {
-    shutdown: Shutdown,
+    shutdown: Stop,
     idle: Option<Duration>,
 }
 
@@ -277,11 +279,6 @@ impl Watch {
             return Err(stopped());
         }
         Ok(())
-    }
-
-    /// The server's stop switch.
-    pub fn shutdown(&self) -> &Shutdown {
-        &self.shutdown
     }
 }
 
@@ -366,7 +363,7 @@ mod tests {
     #[test]
     fn trigger_wakes_a_blocked_accept() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let shutdown = Shutdown::new(Duration::ZERO);
+        let shutdown = Stop::new(Duration::ZERO);
         shutdown.wake_on_stop(&listener).unwrap();
         let s = shutdown.clone();
         let waker = thread::spawn(move || s.trigger());
@@ -378,7 +375,7 @@ mod tests {
 
     #[test]
     fn a_watch_gives_up_when_idle_or_after_the_grace_period() {
-        let shutdown = Shutdown::new(Duration::from_millis(300));
+        let shutdown = Stop::new(Duration::from_millis(300));
         let watch = shutdown.watch(Some(Duration::from_secs(1)));
         assert!(watch.still_waiting(Duration::from_millis(999)).is_ok());
         let idle = watch.still_waiting(Duration::from_secs(1)).unwrap_err();
@@ -400,7 +397,7 @@ mod tests {
 
     #[test]
     fn finish_waits_for_the_last_watch_and_no_longer() {
-        let shutdown = Shutdown::new(Duration::from_secs(30));
+        let shutdown = Stop::new(Duration::from_secs(30));
         let watch = shutdown.watch(None);
         assert_eq!(shutdown.live(), 1);
         shutdown.trigger();
@@ -419,7 +416,7 @@ mod tests {
 
     #[test]
     fn finish_gives_up_after_the_grace_period() {
-        let shutdown = Shutdown::new(Duration::from_millis(100));
+        let shutdown = Stop::new(Duration::from_millis(100));
         let _stuck = shutdown.watch(None);
         shutdown.trigger();
         let started = Instant::now();

@@ -27,7 +27,7 @@ use crate::transfer;
 use common::diag;
 use common::log::Output;
 use common::net::{self, Watched};
-use common::server::{Shutdown, Watch};
+use common::server::{Stop, Watch};
 use common::text::{escape, printable};
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
@@ -53,7 +53,7 @@ pub fn serve(
     listener: &TcpListener,
     dir: &Path,
     idle: Option<Duration>,
-    shutdown: &Shutdown,
+    shutdown: &Stop,
     out: &Output,
 ) {
     // One accept: the seed serves one client, then closes its socket.

@@ -33,7 +33,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net::{self, Watched};
-use common::server::{Shutdown, Watch, is_stopped, spawn_connection};
+use common::server::{Stop, Watch, is_stopped, spawn_connection};
 use common::text::escape;
 use socket2::{Domain, Socket, Type};
 use std::io::{self, BufWriter, Seek};
@@ -67,13 +67,7 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 
 /// `instance.serve_forever()`: accepts connections until Ctrl-C or
 /// SIGTERM, one thread each. `cfg.dir` must exist.
-pub fn run(
-    listener: &TcpListener,
-    cfg: &Config,
-    opts: &ServerOpts,
-    shutdown: &Shutdown,
-    out: &Output,
-) {
+pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
     let cfg = Arc::new(cfg.clone());
     while let Some((conn, addr)) = shutdown.accept(listener) {
         let watch = shutdown.watch(opts.idle());

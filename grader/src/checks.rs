@@ -10,7 +10,7 @@
 use crate::run::{Running, START, STEP, note, scratch, wait_until};
 use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict};
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -947,7 +947,7 @@ fn tcp_server_python_client(s: &Subject) -> Verdict {
 struct Reference {
     /// Where it listens.
     port: u16,
-    shutdown: Shutdown,
+    shutdown: Stop,
     out: Output,
     handle: Option<thread::JoinHandle<()>>,
 }
@@ -955,12 +955,12 @@ struct Reference {
 impl Reference {
     fn tcp(
         port: u16,
-        serve: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static,
+        serve: impl FnOnce(&TcpListener, &Stop, &Output) + Send + 'static,
     ) -> Result<Reference, Outcome> {
         let listener = tcp_basic::server::listen(([127, 0, 0, 1], port).into(), 128)
             .map_err(|e| Outcome::Fail(format!("the grader cannot listen on port {port}: {e}")))?;
         let port = local_port(listener.local_addr());
-        let shutdown = Shutdown::new(Duration::from_secs(1));
+        let shutdown = Stop::new(Duration::from_secs(1));
         let out = Output::memory();
         let (sd, o) = (shutdown.clone(), out.clone());
         let handle = thread::spawn(move || serve(&listener, &sd, &o));

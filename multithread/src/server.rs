@@ -25,7 +25,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, spawn_connection};
+use common::server::{Stop, Watch, spawn_connection};
 use common::text::printable;
 use socket2::{Domain, Socket, Type};
 use std::io;
@@ -59,7 +59,7 @@ pub fn run(
     listener: &TcpListener,
     opts: &ServerOpts,
     pause: Duration,
-    shutdown: &Shutdown,
+    shutdown: &Stop,
     out: &Output,
 ) {
     out.line("server waiting...");

@@ -26,7 +26,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, spawn_connection};
+use common::server::{Stop, Watch, spawn_connection};
 use common::text::printable;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
@@ -47,7 +47,7 @@ type Clients = Arc<Mutex<Vec<(SocketAddr, TcpStream)>>>;
 
 /// Serves chat clients, each on its own thread, until Ctrl-C or SIGTERM;
 /// then closes every client, as the seed's `broadcastShutdown` does.
-pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
+pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
     if let Ok(addr) = listener.local_addr() {
         out.line(format!(
             "TCP Server正在监听: Host: {} Port: {}",

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use common::addr::{CHAT_PORT, TCP_PORT};
 use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 
@@ -100,7 +100,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 }
 
 /// Binds the server's socket and installs the Ctrl-C / SIGTERM handler.
-fn start(addr: SocketAddr, opts: &ServerOpts) -> anyhow::Result<(TcpListener, Shutdown)> {
+fn start(addr: SocketAddr, opts: &ServerOpts) -> anyhow::Result<(TcpListener, Stop)> {
     let listener = crate::server::listen(addr, opts.backlog)
         .with_context(|| format!("cannot listen on {addr}"))?;
     let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;

@@ -21,7 +21,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch, spawn_connection};
+use common::server::{Stop, Watch, spawn_connection};
 use common::text::{ctime_now, printable, py_bytes_repr};
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -106,13 +106,7 @@ impl Seed {
 
 /// The seed's server loop: accept clients until Ctrl-C or SIGTERM, serving
 /// each one to the end (one after another, or each on its own thread).
-pub fn run(
-    listener: &TcpListener,
-    seed: Seed,
-    opts: &ServerOpts,
-    shutdown: &Shutdown,
-    out: &Output,
-) {
+pub fn run(listener: &TcpListener, seed: Seed, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
     if seed == Seed::S002 {
         let port = listener.local_addr().map_or(0, |a| a.port());
         out.line(format!("服务端启动成功，在{port}端口等待连接"));

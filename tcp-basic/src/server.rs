@@ -23,7 +23,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Shutdown, Watch};
+use common::server::{Stop, Watch};
 use common::text::printable;
 use socket2::{Domain, Socket, Type};
 use std::io;
@@ -50,7 +50,7 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 
 /// The `while True:` loop: accept a client, serve it, accept the next,
 /// until Ctrl-C or SIGTERM.
-pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Shutdown, out: &Output) {
+pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
     loop {
         out.line("server waiting...");
         // Added: `None` once Ctrl-C or SIGTERM stops the server.

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, ensure};
 use clap::Parser;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::ExitCode;
 use std::thread;
@@ -28,9 +28,9 @@ struct Cli {
 }
 
 /// One stop of the tour: its name, its heading and what it runs.
-type Stop = (&'static str, &'static str, fn() -> Result<()>);
+type Leg = (&'static str, &'static str, fn() -> Result<()>);
 
-const STOPS: [Stop; 6] = [
+const STOPS: [Leg; 6] = [
     ("tcp", "2.1 TCP: tcp_server.py / tcp_client.py", tcp),
     ("udp", "2.2 UDP: udp_server.py / udp_client.py", udp),
     (
@@ -58,7 +58,7 @@ const STOPS: [Stop; 6] = [
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::stdout();
-    let chosen: Vec<&Stop> = STOPS
+    let chosen: Vec<&Leg> = STOPS
         .iter()
         .filter(|(name, ..)| cli.stops.is_empty() || cli.stops.iter().any(|s| s == name))
         .collect();
@@ -97,12 +97,12 @@ fn show(side: &str, out: &Output) {
 /// Runs `server` on a fresh loopback listener while `client` talks to it,
 /// then stops the server and prints both sides.
 fn exchange(
-    server: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static,
+    server: impl FnOnce(&TcpListener, &Stop, &Output) + Send + 'static,
     client: impl FnOnce(SocketAddr, &Output) -> Result<()>,
 ) -> Result<(Output, Output)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let shutdown = Shutdown::new(Duration::from_secs(1));
+    let shutdown = Stop::new(Duration::from_secs(1));
     let (server_out, client_out) = (Output::memory(), Output::memory());
     let (s, o) = (shutdown.clone(), server_out.clone());
     let handle = thread::spawn(move || server(&listener, &s, &o));
@@ -146,7 +146,7 @@ fn tcp() -> Result<()> {
 fn udp() -> Result<()> {
     let socket = UdpSocket::bind("127.0.0.1:0")?;
     let addr = socket.local_addr()?;
-    let shutdown = Shutdown::new(Duration::ZERO);
+    let shutdown = Stop::new(Duration::ZERO);
     let (server_out, client_out) = (Output::memory(), Output::memory());
     let (s, o) = (shutdown.clone(), server_out.clone());
     let handle = thread::spawn(move || udp_basic::server::run(&socket, 1024, &s, &o));
@@ -167,7 +167,7 @@ fn udp() -> Result<()> {
     Ok(())
 }
 
-fn signin(server: impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static) -> Result<()> {
+fn signin(server: impl FnOnce(&TcpListener, &Stop, &Output) + Send + 'static) -> Result<()> {
     let (_, client) = exchange(server, |addr, out| {
         let failed = multithread::client::run(addr, 5, TIMEOUT, out);
         ensure!(failed == 0, "{failed} sign-ins failed");
@@ -192,7 +192,7 @@ fn threadpool() -> Result<()> {
 
 fn file_server(
     dir: std::path::PathBuf,
-) -> impl FnOnce(&TcpListener, &Shutdown, &Output) + Send + 'static {
+) -> impl FnOnce(&TcpListener, &Stop, &Output) + Send + 'static {
     move |l, s, o| {
         let cfg = file_transfer::server::Config {
             dir,

@@ -23,7 +23,7 @@ pub mod cli;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use multithread::server::handle_connection;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -46,7 +46,7 @@ pub fn run(
     workers: usize,
     opts: &ServerOpts,
     pause: Duration,
-    shutdown: &Shutdown,
+    shutdown: &Stop,
     out: &Output,
 ) {
     out.line("server waiting...");

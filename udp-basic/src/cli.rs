@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use common::addr::UDP_PORT;
 use common::cli::{ClientOpts, Host, report, stop_on_signals};
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -80,7 +80,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 
 /// The server's socket ([`crate::server::bind`]) and the Ctrl-C / SIGTERM
 /// handler. A UDP server has nothing in flight to wait for.
-fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Shutdown)> {
+fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Stop)> {
     let sk = crate::server::bind(addr).with_context(|| format!("cannot bind UDP {addr}"))?;
     let shutdown = stop_on_signals(Duration::ZERO, &format!("{}/udp", sk.local_addr()?))?;
     Ok((sk, shutdown))

@@ -18,7 +18,7 @@ use common::addr::PyAddr;
 use common::diag;
 use common::log::Output;
 use common::net::{self, POLL};
-use common::server::{Shutdown, spawn_connection};
+use common::server::{Stop, spawn_connection};
 use common::text::{ctime_now, printable, py_bytes_repr};
 use std::io::{self, BufRead};
 use std::net::{SocketAddr, UdpSocket};
@@ -65,7 +65,7 @@ impl Seed {
 
 /// Answers every datagram until Ctrl-C or SIGTERM: on this thread, or on
 /// a thread per datagram for socketserver's ThreadingUDPServer.
-pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Shutdown, out: &Output) {
+pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Stop, out: &Output) {
     if let Err(e) = sk.set_read_timeout(Some(POLL)) {
         diag!("cannot arrange a clean stop: {e}");
     }

@@ -15,7 +15,7 @@
 use common::diag;
 use common::log::Output;
 use common::net::{self, POLL};
-use common::server::Shutdown;
+use common::server::Stop;
 use common::text::printable;
 use std::io;
 use std::net::UdpSocket;
@@ -34,7 +34,7 @@ pub fn bind(addr: std::net::SocketAddr) -> io::Result<UdpSocket> {
 
 /// Prints every datagram until Ctrl-C or SIGTERM, each cut to `recv_size`
 /// bytes as `recv(recv_size)` cuts it.
-pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Shutdown, out: &Output) {
+pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Stop, out: &Output) {
     // Added: recv() wakes every POLL to check for Ctrl-C; it would
     // otherwise block forever.
     if let Err(e) = sk.set_read_timeout(Some(POLL)) {

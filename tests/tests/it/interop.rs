@@ -6,7 +6,7 @@
 use crate::file::{FileServer, write_file};
 use crate::util::*;
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::thread;
@@ -43,7 +43,7 @@ fn tcp_both_directions() {
     // Python client → Rust server.
     let listener = listener();
     let port = listener.local_addr().unwrap().port();
-    let shutdown = Shutdown::new(Duration::from_secs(1));
+    let shutdown = Stop::new(Duration::from_secs(1));
     let server_out = Output::memory();
     let (s, o) = (shutdown.clone(), server_out.clone());
     let handle = thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));
@@ -77,7 +77,7 @@ fn udp_both_directions() {
 
     let socket = udp();
     let port = socket.local_addr().unwrap().port();
-    let shutdown = Shutdown::new(Duration::from_secs(1));
+    let shutdown = Stop::new(Duration::from_secs(1));
     let out = Output::memory();
     let (s, o) = (shutdown.clone(), out.clone());
     let handle = thread::spawn(move || udp_basic::server::run(&socket, 1024, &s, &o));
@@ -100,7 +100,7 @@ fn udp_both_directions() {
 
 fn signin_both_directions(
     server_script: &str,
-    rust_server: fn(&std::net::TcpListener, &Shutdown, &Output),
+    rust_server: fn(&std::net::TcpListener, &Stop, &Output),
 ) {
     let py = originals();
     let tmp = tempfile::tempdir().unwrap();
@@ -117,7 +117,7 @@ fn signin_both_directions(
 
     let listener = listener();
     let port = listener.local_addr().unwrap().port();
-    let shutdown = Shutdown::new(Duration::from_secs(1));
+    let shutdown = Stop::new(Duration::from_secs(1));
     let server_out = Output::memory();
     let (s, o) = (shutdown.clone(), server_out.clone());
     let handle = thread::spawn(move || rust_server(&listener, &s, &o));

@@ -4,14 +4,14 @@ use crate::file::{FileServer, MD5_EMPTY, begin_upload};
 use crate::util::*;
 use bench::load::load;
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::io::{Read, Write};
 use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tcp_basic::echo::Seed;
 
-type Serve = Box<dyn FnOnce(&TcpListener, &Shutdown, &Output) + Send>;
+type Serve = Box<dyn FnOnce(&TcpListener, &Stop, &Output) + Send>;
 
 /// Every TCP server, by name, with `idle` as its idle timeout.
 fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {

@@ -3,19 +3,19 @@
 use crate::util::*;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Shutdown;
+use common::server::Stop;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread;
 use std::time::{Duration, Instant};
 
-type Server = fn(&TcpListener, &ServerOpts, &Shutdown, &Output);
+type Server = fn(&TcpListener, &ServerOpts, &Stop, &Output);
 
-fn multi(l: &TcpListener, o: &ServerOpts, s: &Shutdown, out: &Output) {
+fn multi(l: &TcpListener, o: &ServerOpts, s: &Stop, out: &Output) {
     multithread::server::run(l, o, Duration::ZERO, s, out)
 }
 
-fn pool10(l: &TcpListener, o: &ServerOpts, s: &Shutdown, out: &Output) {
+fn pool10(l: &TcpListener, o: &ServerOpts, s: &Stop, out: &Output) {
     threadpool_server::run(l, threadpool_server::WORKERS, o, Duration::ZERO, s, out)
 }
 

@@ -61,7 +61,7 @@ fn survives_silent_resetting_and_non_utf8_clients() {
 fn ipv6_loopback_works() {
     let listener = tcp_basic::server::listen("[::1]:0".parse().unwrap(), 5).expect("bind [::1]:0");
     let addr = listener.local_addr().unwrap();
-    let shutdown = common::server::Shutdown::new(Duration::from_secs(1));
+    let shutdown = common::server::Stop::new(Duration::from_secs(1));
     let out = Output::memory();
     let (s, o) = (shutdown.clone(), out.clone());
     let handle = std::thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));

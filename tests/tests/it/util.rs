@@ -414,7 +414,7 @@ pub fn lines(text: &str) -> impl BufRead + '_ {
 /// printing into memory.
 pub struct Running {
     pub addr: SocketAddr,
-    pub shutdown: common::server::Shutdown,
+    pub shutdown: common::server::Stop,
     pub out: common::log::Output,
     handle: thread::JoinHandle<()>,
 }
@@ -422,9 +422,7 @@ pub struct Running {
 impl Running {
     /// Runs a TCP server on a fresh 127.0.0.1:0 listener.
     pub fn tcp(
-        serve: impl FnOnce(&TcpListener, &common::server::Shutdown, &common::log::Output)
-        + Send
-        + 'static,
+        serve: impl FnOnce(&TcpListener, &common::server::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
         let listener = listener();
         let addr = listener.local_addr().unwrap();
@@ -433,7 +431,7 @@ impl Running {
 
     /// Runs a UDP server on a fresh 127.0.0.1:0 socket.
     pub fn udp(
-        serve: impl FnOnce(UdpSocket, &common::server::Shutdown, &common::log::Output) + Send + 'static,
+        serve: impl FnOnce(UdpSocket, &common::server::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
         let socket = udp();
         let addr = socket.local_addr().unwrap();
@@ -442,9 +440,9 @@ impl Running {
 
     fn start(
         addr: SocketAddr,
-        serve: impl FnOnce(&common::server::Shutdown, &common::log::Output) + Send + 'static,
+        serve: impl FnOnce(&common::server::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
-        let shutdown = common::server::Shutdown::new(Duration::from_secs(1));
+        let shutdown = common::server::Stop::new(Duration::from_secs(1));
         let out = common::log::Output::memory();
         let (s, o) = (shutdown.clone(), out.clone());
         let handle = thread::spawn(move || serve(&s, &o));
