@@ -34,7 +34,7 @@ use common::net;
 use common::text::{escape, printable};
 use std::fs::File;
 use std::io::{self, BufRead, Read, Seek, Write};
-use std::net::{Shutdown as Half, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -149,7 +149,7 @@ fn hash(file: &mut File, size: u64, out: &Output) -> Result<String, TransferErro
     })?;
     drop(bar);
     if hashed != size {
-        return Err(io::Error::other("the file changed while it was being read").into());
+        return Err(TransferError::FileChanged);
     }
     file.rewind()?;
     Ok(md5)
@@ -222,7 +222,7 @@ fn send_on(
     drop(progress);
     out.line("文件上传完成！");
     // Half-close: "that was all". The server answers after it sees EOF.
-    sk.shutdown(Half::Write)?;
+    sk.shutdown(Shutdown::Write)?;
     let (ok, message) = read_reply(&mut sk, legacy, MAX_FINAL_REPLY, false)?;
     out.line(format!("服务器最终确认: {message}"));
     if !ok {
@@ -300,7 +300,7 @@ pub fn download(
     let (dir, file_name) = split_target(&target)?;
     let mut sk = net::connect(cfg.server, cfg.timeout)?;
     protocol::write_get(&mut sk, name)?;
-    sk.shutdown(Half::Write)?;
+    sk.shutdown(Shutdown::Write)?;
     let header = match protocol::read_answer(&mut sk)? {
         Answer::Refused(reply) => return Err(TransferError::Refused(reply.message)),
         Answer::File(header) => header,

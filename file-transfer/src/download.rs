@@ -30,7 +30,7 @@ use common::net::{self, Watched};
 use common::server::{Stop, Watch};
 use common::text::{escape, printable};
 use std::io::{self, BufRead, BufWriter, Read, Write};
-use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
@@ -145,7 +145,7 @@ pub fn fetch(
     }
     incoming.file().write_all(&first)?;
     io::copy(&mut sk, incoming.file()).map_err(net::waiting_for(addr, timeout))?;
-    let _ = sk.shutdown(Half::Both);
+    let _ = sk.shutdown(Shutdown::Both);
     let path = incoming.commit(&format!("新{name}"), false, false)?;
     diag!("saved {}", printable(path.display().to_string().as_bytes()));
     Ok(Some(path))

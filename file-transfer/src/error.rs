@@ -31,6 +31,8 @@ pub enum TransferError {
     Refused(String),
     #[error("the server closed the connection without a reply")]
     NoReply,
+    #[error("the file changed while it was being read")]
+    FileChanged,
     /// The server's answer to the framed header was not a framed reply:
     /// it speaks another protocol (what it said is kept).
     #[error(

@@ -211,7 +211,7 @@ fn serve_download(
     let (mut file, size) = transfer::open(&real)?;
     let (md5, hashed) = crate::digest::md5_reader(&file, |_| {})?;
     if hashed != size {
-        return Err(io::Error::other("the file changed while it was being read").into());
+        return Err(TransferError::FileChanged);
     }
     file.rewind()?;
     let header = Header {

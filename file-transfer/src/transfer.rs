@@ -98,7 +98,7 @@ pub fn receive(
                 None => returned.recv().map_err(|_| panicked())?,
             };
             // The bytes that came with the header open the first chunk.
-            let want = want(size, got);
+            let want = next_chunk_len(size, got);
             let head = early.len().min(want);
             chunk[..head].copy_from_slice(&early[..head]);
             early = &early[head..];
@@ -130,7 +130,7 @@ fn panicked() -> TransferError {
 }
 
 /// How many bytes the next chunk should hold, `got` of `size` being in.
-fn want(size: u64, got: u64) -> usize {
+fn next_chunk_len(size: u64, got: u64) -> usize {
     usize::try_from(size - got).map_or(CHUNK, |left| left.min(CHUNK))
 }
 

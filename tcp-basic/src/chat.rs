@@ -29,7 +29,7 @@ use common::net;
 use common::server::{Stop, Watch, spawn_connection};
 use common::text::printable;
 use std::io::{self, BufRead, Read, Write};
-use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,7 +76,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Out
     // broadcastShutdown: close every client. Each sees the end of the
     // stream and says the server is shutting down.
     for (_, client) in lock(&clients).iter() {
-        let _ = client.shutdown(Half::Both);
+        let _ = client.shutdown(Shutdown::Both);
     }
     shutdown.finish();
 }
@@ -196,7 +196,7 @@ pub fn client(
         }
         done.store(true, Ordering::SeqCst);
         // Added: "that was all"; the server answers the rest, then closes.
-        let _ = sender.shutdown(Half::Write);
+        let _ = sender.shutdown(Shutdown::Write);
     });
 
     let mut acks = Acks::default();

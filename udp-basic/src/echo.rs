@@ -13,7 +13,7 @@
 //! | `sk.sendto(reply, addr)`                     | [`answer`]: `sk.send_to` |
 //! | client: `input`, `sendto`, `recvfrom(1024)`  | [`client`]               |
 
-use crate::server::{MAX_DATAGRAM, keep, skip};
+use crate::server::{MAX_DATAGRAM, is_harmless, truncate_datagram};
 use common::addr::PyAddr;
 use common::diag;
 use common::log::Output;
@@ -88,7 +88,7 @@ pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Stop, out: &Output) {
         }
         let (n, addr) = match sk.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(e) if skip(&e) => continue,
+            Err(e) if is_harmless(&e) => continue,
             Err(e) => {
                 diag!("recvfrom failed: {e}");
                 std::thread::sleep(POLL);
@@ -96,7 +96,7 @@ pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Stop, out: &Output) {
             }
         };
         waiting = false;
-        let data = keep(&buf[..n], seed.recv_size(), "recvfrom").to_vec();
+        let data = truncate_datagram(&buf[..n], seed.recv_size(), "recvfrom").to_vec();
         if seed == Seed::S002Socketserver {
             let (sk, out) = (sk.clone(), out.clone());
             spawn_connection(addr, move || answer(&sk, &data, addr, seed, &out));

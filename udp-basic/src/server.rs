@@ -9,7 +9,7 @@
 //! |---------------------------------------------|-------------------------|
 //! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | [`bind`]: `UdpSocket::bind` |
 //! | `while True:`                               | [`run`]: `while`        |
-//! | `data = sk.recv(1024)`                      | `sk.recv`, then [`keep`]|
+//! | `data = sk.recv(1024)`                      | `sk.recv`, then [`truncate_datagram`]|
 //! | `print(data.decode())`                      | `out.line`              |
 
 use common::diag;
@@ -45,14 +45,14 @@ pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Stop, out: &Output) {
     while !shutdown.is_stopping() {
         let n = match sk.recv(&mut buf) {
             Ok(n) => n,
-            Err(e) if skip(&e) => continue,
+            Err(e) if is_harmless(&e) => continue,
             Err(e) => {
                 diag!("recv failed: {e}");
                 std::thread::sleep(POLL);
                 continue;
             }
         };
-        out.line(printable(keep(&buf[..n], recv_size, "recv")));
+        out.line(printable(truncate_datagram(&buf[..n], recv_size, "recv")));
     }
     shutdown.announce("stopped");
 }
@@ -60,7 +60,7 @@ pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Stop, out: &Output) {
 /// The errors of a UDP `recv` that say nothing about this socket: the
 /// POLL timeout, a signal, or the ICMP "port unreachable" of an earlier
 /// send (`ConnectionReset` on Windows).
-pub fn skip(e: &io::Error) -> bool {
+pub fn is_harmless(e: &io::Error) -> bool {
     net::is_timeout(e)
         || matches!(
             e.kind(),
@@ -73,7 +73,7 @@ pub fn skip(e: &io::Error) -> bool {
 /// What a `recv(size)` (`call` names it) keeps of `datagram`: the first
 /// `size` bytes. The rest is lost, as UDP loses it (seed 002 §四), and
 /// that is said on stderr.
-pub fn keep<'a>(datagram: &'a [u8], size: usize, call: &str) -> &'a [u8] {
+pub fn truncate_datagram<'a>(datagram: &'a [u8], size: usize, call: &str) -> &'a [u8] {
     if datagram.len() > size {
         diag!(
             "a datagram of {} bytes, {} lost: {call}({size}) keeps only what fits; --recv-size 65535 to see it whole",

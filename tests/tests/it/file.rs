@@ -9,7 +9,7 @@ use file_transfer::frame::{self, Header};
 use file_transfer::protocol;
 use file_transfer::server::{self, Config};
 use std::io::{Read, Write};
-use std::net::{Shutdown as Half, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
@@ -251,7 +251,7 @@ fn hostile_headers_get_a_clear_refusal() {
     for wire in cases {
         let mut s = connect(srv.addr);
         s.write_all(wire).unwrap();
-        s.shutdown(Half::Write).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
         let mut answer = Vec::new();
         s.read_to_end(&mut answer).unwrap();
         let answer = String::from_utf8_lossy(&answer);
@@ -287,7 +287,7 @@ fn a_truncated_upload_leaves_nothing() {
             begin_upload(srv.addr, "cut.bin", 1000, MD5_EMPTY)
         };
         s.write_all(&[1u8; 400]).unwrap();
-        s.shutdown(Half::Write).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
         let mut answer = Vec::new();
         let _ = s.read_to_end(&mut answer);
         assert!(
@@ -305,7 +305,7 @@ fn an_md5_mismatch_leaves_nothing_and_the_client_is_told() {
     let srv = FileServer::start(None, WAIT);
     let mut s = begin_upload(srv.addr, "bad.bin", 3, MD5_EMPTY);
     s.write_all(b"abc").unwrap();
-    s.shutdown(Half::Write).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
     let reply = protocol::read_reply(&mut s).unwrap();
     assert!(!reply.ok);
     assert!(reply.message.contains("md5 mismatch"), "{}", reply.message);
@@ -318,7 +318,7 @@ fn extra_bytes_are_refused() {
     let srv = FileServer::start(None, WAIT);
     let mut s = begin_upload(srv.addr, "x.bin", 0, MD5_EMPTY);
     s.write_all(b"surprise").unwrap();
-    s.shutdown(Half::Write).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
     let reply = protocol::read_reply(&mut s).unwrap();
     assert!(reply.message.contains("more bytes"), "{}", reply.message);
     srv.settle();

@@ -6,7 +6,7 @@ use bench::load::load;
 use common::log::Output;
 use common::server::Stop;
 use std::io::{Read, Write};
-use std::net::{Shutdown as Half, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tcp_basic::echo::Seed;
@@ -78,16 +78,16 @@ fn hostile_clients_do_not_hurt_any_server() {
         // Bytes that are not UTF-8.
         let mut s = connect(addr);
         s.write_all(b"\xff\xfe\x00\x1b[2J").unwrap();
-        s.shutdown(Half::Write).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
         let _ = s.read_to_end(&mut Vec::new());
         // An oversized message.
         let mut s = connect(addr);
         let _ = s.write_all(&vec![b'x'; 200 * 1024]);
-        let _ = s.shutdown(Half::Write);
+        let _ = s.shutdown(Shutdown::Write);
         let _ = s.read_to_end(&mut Vec::new());
         // Half-open: says nothing, closes its sending side, keeps reading.
         let mut s = connect(addr);
-        s.shutdown(Half::Write).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
         let _ = s.read_to_end(&mut Vec::new());
         // Resets, before and after sending.
         reset(connect(addr));

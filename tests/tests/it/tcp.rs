@@ -3,7 +3,7 @@
 use crate::util::*;
 use common::log::Output;
 use std::io::{Read, Write};
-use std::net::Shutdown as Half;
+use std::net::Shutdown;
 use std::time::Duration;
 
 fn start(idle: Duration) -> Running {
@@ -43,7 +43,7 @@ fn survives_silent_resetting_and_non_utf8_clients() {
     assert_eq!(reply, tcp_basic::server::REPLY);
     // A client that half-closes and vanishes.
     let gone = connect(addr);
-    gone.shutdown(Half::Both).unwrap();
+    gone.shutdown(Shutdown::Both).unwrap();
     drop(gone);
     // Still serving.
     let client_out = Output::memory();

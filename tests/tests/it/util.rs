@@ -227,15 +227,17 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::Exi
     }
 }
 
-/// Polls `probe` until it yields a value, at most WAIT. This waits for a
-/// condition; it never stands in for one.
-pub fn wait_for<T>(_what: &str, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+/// Polls `probe` until it yields a value, at most WAIT; on giving up, says
+/// what it waited for (the caller's assertion then says what it saw). This
+/// waits for a condition; it never stands in for one.
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(v) = probe() {
             return Some(v);
         }
         if Instant::now() > deadline {
+            eprintln!("gave up waiting for {what} after {WAIT:?}");
             return None;
         }
         thread::sleep(Duration::from_millis(10));
