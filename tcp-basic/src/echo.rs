@@ -1,6 +1,9 @@
 //! The TCP echo programs of seeds 002–004: a server that answers every
 //! message until the client leaves, and the client that types them. Each
-//! seed prints its own lines and answers its own way; `--seed` picks one.
+//! seed prints its own lines and answers its own way; `--seed` picks one,
+//! and its row of [`Settings`] says everything that differs (port, banner
+//! lines, reply rule, prompt, how to quit), so the server and the client
+//! below are each one program.
 //!
 //! Server: `cargo run -p tcp-basic -- echo-server --seed 002` (the seed's Python: `python3 server.py`).
 //! Client: `cargo run -p tcp-basic -- echo-client --seed 002` (or the seed's client).
@@ -56,50 +59,181 @@ pub enum Seed {
     S004,
 }
 
+/// How a seed's server answers each message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// `data.upper()`: ASCII letters only, as Python's `bytes.upper()`.
+    Upper,
+    /// `data`, unchanged.
+    Same,
+    /// `'[%s] %s' % (ctime(), data)`.
+    Ctime,
+}
+
+/// How a seed's server shows a message in its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// `data.decode()`: the text.
+    Text,
+    /// `data` itself: Python's `b'…'`.
+    Bytes,
+}
+
+/// How a seed's client knows the user is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quit {
+    /// Seed 002: every line is sent first (an empty one puts nothing on
+    /// the wire), then `q` ends the client.
+    QAfterSending,
+    /// An empty line ends the client, unsent.
+    EmptyLine,
+}
+
+/// Everything that tells one seed's echo programs from another's, in one
+/// row per seed ([`Seed::settings`]), so that the server and the client
+/// below are one program each.
+pub struct Settings {
+    /// The port the seed's programs use.
+    pub port: u16,
+    /// A thread per client (socketserver, threading), or one after another.
+    pub threaded: bool,
+    /// One message of one client, then the end (seed 003 三(二)).
+    pub once: bool,
+    pub reply: Reply,
+    /// The server's line per message (`None`: it prints none), and how the
+    /// message shows in it.
+    pub message: Option<(&'static str, Shown)>,
+    /// The server's line once it listens, around its port number, if any.
+    pub listening: Option<(&'static str, &'static str)>,
+    /// The server's line before each `accept`, if any.
+    pub waiting: Option<&'static str>,
+    /// What the server prints when a client connects.
+    pub connected: fn(&TcpStream, SocketAddr, &Output),
+    /// The client's prompt.
+    pub prompt: &'static str,
+    pub quit: Quit,
+    /// The client strips each line (`input().strip()`).
+    pub strip: bool,
+    /// What the client prints before each reply.
+    pub reply_prefix: &'static str,
+    /// The client takes the server closing as the end, not an error.
+    pub close_ends: bool,
+}
+
+/// Prints nothing when a client connects.
+fn silent(_: &TcpStream, _: SocketAddr, _: &Output) {}
+
+const S002: Settings = Settings {
+    port: 5002,
+    threaded: false,
+    once: false,
+    reply: Reply::Upper,
+    message: Some(("客户端发过来的数据： ", Shown::Text)),
+    listening: Some(("服务端启动成功，在", "端口等待连接")),
+    waiting: None,
+    connected: |conn, addr, out| {
+        out.line(format!("连接对象： {}", socket_repr(conn, addr)));
+        out.line(format!("客户端ip+端口 {}", PyAddr(addr)));
+    },
+    prompt: "请输入内容>>>",
+    quit: Quit::QAfterSending,
+    strip: false,
+    reply_prefix: "",
+    close_ends: false,
+};
+
+const S003: Settings = Settings {
+    port: 8000,
+    threaded: false,
+    once: false,
+    reply: Reply::Upper,
+    message: Some(("客户端发来的消息是： ", Shown::Text)),
+    listening: None,
+    waiting: None,
+    connected: silent,
+    prompt: ">>:",
+    quit: Quit::EmptyLine,
+    strip: false,
+    reply_prefix: "服务端发来的消息 ",
+    close_ends: false,
+};
+
 impl Seed {
-    /// The port the seed's program uses.
-    pub fn port(self) -> u16 {
+    /// The seed's row of settings.
+    pub fn settings(self) -> &'static Settings {
         match self {
-            Seed::S002 | Seed::S002Socketserver => 5002,
-            Seed::S003Once | Seed::S003 | Seed::S003Threads => 8000,
-            Seed::S003Socketserver => 8080,
-            Seed::S004 => 21567,
+            Seed::S002 => &S002,
+            // print(self.request); print(self.client_address)
+            Seed::S002Socketserver => &Settings {
+                threaded: true,
+                listening: None,
+                connected: |conn, addr, out| {
+                    out.line(socket_repr(conn, addr));
+                    out.line(PyAddr(addr).to_string());
+                },
+                ..S002
+            },
+            Seed::S003Once => &Settings {
+                once: true,
+                message: Some(("客户端发来的消息是： ", Shown::Bytes)),
+                ..S003
+            },
+            Seed::S003 => &S003,
+            Seed::S003Threads => &Settings {
+                threaded: true,
+                reply: Reply::Same,
+                message: None,
+                ..S003
+            },
+            Seed::S003Socketserver => &Settings {
+                port: 8080,
+                threaded: true,
+                message: Some(("收到客户端的消息是 ", Shown::Bytes)),
+                prompt: ">>: ",
+                strip: true,
+                reply_prefix: "收到服务端发来的消息： ",
+                ..S003
+            },
+            Seed::S004 => &Settings {
+                port: 21567,
+                reply: Reply::Ctime,
+                message: Some(("Client:  ", Shown::Text)),
+                waiting: Some("Waiting for connection ...."),
+                connected: |_, addr, out| {
+                    out.line(format!("Connected client from :  {}", PyAddr(addr)))
+                },
+                prompt: ">",
+                reply_prefix: "Server:  ",
+                close_ends: true,
+                ..S003
+            },
         }
     }
 
-    /// True for the servers that give each client its own thread.
-    pub fn threaded(self) -> bool {
-        matches!(
-            self,
-            Seed::S002Socketserver | Seed::S003Threads | Seed::S003Socketserver
-        )
+    /// The port the seed's programs use.
+    pub fn port(self) -> u16 {
+        self.settings().port
     }
 
     /// The server's answer to one message.
     pub fn reply(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            Seed::S003Threads => data.to_vec(),
-            Seed::S004 => {
+        match self.settings().reply {
+            Reply::Same => data.to_vec(),
+            Reply::Ctime => {
                 let mut out = format!("[{}] ", ctime_now()).into_bytes();
                 out.extend_from_slice(data);
                 out
             }
-            // `data.upper()`: ASCII letters only, as Python's bytes.upper().
-            _ => data.to_ascii_uppercase(),
+            Reply::Upper => data.to_ascii_uppercase(),
         }
     }
 
     /// What the server prints for one message, if anything.
     fn message_line(self, data: &[u8]) -> Option<String> {
-        Some(match self {
-            Seed::S002 | Seed::S002Socketserver => {
-                format!("客户端发过来的数据： {}", printable(data))
-            }
-            Seed::S003Once => format!("客户端发来的消息是： {}", py_bytes_repr(data)),
-            Seed::S003 => format!("客户端发来的消息是： {}", printable(data)),
-            Seed::S003Threads => return None,
-            Seed::S003Socketserver => format!("收到客户端的消息是 {}", py_bytes_repr(data)),
-            Seed::S004 => format!("Client:  {}", printable(data)),
+        let (prefix, shown) = self.settings().message?;
+        Some(match shown {
+            Shown::Text => format!("{prefix}{}", printable(data)),
+            Shown::Bytes => format!("{prefix}{}", py_bytes_repr(data)),
         })
     }
 }
@@ -107,19 +241,20 @@ impl Seed {
 /// The seed's server loop: accept clients until Ctrl-C or SIGTERM, serving
 /// each one to the end (one after another, or each on its own thread).
 pub fn run(listener: &TcpListener, seed: Seed, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
-    if seed == Seed::S002 {
+    let settings = seed.settings();
+    if let Some((before, after)) = settings.listening {
         let port = listener.local_addr().map_or(0, |a| a.port());
-        out.line(format!("服务端启动成功，在{port}端口等待连接"));
+        out.line(format!("{before}{port}{after}"));
     }
     loop {
-        if seed == Seed::S004 {
-            out.line("Waiting for connection ....");
+        if let Some(waiting) = settings.waiting {
+            out.line(waiting);
         }
         let Some((conn, addr)) = shutdown.accept(listener) else {
             break;
         };
         let watch = shutdown.watch(opts.idle());
-        if seed.threaded() {
+        if settings.threaded {
             let out = out.clone();
             spawn_connection(addr, move || {
                 handle_connection(conn, addr, seed, watch, &out)
@@ -128,7 +263,7 @@ pub fn run(listener: &TcpListener, seed: Seed, opts: &ServerOpts, shutdown: &Sto
             handle_connection(conn, addr, seed, watch, out);
         }
         // Seed 003 三(二) serves one client and closes its socket.
-        if seed == Seed::S003Once {
+        if settings.once {
             break;
         }
     }
@@ -143,19 +278,8 @@ pub fn handle_connection(
     watch: Watch,
     out: &Output,
 ) {
-    match seed {
-        Seed::S002 => {
-            out.line(format!("连接对象： {}", socket_repr(&conn, addr)));
-            out.line(format!("客户端ip+端口 {}", PyAddr(addr)));
-        }
-        // print(self.request); print(self.client_address)
-        Seed::S002Socketserver => {
-            out.line(socket_repr(&conn, addr));
-            out.line(PyAddr(addr).to_string());
-        }
-        Seed::S004 => out.line(format!("Connected client from :  {}", PyAddr(addr))),
-        _ => {}
-    }
+    let settings = seed.settings();
+    (settings.connected)(&conn, addr, out);
     if let Err(e) = net::poll_often(&conn) {
         diag!("{addr}: {e}");
         return;
@@ -179,7 +303,7 @@ pub fn handle_connection(
             diag!("replying to {}: {e}", PyAddr(addr));
             break;
         }
-        if seed == Seed::S003Once {
+        if settings.once {
             break;
         }
     }
@@ -219,24 +343,19 @@ pub fn client(
     timeout: Duration,
     out: &Output,
 ) -> io::Result<()> {
+    let settings = seed.settings();
     let mut sk = net::connect(addr, timeout)?;
     let mut buf = [0u8; RECV_SIZE];
-    if seed == Seed::S003Once {
+    if settings.once {
         // Seed 003 三(二): one message, no input.
         sk.write_all("你好".as_bytes())?;
         let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
         out.line(format!("服务端发来的消息 {}", py_bytes_repr(&buf[..n])));
         return Ok(());
     }
-    let prompt = match seed {
-        Seed::S002 | Seed::S002Socketserver => "请输入内容>>>",
-        Seed::S003Socketserver => ">>: ",
-        Seed::S004 => ">",
-        _ => ">>:",
-    };
     let mut lines = input.split(b'\n');
     loop {
-        out.prompt(prompt);
+        out.prompt(settings.prompt);
         let Some(line) = lines.next() else {
             // Added: the end of input ends the client (input() would raise
             // EOFError), on a line of its own.
@@ -245,10 +364,10 @@ pub fn client(
         };
         let line = line?;
         let mut msg = line.strip_suffix(b"\r").unwrap_or(&line);
-        if seed == Seed::S003Socketserver {
+        if settings.strip {
             msg = msg.trim_ascii();
         }
-        if matches!(seed, Seed::S002 | Seed::S002Socketserver) {
+        if settings.quit == Quit::QAfterSending {
             // Seed 002 sends first, then looks: an empty send puts nothing
             // on the wire, and `q` reaches the server before the client quits.
             sk.write_all(msg)?;
@@ -266,7 +385,7 @@ pub fn client(
         }
         let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
         if n == 0 {
-            if seed == Seed::S004 {
+            if settings.close_ends {
                 return Ok(());
             }
             return Err(io::Error::new(
@@ -274,13 +393,7 @@ pub fn client(
                 "the server closed the connection",
             ));
         }
-        let reply = printable(&buf[..n]);
-        out.line(match seed {
-            Seed::S002 | Seed::S002Socketserver => reply,
-            Seed::S003Socketserver => format!("收到服务端发来的消息： {reply}"),
-            Seed::S004 => format!("Server:  {reply}"),
-            _ => format!("服务端发来的消息 {reply}"),
-        });
+        out.line(format!("{}{}", settings.reply_prefix, printable(&buf[..n])));
     }
 }
 
