@@ -19,8 +19,10 @@
 //!    the socket down from another thread would be quicker, but only Linux
 //!    wakes a read that way; Windows does not.
 //! 3. **The server waits for the connections in flight.** Each connection
-//!    holds a [`Watch`] while it runs. After the accept loop ends,
-//!    [`Stop::finish`] waits until every watch is dropped. A connection
+//!    holds a [`Watch`] while it runs, and each watch holds a sender of one
+//!    channel. After the accept loop ends, [`Stop::finish`] drops its own
+//!    sender and waits on the channel, which says "closed" when the last
+//!    watch is dropped. A connection
 //!    may go on talking during the grace period; after it, its next read
 //!    or write fails with [`stopped`] (a busy one at its next call, an idle
 //!    one within one [`POLL`]), so it ends and cleans up (an upload removes
@@ -30,7 +32,7 @@ use crate::diag;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 /// How often a blocked read wakes to check the stop flag and its idle
@@ -55,18 +57,18 @@ struct Inner {
     /// Set when Ctrl-C or SIGTERM stopped the server, rather than code (a
     /// test, the tour): only then is the stop announced on stderr.
     by_signal: AtomicBool,
-    /// Connections in flight (live [`Watch`]es). An atomic, not under the
-    /// lock: every connection counts itself in and out, and a lock shared
-    /// by the accept loop and every worker would make them queue for it.
+    /// How many connections are in flight, for what a stop says and for
+    /// tests. Waiting for them is the channel's job.
     live: AtomicUsize,
     /// Set once [`Stop::accept`] has arranged for a stop to wake it.
     wake_arranged: AtomicBool,
-    /// Set while [`Stop::finish`] waits for `live` to reach 0; only
-    /// then does the last connection signal `changed` (a notify is a
-    /// system call even when nobody waits).
-    finishing: AtomicBool,
+    /// The connections in flight, counted as tokio's mini-redis counts its
+    /// handlers: each [`Watch`] holds a clone of this sender, and
+    /// [`Stop::finish`] drops the original and waits until the channel
+    /// says that no sender is left.
+    in_flight: Mutex<Option<mpsc::Sender<()>>>,
+    all_done: Mutex<mpsc::Receiver<()>>,
     state: Mutex<State>,
-    changed: Condvar,
 }
 
 #[derive(Default)]
@@ -80,15 +82,16 @@ struct State {
 impl Stop {
     /// A switch whose connections may finish for `grace` after a stop.
     pub fn new(grace: Duration) -> Self {
+        let (in_flight, all_done) = mpsc::channel();
         Stop(Arc::new(Inner {
             grace,
             stopping: AtomicBool::new(false),
             by_signal: AtomicBool::new(false),
             live: AtomicUsize::new(0),
             wake_arranged: AtomicBool::new(false),
-            finishing: AtomicBool::new(false),
+            in_flight: Mutex::new(Some(in_flight)),
+            all_done: Mutex::new(all_done),
             state: Mutex::new(State::default()),
-            changed: Condvar::new(),
         }))
     }
 
@@ -122,7 +125,6 @@ impl Stop {
             state.listeners.clone()
         };
         self.0.stopping.store(true, Ordering::SeqCst);
-        self.0.changed.notify_all();
         for addr in listeners {
             // Best effort: if the wake-up cannot get through (a full accept
             // queue), the loop still sees the flag after its next accept.
@@ -194,6 +196,7 @@ impl Stop {
         Watch {
             shutdown: self.clone(),
             idle,
+            _in_flight: lock(&self.0.in_flight).clone(),
         }
     }
 
@@ -208,24 +211,17 @@ impl Stop {
     /// server stopped, when a signal stopped it.
     pub fn finish(&self) {
         let until = self.state().deadline.map(|d| d + CLEANUP);
-        let mut state = self.state();
-        // Set under the lock the last connection takes to notify, and
-        // before `live` is read: no wake-up can fall between the two.
-        self.0.finishing.store(true, Ordering::SeqCst);
-        while self.live() > 0 {
-            let Some(left) = until.and_then(|u| u.checked_duration_since(Instant::now())) else {
-                break;
-            };
-            state = self
-                .0
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+        // Drop the original sender: from now on, only the connections in
+        // flight hold one.
+        drop(lock(&self.0.in_flight).take());
+        if let Some(until) = until {
+            // Returns when the last watch is dropped (the channel has no
+            // sender left), or when the grace period and the cleanup are
+            // over; no message is ever sent.
+            let left = until.saturating_duration_since(Instant::now());
+            let _ = lock(&self.0.all_done).recv_timeout(left);
         }
-        let left = self.live();
-        drop(state);
-        match left {
+        match self.live() {
             0 => self.announce("stopped"),
             n => self.announce(&format!(
                 "stopped; {n} connection(s) had not finished and were dropped"
@@ -242,10 +238,14 @@ impl Stop {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A poisoned lock only means a thread panicked while holding it; the
-        // counters behind it stay consistent.
-        self.0.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.0.state)
     }
+}
+
+/// A poisoned lock only means a thread panicked while holding it; what it
+/// guards (a deadline, a sender) stays consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// One connection's view of its server: alive until dropped, and the
@@ -253,6 +253,8 @@ impl Stop {
 pub struct Watch {
     shutdown: Stop,
     idle: Option<Duration>,
+    /// Dropped with the watch: the channel [`Stop::finish`] waits on.
+    _in_flight: Option<mpsc::Sender<()>>,
 }
 
 impl Watch {
@@ -284,14 +286,8 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let inner = &self.shutdown.0;
-        if inner.live.fetch_sub(1, Ordering::SeqCst) == 1 && inner.finishing.load(Ordering::SeqCst)
-        {
-            // Taking the lock orders this notify after `finish` has started
-            // waiting, or before it reads `live`.
-            let _state = self.shutdown.state();
-            inner.changed.notify_all();
-        }
+        // Counted out first; the sender goes right after, with the fields.
+        self.shutdown.0.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
