@@ -5,16 +5,16 @@
 //! be asked for a path as `python3 file_client.py` asks. Its server:
 //! `cargo run -p file-transfer -- server` (or `python3 file_server.py`).
 //!
-//! | file_client.py                                 | here                         |
+//! | file_client.py, line: code                     | here                         |
 //! |------------------------------------------------|------------------------------|
-//! | `sk = socket.socket(…)`, `sk.connect(ip_port)` | `net::connect`               |
-//! | `path = input('path: ')`                       | [`interactive`]              |
-//! | `sk.send(f"{file_name}\|{file_size}".encode())`| [`send_on`]: the header      |
-//! | `confirmation = sk.recv(1024).decode()`        | `read_reply`                 |
-//! | `while send_size < file_size: sk.send(data)`   | `transfer::send` (`io::copy`)|
-//! | `sk.shutdown(socket.SHUT_WR)`                  | `sk.shutdown(Write)`         |
-//! | `final_confirmation = sk.recv(1024).decode()`  | `read_reply`                 |
-//! | `except ConnectionRefusedError: print(…)`      | [`NO_SERVER`]                |
+//! | 9: `sk = socket.socket(…)`, `sk.connect(ip_port)` | `net::connect`               |
+//! | 12: `path = input('path: ')`                       | [`interactive`]              |
+//! | 23-24: `sk.send(f"{file_name}\|{file_size}".encode())`| [`send_on`]: the header      |
+//! | 27: `confirmation = sk.recv(1024).decode()`        | `read_reply`                 |
+//! | 33: `while send_size < file_size: sk.send(data)`   | `transfer::send` (`io::copy`)|
+//! | 45: `sk.shutdown(socket.SHUT_WR)`                  | `sk.shutdown(Write)`         |
+//! | 46: `final_confirmation = sk.recv(1024).decode()`  | `read_reply`                 |
+//! | 52: `except ConnectionRefusedError: print(…)`      | [`NO_SERVER`]                |
 //!
 //! The header is seed 002 §3.2's framed JSON with the file's md5, so the
 //! server can check what arrived. A server that closes without answering

@@ -5,16 +5,16 @@
 //! Run it: `cargo run -p file-transfer -- server` (Python: `python3 file_server.py`).
 //! Its client: `cargo run -p file-transfer -- client FILE` (or `python3 file_client.py`).
 //!
-//! | file_server.py                                   | here                                |
+//! | file_server.py, line: code                       | here                                |
 //! |--------------------------------------------------|-------------------------------------|
-//! | `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | [`listen`], [`run`]                 |
-//! | `print('connected...')`                          | [`handle_connection`]               |
-//! | `pre_data = conn.recv(1024).decode()`            | `protocol::sniff` (one `recv(1024)`)|
-//! | `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
-//! | `conn.sendall(f"{file_name}已发送".encode())`    | `protocol::write_reply`             |
-//! | `open(os.path.join(base_path, file_name), 'wb')` | `check_name`, `Incoming::create`    |
-//! | `while recv_size < file_size: conn.recv(1024)`   | `transfer::receive`                 |
-//! | `print('upload successed.')`                     | [`receive_upload`]                  |
+//! | 32: `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | [`listen`], [`run`]                 |
+//! | 9: `print('connected...')`                          | [`handle_connection`]               |
+//! | 11: `pre_data = conn.recv(1024).decode()`            | `protocol::sniff` (one `recv(1024)`)|
+//! | 12: `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
+//! | 15: `conn.sendall(f"{file_name}已发送".encode())`    | `protocol::write_reply`             |
+//! | 21: `open(os.path.join(base_path, file_name), 'wb')` | `check_name`, `Incoming::create`    |
+//! | 23: `while recv_size < file_size: conn.recv(1024)`   | `transfer::receive`                 |
+//! | 29: `print('upload successed.')`                     | [`receive_upload`]                  |
 //!
 //! What the port adds, each a step below: the name check (the original
 //! writes wherever `../../x` leads), a temporary file renamed only once

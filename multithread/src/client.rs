@@ -5,14 +5,14 @@
 //! with `cargo run -p multithread -- server` running. Against the pool of
 //! 2.4 (2): `cargo run -p threadpool-server -- client`.
 //!
-//! | multithread_client.py                              | here                 |
+//! | multithread_client.py, line: code                  | here                 |
 //! |----------------------------------------------------|----------------------|
-//! | `for i in range(20): threading.Thread(target=work, args=(i,)).start()` | [`run`] |
-//! | `def work(x):`                                     | [`sign_in`]          |
-//! | `sk = socket.socket(...)`, `sk.connect(ip_port)`   | `net::connect`       |
-//! | `sk.send(message.encode())`                        | `sk.write_all`       |
-//! | `data = sk.recv(1024).decode()`                    | `sk.read`            |
-//! | `sk.close()`                                       | `drop(sk)`           |
+//! | 23: `for i in range(20): threading.Thread(target=work, args=(i,)).start()` | [`run`] |
+//! | 8: `def work(x):`                                     | [`sign_in`]          |
+//! | 10: `sk = socket.socket(...)`, `sk.connect(ip_port)`   | `net::connect`       |
+//! | 14: `sk.send(message.encode())`                        | `sk.write_all`       |
+//! | 16: `data = sk.recv(1024).decode()`                    | `sk.read`            |
+//! | 19: `sk.close()`                                       | `drop(sk)`           |
 
 use crate::server::RECV_SIZE;
 use common::diag;

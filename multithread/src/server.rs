@@ -4,18 +4,18 @@
 //! Run it: `cargo run -p multithread -- server` (Python: `python3 multithread_server.py`).
 //! Its client: `cargo run -p multithread -- client` (or `python3 multithread_client.py`).
 //!
-//! | multithread_server.py                       | here                           |
+//! | multithread_server.py, line: code           | here                           |
 //! |---------------------------------------------|--------------------------------|
-//! | `sk = socket.socket(AF_INET, SOCK_STREAM)`  | [`listen`]: `Socket::new`      |
-//! | `sk.bind(ip_port)`, `sk.listen(5)`          | [`listen`]                     |
-//! | `print('server waiting...')`                | [`run`]                        |
-//! | `conn, addr = sk.accept()`                  | [`run`]: `shutdown.accept(listener)` |
-//! | `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
-//! | `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
-//! | `def work(conn, addr):`                     | [`handle_connection`]          |
-//! | `data = conn.recv(1024).decode()`           | `net::recv`                    |
-//! | `conn.send('你已签到'.encode())`            | `net::send_all` (Added: every byte, or an error; `send` may send part) |
-//! | `conn.close()`                              | `drop(conn)`                   |
+//! | 16: `sk = socket.socket(AF_INET, SOCK_STREAM)`  | [`listen`]: `Socket::new`      |
+//! | 17, 19: `sk.bind(ip_port)`, `sk.listen(5)`      | [`listen`]                     |
+//! | 20: `print('server waiting...')`                | [`run`]                        |
+//! | 24: `conn, addr = sk.accept()`                  | [`run`]: `shutdown.accept(listener)` |
+//! | 25: `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
+//! | 26: `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
+//! | 7: `def work(conn, addr):`                     | [`handle_connection`]          |
+//! | 9: `data = conn.recv(1024).decode()`           | `net::recv`                    |
+//! | 11: `conn.send('你已签到'.encode())`            | `net::send_all` (Added: every byte, or an error; `send` may send part) |
+//! | 13: `conn.close()`                              | `drop(conn)`                   |
 //!
 //! Each `print` of the original but `print('server waiting...')` ends in
 //! `'\n'`, so those lines are followed by an empty one; so are these.

@@ -4,14 +4,14 @@
 //! Run it: `cargo run -p tcp-basic -- client` (Python: `python3 tcp_client.py`),
 //! with a server running: `cargo run -p tcp-basic -- server` (or `python3 tcp_server.py`).
 //!
-//! | tcp_client.py                    | here                              |
+//! | tcp_client.py, line: code        | here                              |
 //! |----------------------------------|-----------------------------------|
-//! | `sk = socket.socket()`           | `net::connect` (socket + connect) |
-//! | `sk.connect(ip_port)`            | `net::connect`                    |
-//! | `sk.sendall('请求占领地球'…)`    | `sk.write_all`                    |
-//! | `server_reply = sk.recv(1024)`   | `sk.read`                         |
-//! | `print(server_reply.decode())`   | `out.line`                        |
-//! | `sk.close()`                     | `drop(sk)`                        |
+//! | 11: `sk = socket.socket()`           | `net::connect` (socket + connect) |
+//! | 13: `sk.connect(ip_port)`            | `net::connect`                    |
+//! | 16: `sk.sendall('请求占领地球'…)`    | `sk.write_all`                    |
+//! | 19: `server_reply = sk.recv(1024)`   | `sk.read`                         |
+//! | 21: `print(server_reply.decode())`   | `out.line`                        |
+//! | 24: `sk.close()`                     | `drop(sk)`                        |
 
 use crate::server::RECV_SIZE;
 use common::log::Output;

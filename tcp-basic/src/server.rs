@@ -4,17 +4,17 @@
 //! Run it: `cargo run -p tcp-basic -- server` (Python: `python3 tcp_server.py`).
 //! Its client: `cargo run -p tcp-basic -- client` (or `python3 tcp_client.py`).
 //!
-//! | tcp_server.py                         | here                                  |
+//! | tcp_server.py, line: code             | here                                  |
 //! |---------------------------------------|---------------------------------------|
-//! | `sk = socket.socket()`                | [`listen`]: `Socket::new`             |
-//! | `sk.bind(ip_port)`                    | [`listen`]: `sk.bind`                 |
-//! | `sk.listen(5)`                        | [`listen`]: `sk.listen(backlog)`      |
-//! | `print('server waiting...')`          | [`run`]: `out.line`                   |
-//! | `conn, addr = sk.accept()`            | [`run`]: `shutdown.accept(listener)`  |
-//! | `client_data = conn.recv(1024)`       | [`handle_connection`]: `net::recv`    |
-//! | `print(client_data.decode())`         | [`handle_connection`]: `out.line`     |
-//! | `conn.sendall('不要回答…'.encode())`  | [`handle_connection`]: `net::send_all`|
-//! | `conn.close()`                        | [`handle_connection`]: `drop(conn)`   |
+//! | 11: `sk = socket.socket()`                | [`listen`]: `Socket::new`             |
+//! | 13: `sk.bind(ip_port)`                    | [`listen`]: `sk.bind`                 |
+//! | 15: `sk.listen(5)`                        | [`listen`]: `sk.listen(backlog)`      |
+//! | 19: `print('server waiting...')`          | [`run`]: `out.line`                   |
+//! | 22: `conn, addr = sk.accept()`            | [`run`]: `shutdown.accept(listener)`  |
+//! | 25: `client_data = conn.recv(1024)`       | [`handle_connection`]: `net::recv`    |
+//! | 27: `print(client_data.decode())`         | [`handle_connection`]: `out.line`     |
+//! | 29: `conn.sendall('不要回答…'.encode())`  | [`handle_connection`]: `net::send_all`|
+//! | 32: `conn.close()`                        | [`handle_connection`]: `drop(conn)`   |
 //!
 //! This is an *iterative* server: while it talks to one client, the next
 //! one waits in the listen queue (section 2.4 shows why that matters).

@@ -5,14 +5,14 @@
 //! Run it: `cargo run -p threadpool-server -- server` (Python: `python3 threadpool_server.py`).
 //! Its client: `cargo run -p threadpool-server -- client` (or `multithread_client.py` on port 9997).
 //!
-//! | threadpool_server.py                         | here                         |
+//! | threadpool_server.py, line: code             | here                         |
 //! |----------------------------------------------|------------------------------|
-//! | `sk.bind(ip_port)`, `sk.listen(5)`           | `multithread::server::listen`|
-//! | `print('server waiting...')`                 | [`run`]                      |
-//! | `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
-//! | `conn, addr = sk.accept()`                   | `shutdown.accept(listener)`  |
-//! | `pool.submit(work, conn, addr)`              | `pool.execute(...)`          |
-//! | `print(f'客户端:\t\t{addr}连接成功')`        | `out.line`                   |
+//! | 19, 21: `sk.bind(ip_port)`, `sk.listen(5)`           | `multithread::server::listen`|
+//! | 22: `print('server waiting...')`                 | [`run`]                      |
+//! | 24: `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
+//! | 26: `conn, addr = sk.accept()`                   | `shutdown.accept(listener)`  |
+//! | 27: `pool.submit(work, conn, addr)`              | `pool.execute(...)`          |
+//! | 28: `print(f'客户端:\t\t{addr}连接成功')`        | `out.line`                   |
 //!
 //! Beside `multithread::server::run`, the accept loop differs in one line,
 //! where the connection goes (`spawn_connection(...)` there,

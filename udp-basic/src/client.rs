@@ -4,13 +4,13 @@
 //! Run it: `cargo run -p udp-basic -- client` (Python: `python3 udp_client.py`),
 //! with `cargo run -p udp-basic -- server` (or `python3 udp_server.py`) running.
 //!
-//! | udp_client.py                          | here                       |
+//! | udp_client.py, line: code              | here                       |
 //! |----------------------------------------|----------------------------|
-//! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)` | `net::udp_socket_for` |
-//! | `inp = input('数据：').strip()`        | `out.prompt`, `lines.next` |
-//! | `if inp == 'exit': break`              | `if inp == EXIT`           |
-//! | `sk.sendto(inp.encode(), ip_port)`     | `sk.send_to`               |
-//! | `sk.close()`                           | `drop(sk)`                 |
+//! | 14: `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)` | `net::udp_socket_for` |
+//! | 19: `inp = input('数据：').strip()`        | `out.prompt`, `lines.next` |
+//! | 21: `if inp == 'exit': break`              | `if inp == EXIT`           |
+//! | 25: `sk.sendto(inp.encode(), ip_port)`     | `sk.send_to`               |
+//! | 28: `sk.close()`                           | `drop(sk)`                 |
 
 use common::log::Output;
 use common::net;

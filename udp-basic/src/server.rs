@@ -5,12 +5,12 @@
 //! Run it: `cargo run -p udp-basic -- server` (Python: `python3 udp_server.py`).
 //! Its client: `cargo run -p udp-basic -- client` (or `python3 udp_client.py`).
 //!
-//! | udp_server.py                               | here                    |
+//! | udp_server.py, line: code                   | here                    |
 //! |---------------------------------------------|-------------------------|
-//! | `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | [`bind`]: `UdpSocket::bind` |
-//! | `while True:`                               | [`run`]: `while`        |
-//! | `data = sk.recv(1024)`                      | `sk.recv`, then [`truncate_datagram`]|
-//! | `print(data.decode())`                      | `out.line`              |
+//! | 14: `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | [`bind`]: `UdpSocket::bind` |
+//! | 20: `while True:`                               | [`run`]: `while`        |
+//! | 23: `data = sk.recv(1024)`                      | `sk.recv`, then [`truncate_datagram`]|
+//! | 25: `print(data.decode())`                      | `out.line`              |
 
 use common::diag;
 use common::log::Output;
