@@ -88,7 +88,7 @@ pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
 /// switch, let Ctrl-C and SIGTERM pull it, and say where it listens (on
 /// stderr; stdout stays the original's). `what` is the bound address as
 /// shown, such as `127.0.0.1:9999` or `127.0.0.1:9999/udp`.
-pub fn stop_on_signals(grace: Duration, what: &str) -> anyhow::Result<crate::server::Stop> {
+pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::server::Stop, ctrlc::Error> {
     let shutdown = crate::server::Stop::new(grace);
     shutdown.on_signals()?;
     crate::diag!("listening on {what} (Ctrl-C to stop)");

@@ -39,13 +39,36 @@ pub struct ClientArgs {
 
 impl ClientArgs {
     /// Runs the sign-in client and fails if any client failed.
-    pub fn run(&self, addr: std::net::SocketAddr, out: &common::log::Output) -> anyhow::Result<()> {
-        let failed = client::run(addr, self.clients, self.opts.timeout, out);
-        anyhow::ensure!(
-            failed == 0,
-            "{failed} of {} clients failed to sign in",
-            self.clients
-        );
-        Ok(())
+    pub fn run(
+        &self,
+        addr: std::net::SocketAddr,
+        out: &common::log::Output,
+    ) -> Result<(), SignInFailed> {
+        match client::run(addr, self.clients, self.opts.timeout, out) {
+            0 => Ok(()),
+            failed => Err(SignInFailed {
+                failed,
+                clients: self.clients,
+            }),
+        }
     }
 }
+
+/// Some of the sign-in client's clients failed (each said why on stderr).
+#[derive(Debug)]
+pub struct SignInFailed {
+    pub failed: usize,
+    pub clients: usize,
+}
+
+impl std::fmt::Display for SignInFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} clients failed to sign in",
+            self.failed, self.clients
+        )
+    }
+}
+
+impl std::error::Error for SignInFailed {}
