@@ -54,50 +54,43 @@ struct Get {
     get: String,
 }
 
-/// Reads the first bytes of a connection and tells the dialect. `Ok(None)`
-/// when the client closed without sending anything.
-///
-/// One read of up to 1024 bytes, as `file_server.py` does: a legacy client
-/// sends `name|size` in one send and then waits for the answer, so nothing
-/// more is coming. A framed request is completed by [`read_request`].
-pub fn sniff(r: &mut impl Read) -> io::Result<Option<(Dialect, Vec<u8>)>> {
-    let mut buf = vec![0u8; LEGACY_RECV];
-    let mut n = read_some(r, &mut buf)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    // A framed header split before its `{` arrived: wait for the rest of
-    // the first five bytes before deciding.
-    while n <= LEN_DIGITS && buf[..n].iter().all(u8::is_ascii_digit) {
-        match read_some(r, &mut buf[n..=LEN_DIGITS])? {
-            0 => break,
-            m => n += m,
-        }
-    }
-    buf.truncate(n);
-    let dialect = if frame::looks_framed(&buf) {
+/// The dialect whose request starts with `first`.
+pub fn dialect_of(first: &[u8]) -> Dialect {
+    if frame::looks_framed(first) {
         Dialect::Framed
     } else {
         Dialect::Legacy
-    };
-    Ok(Some((dialect, buf)))
+    }
 }
 
-/// Completes and parses the request whose first bytes [`sniff`] read.
-/// Returns it with whatever bytes came after it (the start of the data).
+/// Completes and parses the request that starts with `first`, the bytes of
+/// the server's first `recv(1024)`, and tells its dialect. Returns both
+/// with whatever bytes came after the request (the start of the data).
+///
+/// A legacy client sends `name|size` in one send and then waits for the
+/// answer, so `first` is all of it. A framed request may be longer than
+/// one read: the rest of its frame is read from `r`. (A framed request cut
+/// before its `{` arrived is completed first, so that it is not taken for
+/// a legacy one.)
 pub fn read_request(
     r: &mut impl Read,
-    dialect: Dialect,
     mut first: Vec<u8>,
-) -> Result<(Request, Vec<u8>), FrameError> {
-    if dialect == Dialect::Legacy {
+) -> Result<(Dialect, Request, Vec<u8>), FrameError> {
+    while first.len() <= LEN_DIGITS && first.iter().all(u8::is_ascii_digit) {
+        let mut more = [0u8; LEN_DIGITS + 1];
+        match read_some(r, &mut more[..=LEN_DIGITS - first.len()])? {
+            0 => break,
+            m => first.extend_from_slice(&more[..m]),
+        }
+    }
+    if dialect_of(&first) == Dialect::Legacy {
         let (filename, filesize) = frame::parse_legacy(&first)?;
         let upload = Upload {
             filename,
             filesize,
             md5: None,
         };
-        return Ok((Request::Upload(upload), Vec::new()));
+        return Ok((Dialect::Legacy, Request::Upload(upload), Vec::new()));
     }
     let need = LEN_DIGITS + frame::parse_len(&first[..LEN_DIGITS])?;
     let have = first.len();
@@ -112,7 +105,7 @@ pub fn read_request(
         }
     }
     let rest = first.split_off(need);
-    Ok((parse_request(&first[LEN_DIGITS..])?, rest))
+    Ok((Dialect::Framed, parse_request(&first[LEN_DIGITS..])?, rest))
 }
 
 /// Parses a framed request's JSON: a download `{"get": NAME}` or an upload
@@ -202,10 +195,36 @@ fn read_some(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
+    /// The server's first `recv(1024)`.
+    fn first_read(r: &mut impl Read) -> Vec<u8> {
+        let mut buf = vec![0u8; LEGACY_RECV];
+        let n = r.read(&mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
     fn request(wire: &[u8]) -> Result<(Request, Vec<u8>), FrameError> {
         let mut r = wire;
-        let (dialect, first) = sniff(&mut r).unwrap().unwrap();
-        read_request(&mut r, dialect, first)
+        let first = first_read(&mut r);
+        read_request(&mut r, first).map(|(_, request, rest)| (request, rest))
+    }
+
+    #[test]
+    fn a_framed_header_cut_before_its_brace_is_not_taken_for_legacy() {
+        let mut wire = Vec::new();
+        write_get(&mut wire, "a.txt").unwrap();
+        // The first read gets only "00".
+        let mut r = wire[..2].chain(&wire[2..]);
+        let first = first_read(&mut r);
+        assert_eq!(first, b"00");
+        let (dialect, request, _) = read_request(&mut r, first).unwrap();
+        assert_eq!(dialect, Dialect::Framed);
+        assert_eq!(
+            request,
+            Request::Download {
+                filename: "a.txt".into()
+            }
+        );
     }
 
     #[test]
@@ -284,8 +303,7 @@ mod tests {
                 String::from_utf8_lossy(wire)
             );
         }
-        let mut r = &b""[..];
-        assert!(sniff(&mut r).unwrap().is_none());
+        assert!(request(b"").is_err());
     }
 
     #[test]
@@ -322,9 +340,10 @@ mod fuzz {
         #[test]
         fn any_first_bytes(wire in proptest::collection::vec(any::<u8>(), 0..300)) {
             let mut r = &wire[..];
-            if let Ok(Some((dialect, first))) = sniff(&mut r) {
-                let _ = read_request(&mut r, dialect, first);
-            }
+            let mut first = vec![0u8; LEGACY_RECV];
+            let n = r.read(&mut first).unwrap();
+            first.truncate(n);
+            let _ = read_request(&mut r, first);
         }
 
         #[test]
@@ -332,9 +351,11 @@ mod fuzz {
             let mut wire = format!("{len:04}{{").into_bytes();
             wire.extend_from_slice(&rest);
             let mut r = &wire[..];
-            let (dialect, first) = sniff(&mut r).unwrap().unwrap();
-            prop_assert_eq!(dialect, Dialect::Framed);
-            let _ = read_request(&mut r, dialect, first);
+            let mut first = vec![0u8; LEGACY_RECV];
+            let n = r.read(&mut first).unwrap();
+            first.truncate(n);
+            prop_assert_eq!(dialect_of(&first), Dialect::Framed);
+            let _ = read_request(&mut r, first);
         }
     }
 }

@@ -9,7 +9,7 @@
 //! |--------------------------------------------------|-------------------------------------|
 //! | 32: `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | [`listen`], [`run`]                 |
 //! | 9: `print('connected...')`                          | [`handle_connection`]               |
-//! | 11: `pre_data = conn.recv(1024).decode()`            | `protocol::sniff` (one `recv(1024)`)|
+//! | 11: `pre_data = conn.recv(1024).decode()`            | [`handle_connection`]: `net::recv`  |
 //! | 12: `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
 //! | 15: `conn.sendall(f"{file_name}已发送".encode())`    | `protocol::write_reply`             |
 //! | 21: `open(os.path.join(base_path, file_name), 'wb')` | `check_name`, `Incoming::create`    |
@@ -94,24 +94,36 @@ pub fn handle_connection(
         diag!("{addr}: {e}");
         return;
     }
-    let mut peer = Watched {
-        stream: &mut conn,
-        watch: &watch,
-    };
-    let (dialect, first) = match protocol::sniff(&mut peer) {
-        Ok(Some(sniffed)) => sniffed,
+    // pre_data = conn.recv(1024)
+    let mut first = vec![0u8; protocol::LEGACY_RECV];
+    let n = match net::recv(&mut conn, &mut first, &watch) {
         // Connected and left without a word: nothing to do.
-        Ok(None) => return,
+        Ok(0) => return,
+        Ok(n) => n,
         Err(e) => {
             diag!("{}: {}", PyAddr(addr), TransferError::from_socket(e));
             return;
         }
     };
-    let result = protocol::read_request(&mut peer, dialect, first)
+    first.truncate(n);
+    // How to answer, should the request turn out to be bad.
+    let mut dialect = protocol::dialect_of(&first);
+    let mut peer = Watched {
+        stream: &mut conn,
+        watch: &watch,
+    };
+    // file_name, file_size = pre_data.split('|'), or the framed header;
+    // then the upload (or, seed 003 五, the download) it asks for.
+    let result = protocol::read_request(&mut peer, first)
         .map_err(TransferError::from)
-        .and_then(|(request, rest)| match request {
-            Request::Upload(upload) => receive_upload(&mut peer, dialect, &upload, &rest, cfg, out),
-            Request::Download { filename } => serve_download(&mut peer, &filename, cfg, out),
+        .and_then(|(spoken, request, rest)| {
+            dialect = spoken;
+            match request {
+                Request::Upload(upload) => {
+                    receive_upload(&mut peer, dialect, &upload, &rest, cfg, out)
+                }
+                Request::Download { filename } => serve_download(&mut peer, &filename, cfg, out),
+            }
         });
     if let Err(e) = result {
         let e = match e {
