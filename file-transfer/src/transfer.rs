@@ -66,37 +66,36 @@ pub fn receive(
         return Err(TransferError::ExtraBytes { expected: size });
     }
     std::thread::scope(|s| {
-        // Chunks go to the hasher and come back to be filled again; two of
-        // them keep both threads busy.
+        // The chunks go round a channel: this thread takes an empty one,
+        // fills it and writes it, and the hasher (or, without md5, this
+        // thread) puts it back. Two keep both threads busy.
+        let (recycle, empty) = mpsc::channel::<Vec<u8>>();
+        for _ in 0..if hash { 2 } else { 1 } {
+            // Cannot fail: the receiver, `empty`, is right here.
+            let _ = recycle.send(vec![0u8; CHUNK]);
+        }
         let (to_hasher, chunks) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
-        let (give_back, returned) = mpsc::channel::<Vec<u8>>();
-        let hasher = hash.then(|| {
-            s.spawn(move || {
+        // With md5, only the hasher puts chunks back: should it die,
+        // `empty.recv()` fails instead of waiting forever.
+        let (hasher, recycle) = if hash {
+            let hasher = s.spawn(move || {
                 let mut md5 = Md5Hasher::new();
                 for (chunk, n) in chunks {
                     md5.update(&chunk[..n]);
                     // The receiving thread may have stopped (an error); then
                     // the chunk is freed here.
-                    let _ = give_back.send(chunk);
+                    let _ = recycle.send(chunk);
                 }
                 md5.finish_hex()
-            })
-        });
-        let mut fresh = if hash { 2 } else { 1 };
-        let mut mine: Option<Vec<u8>> = None;
+            });
+            (Some(hasher), None)
+        } else {
+            (None, Some(recycle))
+        };
         let mut early = prefix;
         let mut got = 0u64;
         while got < size {
-            // A new chunk while fewer than two exist; then the one this
-            // thread kept (no hasher) or the one the hasher gives back.
-            let mut chunk = match mine.take() {
-                Some(chunk) => chunk,
-                None if fresh > 0 => {
-                    fresh -= 1;
-                    vec![0u8; CHUNK]
-                }
-                None => returned.recv().map_err(|_| panicked())?,
-            };
+            let mut chunk = empty.recv().map_err(|_| panicked())?;
             // The bytes that came with the header open the first chunk.
             let want = next_chunk_len(size, got);
             let head = early.len().min(want);
@@ -114,10 +113,11 @@ pub fn receive(
             dst.write_all(&chunk[..n])?;
             got += n as u64;
             progress.advance(n as u64);
-            if hash {
-                to_hasher.send((chunk, n)).map_err(|_| panicked())?;
-            } else {
-                mine = Some(chunk);
+            match &recycle {
+                Some(recycle) => {
+                    let _ = recycle.send(chunk);
+                }
+                None => to_hasher.send((chunk, n)).map_err(|_| panicked())?,
             }
         }
         drop(to_hasher);
