@@ -175,7 +175,9 @@ impl Stop {
 
     /// Arranges for [`Stop::trigger`] to connect to `listener` once, so
     /// that a thread blocked in its `accept()` returns and sees the stop.
-    fn wake_on_stop(&self, listener: &TcpListener) -> io::Result<()> {
+    /// [`Stop::accept`] does it by itself; an accept loop of its own (the
+    /// event-driven server's) calls this.
+    pub fn wake_on_stop(&self, listener: &TcpListener) -> io::Result<()> {
         let mut addr = listener.local_addr()?;
         // A listener on 0.0.0.0 or :: is reached on loopback.
         if addr.ip().is_unspecified() {

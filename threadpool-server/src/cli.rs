@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     version,
-    about = "Thread-pool sign-in server and client (main lab 2.4 (2))"
+    about = "Thread-pool sign-in server and client (main lab 2.4 (2)), and the same server event-driven"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -32,6 +32,18 @@ enum Command {
         /// Worker threads in the pool (max_workers)
         #[arg(long, value_name = "N", default_value_t = crate::WORKERS)]
         workers: usize,
+        #[command(flatten)]
+        opts: ServerOpts,
+        #[command(flatten)]
+        work: WorkArgs,
+    },
+    /// The same sign-in server, event-driven: one thread, a task per connection (tokio)
+    EventServer {
+        /// Port to listen on
+        #[arg(long, default_value_t = THREADPOOL_PORT)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
         #[command(flatten)]
@@ -71,6 +83,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
             crate::run(&listener, workers, &opts, work.pause(), &shutdown, &out);
+        }
+        Command::EventServer {
+            port,
+            host,
+            opts,
+            work,
+        } => {
+            let addr = host.with_port(port)?;
+            let listener = multithread::server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            crate::event::run(&listener, &opts, work.pause(), &stop, &out);
         }
         Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
     }

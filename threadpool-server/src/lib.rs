@@ -20,6 +20,7 @@
 //! `连接成功` line (the two originals print it in different places).
 
 pub mod cli;
+pub mod event;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::log::Output;

@@ -23,7 +23,7 @@ const COMMANDS: [(&str, &[&str]); 5] = [
         &["server", "client", "echo-server", "echo-client"],
     ),
     ("multithread", &["server", "client"]),
-    ("threadpool-server", &["server", "client"]),
+    ("threadpool-server", &["server", "event-server", "client"]),
     ("file-transfer", &["server", "client", "download-server"]),
 ];
 
@@ -84,6 +84,7 @@ fn every_command_defaults_to_its_originals_port() {
         ("multithread", "server", "9998"),
         ("multithread", "client", "9998"),
         ("threadpool-server", "server", "9997"),
+        ("threadpool-server", "event-server", "9997"),
         ("threadpool-server", "client", "9997"),
         ("file-transfer", "server", "9996"),
         ("file-transfer", "client", "9996; 8081 with --seed 003"),
@@ -213,6 +214,7 @@ fn servers(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>, bool)> {
         ("udp-basic", s(&["echo-server"]), false),
         ("multithread", s(&["server"]), true),
         ("threadpool-server", s(&["server"]), true),
+        ("threadpool-server", s(&["event-server"]), true),
         (
             "file-transfer",
             vec!["server".into(), "--dir".into(), save.clone()],

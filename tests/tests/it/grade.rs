@@ -7,7 +7,7 @@
 use crate::util::*;
 use grader::book::{self, Entry, Submission};
 use grader::run::Launch;
-use grader::{Outcome, Program, Protocol, Report, Subject, class_folder};
+use grader::{Outcome, Program, Protocol, Report, Subject, class_folder, grade};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -61,6 +61,34 @@ fn the_rust_port_scores_full_marks() {
                 report.table()
             );
         }
+    }
+}
+
+/// The event-driven sign-in server passes every check of the sign-in
+/// server (thread per connection): the same wire, lines and robustness.
+#[test]
+fn the_event_driven_server_passes_the_sign_in_servers_checks() {
+    let grade_exe = bin("grade").to_string_lossy().into_owned();
+    let scratch = tempfile::tempdir().unwrap();
+    let argv = [
+        grade_exe.as_str(),
+        "exercise",
+        "threadpool-server",
+        "event-server",
+        "--port",
+        "{port}",
+    ];
+    let report = grade(&Subject {
+        launch: Launch {
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+            cwd: scratch.path().to_path_buf(),
+            limiter: None,
+        },
+        ..subject(Program::MultithreadServer, Launch::default())
+    });
+    assert!(report.all_passed(), "{}", report.table());
+    if cfg!(python_originals) {
+        assert_eq!(report.scored(), report.possible(), "{}", report.table());
     }
 }
 

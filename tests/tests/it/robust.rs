@@ -16,7 +16,14 @@ type Serve = Box<dyn FnOnce(&TcpListener, &Stop, &Output) + Send>;
 /// Every TCP server, by name, with `idle` as its idle timeout.
 fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
     let o = opts(idle);
-    let (o1, o2, o3, o4, o5) = (o.clone(), o.clone(), o.clone(), o.clone(), o.clone());
+    let (o1, o2, o3, o4, o5, o6) = (
+        o.clone(),
+        o.clone(),
+        o.clone(),
+        o.clone(),
+        o.clone(),
+        o.clone(),
+    );
     vec![
         (
             "tcp-basic",
@@ -29,6 +36,12 @@ fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
         (
             "threadpool",
             Box::new(move |l, s, out| threadpool_server::run(l, 10, &o3, Duration::ZERO, s, out)),
+        ),
+        (
+            "event",
+            Box::new(move |l, s, out| {
+                threadpool_server::event::run(l, &o6, Duration::ZERO, s, out)
+            }),
         ),
         (
             "echo",
@@ -114,7 +127,7 @@ fn hostile_clients_do_not_hurt_any_server() {
 fn two_thousand_sign_ins_at_concurrency_200_all_succeed() {
     for (name, serve) in servers(WAIT)
         .into_iter()
-        .filter(|(n, _)| ["tcp-basic", "multithread", "threadpool"].contains(n))
+        .filter(|(n, _)| ["tcp-basic", "multithread", "threadpool", "event"].contains(n))
     {
         let running = Running::tcp(serve);
         let report = load(running.addr, 2000, 200, WAIT);

@@ -1,4 +1,5 @@
-//! multithread and threadpool-server end to end, Rust against Rust.
+//! multithread and threadpool-server (the pool and the event-driven
+//! server) end to end, Rust against Rust.
 
 use crate::util::*;
 use common::cli::ServerOpts;
@@ -19,7 +20,17 @@ fn pool10(l: &TcpListener, o: &ServerOpts, s: &Stop, out: &Output) {
     threadpool_server::run(l, threadpool_server::WORKERS, o, Duration::ZERO, s, out)
 }
 
-const SERVERS: [(&str, Server); 2] = [("multithread", multi), ("threadpool", pool10)];
+fn event(l: &TcpListener, o: &ServerOpts, s: &Stop, out: &Output) {
+    threadpool_server::event::run(l, o, Duration::ZERO, s, out)
+}
+
+/// Thread per connection, the pool, and the event-driven server: the same
+/// wire and the same lines.
+const SERVERS: [(&str, Server); 3] = [
+    ("multithread", multi),
+    ("threadpool", pool10),
+    ("event", event),
+];
 
 fn start(server: Server, idle: Duration) -> Running {
     Running::tcp(move |l, s, o| server(l, &opts(idle), s, o))

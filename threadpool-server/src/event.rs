@@ -1,0 +1,159 @@
+//! The sign-in server of 2.4, event-driven: the third way a real server
+//! serves many clients, beside a thread per connection
+//! (`multithread::server`) and a pool of threads ([`crate::run`]). The lab
+//! has no Python script for it; it reads beside the pool's accept loop.
+//!
+//! Run it: `cargo run -p threadpool-server -- event-server` (same port, wire
+//! and lines as the pool server). Its client: `cargo run -p threadpool-server -- client`.
+//!
+//! | the pool server (threadpool_server.py)  | here                                      |
+//! |-----------------------------------------|-------------------------------------------|
+//! | `conn, addr = sk.accept()`              | `listener.accept().await`                 |
+//! | `pool.submit(work, conn, addr)`         | `tokio::spawn(handle_connection(…))`      |
+//! | `def work(conn, addr):`                 | [`handle_connection`], an `async fn`      |
+//! | `data = conn.recv(1024).decode()`       | `conn.read(&mut buf).await`               |
+//! | `conn.send('你已签到'.encode())`        | `conn.write_all(REPLY).await`             |
+//!
+//! One thread runs every connection: each one is a task that gives the
+//! thread back whenever it would wait for the network (`.await`), so a
+//! thousand silent clients cost a thousand small tasks, not a thousand
+//! threads or a blocked pool (bench's `slow-clients` shows it). The price is
+//! that nothing in a task may block: a task that computes for long holds up
+//! every other one.
+
+use common::addr::PyAddr;
+use common::cli::ServerOpts;
+use common::diag;
+use common::log::Output;
+use common::server::{POLL, Stop, Watch};
+use common::text::printable;
+use multithread::server::{RECV_SIZE, REPLY};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Accepts connections until Ctrl-C or SIGTERM and spawns a task for each,
+/// all on this one thread.
+pub fn run(
+    listener: &std::net::TcpListener,
+    opts: &ServerOpts,
+    pause: Duration,
+    stop: &Stop,
+    out: &Output,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            diag!("cannot start the event loop: {e}");
+            return;
+        }
+    };
+    runtime.block_on(serve(listener, opts, pause, stop, out));
+}
+
+async fn serve(
+    listener: &std::net::TcpListener,
+    opts: &ServerOpts,
+    pause: Duration,
+    stop: &Stop,
+    out: &Output,
+) {
+    // Added: a stop connects here once, so that the waiting accept returns.
+    if let Err(e) = stop.wake_on_stop(listener) {
+        diag!("cannot arrange a clean stop: {e}");
+    }
+    // The same socket, watched by the event loop instead of blocking on it.
+    let listener = match listener
+        .try_clone()
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .and_then(TcpListener::from_std)
+    {
+        Ok(listener) => listener,
+        Err(e) => {
+            diag!("cannot hand the listener to the event loop: {e}");
+            return;
+        }
+    };
+    out.line("server waiting...");
+    while !stop.is_stopping() {
+        let (conn, addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Added: one failed accept (out of file descriptors) is not the end.
+            Err(e) => {
+                diag!("accept failed: {e}; retrying in 100 ms");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Added: the stop's own wake-up connection is not served.
+        if stop.is_stopping() {
+            break;
+        }
+        // Added: the connection counts as in flight until its task ends.
+        let watch = stop.watch(opts.idle());
+        let job_out = out.clone();
+        tokio::spawn(handle_connection(conn, addr, watch, pause, job_out));
+        out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
+    }
+    // Added: wait (at most --grace) for the connections in flight. The wait
+    // blocks, so it runs beside the event loop, which goes on serving them.
+    let finishing = stop.clone();
+    let _ = tokio::task::spawn_blocking(move || finishing.finish()).await;
+}
+
+/// The pool's `work(conn, addr)` as a task: read one message, print it,
+/// answer 你已签到, close; the same lines as `multithread::server`.
+pub async fn handle_connection(
+    mut conn: TcpStream,
+    addr: SocketAddr,
+    watch: Watch,
+    pause: Duration,
+    out: Output,
+) {
+    let addr = PyAddr(addr);
+    let mut buf = [0u8; RECV_SIZE];
+    let n = match recv(&mut conn, &mut buf, &watch).await {
+        Ok(n) => n,
+        // Added: a silent client is dropped after --idle-timeout.
+        Err(e) => {
+            diag!("{addr}: {e}");
+            return;
+        }
+    };
+    out.line(format!(
+        "服务器接收来自:\t{addr}的信息,内容为:{}\n",
+        printable(&buf[..n])
+    ));
+    if !pause.is_zero() {
+        tokio::time::sleep(pause).await;
+    }
+    // A reply this short fits the socket's buffer: it does not wait.
+    if let Err(e) = conn.write_all(REPLY.as_bytes()).await {
+        diag!("replying to {addr}: {e}");
+        return;
+    }
+    out.line(format!("服务器向{addr}回复消息\n"));
+    drop(conn);
+    out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
+    drop(watch);
+}
+
+/// `conn.recv(1024)` with the same limits as `common::net::recv`: it gives
+/// up when the peer has been silent past the idle limit, or once the grace
+/// period after a stop is over. Each wait lasts at most POLL.
+async fn recv(conn: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result<usize> {
+    let started = Instant::now();
+    loop {
+        watch.still_running()?;
+        match tokio::time::timeout(POLL, conn.read(buf)).await {
+            Ok(read) => return read,
+            Err(_) => watch.still_waiting(started.elapsed())?,
+        }
+    }
+}
