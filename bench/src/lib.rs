@@ -7,6 +7,7 @@
 //! Run them with `bash .ci/bench`, or one at a time:
 //! `cargo run --release -p bench -- file --help`, `… -- signin --help`.
 
+pub mod claims;
 pub mod file;
 pub mod load;
 pub mod reference;

@@ -23,6 +23,8 @@ enum Command {
     File(bench::file::FileArgs),
     /// Section 2.4 (3): thread per connection against a thread pool against a bare loop (and the Python originals)
     Signin(bench::signin::SigninArgs),
+    /// The lab's claims measured here (UDP vs TCP, loss, 粘包, datagrams, pool vs threads vs events), each with a verdict
+    Claims(bench::claims::ClaimsArgs),
     /// The bare accept/read/answer/close loop the sign-in bench compares with (no output)
     #[command(hide = true)]
     ReferenceServer {
@@ -44,6 +46,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
         Command::File(args) => bench::file::run(&args, &out)?,
+        Command::Claims(args) => {
+            bench::claims::run(&args, &out)?;
+        }
         Command::Signin(args) => {
             bench::install_handler();
             bench::signin::run(&args, &out)?
