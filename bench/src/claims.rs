@@ -1110,6 +1110,10 @@ fn chart(path: &Path, f: &Finding) -> Result<()> {
                 }
             }
         }
+        // Numbers (a histogram's buckets) in their order.
+        if l.iter().all(|x| x.parse::<u64>().is_ok()) {
+            l.sort_by_key(|x| x.parse::<u64>().unwrap_or(0));
+        }
         l
     };
     let max = f
@@ -1126,15 +1130,16 @@ fn chart(path: &Path, f: &Finding) -> Result<()> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..groups, 0.0..max)
+        // Group i is centred on x = i, where the axis puts its ticks.
+        .build_cartesian_2d(-0.5..groups - 0.5, 0.0..max)
         .map_err(|e| err(&e))?;
     let l2 = labels.clone();
     ctx.configure_mesh()
         .disable_x_mesh()
-        .x_labels(labels.len() + 1)
+        .x_labels(labels.len())
         .x_label_formatter(&move |x| {
-            let i = (*x - 0.5).round();
-            if (x - 0.5 - i).abs() < 0.01 && i >= 0.0 {
+            let i = x.round();
+            if (x - i).abs() < 0.01 && i >= 0.0 {
                 l2.get(i as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
@@ -1148,7 +1153,7 @@ fn chart(path: &Path, f: &Finding) -> Result<()> {
         let width = 0.8 / n;
         ctx.draw_series(series.iter().filter_map(|(x, v)| {
             let i = labels.iter().position(|l| l == x)? as f64;
-            let left = i + 0.1 + width * k as f64;
+            let left = i - 0.4 + width * k as f64;
             Some(Rectangle::new(
                 [(left, 0.0), (left + width, *v)],
                 color.filled(),
