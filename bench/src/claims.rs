@@ -177,20 +177,9 @@ fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-/// This process's CPU time, read portably (sysinfo).
+/// This process's CPU time, read portably (as the grader reads a child's).
 fn cpu_now() -> Duration {
-    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-    let pid = Pid::from_u32(std::process::id());
-    let mut system = System::new();
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&[pid]),
-        true,
-        ProcessRefreshKind::nothing().with_cpu(),
-    );
-    system
-        .process(pid)
-        .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
-        .unwrap_or_default()
+    grader::run::cpu_time(std::process::id()).unwrap_or_default()
 }
 
 fn histogram() -> Histogram<u64> {

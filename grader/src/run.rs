@@ -304,17 +304,7 @@ impl Running {
     /// (sysinfo: Linux, macOS, Windows); `None` where it cannot be read.
     /// A program run through `grade limit` is the same process after exec.
     pub fn cpu(&self) -> Option<Duration> {
-        use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-        let pid = Pid::from_u32(self.child.id());
-        let mut system = System::new();
-        system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&[pid]),
-            true,
-            ProcessRefreshKind::nothing().with_cpu(),
-        );
-        system
-            .process(pid)
-            .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
+        cpu_time(self.child.id())
     }
 
     /// Stops it and everything it started, and notes a flood of output.
@@ -356,6 +346,23 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The CPU time (user and system) process `pid` has used so far, read
+/// portably (sysinfo: Linux, macOS, Windows); `None` where it cannot be
+/// read.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+    let pid = Pid::from_u32(pid);
+    let mut system = System::new();
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[pid]),
+        true,
+        ProcessRefreshKind::nothing().with_cpu(),
+    );
+    system
+        .process(pid)
+        .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
 }
 
 /// A byte count as people say it: `1.2 GB`, `3.4 MB`, `512 bytes`.
