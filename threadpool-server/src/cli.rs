@@ -68,6 +68,18 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     report(run(Cli::parse_from(args)))
 }
 
+/// Binds the sign-in server's socket and installs the Ctrl-C / SIGTERM
+/// handler; the pool and the event-driven server start alike.
+fn start(
+    addr: std::net::SocketAddr,
+    opts: &ServerOpts,
+) -> anyhow::Result<(std::net::TcpListener, common::server::Stop)> {
+    let listener = multithread::server::listen(addr, opts.backlog)
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+    Ok((listener, stop))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
@@ -78,11 +90,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             opts,
             work,
         } => {
-            let addr = host.with_port(port)?;
-            let listener = multithread::server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-            crate::run(&listener, workers, &opts, work.pause(), &shutdown, &out);
+            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            crate::run(&listener, workers, &opts, work.pause(), &stop, &out);
         }
         Command::EventServer {
             port,
@@ -90,10 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             opts,
             work,
         } => {
-            let addr = host.with_port(port)?;
-            let listener = multithread::server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let (listener, stop) = start(host.with_port(port)?, &opts)?;
             crate::event::run(&listener, &opts, work.pause(), &stop, &out);
         }
         Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
