@@ -38,10 +38,11 @@ struct Program {
     input: &'static str,
     client_prints: &'static str,
     server_prints: &'static str,
-    /// The server prints from a thread per request: its output is compared
-    /// as messages in any order ([`same_messages`]), the Rust twin's as
+    /// For a server that prints from a thread per request: how many lines
+    /// each request prints. The seed's output is then compared as those
+    /// texts written at the same time ([`interleaved`]), the Rust twin's as
     /// whole lines in any order.
-    threaded: bool,
+    threaded: Option<usize>,
 }
 
 /// The folder of the seeds' programs the build found. Only tests marked
@@ -131,15 +132,20 @@ fn client_command(side: Side, port: u16, dir: &Path) -> Command {
 
 /// Whether a server's stdout is what `program` says it prints: exactly,
 /// or, for a server with a thread per request, the same lines in any
-/// order from Rust (which writes each line whole) and the same messages
-/// from Python (whose `print` writes a text and its newline apart, so
-/// threads can split each other's lines).
+/// order from Rust (which writes each line whole) and each request's text
+/// mixed with the others' from Python (whose `print` writes each argument,
+/// separator and newline apart, so threads can cut each other's lines).
 fn server_printed(program: &Program, side: Side, stdout: &str) -> bool {
     let printed = normalise(stdout);
     match (program.threaded, side) {
-        (false, _) => printed == program.server_prints,
-        (true, Side::Rust(..)) => sorted_lines(&printed) == sorted_lines(program.server_prints),
-        (true, Side::Seed(_)) => same_messages(&printed, program.server_prints).is_ok(),
+        (None, _) => printed == program.server_prints,
+        (Some(_), Side::Rust(..)) => sorted_lines(&printed) == sorted_lines(program.server_prints),
+        (Some(lines), Side::Seed(_)) => {
+            let all: Vec<&str> = program.server_prints.split_inclusive('\n').collect();
+            let threads: Vec<String> = all.chunks(lines).map(|c| c.concat()).collect();
+            let threads: Vec<&str> = threads.iter().map(String::as_str).collect();
+            interleaved(&printed, &threads).is_ok()
+        }
     }
 }
 
@@ -207,7 +213,7 @@ fn seed_002_tcp_server_and_client() {
             客户端发过来的数据： hello\n\
             客户端发过来的数据： socket 你好\n\
             客户端发过来的数据： q\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -229,7 +235,7 @@ fn seed_002_socketserver_tcp() {
             ('127.0.0.1', N)\n\
             客户端发过来的数据： abc\n\
             客户端发过来的数据： q\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -248,7 +254,7 @@ fn seed_002_udp_server_and_client() {
         input: "hello\n\nq\n",
         client_prints: "请输入内容>>>b'HELLO'\n请输入内容>>>b''\n请输入内容>>>",
         server_prints: "客户端发过来的数据： b'hello'\n客户端发过来的数据： b''\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -271,13 +277,14 @@ const SEED_002_SOCKETSERVER_UDP: Program = Program {
     client_prints: "请输入内容>>>b'HELLO'\n请输入内容>>>b'AB'\n请输入内容>>>",
     server_prints: "客户端发来的数据： b'hello'\n5\n客户端发来的数据： b'ab'\n2\n",
     // A thread per datagram: one datagram's lines may run into the next's.
-    threaded: true,
+    threaded: Some(2),
 };
 
-/// What seed 002's ThreadingUDPServer printed in a CI run: the second
+/// What seed 002's ThreadingUDPServer printed in two CI runs: the second
 /// datagram's thread printed between the first thread's `5` and its
-/// newline. The comparison takes it; it still refuses a lost or changed
-/// message, an extra one, and, from the Rust twin, a split line.
+/// newline, and, in the other, between a `print`'s first argument and the
+/// space after it. The comparison takes both; it still refuses a lost or
+/// changed message, an extra one, and, from the Rust twin, a split line.
 #[test]
 fn a_threaded_servers_interleaved_prints_still_match() {
     let p = &SEED_002_SOCKETSERVER_UDP;
@@ -285,6 +292,9 @@ fn a_threaded_servers_interleaved_prints_still_match() {
     let rust = Side::Rust(p.rust_server.0, p.rust_server.1);
     let interleaved = "客户端发来的数据： b'hello'\n5客户端发来的数据： b'ab'\n\n2\n";
     assert!(server_printed(p, seed, interleaved));
+    let cut_at_the_space = "客户端发来的数据： b'hello'\n客户端发来的数据：5\n b'ab'\n2\n";
+    assert!(server_printed(p, seed, cut_at_the_space));
+    assert!(!server_printed(p, rust, cut_at_the_space));
     assert!(server_printed(p, seed, p.server_prints));
     let reordered = "客户端发来的数据： b'hello'\n客户端发来的数据： b'ab'\n2\n5\n";
     assert!(server_printed(p, seed, reordered));
@@ -302,6 +312,9 @@ fn a_threaded_servers_interleaved_prints_still_match() {
         assert!(!server_printed(p, seed, wrong), "{wrong:?}");
         assert!(!server_printed(p, rust, wrong), "{wrong:?}");
     }
+    // Each thread prints its own datagram's length after its own data.
+    let swapped = "客户端发来的数据： b'hello'\n2\n客户端发来的数据： b'ab'\n5\n";
+    assert!(!server_printed(p, seed, swapped));
 }
 
 #[test]
@@ -319,7 +332,7 @@ fn seed_003_one_message_server_and_client() {
         input: "",
         client_prints: "服务端发来的消息 b'\\xe4\\xbd\\xa0\\xe5\\xa5\\xbd'\n",
         server_prints: "客户端发来的消息是： b'\\xe4\\xbd\\xa0\\xe5\\xa5\\xbd'\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -338,7 +351,7 @@ fn seed_003_server_and_client() {
         input: "abc\n你好\n\n",
         client_prints: ">>:服务端发来的消息 ABC\n>>:服务端发来的消息 你好\n>>:",
         server_prints: "客户端发来的消息是： abc\n客户端发来的消息是： 你好\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -357,7 +370,7 @@ fn seed_003_socketserver_server_and_client() {
         input: "  abc \nxyz\n\n",
         client_prints: ">>: 收到服务端发来的消息： ABC\n>>: 收到服务端发来的消息： XYZ\n>>: ",
         server_prints: "收到客户端的消息是 b'abc'\n收到客户端的消息是 b'xyz'\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -379,7 +392,7 @@ fn seed_004_tcp_server_and_client() {
             Connected client from :  ('127.0.0.1', N)\n\
             Client:  hello\n\
             Waiting for connection ....\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -401,7 +414,7 @@ fn seed_004_udp_server_and_client() {
             Get client msg is:  hello\n\
             Received from and returned to:  ('127.0.0.1', N)\n\
             Waiting for message ....\n",
-        threaded: false,
+        threaded: None,
     });
 }
 
@@ -428,7 +441,7 @@ fn seed_001_udp_server_and_client() {
             数据: hello\n\
             -----来自IP: 127.0.0.1 Port: N-----\n\
             数据: testClientUDP\n",
-        threaded: false,
+        threaded: None,
     });
 }
 

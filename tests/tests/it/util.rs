@@ -303,6 +303,46 @@ pub fn sorted_lines(s: &str) -> Vec<&str> {
     lines
 }
 
+/// Whether `output` is the texts of `threads` written at the same time:
+/// each thread's text in its own order, the threads' texts mixed at any
+/// point. Python's `print('a:', x)` makes four writes (`a:`, the space,
+/// `x`, the newline), and another thread's writes can fall between any
+/// two, so where one thread's text may be cut is not known in advance;
+/// this takes any cut. It still refuses a lost, changed or extra
+/// character, and a thread's text out of its own order.
+pub fn interleaved(output: &str, threads: &[&str]) -> Result<(), String> {
+    let threads: Vec<Vec<char>> = threads.iter().map(|t| t.chars().collect()).collect();
+    // Every way of having read `output` so far: how far into each
+    // thread's text. A few short texts keep this set small.
+    let mut states = std::collections::HashSet::from([vec![0usize; threads.len()]]);
+    for (at, c) in output.chars().enumerate() {
+        let mut next = std::collections::HashSet::new();
+        for state in &states {
+            for (i, text) in threads.iter().enumerate() {
+                if text.get(state[i]) == Some(&c) {
+                    let mut moved = state.clone();
+                    moved[i] += 1;
+                    next.insert(moved);
+                }
+            }
+        }
+        if next.is_empty() {
+            return Err(format!(
+                "character {at} ({c:?}) of {output:?} fits no thread"
+            ));
+        }
+        states = next;
+    }
+    let done = |state: &Vec<usize>| state.iter().zip(&threads).all(|(&n, t)| n == t.len());
+    if states.iter().any(done) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{output:?} stops before every thread's text is out"
+        ))
+    }
+}
+
 /// Compares what a Python program that prints from several threads printed
 /// with what it should have printed, each line of `expected` being one
 /// `print`. Python's `print` writes its text and its newline in two writes,
