@@ -242,7 +242,7 @@ fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
     let save = tempfile::tempdir_in(work)?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let shutdown = Stop::new(Duration::from_secs(1));
+    let stop = Stop::new(Duration::from_secs(1));
     let cfg = ServerConfig {
         dir: save.path().to_path_buf(),
         max_size: None,
@@ -250,7 +250,7 @@ fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
         sync: false,
     };
     let opts = common::cli::ServerOpts::for_tests(Duration::from_secs(30));
-    let s = shutdown.clone();
+    let s = stop.clone();
     let server = thread::spawn(move || server::run(&listener, &cfg, &opts, &s, &Output::discard()));
     let client_cfg = ClientConfig {
         server: addr,
@@ -260,7 +260,7 @@ fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
     let started = Instant::now();
     let result = client::upload(&client_cfg, path, &Output::discard());
     let elapsed = started.elapsed();
-    shutdown.trigger();
+    stop.trigger();
     let _ = server.join();
     result?;
     Ok(elapsed)

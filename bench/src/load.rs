@@ -402,9 +402,9 @@ mod tests {
         assert!(report.latencies.is_sorted());
         let mut seen = handle.join().unwrap();
         seen.sort();
-        let mut want: Vec<String> = (0..total).map(signin_message).collect();
-        want.sort();
-        assert_eq!(seen, want, "every sign-in sent its own message once");
+        let mut expected: Vec<String> = (0..total).map(signin_message).collect();
+        expected.sort();
+        assert_eq!(seen, expected, "every sign-in sent its own message once");
         report
     }
 

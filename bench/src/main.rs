@@ -57,8 +57,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = host.with_port(port)?;
             let listener = multithread::server::listen(addr, opts.backlog)
                 .with_context(|| format!("cannot listen on {addr}"))?;
-            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-            bench::reference::run(&listener, &shutdown);
+            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            bench::reference::run(&listener, &stop);
         }
     }
     Ok(())

@@ -7,12 +7,12 @@ use common::server::Stop;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-pub fn run(listener: &TcpListener, shutdown: &Stop) {
+pub fn run(listener: &TcpListener, stop: &Stop) {
     let mut buf = [0u8; multithread::server::RECV_SIZE];
-    while let Some((mut conn, _)) = shutdown.accept(listener) {
+    while let Some((mut conn, _)) = stop.accept(listener) {
         if conn.read(&mut buf).is_ok() {
             let _ = conn.write_all(multithread::server::REPLY.as_bytes());
         }
     }
-    shutdown.announce("stopped");
+    stop.announce("stopped");
 }

@@ -89,10 +89,10 @@ pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
 /// stderr; stdout stays the original's). `what` is the bound address as
 /// shown, such as `127.0.0.1:9999` or `127.0.0.1:9999/udp`.
 pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::server::Stop, ctrlc::Error> {
-    let shutdown = crate::server::Stop::new(grace);
-    shutdown.on_signals()?;
+    let stop = crate::server::Stop::new(grace);
+    stop.on_signals()?;
     crate::diag!("listening on {what} (Ctrl-C to stop)");
-    Ok(shutdown)
+    Ok(stop)
 }
 
 /// Runs a binary's body and reports a failure once, on one line of stderr,

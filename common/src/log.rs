@@ -1,7 +1,7 @@
 //! Program output and diagnostics.
 //!
 //! stdout carries exactly the lines the Python original prints, so the two
-//! can be diffed; everything else (errors, warnings, shutdown notes) goes to
+//! can be diffed; everything else (errors, warnings, stop notes) goes to
 //! stderr, through [`diag!`](crate::diag). Servers print through an
 //! [`Output`] handed to them, so tests capture the very lines a user would
 //! see and benchmarks can discard them.

@@ -4,28 +4,28 @@
 //!
 //! Both expect the stream's read and write timeouts to be [`POLL`]: each
 //! call to the socket then returns at least that often, and the loop asks
-//! its [`Watch`] whether to go on waiting.
+//! its [`InFlight`] whether to go on waiting.
 
+use crate::server::InFlight;
 pub use crate::server::POLL;
-use crate::server::Watch;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// Python's `conn.recv(n)`: one read of at most `buf.len()` bytes; 0 means
-/// the peer closed. Waits as long as the watch allows: fails with
+/// the peer closed. Waits as long as its [`InFlight`] allows: fails with
 /// `TimedOut` once the peer has been silent past the idle limit, and with
 /// [`crate::server::stopped`] once the server's grace period is over.
-pub fn recv(stream: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result<usize> {
+pub fn recv(stream: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io::Result<usize> {
     let started = Instant::now();
     loop {
         // A peer that never pauses never times out: the stop is checked
         // before every read too, or a busy upload would outlive the grace
         // period and its temporary file the server.
-        watch.still_running()?;
+        in_flight.still_running()?;
         match stream.read(buf) {
             Ok(n) => return Ok(n),
-            Err(e) if is_timeout(&e) => watch.still_waiting(started.elapsed())?,
+            Err(e) if is_timeout(&e) => in_flight.still_waiting(started.elapsed())?,
             // A signal interrupted the wait: nothing happened to the socket.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -34,18 +34,18 @@ pub fn recv(stream: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result
 }
 
 /// Python's `conn.sendall(data)`: every byte, or an error. A peer that
-/// stops reading holds it only as long as the watch allows.
-pub fn send_all(stream: &mut TcpStream, mut data: &[u8], watch: &Watch) -> io::Result<()> {
+/// stops reading holds it only as long as its [`InFlight`] allows.
+pub fn send_all(stream: &mut TcpStream, mut data: &[u8], in_flight: &InFlight) -> io::Result<()> {
     let mut stalled = Instant::now();
     while !data.is_empty() {
-        watch.still_running()?;
+        in_flight.still_running()?;
         match stream.write(data) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 data = &data[n..];
                 stalled = Instant::now();
             }
-            Err(e) if is_timeout(&e) => watch.still_waiting(stalled.elapsed())?,
+            Err(e) if is_timeout(&e) => in_flight.still_waiting(stalled.elapsed())?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -56,20 +56,20 @@ pub fn send_all(stream: &mut TcpStream, mut data: &[u8], watch: &Watch) -> io::R
 /// A connection as a `Read` and `Write` that wait the way [`recv`] and
 /// [`send_all`] do, for code that takes any reader or writer (`io::copy`,
 /// the framing).
-pub struct Watched<'a> {
+pub struct StoppableStream<'a> {
     pub stream: &'a mut TcpStream,
-    pub watch: &'a Watch,
+    pub in_flight: &'a InFlight,
 }
 
-impl Read for Watched<'_> {
+impl Read for StoppableStream<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        recv(self.stream, buf, self.watch)
+        recv(self.stream, buf, self.in_flight)
     }
 }
 
-impl Write for Watched<'_> {
+impl Write for StoppableStream<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        send_all(self.stream, buf, self.watch).map(|()| buf.len())
+        send_all(self.stream, buf, self.in_flight).map(|()| buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -171,13 +171,13 @@ mod tests {
     #[test]
     fn recv_reads_what_arrives_and_drops_an_idle_peer() {
         let (mut client, mut server) = pair();
-        let shutdown = Stop::new(Duration::ZERO);
-        let watch = shutdown.watch(Some(Duration::from_millis(500)));
+        let stop = Stop::new(Duration::ZERO);
+        let in_flight = stop.admit(Some(Duration::from_millis(500)));
         client.write_all(b"hi").unwrap();
         let mut buf = [0u8; 8];
-        assert_eq!(recv(&mut server, &mut buf, &watch).unwrap(), 2);
+        assert_eq!(recv(&mut server, &mut buf, &in_flight).unwrap(), 2);
         let started = Instant::now();
-        let idle = recv(&mut server, &mut buf, &watch).unwrap_err();
+        let idle = recv(&mut server, &mut buf, &in_flight).unwrap_err();
         assert_eq!(idle.kind(), io::ErrorKind::TimedOut, "{idle}");
         assert!(started.elapsed() >= Duration::from_millis(500));
     }
@@ -185,15 +185,15 @@ mod tests {
     #[test]
     fn a_stop_ends_a_blocked_recv_without_touching_the_socket() {
         let (_client, mut server) = pair();
-        let shutdown = Stop::new(Duration::ZERO);
-        let watch = shutdown.watch(None);
-        let s = shutdown.clone();
+        let stop = Stop::new(Duration::ZERO);
+        let in_flight = stop.admit(None);
+        let s = stop.clone();
         let stopper = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));
             s.trigger();
         });
         let started = Instant::now();
-        let err = recv(&mut server, &mut [0u8; 8], &watch).unwrap_err();
+        let err = recv(&mut server, &mut [0u8; 8], &in_flight).unwrap_err();
         assert!(is_stopped(&err), "{err}");
         assert!(started.elapsed() < Duration::from_secs(5));
         stopper.join().unwrap();
@@ -202,11 +202,11 @@ mod tests {
     #[test]
     fn send_all_gives_up_on_a_peer_that_never_reads() {
         let (_client, mut server) = pair();
-        let shutdown = Stop::new(Duration::ZERO);
-        let watch = shutdown.watch(Some(Duration::from_millis(400)));
+        let stop = Stop::new(Duration::ZERO);
+        let in_flight = stop.admit(Some(Duration::from_millis(400)));
         // Far more than the socket buffers hold.
         let big = vec![0u8; 64 << 20];
-        let err = send_all(&mut server, &big, &watch).unwrap_err();
+        let err = send_all(&mut server, &big, &in_flight).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
     }
 }

@@ -15,17 +15,17 @@
 //!    flag. A thread blocked in `recv()` on a connection is woken by its own
 //!    read timeout instead: every connection reads with a short timeout
 //!    ([`POLL`], as Python's socketserver polls every 0.5 s) and, each time
-//!    it wakes, checks the flag and its idle deadline ([`Watch`]). Shutting
+//!    it wakes, checks the flag and its idle deadline ([`InFlight`]). Shutting
 //!    the socket down from another thread would be quicker, but only Linux
 //!    wakes a read that way; Windows does not.
 //! 3. **The server waits for the connections in flight.** Each connection
-//!    holds a [`Watch`] while it runs, and each watch holds a sender of one
+//!    holds an [`InFlight`] while it runs, and each holds a sender of one
 //!    channel. After the accept loop ends, [`Stop::finish`] drops its own
 //!    sender and waits on the channel, which says "closed" when the last
-//!    watch is dropped. A connection
-//!    may go on talking during the grace period; after it, its next read
-//!    or write fails with [`stopped`] (a busy one at its next call, an idle
-//!    one within one [`POLL`]), so it ends and cleans up (an upload removes
+//!    connection drops its [`InFlight`]. A connection may go on talking
+//!    during the grace period; after it, its next read or write fails
+//!    with [`stopped`] (a busy one at its next call, an idle one within
+//!    one [`POLL`]), so it ends and cleans up (an upload removes
 //!    its temporary file) before the process exits.
 
 use crate::diag;
@@ -63,7 +63,7 @@ struct Inner {
     /// Set once [`Stop::accept`] has arranged for a stop to wake it.
     wake_arranged: AtomicBool,
     /// The connections in flight, counted as tokio's mini-redis counts its
-    /// handlers: each [`Watch`] holds a clone of this sender, and
+    /// handlers: each [`InFlight`] holds a clone of this sender, and
     /// [`Stop::finish`] drops the original and waits until the channel
     /// says that no sender is left.
     in_flight: Mutex<Option<mpsc::Sender<()>>>,
@@ -95,24 +95,24 @@ impl Stop {
         }))
     }
 
-    /// Makes Ctrl-C and SIGTERM trigger this shutdown. A second signal ends
+    /// Makes Ctrl-C and SIGTERM trigger this stop. A second signal ends
     /// the process at once. A process has one handler, so call this once.
     pub fn on_signals(&self) -> Result<(), ctrlc::Error> {
-        let shutdown = self.clone();
+        let stop = self.clone();
         ctrlc::set_handler(move || {
-            if shutdown.is_stopping() {
+            if stop.is_stopping() {
                 diag!("second signal: exiting now");
                 std::process::exit(130);
             }
-            match shutdown.live() {
+            match stop.live() {
                 0 => diag!("stopping"),
                 n => diag!(
                     "stopping: {n} connection(s) in flight may finish within {:?}",
-                    shutdown.0.grace
+                    stop.0.grace
                 ),
             }
-            shutdown.0.by_signal.store(true, Ordering::SeqCst);
-            shutdown.trigger();
+            stop.0.by_signal.store(true, Ordering::SeqCst);
+            stop.trigger();
         })
     }
 
@@ -146,7 +146,7 @@ impl Stop {
     /// `conn, addr = sk.accept()`, as every server's loop wants it:
     ///
     /// ```text
-    /// while let Some((conn, addr)) = shutdown.accept(&listener) { … }
+    /// while let Some((conn, addr)) = stop.accept(&listener) { … }
     /// ```
     ///
     /// `None` once a stop was asked for; the stop's own wake-up connection
@@ -190,13 +190,13 @@ impl Stop {
         Ok(())
     }
 
-    /// A watch for one new connection: it counts as in flight until the
-    /// watch is dropped, and its reads give up after `idle` of silence
+    /// Admits one new connection: it counts as in flight until the
+    /// [`InFlight`] is dropped, and its reads give up after `idle` of silence
     /// (`None`: never) or when the grace period is over.
-    pub fn watch(&self, idle: Option<Duration>) -> Watch {
+    pub fn admit(&self, idle: Option<Duration>) -> InFlight {
         self.0.live.fetch_add(1, Ordering::SeqCst);
-        Watch {
-            shutdown: self.clone(),
+        InFlight {
+            stop: self.clone(),
             idle,
             _in_flight: lock(&self.0.in_flight).clone(),
         }
@@ -217,7 +217,7 @@ impl Stop {
         // flight hold one.
         drop(lock(&self.0.in_flight).take());
         if let Some(until) = until {
-            // Returns when the last watch is dropped (the channel has no
+            // Returns when the last [`InFlight`] is dropped (the channel has no
             // sender left), or when the grace period and the cleanup are
             // over; no message is ever sent.
             let left = until.saturating_duration_since(Instant::now());
@@ -250,21 +250,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// One connection's view of its server: alive until dropped, and the
-/// judge of when a read has waited long enough.
-pub struct Watch {
-    shutdown: Stop,
+/// One connection in flight, from [`Stop::admit`]: counted until it is
+/// dropped, and the judge of when the connection's reads have waited long
+/// enough (the server stopped, or the peer was idle too long).
+pub struct InFlight {
+    stop: Stop,
     idle: Option<Duration>,
-    /// Dropped with the watch: the channel [`Stop::finish`] waits on.
+    /// Dropped with the [`InFlight`]: the channel [`Stop::finish`] waits on.
     _in_flight: Option<mpsc::Sender<()>>,
 }
 
-impl Watch {
+impl InFlight {
     /// Decides what a read that timed out after [`POLL`] means, `silent`
     /// into a wait for data: go on waiting (`Ok`), or give up because the
     /// server has stopped or the peer was idle too long (`Err`).
     pub fn still_waiting(&self, silent: Duration) -> io::Result<()> {
-        if self.shutdown.grace_is_over() {
+        if self.stop.grace_is_over() {
             return Err(stopped());
         }
         match self.idle {
@@ -279,17 +280,17 @@ impl Watch {
     /// `Err(stopped())` once the grace period after a stop is over: a
     /// connection that is still busy must end now.
     pub fn still_running(&self) -> io::Result<()> {
-        if self.shutdown.grace_is_over() {
+        if self.stop.grace_is_over() {
             return Err(stopped());
         }
         Ok(())
     }
 }
 
-impl Drop for Watch {
+impl Drop for InFlight {
     fn drop(&mut self) {
         // Counted out first; the sender goes right after, with the fields.
-        self.shutdown.0.live.fetch_sub(1, Ordering::SeqCst);
+        self.stop.0.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -361,27 +362,27 @@ mod tests {
     #[test]
     fn trigger_wakes_a_blocked_accept() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let shutdown = Stop::new(Duration::ZERO);
-        shutdown.wake_on_stop(&listener).unwrap();
-        let s = shutdown.clone();
+        let stop = Stop::new(Duration::ZERO);
+        stop.wake_on_stop(&listener).unwrap();
+        let s = stop.clone();
         let waker = thread::spawn(move || s.trigger());
         // Returns because the trigger connected; the flag is set by then.
         listener.accept().unwrap();
         waker.join().unwrap();
-        assert!(shutdown.is_stopping());
+        assert!(stop.is_stopping());
     }
 
     #[test]
     fn a_watch_gives_up_when_idle_or_after_the_grace_period() {
-        let shutdown = Stop::new(Duration::from_millis(300));
-        let watch = shutdown.watch(Some(Duration::from_secs(1)));
-        assert!(watch.still_waiting(Duration::from_millis(999)).is_ok());
-        let idle = watch.still_waiting(Duration::from_secs(1)).unwrap_err();
+        let stop = Stop::new(Duration::from_millis(300));
+        let in_flight = stop.admit(Some(Duration::from_secs(1)));
+        assert!(in_flight.still_waiting(Duration::from_millis(999)).is_ok());
+        let idle = in_flight.still_waiting(Duration::from_secs(1)).unwrap_err();
         assert_eq!(idle.kind(), io::ErrorKind::TimedOut);
 
-        let forever = shutdown.watch(None);
+        let forever = stop.admit(None);
         assert!(forever.still_waiting(Duration::from_secs(3600)).is_ok());
-        shutdown.trigger();
+        stop.trigger();
         // Within the grace period a connection may go on.
         assert!(forever.still_waiting(Duration::ZERO).is_ok());
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -395,17 +396,17 @@ mod tests {
 
     #[test]
     fn finish_waits_for_the_last_watch_and_no_longer() {
-        let shutdown = Stop::new(Duration::from_secs(30));
-        let watch = shutdown.watch(None);
-        assert_eq!(shutdown.live(), 1);
-        shutdown.trigger();
-        let s = shutdown.clone();
+        let stop = Stop::new(Duration::from_secs(30));
+        let in_flight = stop.admit(None);
+        assert_eq!(stop.live(), 1);
+        stop.trigger();
+        let s = stop.clone();
         let started = Instant::now();
         let finisher = thread::spawn(move || s.finish());
         thread::sleep(Duration::from_millis(50));
-        drop(watch);
+        drop(in_flight);
         finisher.join().unwrap();
-        assert_eq!(shutdown.live(), 0);
+        assert_eq!(stop.live(), 0);
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "finish waited for the deadline instead of the last connection"
@@ -414,12 +415,12 @@ mod tests {
 
     #[test]
     fn finish_gives_up_after_the_grace_period() {
-        let shutdown = Stop::new(Duration::from_millis(100));
-        let _stuck = shutdown.watch(None);
-        shutdown.trigger();
+        let stop = Stop::new(Duration::from_millis(100));
+        let _stuck = stop.admit(None);
+        stop.trigger();
         let started = Instant::now();
-        shutdown.finish();
+        stop.finish();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(shutdown.live(), 1);
+        assert_eq!(stop.live(), 1);
     }
 }

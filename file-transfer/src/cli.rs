@@ -124,14 +124,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = host.with_port(port)?;
             let listener = server::listen(addr, opts.backlog)
                 .with_context(|| format!("cannot listen on {addr}"))?;
-            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
             let cfg = server::Config {
                 dir,
                 max_size,
                 overwrite,
                 sync,
             };
-            server::run(&listener, &cfg, &opts, &shutdown, &out);
+            server::run(&listener, &cfg, &opts, &stop, &out);
         }
         Command::DownloadServer {
             port,
@@ -142,8 +142,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = host.with_port(port)?;
             let listener = server::listen(addr, opts.backlog)
                 .with_context(|| format!("cannot listen on {addr}"))?;
-            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-            download::serve(&listener, &dir, opts.idle(), &shutdown, &out);
+            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            download::serve(&listener, &dir, opts.idle(), &stop, &out);
         }
         Command::Client {
             seed: Some(download::Seed::S003),

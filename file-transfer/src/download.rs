@@ -4,20 +4,29 @@
 //! the end of the file. (The framed download, `client --get NAME`, is the
 //! port's checked one; see PROTOCOL.md.)
 //!
-//! Server: `cargo run -p file-transfer -- download-server` (the seed: `python3 server.py`).
-//! Client: `cargo run -p file-transfer -- client --seed 003` (the seed's client).
+//! Server: `cargo run -p file-transfer -- download-server` (the seed:
+//! `python3 ../shared/peers/003_download_server.py`).
+//! Client: `cargo run -p file-transfer -- client --seed 003` (or
+//! `python3 ../shared/peers/003_download_client.py`).
 //!
-//! | seed 003 五                                        | here                     |
-//! |----------------------------------------------------|--------------------------|
-//! | `tcp_server_socket.bind(("127.0.0.1", 8081))`, `listen()` | `server::listen` in `main` |
-//! | `new_client_socket, client_addr = accept()` (once) | [`serve`]: `shutdown.accept(listener)` |
-//! | `file_name = new_client_socket.recv(1024).decode()`| `net::recv`              |
-//! | `open(file_name, "rb").read()`                     | `check_name`, `File::open` in `--dir` |
-//! | `print("{}文件不存在".format(file_name))`          | `out.line`               |
-//! | `new_client_socket.send(file_content)`             | `transfer::send`         |
-//! | client: `input("请输入文件名称：")`, `send(name)`  | [`fetch`]                |
-//! | client: `recv_data = tcp_socket.recv(1024)`        | read to the end          |
-//! | client: `open("新"+download_file_name, "wb")`      | `Incoming` → `新NAME`    |
+//! | `003_download_server.py`, line: code                 | here                     |
+//! |------------------------------------------------------|--------------------------|
+//! | 9, 12, 15: `socket()`, `bind(("127.0.0.1", 8081))`, `listen()` | `server::listen`, in the cli |
+//! | 18: `new_client_socket, client_addr = accept()` (once) | [`serve`]: `stop.accept(listener)` |
+//! | 21: `file_name = new_client_socket.recv(1024).decode()` | `serve_one`: `net::recv` |
+//! | 24–26: `open(file_name, "rb").read()`                | `send_named`: `check_name`, `transfer::open` in `--dir` |
+//! | 28: `print("{}文件不存在".format(file_name))`         | `out.line`               |
+//! | 29: `new_client_socket.send(file_content)`           | `transfer::send`         |
+//! | 31–32: `close()`, both sockets                       | `conn` dropped; [`serve`] returns |
+//!
+//! | `003_download_client.py`, line: code                 | here                     |
+//! |------------------------------------------------------|--------------------------|
+//! | 8, 10: `socket()`, `connect(('127.0.0.1', 8081))`    | [`fetch`]: `net::connect` |
+//! | 12: `input("请输入文件名称：")`                      | `out.prompt(PROMPT)`, `read_line` |
+//! | 14: `tcp_socket.send(download_file_name.encode())`   | `sk.write_all`           |
+//! | 16: `recv_data = tcp_socket.recv(1024)`              | `sk.read(&mut first)`, then `io::copy` to the end |
+//! | 18–21: `if recv_data:` save as `"新"+name`           | `n == 0` saves nothing; `incoming.commit("新NAME")` |
+//! | 23: `tcp_socket.close()`                             | `sk.shutdown`            |
 
 use crate::error::TransferError;
 use crate::name::check_name;
@@ -26,8 +35,8 @@ use crate::store::Incoming;
 use crate::transfer;
 use common::diag;
 use common::log::Output;
-use common::net::{self, Watched};
-use common::server::{Stop, Watch};
+use common::net::{self, StoppableStream};
+use common::server::{InFlight, Stop};
 use common::text::{escape, printable};
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -53,35 +62,35 @@ pub fn serve(
     listener: &TcpListener,
     dir: &Path,
     idle: Option<Duration>,
-    shutdown: &Stop,
+    stop: &Stop,
     out: &Output,
 ) {
     // One accept: the seed serves one client, then closes its socket.
-    if let Some((conn, addr)) = shutdown.accept(listener) {
-        let watch = shutdown.watch(idle);
-        if let Err(e) = serve_one(conn, &watch, dir, out) {
+    if let Some((conn, addr)) = stop.accept(listener) {
+        let in_flight = stop.admit(idle);
+        if let Err(e) = serve_one(conn, &in_flight, dir, out) {
             diag!("{addr}: {e}");
         }
     }
-    shutdown.finish();
+    stop.finish();
 }
 
 /// The one client: its request (a file name, one `recv(1024)`), then the
 /// file's bytes, then the connection closes.
 fn serve_one(
     mut conn: TcpStream,
-    watch: &Watch,
+    in_flight: &InFlight,
     dir: &Path,
     out: &Output,
 ) -> Result<(), TransferError> {
     // Added: reads wake every POLL to check the idle limit and the stop.
     net::poll_often(&conn)?;
     let mut buf = [0u8; 1024];
-    let n = net::recv(&mut conn, &mut buf, watch).map_err(TransferError::from_socket)?;
+    let n = net::recv(&mut conn, &mut buf, in_flight).map_err(TransferError::from_socket)?;
     let name = String::from_utf8_lossy(&buf[..n]).into_owned();
-    let mut peer = Watched {
+    let mut peer = StoppableStream {
         stream: &mut conn,
-        watch,
+        in_flight,
     };
     send_named(&mut peer, &name, dir, out)
 }
@@ -90,7 +99,7 @@ fn serve_one(
 /// then crashes on its unbound `file_content`; here the connection simply
 /// closes, and the client saves nothing).
 fn send_named(
-    peer: &mut Watched<'_>,
+    peer: &mut StoppableStream<'_>,
     name: &str,
     dir: &Path,
     out: &Output,

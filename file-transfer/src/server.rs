@@ -32,8 +32,8 @@ use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
-use common::net::{self, Watched};
-use common::server::{Stop, Watch, is_stopped, spawn_connection};
+use common::net::{self, StoppableStream};
+use common::server::{InFlight, Stop, is_stopped, spawn_connection};
 use common::text::escape;
 use socket2::{Domain, Socket, Type};
 use std::io::{self, BufWriter, Seek};
@@ -67,16 +67,16 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 
 /// `instance.serve_forever()`: accepts connections until Ctrl-C or
 /// SIGTERM, one thread each. `cfg.dir` must exist.
-pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
+pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, stop: &Stop, out: &Output) {
     let cfg = Arc::new(cfg.clone());
-    while let Some((conn, addr)) = shutdown.accept(listener) {
-        let watch = shutdown.watch(opts.idle());
+    while let Some((conn, addr)) = stop.accept(listener) {
+        let in_flight = stop.admit(opts.idle());
         let (cfg, out) = (cfg.clone(), out.clone());
         spawn_connection(addr, move || {
-            handle_connection(conn, addr, watch, &cfg, &out)
+            handle_connection(conn, addr, in_flight, &cfg, &out)
         });
     }
-    shutdown.finish();
+    stop.finish();
 }
 
 /// The original's `handle`: read the request, then receive or send one
@@ -85,7 +85,7 @@ pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, shutdown: &S
 pub fn handle_connection(
     mut conn: TcpStream,
     addr: SocketAddr,
-    watch: Watch,
+    in_flight: InFlight,
     cfg: &Config,
     out: &Output,
 ) {
@@ -96,7 +96,7 @@ pub fn handle_connection(
     }
     // pre_data = conn.recv(1024)
     let mut first = vec![0u8; protocol::LEGACY_RECV];
-    let n = match net::recv(&mut conn, &mut first, &watch) {
+    let n = match net::recv(&mut conn, &mut first, &in_flight) {
         // Connected and left without a word: nothing to do.
         Ok(0) => return,
         Ok(n) => n,
@@ -108,9 +108,9 @@ pub fn handle_connection(
     first.truncate(n);
     // How to answer, should the request turn out to be bad.
     let mut dialect = protocol::dialect_of(&first);
-    let mut peer = Watched {
+    let mut peer = StoppableStream {
         stream: &mut conn,
-        watch: &watch,
+        in_flight: &in_flight,
     };
     // file_name, file_size = pre_data.split('|'), or the framed header;
     // then the upload (or, seed 003 五, the download) it asks for.
@@ -138,7 +138,7 @@ pub fn handle_connection(
 }
 
 fn receive_upload(
-    peer: &mut Watched<'_>,
+    peer: &mut StoppableStream<'_>,
     dialect: Dialect,
     upload: &Upload,
     rest: &[u8],
@@ -201,7 +201,7 @@ fn receive_upload(
 }
 
 fn serve_download(
-    peer: &mut Watched<'_>,
+    peer: &mut StoppableStream<'_>,
     name: &str,
     cfg: &Config,
     out: &Output,

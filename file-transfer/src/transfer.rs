@@ -97,13 +97,12 @@ pub fn receive(
         while got < size {
             let mut chunk = empty.recv().map_err(|_| panicked())?;
             // The bytes that came with the header open the first chunk.
-            let want = next_chunk_len(size, got);
-            let head = early.len().min(want);
+            let len = next_chunk_len(size, got);
+            let head = early.len().min(len);
             chunk[..head].copy_from_slice(&early[..head]);
             early = &early[head..];
             let n = head
-                + read_full(&mut src, &mut chunk[head..want])
-                    .map_err(TransferError::from_socket)?;
+                + read_full(&mut src, &mut chunk[head..len]).map_err(TransferError::from_socket)?;
             if n == 0 {
                 return Err(TransferError::Truncated {
                     got,

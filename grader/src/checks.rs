@@ -952,7 +952,7 @@ fn tcp_server_python_client(s: &Subject) -> Verdict {
 struct Reference {
     /// Where it listens.
     port: u16,
-    shutdown: Stop,
+    stop: Stop,
     out: Output,
     handle: Option<thread::JoinHandle<()>>,
 }
@@ -965,13 +965,13 @@ impl Reference {
         let listener = tcp_basic::server::listen(([127, 0, 0, 1], port).into(), 128)
             .map_err(|e| Outcome::Fail(format!("the grader cannot listen on port {port}: {e}")))?;
         let port = local_port(listener.local_addr());
-        let shutdown = Stop::new(Duration::from_secs(1));
+        let stop = Stop::new(Duration::from_secs(1));
         let out = Output::memory();
-        let (sd, o) = (shutdown.clone(), out.clone());
+        let (sd, o) = (stop.clone(), out.clone());
         let handle = thread::spawn(move || serve(&listener, &sd, &o));
         Ok(Reference {
             port,
-            shutdown,
+            stop,
             out,
             handle: Some(handle),
         })
@@ -985,7 +985,7 @@ impl Reference {
 
 impl Drop for Reference {
     fn drop(&mut self) {
-        self.shutdown.trigger();
+        self.stop.trigger();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }

@@ -65,8 +65,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = host.with_port(port)?;
             let listener = crate::server::listen(addr, opts.backlog)
                 .with_context(|| format!("cannot listen on {addr}"))?;
-            let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-            crate::server::run(&listener, &opts, work.pause(), &shutdown, &out);
+            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            crate::server::run(&listener, &opts, work.pause(), &stop, &out);
         }
         Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
     }

@@ -9,7 +9,7 @@
 //! | 16: `sk = socket.socket(AF_INET, SOCK_STREAM)`  | [`listen`]: `Socket::new`      |
 //! | 17, 19: `sk.bind(ip_port)`, `sk.listen(5)`      | [`listen`]                     |
 //! | 20: `print('server waiting...')`                | [`run`]                        |
-//! | 24: `conn, addr = sk.accept()`                  | [`run`]: `shutdown.accept(listener)` |
+//! | 24: `conn, addr = sk.accept()`                  | [`run`]: `stop.accept(listener)` |
 //! | 25: `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
 //! | 26: `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
 //! | 7: `def work(conn, addr):`                     | [`handle_connection`]          |
@@ -25,7 +25,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Stop, Watch, spawn_connection};
+use common::server::{InFlight, Stop, spawn_connection};
 use common::text::printable;
 use socket2::{Domain, Socket, Type};
 use std::io;
@@ -55,26 +55,20 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 ///
 /// `pause` is slept in each handler before it answers: a stand-in for real
 /// work, for the benchmark of 2.4 (3). The lab's servers do none.
-pub fn run(
-    listener: &TcpListener,
-    opts: &ServerOpts,
-    pause: Duration,
-    shutdown: &Stop,
-    out: &Output,
-) {
+pub fn run(listener: &TcpListener, opts: &ServerOpts, pause: Duration, stop: &Stop, out: &Output) {
     out.line("server waiting...");
     // Added: `None` once Ctrl-C or SIGTERM stops the server.
-    while let Some((conn, addr)) = shutdown.accept(listener) {
+    while let Some((conn, addr)) = stop.accept(listener) {
         out.line(format!("客户端:\t\t{}连接成功\n", PyAddr(addr)));
         // Added: the connection counts as in flight until its job ends.
-        let watch = shutdown.watch(opts.idle());
+        let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
         spawn_connection(addr, move || {
-            handle_connection(conn, addr, watch, pause, &job_out)
+            handle_connection(conn, addr, in_flight, pause, &job_out)
         });
     }
     // Added: wait (at most --grace) for the connections in flight.
-    shutdown.finish();
+    stop.finish();
 }
 
 /// The original's `work(conn, addr)`, for both sign-in servers: read one
@@ -82,7 +76,7 @@ pub fn run(
 pub fn handle_connection(
     mut conn: TcpStream,
     addr: SocketAddr,
-    watch: Watch,
+    in_flight: InFlight,
     pause: Duration,
     out: &Output,
 ) {
@@ -93,7 +87,7 @@ pub fn handle_connection(
         return;
     }
     let mut buf = [0u8; RECV_SIZE];
-    let n = match net::recv(&mut conn, &mut buf, &watch) {
+    let n = match net::recv(&mut conn, &mut buf, &in_flight) {
         Ok(n) => n,
         // Added: a silent client is dropped after --idle-timeout.
         Err(e) => {
@@ -108,7 +102,7 @@ pub fn handle_connection(
     if !pause.is_zero() {
         thread::sleep(pause);
     }
-    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &watch) {
+    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &in_flight) {
         diag!("replying to {addr}: {e}");
         return;
     }

@@ -12,21 +12,39 @@
 //! as one). The seed's client printed whatever one `recv` returned; this
 //! one counts the ACKs in the stream ([`Acks`]) and prints one line each.
 //!
-//! | serverTCP / serverClient              | here                              |
-//! |---------------------------------------|-----------------------------------|
-//! | `socket`, `bind`, `listen`            | [`crate::server::listen`]         |
-//! | `client_socket, addr = accept()`, a thread each | [`run`]                 |
-//! | `self.client.append(...)`             | `clients.push`                    |
-//! | `message = client_socket.recv(1024)`  | [`handle_client`]: `net::recv`    |
-//! | `client_socket.send("ACK")`           | `net::send_all`                   |
-//! | `broadcastShutdown`: `client.close()` | [`run`], after the loop           |
-//! | client: `connect`, a listening thread, `input()` + `send` | [`client`]    |
-
+//! Line numbers are those of the runnable copies in `../shared/peers/`.
+//!
+//! | `001_serverTCP.py`, line: code                     | here                               |
+//! |----------------------------------------------------|------------------------------------|
+//! | 12, 40–41: `socket()`, `bind`, `listen(5)`         | [`crate::server::listen`]          |
+//! | 42: `print(f"TCP Server正在监听: …")`              | [`run`]: `out.line`                |
+//! | 45: `client_socket, client_address = accept()`     | [`run`]: `stop.accept(listener)`   |
+//! | 46: `print(f"-----来自IP: …的新连接已经建立-----")` | [`run`]: `out.line`                |
+//! | 47: `self.client.append(client_socket)`            | [`run`]: `lock(&clients).push`     |
+//! | 48: `threading.Thread(target=self.handle_client…)` | [`run`]: `spawn_connection`        |
+//! | 21: `message = client_socket.recv(1024)`           | [`handle_client`]: `net::recv`     |
+//! | 22–23: `if message == b"": break`                  | `Ok(0) => break`                   |
+//! | 27–29: `except ConnectionResetError: print(…)`     | `Err(e) if … ConnectionReset`      |
+//! | 24–25, 16: print the message                       | `out.line`                         |
+//! | 26: `client_socket.send("ACK".encode("utf-8"))`    | `net::send_all(&mut conn, ACK, …)` |
+//! | 31–33: print the disconnect, `close()`, `remove`   | `out.line`, `drop(conn)`, and [`run`]'s `retain` |
+//! | 49–50, 35–37: `KeyboardInterrupt`: `broadcastShutdown` closes each client | [`run`], after the loop |
+//!
+//! | `001_serverClient.py`, line: code                  | here                               |
+//! |----------------------------------------------------|------------------------------------|
+//! | 17, 19, 23: `socket()`, `settimeout(30)`, `connect` | [`client`]: `net::connect`, then no read timeout (the seed's listening thread ends after 30 s without an ACK) |
+//! | 24: `print(f"与IP: … 成功建立连接!")`               | `out.line`                         |
+//! | 55–56: a thread runs `listen_for_server`           | this thread reads; a spawned one sends |
+//! | 57: `print("输入要传输的数据")`                     | `out.line`                         |
+//! | 30–35: `input()`, `client_socket.send(message)`    | the spawned thread: `sender.write_all` |
+//! | 41: `response = self.client_socket.recv(1024)`     | `sk.read(&mut buf)`                |
+//! | 46–47, 27: print `上一条信息状态: ACK`              | `acks.feed`, `out.line` per ACK    |
+//! | 49–52: `b""`: print [`CLOSED`], `close()`          | `n == 0`: `out.line(CLOSED)`       |
 use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Stop, Watch, spawn_connection};
+use common::server::{InFlight, Stop, spawn_connection};
 use common::text::printable;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -47,7 +65,7 @@ type Clients = Arc<Mutex<Vec<(SocketAddr, TcpStream)>>>;
 
 /// Serves chat clients, each on its own thread, until Ctrl-C or SIGTERM;
 /// then closes every client, as the seed's `broadcastShutdown` does.
-pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
+pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output) {
     if let Ok(addr) = listener.local_addr() {
         out.line(format!(
             "TCP Server正在监听: Host: {} Port: {}",
@@ -56,7 +74,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Out
         ));
     }
     let clients = Clients::default();
-    while let Some((conn, addr)) = shutdown.accept(listener) {
+    while let Some((conn, addr)) = stop.accept(listener) {
         out.line(format!(
             "-----来自IP: {} Port: {} 的新连接已经建立-----",
             addr.ip(),
@@ -66,10 +84,10 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Out
             Ok(handle) => lock(&clients).push((addr, handle)),
             Err(e) => diag!("{addr}: {e}"),
         }
-        let watch = shutdown.watch(opts.idle());
+        let in_flight = stop.admit(opts.idle());
         let (clients, out) = (clients.clone(), out.clone());
         spawn_connection(addr, move || {
-            handle_client(conn, addr, watch, &out);
+            handle_client(conn, addr, in_flight, &out);
             lock(&clients).retain(|(a, _)| *a != addr);
         });
     }
@@ -78,7 +96,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Out
     for (_, client) in lock(&clients).iter() {
         let _ = client.shutdown(Shutdown::Both);
     }
-    shutdown.finish();
+    stop.finish();
 }
 
 fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, Vec<(SocketAddr, TcpStream)>> {
@@ -88,14 +106,14 @@ fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, Vec<(SocketAddr, TcpStre
 
 /// One client: print and acknowledge each message until it leaves, is
 /// silent past the idle limit, or the server stops.
-pub fn handle_client(mut conn: TcpStream, addr: SocketAddr, watch: Watch, out: &Output) {
+pub fn handle_client(mut conn: TcpStream, addr: SocketAddr, in_flight: InFlight, out: &Output) {
     if let Err(e) = net::poll_often(&conn) {
         diag!("{addr}: {e}");
         return;
     }
     let mut buf = [0u8; RECV_SIZE];
     loop {
-        let n = match net::recv(&mut conn, &mut buf, &watch) {
+        let n = match net::recv(&mut conn, &mut buf, &in_flight) {
             // `if message == b"": break`: the client left.
             Ok(0) => break,
             Ok(n) => n,
@@ -115,7 +133,7 @@ pub fn handle_client(mut conn: TcpStream, addr: SocketAddr, watch: Watch, out: &
             addr.port(),
             printable(&buf[..n])
         ));
-        if let Err(e) = net::send_all(&mut conn, ACK, &watch) {
+        if let Err(e) = net::send_all(&mut conn, ACK, &in_flight) {
             diag!("acknowledging {addr}: {e}");
             break;
         }

@@ -103,16 +103,16 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 fn start(addr: SocketAddr, opts: &ServerOpts) -> anyhow::Result<(TcpListener, Stop)> {
     let listener = crate::server::listen(addr, opts.backlog)
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let shutdown = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-    Ok((listener, shutdown))
+    let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+    Ok((listener, stop))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
         Command::Server { port, host, opts } => {
-            let (listener, shutdown) = start(host.with_port(port)?, &opts)?;
-            crate::server::run(&listener, &opts, &shutdown, &out);
+            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            crate::server::run(&listener, &opts, &stop, &out);
         }
         Command::Client { port, host, opts } => {
             let addr = host.with_port(port)?;
@@ -124,8 +124,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             host,
             opts,
         } => {
-            let (listener, shutdown) = start(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
-            crate::echo::run(&listener, seed, &opts, &shutdown, &out);
+            let (listener, stop) = start(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
+            crate::echo::run(&listener, seed, &opts, &stop, &out);
         }
         Command::EchoClient {
             seed,
@@ -138,8 +138,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             crate::echo::client(addr, seed, stdin, opts.timeout, &out)?;
         }
         Command::ChatServer { port, host, opts } => {
-            let (listener, shutdown) = start(host.with_port(port)?, &opts)?;
-            crate::chat::run(&listener, &opts, &shutdown, &out);
+            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            crate::chat::run(&listener, &opts, &stop, &out);
         }
         Command::ChatClient { port, host, opts } => {
             let addr = host.with_port(port)?;

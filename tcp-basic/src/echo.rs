@@ -5,26 +5,46 @@
 //! lines, reply rule, prompt, how to quit), so the server and the client
 //! below are each one program.
 //!
-//! Server: `cargo run -p tcp-basic -- echo-server --seed 002` (the seed's Python: `python3 server.py`).
-//! Client: `cargo run -p tcp-basic -- echo-client --seed 002` (or the seed's client).
+//! Server: `cargo run -p tcp-basic -- echo-server --seed 002` (the seed's
+//! Python: `python3 ../shared/peers/002_tcp_server.py`).
+//! Client: `cargo run -p tcp-basic -- echo-client --seed 002` (or
+//! `python3 ../shared/peers/002_tcp_client.py`).
 //!
-//! | the seeds' Python                     | here                              |
-//! |---------------------------------------|-----------------------------------|
-//! | `sk = socket.socket(AF_INET, SOCK_STREAM)`, `bind`, `listen(5)` | [`crate::server::listen`] |
-//! | `while True: conn, addr = sk.accept()`| [`run`]: `shutdown.accept(listener)` |
-//! | `threading.Thread(...)` / `ThreadingTCPServer` | [`run`]: `spawn_connection` |
-//! | `while True: data = conn.recv(1024)`  | [`handle_connection`]: `net::recv`|
-//! | `if not data: break`                  | `Ok(0) => break`                  |
-//! | `conn.send(data.upper())`             | `net::send_all`                   |
-//! | `conn.close()`                        | `drop(conn)`                      |
-//! | client: `msg = input(...)`, `sk.send`, `sk.recv(1024)` | [`client`]       |
+//! Each row gives the line of each seed's program (the runnable copies in
+//! `../shared/peers/`; `-`: that program has no such step). Seed 003
+//! 三(四)'s threaded server is not among them; it is 003's server with
+//! `threading.Thread` at the accept and replies unchanged, printing nothing.
+//!
+//! | server step                    | 002 `tcp_server` | 002 `socketserver_tcp` | 003 `once_server` | 003 `server` | 003 `socketserver_server` | 004 `tcpSerSock` | here |
+//! |--------------------------------|-------|-------|-------|-------|-------|-------|------|
+//! | `socket()`, `bind`, `listen(5)`| 4–7   | 17    | 6–12  | 6–12  | 23    | 12–14 | [`crate::server::listen`] |
+//! | print the port                 | 8     | -     | -     | -     | -     | -     | [`run`]: `settings.listening` |
+//! | print before each accept       | -     | -     | -     | -     | -     | 18    | [`run`]: `settings.waiting` |
+//! | `conn, addr = accept()`        | 11    | 18    | 15    | 16    | 24    | 19    | [`run`]: `stop.accept(listener)` |
+//! | a thread per client            | -     | 17    | -     | -     | 23    | -     | [`run`]: `spawn_connection` |
+//! | print `conn` and `addr`        | 12–13 | 6–7   | -     | -     | -     | 20    | [`handle_connection`]: `settings.connected` |
+//! | `data = conn.recv(1024)`       | 16    | 9     | 18    | 21    | 13    | 23    | [`handle_connection`]: `net::recv` |
+//! | `if not data: break`           | 17–18 | 10–11 | -     | 22, 27| 14    | 24–25 | `Ok(0) => break` |
+//! | print the message              | 20    | 13    | 19    | 23    | 15    | 27    | `seed.message_line` |
+//! | send the reply                 | 21    | 15    | 22    | 25    | 17    | 28    | `net::send_all(…, &seed.reply(…))` |
+//! | `conn.close()`                 | 22    | -     | 25    | 31    | -     | -     | `drop(conn)` |
+//!
+//! | client step                    | 002 `tcp_client` | 003 `once_client` | 003 `client` | 003 `socketserver_client` | 004 `tcpCliSock` | here |
+//! |--------------------------------|-------|-------|-------|-------|-------|------|
+//! | `socket()`, `connect`          | 3–4   | 5–8   | 6–9   | 4–5   | 12–13 | [`client`]: `net::connect` |
+//! | `msg = input(prompt)`          | 6     | -     | 13    | 8     | 17    | `out.prompt`, `lines.next()` |
+//! | quit on `q` or an empty line   | 8–11  | -     | 14, 20| 9     | 18–19 | `settings.quit` |
+//! | send the message               | 7     | 11    | 15    | 10    | 20    | `sk.write_all(msg)` |
+//! | `data = recv(1024)`            | 12    | 14    | 17    | 12    | 21    | `sk.read(&mut buf)` |
+//! | print the reply                | 13    | 15    | 18    | 13    | 24    | `out.line` |
+//! | `close()`                      | 14    | 18    | 22    | 15    | 30    | `sk` dropped on return |
 
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Stop, Watch, spawn_connection};
+use common::server::{InFlight, Stop, spawn_connection};
 use common::text::{ctime_now, printable, py_bytes_repr};
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -240,7 +260,7 @@ impl Seed {
 
 /// The seed's server loop: accept clients until Ctrl-C or SIGTERM, serving
 /// each one to the end (one after another, or each on its own thread).
-pub fn run(listener: &TcpListener, seed: Seed, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
+pub fn run(listener: &TcpListener, seed: Seed, opts: &ServerOpts, stop: &Stop, out: &Output) {
     let settings = seed.settings();
     if let Some((before, after)) = settings.listening {
         let port = listener.local_addr().map_or(0, |a| a.port());
@@ -250,24 +270,24 @@ pub fn run(listener: &TcpListener, seed: Seed, opts: &ServerOpts, shutdown: &Sto
         if let Some(waiting) = settings.waiting {
             out.line(waiting);
         }
-        let Some((conn, addr)) = shutdown.accept(listener) else {
+        let Some((conn, addr)) = stop.accept(listener) else {
             break;
         };
-        let watch = shutdown.watch(opts.idle());
+        let in_flight = stop.admit(opts.idle());
         if settings.threaded {
             let out = out.clone();
             spawn_connection(addr, move || {
-                handle_connection(conn, addr, seed, watch, &out)
+                handle_connection(conn, addr, seed, in_flight, &out)
             });
         } else {
-            handle_connection(conn, addr, seed, watch, out);
+            handle_connection(conn, addr, seed, in_flight, out);
         }
         // Seed 003 三(二) serves one client and closes its socket.
         if settings.once {
             break;
         }
     }
-    shutdown.finish();
+    stop.finish();
 }
 
 /// One client: print and answer each message until it leaves.
@@ -275,7 +295,7 @@ pub fn handle_connection(
     mut conn: TcpStream,
     addr: SocketAddr,
     seed: Seed,
-    watch: Watch,
+    in_flight: InFlight,
     out: &Output,
 ) {
     let settings = seed.settings();
@@ -286,7 +306,7 @@ pub fn handle_connection(
     }
     let mut buf = [0u8; RECV_SIZE];
     loop {
-        let n = match net::recv(&mut conn, &mut buf, &watch) {
+        let n = match net::recv(&mut conn, &mut buf, &in_flight) {
             // `if not data: break`: the client closed.
             Ok(0) => break,
             Ok(n) => n,
@@ -299,7 +319,7 @@ pub fn handle_connection(
         if let Some(line) = seed.message_line(&buf[..n]) {
             out.line(line);
         }
-        if let Err(e) = net::send_all(&mut conn, &seed.reply(&buf[..n]), &watch) {
+        if let Err(e) = net::send_all(&mut conn, &seed.reply(&buf[..n]), &in_flight) {
             diag!("replying to {}: {e}", PyAddr(addr));
             break;
         }

@@ -10,7 +10,7 @@
 //! | 13: `sk.bind(ip_port)`                    | [`listen`]: `sk.bind`                 |
 //! | 15: `sk.listen(5)`                        | [`listen`]: `sk.listen(backlog)`      |
 //! | 19: `print('server waiting...')`          | [`run`]: `out.line`                   |
-//! | 22: `conn, addr = sk.accept()`            | [`run`]: `shutdown.accept(listener)`  |
+//! | 22: `conn, addr = sk.accept()`            | [`run`]: `stop.accept(listener)`  |
 //! | 25: `client_data = conn.recv(1024)`       | [`handle_connection`]: `net::recv`    |
 //! | 27: `print(client_data.decode())`         | [`handle_connection`]: `out.line`     |
 //! | 29: `conn.sendall('不要回答…'.encode())`  | [`handle_connection`]: `net::send_all`|
@@ -23,7 +23,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{Stop, Watch};
+use common::server::{InFlight, Stop};
 use common::text::printable;
 use socket2::{Domain, Socket, Type};
 use std::io;
@@ -50,28 +50,28 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 
 /// The `while True:` loop: accept a client, serve it, accept the next,
 /// until Ctrl-C or SIGTERM.
-pub fn run(listener: &TcpListener, opts: &ServerOpts, shutdown: &Stop, out: &Output) {
+pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output) {
     loop {
         out.line("server waiting...");
         // Added: `None` once Ctrl-C or SIGTERM stops the server.
-        let Some((conn, addr)) = shutdown.accept(listener) else {
+        let Some((conn, addr)) = stop.accept(listener) else {
             break;
         };
-        handle_connection(conn, addr, shutdown.watch(opts.idle()), out);
+        handle_connection(conn, addr, stop.admit(opts.idle()), out);
     }
     // Added: wait (at most --grace) for the connection in flight.
-    shutdown.finish();
+    stop.finish();
 }
 
 /// One client: one read of up to 1024 bytes, print it, answer, close.
-pub fn handle_connection(mut conn: TcpStream, addr: SocketAddr, watch: Watch, out: &Output) {
+pub fn handle_connection(mut conn: TcpStream, addr: SocketAddr, in_flight: InFlight, out: &Output) {
     // Added: reads wake every POLL to check the idle limit and the stop.
     if let Err(e) = net::poll_often(&conn) {
         diag!("{addr}: {e}");
         return;
     }
     let mut buf = [0u8; RECV_SIZE];
-    let n = match net::recv(&mut conn, &mut buf, &watch) {
+    let n = match net::recv(&mut conn, &mut buf, &in_flight) {
         Ok(n) => n,
         // Added: a client that says nothing is dropped, not waited for forever.
         Err(e) => {
@@ -82,7 +82,7 @@ pub fn handle_connection(mut conn: TcpStream, addr: SocketAddr, watch: Watch, ou
     // Added: bytes that are not UTF-8 print as U+FFFD; `.decode()` would
     // raise UnicodeDecodeError and end the Python server.
     out.line(printable(&buf[..n]));
-    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &watch) {
+    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &in_flight) {
         diag!("replying to {addr}: {e}");
     }
     drop(conn);

@@ -102,14 +102,14 @@ fn exchange(
 ) -> Result<(Output, Output)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let shutdown = Stop::new(Duration::from_secs(1));
+    let stop = Stop::new(Duration::from_secs(1));
     let (server_out, client_out) = (Output::memory(), Output::memory());
-    let (s, o) = (shutdown.clone(), server_out.clone());
+    let (s, o) = (stop.clone(), server_out.clone());
     let handle = thread::spawn(move || server(&listener, &s, &o));
     let result = client(addr, &client_out);
     // Let the last connection finish before stopping the server.
-    wait(|| shutdown.live() == 0);
-    shutdown.trigger();
+    wait(|| stop.live() == 0);
+    stop.trigger();
     handle
         .join()
         .map_err(|_| anyhow::anyhow!("the server thread panicked"))?;
@@ -146,14 +146,14 @@ fn tcp() -> Result<()> {
 fn udp() -> Result<()> {
     let socket = UdpSocket::bind("127.0.0.1:0")?;
     let addr = socket.local_addr()?;
-    let shutdown = Stop::new(Duration::ZERO);
+    let stop = Stop::new(Duration::ZERO);
     let (server_out, client_out) = (Output::memory(), Output::memory());
-    let (s, o) = (shutdown.clone(), server_out.clone());
+    let (s, o) = (stop.clone(), server_out.clone());
     let handle = thread::spawn(move || udp_basic::server::run(&socket, 1024, &s, &o));
     let input = "hi,zlz\n你好，UDP\nexit\n";
     udp_basic::client::run(addr, input.as_bytes(), &client_out)?;
     wait(|| server_out.contents().lines().count() == 2);
-    shutdown.trigger();
+    stop.trigger();
     handle
         .join()
         .map_err(|_| anyhow::anyhow!("the server thread panicked"))?;

@@ -6,13 +6,19 @@
 //! Run it: `cargo run -p threadpool-server -- event-server` (same port, wire
 //! and lines as the pool server). Its client: `cargo run -p threadpool-server -- client`.
 //!
-//! | the pool server (threadpool_server.py)  | here                                      |
-//! |-----------------------------------------|-------------------------------------------|
-//! | `conn, addr = sk.accept()`              | `listener.accept().await`                 |
-//! | `pool.submit(work, conn, addr)`         | `tokio::spawn(handle_connection(…))`      |
-//! | `def work(conn, addr):`                 | [`handle_connection`], an `async fn`      |
-//! | `data = conn.recv(1024).decode()`       | `conn.read(&mut buf).await`               |
-//! | `conn.send('你已签到'.encode())`        | `conn.write_all(REPLY).await`             |
+//! | threadpool_server.py, line: code           | here                                      |
+//! |--------------------------------------------|-------------------------------------------|
+//! | 18–21: `socket()`, `bind`, `listen(5)`     | `multithread::server::listen`, in the cli |
+//! | 22: `print('server waiting...')`           | [`run`]: `out.line`                       |
+//! | 24: `ThreadPoolExecutor(max_workers=10)`   | `new_current_thread()`: one thread, any number of tasks |
+//! | 26: `conn, addr = sk.accept()`             | `listener.accept().await`                 |
+//! | 27: `pool.submit(work, conn, addr)`        | `tokio::spawn(handle_connection(…))`      |
+//! | 28: `print(f'客户端:\t\t{addr}连接成功')`  | `out.line`                                |
+//! | 8: `def work(conn, addr):`                 | [`handle_connection`], an `async fn`      |
+//! | 10: `data = conn.recv(1024).decode()`      | `recv`: `conn.read(buf).await`            |
+//! | 11, 13, 15: the three `print`s             | `out.line`                                |
+//! | 12: `conn.send('你已签到'.encode())`       | `conn.write_all(REPLY).await`             |
+//! | 14: `conn.close()`                         | `drop(conn)`                              |
 //!
 //! One thread runs every connection: each one is a task that gives the
 //! thread back whenever it would wait for the network (`.await`), so a
@@ -25,7 +31,7 @@ use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
-use common::server::{POLL, Stop, Watch};
+use common::server::{InFlight, POLL, Stop};
 use common::text::printable;
 use multithread::server::{RECV_SIZE, REPLY};
 use std::io;
@@ -96,9 +102,9 @@ async fn serve(
             break;
         }
         // Added: the connection counts as in flight until its task ends.
-        let watch = stop.watch(opts.idle());
+        let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
-        tokio::spawn(handle_connection(conn, addr, watch, pause, job_out));
+        tokio::spawn(handle_connection(conn, addr, in_flight, pause, job_out));
         out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
     }
     // Added: wait (at most --grace) for the connections in flight. The wait
@@ -112,13 +118,13 @@ async fn serve(
 pub async fn handle_connection(
     mut conn: TcpStream,
     addr: SocketAddr,
-    watch: Watch,
+    in_flight: InFlight,
     pause: Duration,
     out: Output,
 ) {
     let addr = PyAddr(addr);
     let mut buf = [0u8; RECV_SIZE];
-    let n = match recv(&mut conn, &mut buf, &watch).await {
+    let n = match recv(&mut conn, &mut buf, &in_flight).await {
         Ok(n) => n,
         // Added: a silent client is dropped after --idle-timeout.
         Err(e) => {
@@ -141,19 +147,19 @@ pub async fn handle_connection(
     out.line(format!("服务器向{addr}回复消息\n"));
     drop(conn);
     out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
-    drop(watch);
+    drop(in_flight);
 }
 
 /// `conn.recv(1024)` with the same limits as `common::net::recv`: it gives
 /// up when the peer has been silent past the idle limit, or once the grace
 /// period after a stop is over. Each wait lasts at most POLL.
-async fn recv(conn: &mut TcpStream, buf: &mut [u8], watch: &Watch) -> io::Result<usize> {
+async fn recv(conn: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io::Result<usize> {
     let started = Instant::now();
     loop {
-        watch.still_running()?;
+        in_flight.still_running()?;
         match tokio::time::timeout(POLL, conn.read(buf)).await {
             Ok(read) => return read,
-            Err(_) => watch.still_waiting(started.elapsed())?,
+            Err(_) => in_flight.still_waiting(started.elapsed())?,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! | 19, 21: `sk.bind(ip_port)`, `sk.listen(5)`           | `multithread::server::listen`|
 //! | 22: `print('server waiting...')`                 | [`run`]                      |
 //! | 24: `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
-//! | 26: `conn, addr = sk.accept()`                   | `shutdown.accept(listener)`  |
+//! | 26: `conn, addr = sk.accept()`                   | `stop.accept(listener)`  |
 //! | 27: `pool.submit(work, conn, addr)`              | `pool.execute(...)`          |
 //! | 28: `print(f'客户端:\t\t{addr}连接成功')`        | `out.line`                   |
 //!
@@ -47,21 +47,21 @@ pub fn run(
     workers: usize,
     opts: &ServerOpts,
     pause: Duration,
-    shutdown: &Stop,
+    stop: &Stop,
     out: &Output,
 ) {
     out.line("server waiting...");
     let pool = ThreadPool::with_name("pool worker".into(), workers.max(1));
     // Added: `None` once Ctrl-C or SIGTERM stops the server.
-    while let Some((conn, addr)) = shutdown.accept(listener) {
+    while let Some((conn, addr)) = stop.accept(listener) {
         // Added: the connection counts as in flight until its job ends.
-        let watch = shutdown.watch(opts.idle());
+        let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
-        pool.execute(move || handle_connection(conn, addr, watch, pause, &job_out));
+        pool.execute(move || handle_connection(conn, addr, in_flight, pause, &job_out));
         out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
     }
     // Added: wait (at most --grace) for the connections in flight.
-    shutdown.finish();
+    stop.finish();
 }
 
 #[cfg(test)]

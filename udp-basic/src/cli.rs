@@ -82,8 +82,8 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 /// handler. A UDP server has nothing in flight to wait for.
 fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Stop)> {
     let sk = crate::server::bind(addr).with_context(|| format!("cannot bind UDP {addr}"))?;
-    let shutdown = stop_on_signals(Duration::ZERO, &format!("{}/udp", sk.local_addr()?))?;
-    Ok((sk, shutdown))
+    let stop = stop_on_signals(Duration::ZERO, &format!("{}/udp", sk.local_addr()?))?;
+    Ok((sk, stop))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -94,15 +94,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             host,
             recv_size,
         } => {
-            let (sk, shutdown) = start(host.with_port(port)?)?;
-            crate::server::run(&sk, recv_size.into(), &shutdown, &out);
+            let (sk, stop) = start(host.with_port(port)?)?;
+            crate::server::run(&sk, recv_size.into(), &stop, &out);
         }
         Command::Client { port, host } => {
             crate::client::run(host.with_port(port)?, std::io::stdin().lock(), &out)?;
         }
         Command::EchoServer { seed, port, host } => {
-            let (sk, shutdown) = start(host.with_port(port.unwrap_or(seed.port()))?)?;
-            crate::echo::run(sk, seed, &shutdown, &out);
+            let (sk, stop) = start(host.with_port(port.unwrap_or(seed.port()))?)?;
+            crate::echo::run(sk, seed, &stop, &out);
         }
         Command::EchoClient {
             seed,

@@ -5,13 +5,32 @@
 //! Server: `cargo run -p udp-basic -- echo-server --seed 001` (seed 001's `serverUDP`).
 //! Client: `cargo run -p udp-basic -- echo-client --seed 001` (seed 001's `clientUDP`).
 //!
-//! | the seeds' Python                            | here                     |
-//! |----------------------------------------------|--------------------------|
-//! | `socket(AF_INET, SOCK_DGRAM)`, `bind(addr)`  | `server::bind`               |
-//! | `data, addr = sk.recvfrom(1024)`             | [`run`]: `sk.recv_from`  |
-//! | `ThreadingUDPServer`: a thread per datagram  | [`run`]: `spawn_connection` |
-//! | `sk.sendto(reply, addr)`                     | [`answer`]: `sk.send_to` |
-//! | client: `input`, `sendto`, `recvfrom(1024)`  | [`client`]               |
+//! Each row gives the line of each seed's program (the runnable copies in
+//! `../shared/peers/`; `-`: that program has no such step).
+//!
+//! | server step                         | 001 `serverUDP` | 002 `udp_server` | 002 `socketserver_udp` | 004 `udpSerSock` | here |
+//! |-------------------------------------|-------|------|------|-------|------|
+//! | `socket(AF_INET, SOCK_DGRAM)`, `bind` | 11–12 | 3–4 | 9  | 12–13 | [`crate::server::bind`] |
+//! | print the address                   | 13    | -    | -    | -     | [`run`]: `out.line` |
+//! | print before each datagram          | -     | -    | -    | 17    | [`run`]: `waiting` |
+//! | `data, addr = recvfrom(1024)`       | 17    | 6    | 10 (`serve_forever`, 8192) | 18 | [`run`]: `sk.recv_from`, `truncate_datagram` |
+//! | a thread per datagram               | -     | -    | 9 (`ThreadingUDPServer`) | - | [`run`]: `spawn_connection` |
+//! | print the datagram                  | 18, 26 | 7   | 6    | 19    | [`answer`]: `out.line` |
+//! | `sendto(reply, addr)`               | 21, 27 | 8   | 7    | 20    | [`answer`]: `sk.send_to` |
+//! | print after sending                 | 22–23 (on error) | - | 7 (the count) | 21 | [`answer`]: `match sk.send_to(…)` |
+//!
+//! | client step                         | 001 `clientUDP` | 002 `udp_client` | 004 `udpCliSock` | here |
+//! |-------------------------------------|-------|------|-------|------|
+//! | `socket(AF_INET, SOCK_DGRAM)`       | 12–14 | 3    | 11    | [`client`]: `net::udp_socket_for`, `set_read_timeout` |
+//! | the prompt, `input()`               | 27–29 | 5    | 15    | `out.line` / `out.prompt`, `lines.next()` |
+//! | quit on `q` or an empty line        | -     | 6–7  | 16–17 | `match seed { … return }` |
+//! | `sendto(msg, addr)`                 | 18    | 8    | 18    | `sk.send_to` |
+//! | `data, addr = recvfrom(1024)`       | 19    | 9    | 19    | `sk.recv_from` |
+//! | print the reply                     | 20, 23 | 10  | 22    | `out.line` |
+//!
+//! Seed 001's server, as the seed's report gives it, ends in a
+//! `shutdown()` that closes the socket and prints `server is shutting
+//! down !`; the runnable copy leaves it out, and [`run`] does it on Ctrl-C.
 
 use crate::server::{MAX_DATAGRAM, is_harmless, truncate_datagram};
 use common::addr::PyAddr;
@@ -65,7 +84,7 @@ impl Seed {
 
 /// Answers every datagram until Ctrl-C or SIGTERM: on this thread, or on
 /// a thread per datagram for socketserver's ThreadingUDPServer.
-pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Stop, out: &Output) {
+pub fn run(sk: UdpSocket, seed: Seed, stop: &Stop, out: &Output) {
     if let Err(e) = sk.set_read_timeout(Some(POLL)) {
         diag!("cannot arrange a clean stop: {e}");
     }
@@ -81,7 +100,7 @@ pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Stop, out: &Output) {
     let sk = Arc::new(sk);
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut waiting = false;
-    while !shutdown.is_stopping() {
+    while !stop.is_stopping() {
         if seed == Seed::S004 && !waiting {
             out.line("Waiting for message ....");
             waiting = true;
@@ -109,7 +128,7 @@ pub fn run(sk: UdpSocket, seed: Seed, shutdown: &Stop, out: &Output) {
         drop(sk);
         out.line("server is shutting down !");
     }
-    shutdown.announce("stopped");
+    stop.announce("stopped");
 }
 
 /// Prints one datagram the way the seed's server does and answers it.

@@ -34,7 +34,7 @@ pub fn bind(addr: std::net::SocketAddr) -> io::Result<UdpSocket> {
 
 /// Prints every datagram until Ctrl-C or SIGTERM, each cut to `recv_size`
 /// bytes as `recv(recv_size)` cuts it.
-pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Stop, out: &Output) {
+pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
     // Added: recv() wakes every POLL to check for Ctrl-C; it would
     // otherwise block forever.
     if let Err(e) = sk.set_read_timeout(Some(POLL)) {
@@ -42,7 +42,7 @@ pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Stop, out: &Output) {
     }
     // Room for the largest datagram, to tell what recv(1024) would lose.
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    while !shutdown.is_stopping() {
+    while !stop.is_stopping() {
         let n = match sk.recv(&mut buf) {
             Ok(n) => n,
             Err(e) if is_harmless(&e) => continue,
@@ -54,7 +54,7 @@ pub fn run(sk: &UdpSocket, recv_size: usize, shutdown: &Stop, out: &Output) {
         };
         out.line(printable(truncate_datagram(&buf[..n], recv_size, "recv")));
     }
-    shutdown.announce("stopped");
+    stop.announce("stopped");
 }
 
 /// The errors of a UDP `recv` that say nothing about this socket: the

@@ -43,15 +43,15 @@ fn tcp_both_directions() {
     // Python client → Rust server.
     let listener = listener();
     let port = listener.local_addr().unwrap().port();
-    let shutdown = Stop::new(Duration::from_secs(1));
+    let stop = Stop::new(Duration::from_secs(1));
     let server_out = Output::memory();
-    let (s, o) = (shutdown.clone(), server_out.clone());
+    let (s, o) = (stop.clone(), server_out.clone());
     let handle = thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));
     let script = python_script(&py, "tcp_client.py", tmp.path(), port, None);
     let (status, stdout, stderr) = Proc::spawn(python(&script, tmp.path())).finish();
     assert!(status.success(), "{stderr}");
     assert_eq!(stdout, "不要回答,不要回答,不要回答\n");
-    shutdown.trigger();
+    stop.trigger();
     within("server stop", move || handle.join().unwrap());
     assert!(server_out.contents().contains("请求占领地球\n"));
 }
@@ -77,9 +77,9 @@ fn udp_both_directions() {
 
     let socket = udp();
     let port = socket.local_addr().unwrap().port();
-    let shutdown = Stop::new(Duration::from_secs(1));
+    let stop = Stop::new(Duration::from_secs(1));
     let out = Output::memory();
-    let (s, o) = (shutdown.clone(), out.clone());
+    let (s, o) = (stop.clone(), out.clone());
     let handle = thread::spawn(move || udp_basic::server::run(&socket, 1024, &s, &o));
     let script = python_script(&py, "udp_client.py", tmp.path(), port, None);
     let mut client = Proc::spawn(python(&script, tmp.path()));
@@ -94,7 +94,7 @@ fn udp_both_directions() {
     assert!(status.success(), "{stderr}");
     assert_eq!(stdout, "数据：数据：数据：");
     wait_output(&out, "both datagrams", |s| s == "hi,zlz\n你好\n");
-    shutdown.trigger();
+    stop.trigger();
     within("server stop", move || handle.join().unwrap());
 }
 
@@ -117,9 +117,9 @@ fn signin_both_directions(
 
     let listener = listener();
     let port = listener.local_addr().unwrap().port();
-    let shutdown = Stop::new(Duration::from_secs(1));
+    let stop = Stop::new(Duration::from_secs(1));
     let server_out = Output::memory();
-    let (s, o) = (shutdown.clone(), server_out.clone());
+    let (s, o) = (stop.clone(), server_out.clone());
     let handle = thread::spawn(move || rust_server(&listener, &s, &o));
     let script = python_script(&py, "multithread_client.py", tmp.path(), port, None);
     let (status, stdout, stderr) = Proc::spawn(python(&script, tmp.path())).finish();
@@ -132,7 +132,7 @@ fn signin_both_directions(
     wait_output(&server_out, "twenty closes", |s| {
         s.matches("的连接关闭").count() == 20
     });
-    shutdown.trigger();
+    stop.trigger();
     within("server stop", move || handle.join().unwrap());
 }
 

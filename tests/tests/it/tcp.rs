@@ -61,14 +61,14 @@ fn survives_silent_resetting_and_non_utf8_clients() {
 fn ipv6_loopback_works() {
     let listener = tcp_basic::server::listen("[::1]:0".parse().unwrap(), 5).expect("bind [::1]:0");
     let addr = listener.local_addr().unwrap();
-    let shutdown = common::server::Stop::new(Duration::from_secs(1));
+    let stop = common::server::Stop::new(Duration::from_secs(1));
     let out = Output::memory();
-    let (s, o) = (shutdown.clone(), out.clone());
+    let (s, o) = (stop.clone(), out.clone());
     let handle = std::thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));
     let client_out = Output::memory();
     tcp_basic::client::run(addr, WAIT, &client_out).unwrap();
     assert_eq!(client_out.contents(), "不要回答,不要回答,不要回答\n");
     wait_output(&out, "the request", |s| s.contains("请求占领地球"));
-    shutdown.trigger();
+    stop.trigger();
     within("server stop", move || handle.join().unwrap());
 }

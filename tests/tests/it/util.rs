@@ -456,7 +456,7 @@ pub fn lines(text: &str) -> impl BufRead + '_ {
 /// printing into memory.
 pub struct Running {
     pub addr: SocketAddr,
-    pub shutdown: common::server::Stop,
+    pub stop: common::server::Stop,
     pub out: common::log::Output,
     handle: thread::JoinHandle<()>,
 }
@@ -484,13 +484,13 @@ impl Running {
         addr: SocketAddr,
         serve: impl FnOnce(&common::server::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
-        let shutdown = common::server::Stop::new(Duration::from_secs(1));
+        let stop = common::server::Stop::new(Duration::from_secs(1));
         let out = common::log::Output::memory();
-        let (s, o) = (shutdown.clone(), out.clone());
+        let (s, o) = (stop.clone(), out.clone());
         let handle = thread::spawn(move || serve(&s, &o));
         Running {
             addr,
-            shutdown,
+            stop,
             out,
             handle,
         }
@@ -499,7 +499,7 @@ impl Running {
     /// Waits until no connection is in flight (every handler has finished).
     pub fn settle(&self) {
         wait_for("the server to finish its connections", || {
-            (self.shutdown.live() == 0).then_some(())
+            (self.stop.live() == 0).then_some(())
         })
         .expect("connections still open");
     }
@@ -507,7 +507,7 @@ impl Running {
     /// Stops the server (failing the test if it does not stop in time) and
     /// returns everything it printed.
     pub fn stop(self) -> String {
-        self.shutdown.trigger();
+        self.stop.trigger();
         let handle = self.handle;
         within("server stop", move || handle.join().unwrap());
         self.out.contents()
