@@ -137,7 +137,7 @@ fn run_loop(
     slots: usize,
     timeout: Duration,
 ) -> LoadReport {
-    let cpu_before = cpu_time("/proc/thread-self/stat");
+    let cpu_before = thread_cpu_time("/proc/thread-self/stat");
     let mut report = match Load::new(server, range, slots, timeout) {
         Ok(mut run) => {
             if let Err(e) = run.drive() {
@@ -151,7 +151,7 @@ fn run_loop(
             report
         }
     };
-    report.cpu = cpu_time("/proc/thread-self/stat").saturating_sub(cpu_before);
+    report.cpu = thread_cpu_time("/proc/thread-self/stat").saturating_sub(cpu_before);
     report
 }
 
@@ -162,7 +162,7 @@ const USER_HZ: u64 = 100;
 /// User plus system CPU time from a /proc `stat` file (a process: all its
 /// threads, live and ended; `thread-self`: the calling thread). Zero where
 /// there is no /proc.
-pub fn cpu_time(path: &str) -> Duration {
+fn thread_cpu_time(path: &str) -> Duration {
     let ticks = std::fs::read_to_string(path).ok().and_then(|stat| {
         // Fields 14 and 15, counted after the `(comm)`, which may hold spaces.
         let rest = &stat[stat.rfind(')')? + 1..];

@@ -36,6 +36,21 @@ enum Command {
         #[command(flatten)]
         opts: ServerOpts,
     },
+    /// One of the three sign-in servers, as `bench claims models` runs it:
+    /// a process of its own, measured from outside (no output)
+    #[command(hide = true)]
+    ModelServer {
+        /// Which server
+        #[arg(long, value_enum)]
+        model: bench::claims::ModelName,
+        /// Port to listen on
+        #[arg(long, default_value_t = 9997)]
+        port: u16,
+        #[command(flatten)]
+        host: Host,
+        #[command(flatten)]
+        opts: ServerOpts,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,6 +74,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
             bench::reference::run(&listener, &stop);
+        }
+        Command::ModelServer {
+            model,
+            port,
+            host,
+            opts,
+        } => {
+            let addr = host.with_port(port)?;
+            let listener = multithread::server::listen(addr, opts.backlog)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            bench::claims::run_model(model, &listener, &opts, &stop);
         }
     }
     Ok(())

@@ -11,7 +11,7 @@
 //!
 //! Everything goes to loopback; every load is bounded in count and time.
 
-use crate::load::{LoadReport, cpu_time, load};
+use crate::load::{LoadReport, load};
 use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
 use std::io::{BufRead, BufReader};
@@ -70,13 +70,13 @@ const PYTHON_PER_CONNECTION: &str = "python thread per connection";
 
 /// A server under test.
 #[derive(Clone, Debug)]
-struct Target {
-    name: String,
-    kind: Kind,
+pub(crate) struct Target {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
 }
 
 #[derive(Clone, Debug)]
-enum Kind {
+pub(crate) enum Kind {
     /// One of this workspace's binaries, with its arguments.
     Rust(PathBuf, Vec<String>),
     /// A Python original, with the backlog it should use.
@@ -85,17 +85,19 @@ enum Kind {
 
 /// One measured run.
 #[derive(Clone, Debug)]
-struct Row {
-    server: String,
-    backlog: i32,
-    concurrency: usize,
-    work_ms: u64,
-    report: LoadReport,
-    peak_threads: u64,
-    peak_rss_kib: u64,
+pub(crate) struct Row {
+    pub(crate) server: String,
+    pub(crate) backlog: i32,
+    pub(crate) concurrency: usize,
+    pub(crate) work_ms: u64,
+    pub(crate) report: LoadReport,
+    /// Peak threads and RSS of the server process, where the OS tells
+    /// (Linux's /proc); 0 elsewhere.
+    pub(crate) peak_threads: u64,
+    pub(crate) peak_rss_kib: u64,
     /// CPU time of the server process and of the load generator's threads.
-    server_cpu: Duration,
-    load_cpu: Duration,
+    pub(crate) server_cpu: Duration,
+    pub(crate) load_cpu: Duration,
 }
 
 pub fn run(args: &SigninArgs, out: &common::log::Output) -> Result<()> {
@@ -269,9 +271,9 @@ const THREAD_WAIT: Duration = Duration::from_secs(10);
 /// `common::server::spawn_connection` starts them (a `Builder` with a
 /// name and a 256 KiB stack) that only say they are done. Nothing else in
 /// the process is busy meanwhile.
-fn thread_cost() -> Result<Duration> {
+pub(crate) fn thread_cost() -> Result<Duration> {
     let (done_tx, done) = std::sync::mpsc::channel::<()>();
-    let before = cpu_time("/proc/self/stat");
+    let before = process_cpu(std::process::id());
     let mut alive = 0;
     for _ in 0..THREAD_COST_THREADS {
         if alive == THREAD_COST_ALIVE {
@@ -293,7 +295,7 @@ fn thread_cost() -> Result<Duration> {
         done.recv_timeout(THREAD_WAIT)
             .context("a thread did not finish in time")?;
     }
-    Ok(cpu_time("/proc/self/stat").saturating_sub(before) / THREAD_COST_THREADS)
+    Ok(process_cpu(std::process::id()).saturating_sub(before) / THREAD_COST_THREADS)
 }
 
 /// `d` is never empty: `--runs` is at least 1.
@@ -368,7 +370,7 @@ fn format_row(r: &Row) -> String {
 
 /// Starts the server, runs the load, samples the server's threads and RSS,
 /// stops the server.
-fn measure(
+pub(crate) fn measure(
     target: &Target,
     backlog: i32,
     concurrency: usize,
@@ -393,9 +395,9 @@ fn measure(
             }
         })
     };
-    let server_cpu_before = cpu_time(&format!("/proc/{pid}/stat"));
+    let server_cpu_before = process_cpu(pid);
     let report = load(addr, total, concurrency, timeout);
-    let server_cpu = cpu_time(&format!("/proc/{pid}/stat")).saturating_sub(server_cpu_before);
+    let server_cpu = process_cpu(pid).saturating_sub(server_cpu_before);
     let load_cpu = report.cpu;
     // VmHWM is the kernel's own peak RSS: nothing between samples is missed.
     let hwm = status_field(pid, "VmHWM:");
@@ -479,6 +481,11 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
             Ok((child, ([127, 0, 0, 1], port).into()))
         }
     }
+}
+
+/// A process's CPU time (user + system), on every OS.
+pub(crate) fn process_cpu(pid: u32) -> Duration {
+    grader::run::cpu_time(pid).unwrap_or_default()
 }
 
 fn sample(pid: u32) -> Option<(u64, u64)> {

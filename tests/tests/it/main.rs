@@ -10,6 +10,7 @@
 //! ignored, with the reason.
 
 mod binaries;
+mod claims;
 mod file;
 mod grade;
 mod interop;

@@ -1,0 +1,71 @@
+//! `bench claims --quick`, as a student runs it: every experiment, a
+//! verdict for each, and the files it promises. What is asserted are the
+//! shapes and the physical facts, never a speed.
+
+use crate::util::*;
+use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+
+/// How long a quick run may take before the test calls it hung.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs every experiment (a minute of load); on Windows, run `cargo run --release -p bench -- claims --quick` by hand"
+)]
+fn a_quick_run_writes_every_claim_with_a_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(bin("bench"));
+    cmd.args(["claims", "--quick", "--out"]).arg(dir.path());
+    let mut run = Proc::spawn(cmd);
+    drop(run.stdin.take());
+    // Bounded: a quick run takes seconds in a release build, under a
+    // minute in a debug one; this is a hang detector, not a speed limit.
+    let status = run.wait(RUN_LIMIT);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}; stderr: {}",
+        run.stderr()
+    );
+    let stdout = run.stdout();
+    assert!(stdout.contains("| claim |"), "{stdout}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("claims.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, bench::claims::EXPERIMENTS);
+    for c in json.as_array().unwrap() {
+        for key in ["claim", "seed", "verdict", "reason"] {
+            assert!(!c[key].as_str().unwrap().is_empty(), "{c}");
+        }
+        assert!(c["figures"].is_object(), "{c}");
+    }
+    let models = &json[5]["figures"];
+    for model in ["thread per connection", "thread pool (10)", "event-driven"] {
+        let at_100 = &models[format!("{model} @ 100")];
+        // Every sign-in of a quick run is answered, by every model.
+        assert_eq!(at_100["failed"], 0, "{model}: {at_100}");
+        if cfg!(target_os = "linux") {
+            assert!(at_100["threads"].as_u64().unwrap() >= 1, "{at_100}");
+            assert!(at_100["rss_kb"].as_u64().unwrap() > 0, "{at_100}");
+        }
+    }
+    // One thread per connection: more threads than the pool's fixed set.
+    if cfg!(target_os = "linux") {
+        let threads = |m: &str| models[format!("{m} @ 100")]["threads"].as_u64().unwrap();
+        assert!(
+            threads("event-driven") < threads("thread pool (10)"),
+            "{models}"
+        );
+    }
+    assert!(dir.path().join("CLAIMS.md").is_file());
+    assert!(dir.path().join("framing.svg").is_file());
+    assert!(dir.path().join("udp-loss.csv").is_file());
+}
