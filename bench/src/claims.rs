@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `udp-vs-tcp` | C1: UDP is fast and light | request/reply rate, p50/p99, CPU per message: UDP, TCP on a kept connection, TCP with a connection per request |
 //! | `udp-loss` | C2: UDP is unreliable, TCP reliable | sequence-numbered datagrams at swept rates into a small and the default receive buffer: lost, reordered, duplicated, jitter; the same over TCP |
-//! | `lossy-link` | C2 on a lossy network | skipped in this version (see [`lossy_link`]) |
+//! | `lossy-link` | C2 on a lossy network | in a private network namespace whose loopback drops 0–30 % of packets (nftables): the md5 upload over TCP against a naive UDP sender |
 //! | `framing` | C3: 粘包, and a length header fixes it | small messages back to back into `recv(1024)`: glued and split receives; the same framed |
 //! | `datagrams` | C4: UDP keeps boundaries; its limits | N datagrams → N receives; a datagram larger than the buffer; the largest payload this OS sends |
 //! | `models` | C5: pool vs thread per connection | sign-ins/s, p99, failures, peak threads of thread per connection, the pool and the event-driven server |
@@ -25,6 +25,7 @@ use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -160,7 +161,7 @@ pub fn experiment(name: &str, scale: Scale, bar: &ProgressBar) -> Result<Finding
     match name {
         "udp-vs-tcp" => udp_vs_tcp(scale, bar),
         "udp-loss" => udp_loss(scale, bar),
-        "lossy-link" => Ok(lossy_link()),
+        "lossy-link" => lossy_link(scale, bar),
         "framing" => framing(scale, bar),
         "datagrams" => datagrams(scale, bar),
         "models" => models(scale, bar),
@@ -574,22 +575,367 @@ fn rcvbuf_errors() -> Option<u64> {
 
 // --- C2 on a lossy network ---------------------------------------------------
 
-/// Skipped in this version, saying what it needs. The plan: a private
-/// network namespace (`unshare --net`, root or an unprivileged user
-/// namespace) whose loopback drops a share of packets at random (nftables
-/// `numgen random`), an md5 upload over TCP against a naive UDP sender.
-fn lossy_link() -> Finding {
-    Finding {
+/// The shares of packets the lossy link drops, in percent.
+const LOSS_RATES: [u32; 5] = [0, 1, 5, 10, 30];
+
+/// How long the lossy TCP upload may take, and each end wait for the other.
+const LOSSY_PATIENCE: Duration = Duration::from_secs(45);
+
+/// How long one rate's worker may run before it counts as failed: the
+/// upload's patience, and time for the UDP sender.
+const LOSSY_WORKER_LIMIT: Duration = Duration::from_secs(90);
+
+/// `lossy-link` (C2): one run of `bench lossy-worker` per loss rate, each in
+/// a network namespace of its own; skipped, saying what is missing, where
+/// the machine cannot make one.
+fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    let skipped = |why: String| Finding {
         name: "lossy-link",
-        claim: "UDP不提供可靠性；TCP提供可靠传输，适合文件传输",
-        seed: "000 §2.2 and summary",
-        verdict: "skipped: not implemented in this version; it needs Linux, root or an unprivileged user namespace (unshare --net) and nft (Debian package nftables)".into(),
-        reason: "a lossy link is made with nftables in a private network namespace; this experiment is planned, not built".into(),
+        claim: LOSSY_CLAIM,
+        seed: LOSSY_SEED,
+        verdict: format!("skipped: {why}"),
+        reason: "a lossy link is made with nftables in a private network namespace".into(),
         figures: json!({}),
-        csv: "rate_pct,tcp_md5_ok,tcp_seconds,udp_chunks_lost_pct,udp_md5_ok\n".into(),
+        csv: LOSSY_CSV_HEADER.into(),
         chart: vec![],
         unit: "",
+    };
+    if !cfg!(target_os = "linux") {
+        return Ok(skipped(
+            "needs Linux: a private network namespace (unshare --net) whose loopback drops packets (nftables)".into(),
+        ));
     }
+    let Some(unshare) = namespace_command() else {
+        return Ok(skipped(
+            "cannot make a private network namespace here: `unshare --net` needs root or unprivileged user namespaces, and util-linux's unshare".into(),
+        ));
+    };
+    for (tool, version, package) in [("nft", "--version", "nftables"), ("ip", "-V", "iproute2")] {
+        if !runs(Command::new(tool).arg(version)) {
+            return Ok(skipped(format!(
+                "`{tool}` is missing: install it (Debian: apt-get install {package})"
+            )));
+        }
+    }
+    let exe = bench_binary()?;
+    let size = scale.n(16 << 10, 128 << 10);
+    let mut csv = String::from(LOSSY_CSV_HEADER);
+    let mut per_rate = serde_json::Map::new();
+    let (mut tcp_series, mut udp_series) = (Vec::new(), Vec::new());
+    let (mut tcp_intact, mut tcp_gave_up, mut tcp_damaged) = (Vec::new(), Vec::new(), Vec::new());
+    let mut udp_damaged = Vec::new();
+    bar.set_length(LOSS_RATES.len() as u64);
+    for rate in LOSS_RATES {
+        bar.set_message(format!("lossy-link: {rate} % of packets dropped"));
+        let mut cmd = Command::new(unshare[0]);
+        cmd.args(&unshare[1..]).arg("--").arg(&exe).args([
+            "lossy-worker",
+            "--rate",
+            &rate.to_string(),
+            "--size",
+            &size.to_string(),
+        ]);
+        let line = run_worker(cmd, LOSSY_WORKER_LIMIT)
+            .with_context(|| format!("the lossy-link worker at {rate} %"))?;
+        let got: Value = serde_json::from_str(&line)
+            .with_context(|| format!("the lossy-link worker printed {line:?}"))?;
+        bar.inc(1);
+        let tcp_ok = got["tcp_md5_ok"].as_bool().unwrap_or(false);
+        let gave_up = got["tcp_gave_up"].as_bool().unwrap_or(false);
+        let udp_ok = got["udp_md5_ok"].as_bool().unwrap_or(false);
+        let tcp_seconds = got["tcp_seconds"].as_f64().unwrap_or(f64::NAN);
+        let lost = got["udp_chunks_lost_pct"].as_f64().unwrap_or(f64::NAN);
+        let _ = writeln!(
+            csv,
+            "{rate},{tcp_ok},{gave_up},{tcp_seconds:.3},{lost:.2},{udp_ok}"
+        );
+        if tcp_ok {
+            tcp_intact.push(rate);
+        } else if gave_up {
+            tcp_gave_up.push(rate);
+        } else {
+            tcp_damaged.push(rate);
+        }
+        if !udp_ok {
+            udp_damaged.push(rate);
+        }
+        tcp_series.push((format!("{rate} %"), tcp_seconds));
+        udp_series.push((format!("{rate} %"), lost));
+        per_rate.insert(format!("{rate}"), got);
+    }
+    let list = |rates: &[u32]| {
+        rates
+            .iter()
+            .map(|r| format!("{r} %"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // The claim is about silent damage: TCP delivers the bytes intact or
+    // says it could not; a naive UDP sender hands over a damaged file and
+    // nobody is told.
+    let verdict = match (tcp_damaged.is_empty(), udp_damaged.is_empty()) {
+        (true, false) if tcp_gave_up.is_empty() => "holds".to_string(),
+        (true, false) => format!(
+            "holds: TCP never delivered a damaged file; at {} the upload was not done within {} s, and said so",
+            list(&tcp_gave_up),
+            LOSSY_PATIENCE.as_secs()
+        ),
+        (true, true) => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
+        (false, _) => format!(
+            "does not hold here: the TCP upload delivered a damaged file at {}",
+            list(&tcp_damaged)
+        ),
+    };
+    let reason = format!(
+        "a {} file over a loopback with Ethernet's MTU (1500), in a private network namespace, dropping 0–30 % of packets at random: the md5-checked TCP upload arrived intact at {}{}; the naive UDP sender (1024-byte chunks, no retransmission) lost about the dropped share of its chunks, and its file differed at {}",
+        grader::run::bytes(size as u64),
+        if tcp_intact.is_empty() {
+            "no rate".to_string()
+        } else {
+            list(&tcp_intact)
+        },
+        if tcp_gave_up.is_empty() {
+            String::new()
+        } else {
+            format!(" and gave up, saying so, at {}", list(&tcp_gave_up))
+        },
+        if udp_damaged.is_empty() {
+            "no rate".to_string()
+        } else {
+            list(&udp_damaged)
+        },
+    );
+    Ok(Finding {
+        name: "lossy-link",
+        claim: LOSSY_CLAIM,
+        seed: LOSSY_SEED,
+        verdict,
+        reason,
+        figures: json!({ "size": size, "rates": per_rate }),
+        csv,
+        chart: vec![
+            ("TCP upload, seconds".into(), tcp_series),
+            ("UDP chunks lost, %".into(), udp_series),
+        ],
+        unit: "seconds / % (x: packets dropped)",
+    })
+}
+
+const LOSSY_CLAIM: &str = "UDP不提供可靠性；TCP提供可靠传输，适合文件传输";
+const LOSSY_SEED: &str = "000 §2.2 and summary";
+const LOSSY_CSV_HEADER: &str =
+    "rate_pct,tcp_md5_ok,tcp_gave_up,tcp_seconds,udp_chunks_lost_pct,udp_md5_ok\n";
+
+/// How to enter a private network namespace here: `unshare --net` as
+/// root, or with `--map-root-user` in an unprivileged user namespace.
+/// `None` when neither works.
+fn namespace_command() -> Option<Vec<&'static str>> {
+    [
+        vec!["unshare", "--net"],
+        vec!["unshare", "--net", "--map-root-user"],
+    ]
+    .into_iter()
+    .find(|cmd| runs(Command::new(cmd[0]).args(&cmd[1..]).arg("true")))
+}
+
+/// Whether a command starts and succeeds, its output discarded.
+fn runs(cmd: &mut Command) -> bool {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs a worker, killing it after `limit`; returns its last line of stdout.
+fn run_worker(mut cmd: Command, limit: Duration) -> Result<String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start it")?;
+    let (mut stdout, mut stderr) = (
+        child.stdout.take().context("stdout")?,
+        child.stderr.take().context("stderr")?,
+    );
+    let err_reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let out_reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("no result within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let out = out_reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    anyhow::ensure!(status.success(), "{status}: {}", err.trim());
+    out.lines()
+        .last()
+        .map(str::to_string)
+        .with_context(|| format!("it printed nothing; stderr: {}", err.trim()))
+}
+
+/// `bench lossy-worker`: inside a fresh network namespace, brings its
+/// loopback up with an Ethernet MTU, makes it drop `rate` % of packets at
+/// random, and moves one `size`-byte file twice: the port's md5-checked
+/// upload over TCP, and a naive UDP sender's 1024-byte chunks. Returns one
+/// line of JSON: `rate`, `tcp_md5_ok`, `tcp_gave_up`, `tcp_seconds`,
+/// `udp_chunks_lost_pct`, `udp_md5_ok`, and the chunk counts.
+pub fn lossy_worker(rate: u32, size: usize) -> Result<String> {
+    lossy_loopback(rate)?;
+    let dir = tempfile::tempdir()?;
+    let data: Vec<u8> = (0..size).map(|i| (i * 131 % 251) as u8).collect();
+    let path = dir.path().join("lossy.bin");
+    std::fs::write(&path, &data)?;
+    let expected = md5_hex(&data);
+
+    let save = dir.path().join("saved");
+    std::fs::create_dir(&save)?;
+    // TCP retransmits what is lost, waiting longer after each loss in a
+    // row; on a link this bad that can be many seconds, so both ends wait
+    // up to LOSSY_PATIENCE for the other before giving up.
+    // The whole upload is bounded too: should it still be going after
+    // LOSSY_PATIENCE, it counts as given up, and the process exits with its
+    // thread.
+    let (done, upload) = std::sync::mpsc::channel();
+    {
+        let (path, save) = (path.clone(), save.clone());
+        thread::spawn(move || {
+            let _ = done.send(crate::file::upload_into(
+                &path,
+                &save,
+                false,
+                LOSSY_PATIENCE,
+            ));
+        });
+    }
+    let upload = upload
+        .recv_timeout(LOSSY_PATIENCE)
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("not done within {LOSSY_PATIENCE:?}")));
+    let (tcp_md5_ok, tcp_gave_up, tcp_seconds) = match upload {
+        Ok(took) => {
+            let saved = std::fs::read(save.join("lossy.bin")).unwrap_or_default();
+            (md5_hex(&saved) == expected, false, took.as_secs_f64())
+        }
+        Err(e) => {
+            common::diag!("the TCP upload gave up: {e:#}");
+            (false, true, f64::NAN)
+        }
+    };
+    let (sent, received, udp_bytes) = naive_udp_file(&data)?;
+    let lost_pct = 100.0 * (sent - received) as f64 / sent.max(1) as f64;
+    Ok(json!({
+        "rate": rate,
+        "tcp_md5_ok": tcp_md5_ok,
+        "tcp_gave_up": tcp_gave_up,
+        "tcp_seconds": tcp_seconds,
+        "udp_chunks_sent": sent,
+        "udp_chunks_received": received,
+        "udp_chunks_lost_pct": lost_pct,
+        "udp_md5_ok": md5_hex(&udp_bytes) == expected,
+    })
+    .to_string())
+}
+
+/// The namespace's loopback: up, MTU 1500 and one segment per packet (so
+/// that a file is many packets, as on Ethernet, not a few 64 KiB ones), and, past 0 %, an nftables rule
+/// that drops `rate` % of the packets arriving on it, at random.
+fn lossy_loopback(rate: u32) -> Result<()> {
+    let ip = |args: &[&str]| -> Result<()> {
+        let status = Command::new("ip")
+            .args(args)
+            .status()
+            .context("cannot run ip")?;
+        anyhow::ensure!(status.success(), "ip {} failed", args.join(" "));
+        Ok(())
+    };
+    ip(&["link", "set", "lo", "up"])?;
+    ip(&["link", "set", "lo", "mtu", "1500"])?;
+    // And no segmentation offload: loopback would otherwise carry a TCP
+    // send of up to 64 KiB as one packet, dropped or kept whole.
+    ip(&[
+        "link",
+        "set",
+        "lo",
+        "gso_max_size",
+        "1500",
+        "gso_max_segs",
+        "1",
+    ])?;
+    if rate > 0 {
+        let rules = format!(
+            "table inet lossy {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n    iifname \"lo\" numgen random mod 1000 < {} drop\n  }}\n}}\n",
+            rate * 10
+        );
+        let mut nft = Command::new("nft")
+            .args(["-f", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .context("cannot run nft")?;
+        nft.stdin
+            .take()
+            .context("nft's stdin")?
+            .write_all(rules.as_bytes())?;
+        anyhow::ensure!(nft.wait()?.success(), "nft refused the lossy rule");
+    }
+    Ok(())
+}
+
+/// A naive UDP file sender, the way a student would first write one:
+/// 1024-byte chunks, one datagram each, no sequence numbers and no
+/// retransmission; the receiver appends what arrives until the sender has
+/// been silent for a while. Returns chunks sent, chunks received, and the
+/// bytes the receiver ended with.
+fn naive_udp_file(data: &[u8]) -> Result<(usize, usize, Vec<u8>)> {
+    let receiver = UdpSocket::bind(loopback())?;
+    receiver.set_read_timeout(Some(Duration::from_millis(500)))?;
+    let to = receiver.local_addr()?;
+    let collector = thread::spawn(move || {
+        let (mut got, mut chunks) = (Vec::new(), 0usize);
+        let mut buf = [0u8; 2048];
+        while let Ok((n, _)) = receiver.recv_from(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+            chunks += 1;
+        }
+        (chunks, got)
+    });
+    let sender = UdpSocket::bind(loopback())?;
+    let mut sent = 0;
+    for chunk in data.chunks(1024) {
+        sender.send_to(chunk, to)?;
+        sent += 1;
+        // Paced, so that what is lost is the link's doing, not a full
+        // receive buffer's (udp-loss measures that).
+        if sent % 16 == 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let (received, got) = collector
+        .join()
+        .map_err(|_| anyhow::anyhow!("the UDP receiver panicked"))?;
+    Ok((sent, received, got))
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    // Reading from a slice cannot fail.
+    file_transfer::digest::md5_reader(data, |_| {})
+        .map(|(hex, _)| hex)
+        .unwrap_or_default()
 }
 
 // --- C3: framing (粘包) -------------------------------------------------

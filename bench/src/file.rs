@@ -240,22 +240,34 @@ fn make_file(path: &Path, size: u64) -> Result<()> {
 /// from the client's first read of the file to the server's final reply.
 fn upload(path: &Path, work: &Path, legacy: bool) -> Result<Duration> {
     let save = tempfile::tempdir_in(work)?;
+    upload_into(path, save.path(), legacy, Duration::from_secs(60))
+}
+
+/// One upload of `path` through the Rust client and server into the folder
+/// `save`, timed as [`upload`] times it. Either side gives up after
+/// `patience` without a byte from the other.
+pub(crate) fn upload_into(
+    path: &Path,
+    save: &Path,
+    legacy: bool,
+    patience: Duration,
+) -> Result<Duration> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let stop = Stop::new(Duration::from_secs(1));
     let cfg = ServerConfig {
-        dir: save.path().to_path_buf(),
+        dir: save.to_path_buf(),
         max_size: None,
         overwrite: false,
         sync: false,
     };
-    let opts = common::cli::ServerOpts::for_tests(Duration::from_secs(30));
+    let opts = common::cli::ServerOpts::for_tests(patience);
     let s = stop.clone();
     let server = thread::spawn(move || server::run(&listener, &cfg, &opts, &s, &Output::discard()));
     let client_cfg = ClientConfig {
         server: addr,
         legacy,
-        timeout: Duration::from_secs(60),
+        timeout: patience,
     };
     let started = Instant::now();
     let result = client::upload(&client_cfg, path, &Output::discard());

@@ -36,6 +36,17 @@ enum Command {
         #[command(flatten)]
         opts: ServerOpts,
     },
+    /// One rate of `bench claims lossy-link`, run inside a fresh network
+    /// namespace: prints one line of JSON
+    #[command(hide = true)]
+    LossyWorker {
+        /// Percent of packets the loopback drops
+        #[arg(long)]
+        rate: u32,
+        /// Bytes of the file moved
+        #[arg(long)]
+        size: usize,
+    },
     /// One of the three sign-in servers, as `bench claims models` runs it:
     /// a process of its own, measured from outside (no output)
     #[command(hide = true)]
@@ -74,6 +85,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
             bench::reference::run(&listener, &stop);
+        }
+        Command::LossyWorker { rate, size } => {
+            out.line(bench::claims::lossy_worker(rate, size)?);
         }
         Command::ModelServer {
             model,

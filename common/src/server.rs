@@ -40,6 +40,10 @@ use std::time::{Duration, Instant};
 /// long enough that an idle connection costs nothing measurable.
 pub const POLL: Duration = Duration::from_millis(200);
 
+/// How long [`Stop::trigger`] goes on trying to connect to a listener to
+/// wake its `accept`, when tries time out.
+const WAKE_LIMIT: Duration = Duration::from_secs(10);
+
 /// How long [`Stop::finish`] waits, past the grace period, for the
 /// connections to notice the stop and clean up.
 const CLEANUP: Duration = Duration::from_millis(600);
@@ -126,9 +130,16 @@ impl Stop {
         };
         self.0.stopping.store(true, Ordering::SeqCst);
         for addr in listeners {
-            // Best effort: if the wake-up cannot get through (a full accept
-            // queue), the loop still sees the flag after its next accept.
-            let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+            // A wake-up can time out: a full accept queue, or a lost packet
+            // on a lossy link. Try again until WAKE_LIMIT; a refusal means
+            // the listener is gone, and nobody is waiting in its accept.
+            let until = Instant::now() + WAKE_LIMIT;
+            while Instant::now() < until {
+                match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+                    Err(e) if e.kind() != io::ErrorKind::ConnectionRefused => continue,
+                    _ => break,
+                }
+            }
         }
     }
 
@@ -373,7 +384,28 @@ mod tests {
     }
 
     #[test]
-    fn a_watch_gives_up_when_idle_or_after_the_grace_period() {
+    #[cfg_attr(
+        windows,
+        ignore = "Windows retries a refused connect for about 2 s: the refusal comes as a timeout"
+    )]
+    fn a_stop_does_not_wait_on_a_listener_that_is_gone() {
+        // Nothing listens any more: the wake-up is refused, and a refusal
+        // is not retried as a timeout is.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stop = Stop::new(Duration::ZERO);
+        stop.wake_on_stop(&listener).unwrap();
+        drop(listener);
+        let started = Instant::now();
+        stop.trigger();
+        assert!(
+            started.elapsed() < WAKE_LIMIT / 2,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn an_in_flight_gives_up_when_idle_or_after_the_grace_period() {
         let stop = Stop::new(Duration::from_millis(300));
         let in_flight = stop.admit(Some(Duration::from_secs(1)));
         assert!(in_flight.still_waiting(Duration::from_millis(999)).is_ok());
@@ -395,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn finish_waits_for_the_last_watch_and_no_longer() {
+    fn finish_waits_for_the_last_in_flight_and_no_longer() {
         let stop = Stop::new(Duration::from_secs(30));
         let in_flight = stop.admit(None);
         assert_eq!(stop.live(), 1);
