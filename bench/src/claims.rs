@@ -600,24 +600,10 @@ fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         chart: vec![],
         unit: "",
     };
-    if !cfg!(target_os = "linux") {
-        return Ok(skipped(
-            "needs Linux: a private network namespace (unshare --net) whose loopback drops packets (nftables)".into(),
-        ));
-    }
-    let Some(unshare) = namespace_command() else {
-        return Ok(skipped(
-            "cannot make a private network namespace here: `unshare --net` needs root or unprivileged user namespaces, and util-linux's unshare".into(),
-        ));
+    let unshare = match namespace() {
+        Ok(unshare) => unshare,
+        Err(why) => return Ok(skipped(why)),
     };
-    for (tool, version, package) in [("nft", "--version", "nftables"), ("ip", "-V", "iproute2")] {
-        if !runs(Command::new(tool).arg(version)) {
-            return Ok(skipped(format!(
-                "`{tool}` is missing: install it (Debian: apt-get install {package})"
-            )));
-        }
-    }
-    let exe = bench_binary()?;
     let size = scale.n(16 << 10, 128 << 10);
     let mut csv = String::from(LOSSY_CSV_HEADER);
     let mut per_rate = serde_json::Map::new();
@@ -627,18 +613,15 @@ fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     bar.set_length(LOSS_RATES.len() as u64);
     for rate in LOSS_RATES {
         bar.set_message(format!("lossy-link: {rate} % of packets dropped"));
-        let mut cmd = Command::new(unshare[0]);
-        cmd.args(&unshare[1..]).arg("--").arg(&exe).args([
+        let args = [
             "lossy-worker",
             "--rate",
             &rate.to_string(),
             "--size",
             &size.to_string(),
-        ]);
-        let line = run_worker(cmd, LOSSY_WORKER_LIMIT)
+        ];
+        let got = in_namespace(&unshare, &args.map(String::from), LOSSY_WORKER_LIMIT)
             .with_context(|| format!("the lossy-link worker at {rate} %"))?;
-        let got: Value = serde_json::from_str(&line)
-            .with_context(|| format!("the lossy-link worker printed {line:?}"))?;
         bar.inc(1);
         let tcp_ok = got["tcp_md5_ok"].as_bool().unwrap_or(false);
         let gave_up = got["tcp_gave_up"].as_bool().unwrap_or(false);
@@ -726,16 +709,43 @@ const LOSSY_SEED: &str = "000 §2.2 and summary";
 const LOSSY_CSV_HEADER: &str =
     "rate_pct,tcp_md5_ok,tcp_gave_up,tcp_seconds,udp_chunks_lost_pct,udp_md5_ok\n";
 
-/// How to enter a private network namespace here: `unshare --net` as
-/// root, or with `--map-root-user` in an unprivileged user namespace.
-/// `None` when neither works.
-fn namespace_command() -> Option<Vec<&'static str>> {
-    [
+/// How to enter a private network namespace whose loopback this process
+/// may reshape (`ip`) and filter (`nft`): `unshare --net` as root, or with
+/// `--map-root-user` in an unprivileged user namespace. Else why not, and
+/// what would make it possible.
+fn namespace() -> std::result::Result<Vec<&'static str>, String> {
+    if !cfg!(target_os = "linux") {
+        return Err(
+            "needs Linux: a private network namespace (unshare --net) with nftables".into(),
+        );
+    }
+    let unshare = [
         vec!["unshare", "--net"],
         vec!["unshare", "--net", "--map-root-user"],
     ]
     .into_iter()
     .find(|cmd| runs(Command::new(cmd[0]).args(&cmd[1..]).arg("true")))
+    .ok_or("cannot make a private network namespace here: `unshare --net` needs root or unprivileged user namespaces, and util-linux's unshare")?;
+    for (tool, version, package) in [("nft", "--version", "nftables"), ("ip", "-V", "iproute2")] {
+        if !runs(Command::new(tool).arg(version)) {
+            return Err(format!(
+                "`{tool}` is missing: install it (Debian: apt-get install {package})"
+            ));
+        }
+    }
+    Ok(unshare)
+}
+
+/// Runs `bench ARGS…` in a private network namespace of its own (see
+/// [`namespace`]), for at most `limit`; returns its line of JSON.
+fn in_namespace(unshare: &[&str], args: &[String], limit: Duration) -> Result<Value> {
+    let mut cmd = Command::new(unshare[0]);
+    cmd.args(&unshare[1..])
+        .arg("--")
+        .arg(bench_binary()?)
+        .args(args);
+    let line = run_worker(cmd, limit)?;
+    serde_json::from_str(&line).with_context(|| format!("it printed {line:?}"))
 }
 
 /// Whether a command starts and succeeds, its output discarded.
@@ -853,9 +863,23 @@ pub fn lossy_worker(rate: u32, size: usize) -> Result<String> {
 }
 
 /// The namespace's loopback: up, MTU 1500 and one segment per packet (so
-/// that a file is many packets, as on Ethernet, not a few 64 KiB ones), and, past 0 %, an nftables rule
-/// that drops `rate` % of the packets arriving on it, at random.
+/// that a file is many packets, as on Ethernet, not a few 64 KiB ones),
+/// and, past 0 %, an nftables rule that drops `rate` % of the packets
+/// arriving on it, at random.
 fn lossy_loopback(rate: u32) -> Result<()> {
+    ethernet_loopback()?;
+    if rate > 0 {
+        nft(&format!(
+            "table inet lossy {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n    iifname \"lo\" numgen random mod 1000 < {} drop\n  }}\n}}\n",
+            rate * 10
+        ))?;
+    }
+    Ok(())
+}
+
+/// The namespace's loopback, up, with Ethernet's MTU (1500) and one
+/// segment per packet.
+fn ethernet_loopback() -> Result<()> {
     let ip = |args: &[&str]| -> Result<()> {
         let status = Command::new("ip")
             .args(args)
@@ -876,23 +900,83 @@ fn lossy_loopback(rate: u32) -> Result<()> {
         "1500",
         "gso_max_segs",
         "1",
-    ])?;
-    if rate > 0 {
-        let rules = format!(
-            "table inet lossy {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n    iifname \"lo\" numgen random mod 1000 < {} drop\n  }}\n}}\n",
-            rate * 10
-        );
-        let mut nft = Command::new("nft")
-            .args(["-f", "-"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .context("cannot run nft")?;
-        nft.stdin
-            .take()
-            .context("nft's stdin")?
-            .write_all(rules.as_bytes())?;
-        anyhow::ensure!(nft.wait()?.success(), "nft refused the lossy rule");
+    ])
+}
+
+/// `bench mtu-worker`: where 1472 comes from, shown in a fresh network
+/// namespace whose loopback has Ethernet's MTU (1500). It counts the
+/// packets one datagram of 1472 and of 1473 bytes takes (1 and 2: the
+/// second is cut in fragments), then forbids fragments (nftables drops
+/// every one before reassembly) and finds by search the largest payload
+/// that still arrives. Returns one line of JSON: `packets_1472`,
+/// `packets_1473`, `mtu1500_max_payload`.
+pub fn mtu_worker() -> Result<String> {
+    ethernet_loopback()?;
+    let receiver = UdpSocket::bind(loopback())?;
+    receiver.set_read_timeout(Some(Duration::from_millis(200)))?;
+    let to = receiver.local_addr()?;
+    let sender = UdpSocket::bind(loopback())?;
+    let mut buf = vec![0u8; 65_536];
+    // Whether a datagram of `len` bytes arrives, whole.
+    let mut arrives = |len: usize| -> Result<bool> {
+        sender.send_to(&vec![7u8; len], to)?;
+        Ok(matches!(receiver.recv_from(&mut buf), Ok((n, _)) if n == len))
+    };
+    let mut packets = |len: usize| -> Result<u64> {
+        let before = lo_packets_sent()?;
+        anyhow::ensure!(arrives(len)?, "a {len}-byte datagram did not arrive");
+        Ok(lo_packets_sent()? - before)
+    };
+    let (packets_1472, packets_1473) = (packets(1472)?, packets(1473)?);
+    nft(
+        "table ip nofrag {\n  chain pre {\n    type filter hook prerouting priority -500; policy accept;\n    ip frag-off & 0x3fff != 0 drop\n  }\n}\n",
+    )?;
+    let (mut lo, mut hi) = (1usize, 9000usize);
+    anyhow::ensure!(arrives(lo)? && !arrives(hi)?, "fragments were not dropped");
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        if arrives(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
     }
+    Ok(json!({
+        "packets_1472": packets_1472,
+        "packets_1473": packets_1473,
+        "mtu1500_max_payload": lo,
+    })
+    .to_string())
+}
+
+/// How many packets this namespace's loopback has sent (`/proc/net/dev`
+/// is the reading process's namespace's).
+fn lo_packets_sent() -> Result<u64> {
+    let dev = std::fs::read_to_string("/proc/net/dev")?;
+    let line = dev
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("lo:"))
+        .context("no lo in /proc/net/dev")?;
+    // Eight receive columns, then transmit: bytes, packets, …
+    line.split_whitespace()
+        .nth(9)
+        .context("a short lo line in /proc/net/dev")?
+        .parse()
+        .context("a lo packet count that is not a number")
+}
+
+/// Loads an nftables ruleset into this namespace.
+fn nft(rules: &str) -> Result<()> {
+    let mut nft = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .context("cannot run nft")?;
+    nft.stdin
+        .take()
+        .context("nft's stdin")?
+        .write_all(rules.as_bytes())?;
+    anyhow::ensure!(nft.wait()?.success(), "nft refused the rules:\n{rules}");
     Ok(())
 }
 
@@ -1130,9 +1214,11 @@ fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         }
     }
     bar.set_message("datagrams: one larger than the buffer");
+    // What std's recv_from says: the first bytes (Linux, macOS) or an
+    // error (Windows); the rest is gone either way.
     sender.send_to(b"hello", to)?;
     let mut small = [0u8; 3];
-    let truncated = match receiver.recv_from(&mut small) {
+    let truncated_std = match receiver.recv_from(&mut small) {
         Ok((got, _)) => format!(
             "recv into 3 bytes gave {got} bytes ({:?}); the other {} were lost",
             String::from_utf8_lossy(&small[..got]),
@@ -1140,6 +1226,13 @@ fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         ),
         Err(e) => format!("recv into 3 bytes failed: {e} (the datagram is lost)"),
     };
+    // What the OS tells underneath, via socket2: the truncated flag
+    // (MSG_TRUNC; Windows' WSAEMSGSIZE becomes the same flag).
+    sender.send_to(b"hello", to)?;
+    let mut small = [std::mem::MaybeUninit::<u8>::uninit(); 3];
+    let (got, flags, _) = socket2::SockRef::from(&receiver)
+        .recv_from_vectored(&mut [socket2::MaybeUninitSlice::new(&mut small)])?;
+    let truncated = flags.is_truncated();
     bar.set_message("datagrams: the largest payload");
     let mut lo = 1_000usize;
     let mut hi = 70_000usize;
@@ -1160,27 +1253,54 @@ fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_else(|| "accepted".into());
+    bar.set_message("datagrams: on a link of MTU 1500");
+    // A helper process in a namespace: only from the bench binary itself.
+    let ready =
+        namespace().and_then(|unshare| bench_binary().map(|_| unshare).map_err(|e| e.to_string()));
+    let mtu = ready.map(|unshare| {
+        in_namespace(
+            &unshare,
+            &["mtu-worker".to_string()],
+            Duration::from_secs(30),
+        )
+        .context("the MTU 1500 demonstration")
+    });
+    let (mtu1500, mtu_said) = match mtu {
+        Ok(Ok(got)) => (
+            got.clone(),
+            format!(
+                "on a loopback of MTU 1500 a 1472-byte datagram went as {} packet(s) and a 1473-byte one as {}; with fragments dropped the largest that arrived was {} bytes",
+                got["packets_1472"], got["packets_1473"], got["mtu1500_max_payload"]
+            ),
+        ),
+        Ok(Err(e)) => return Err(e),
+        Err(why) => (Value::Null, format!("the MTU 1500 link was skipped: {why}")),
+    };
     let csv = format!(
-        "figure,value\nsent,{n}\nreceived_whole,{kept}\nmax_payload,{max_payload}\nmtu1500_max_payload,1472\n"
+        "figure,value\nsent,{n}\nreceived_whole,{kept}\ntruncated_flag,{truncated}\nmax_payload,{max_payload}\nmtu1500_max_payload,{}\n",
+        mtu1500["mtu1500_max_payload"]
     );
     let figures = json!({
         "boundaries_kept": kept == n,
         "sent": n,
         "received_whole": kept,
         "truncated": truncated,
+        "truncated_received": got,
+        "truncated_std": truncated_std,
         "max_payload": max_payload,
         "one_more_byte": refused,
-        "mtu1500_max_payload": 1472,
+        "mtu1500_max_payload": mtu1500["mtu1500_max_payload"],
+        "mtu1500": mtu1500,
     });
     Ok(Finding {
         name: "datagrams",
         claim: "UDP没有粘包问题；数据报大于接收缓冲区时多出的部分丢失（Windows上报错）；UDP最大长度是1472字节",
         seed: "002 §四",
         verdict: format!(
-            "holds for the boundaries ({kept} of {n} datagrams arrived as exactly one receive each); does not hold as written for 1472: the largest payload here is {max_payload} bytes"
+            "holds for the boundaries ({kept} of {n} datagrams arrived as exactly one receive each) and for the lost rest (flagged truncated: {truncated}); does not hold as written for 1472: the largest payload here is {max_payload} bytes, and 1472 is the largest in one Ethernet frame"
         ),
         reason: format!(
-            "{truncated}; an IPv4 UDP socket sends at most {max_payload} bytes here (65535 − 20 IP − 8 UDP), {} refused: {refused}. 1472 = 1500 − 20 − 8 is the most that fits one Ethernet frame unfragmented, a limit of the link, not of UDP (shown on an MTU-1500 link only where the machine can make one; skipped here)",
+            "{truncated_std}, and the OS flagged it truncated: {truncated}; an IPv4 UDP socket sends at most {max_payload} bytes here (65535 − 20 IP − 8 UDP), {} refused: {refused}. 1472 = 1500 − 20 − 8 is the most that fits one Ethernet frame unfragmented, a limit of the link, not of UDP: {mtu_said}",
             max_payload + 1
         ),
         figures,
@@ -1726,11 +1846,24 @@ mod tests {
             assert_eq!(max, 65_507);
         }
         // Linux and macOS truncate a datagram into a smaller buffer;
-        // Windows reports an error. Either way the rest is gone.
-        let truncated = f.figures["truncated"].as_str().unwrap();
+        // Windows reports an error. Either way the rest is gone, and the
+        // OS says so: the truncated flag, on every OS.
+        let from_std = f.figures["truncated_std"].as_str().unwrap();
         assert!(
-            truncated.contains("gave 3 bytes") || truncated.contains("failed"),
-            "{truncated}"
+            from_std.contains("gave 3 bytes") || from_std.contains("failed"),
+            "{from_std}"
         );
+        assert_eq!(f.figures["truncated"], true, "{}", f.figures);
+        assert_eq!(f.figures["truncated_received"], 3, "{}", f.figures);
+        // Where a namespace with an MTU-1500 loopback could be made: one
+        // Ethernet frame holds 1472 bytes of UDP payload, and no more.
+        let mtu = &f.figures["mtu1500"];
+        if mtu.is_null() {
+            eprintln!("the MTU 1500 link was skipped: {}", f.reason);
+        } else {
+            assert_eq!(mtu["packets_1472"], 1, "{mtu}");
+            assert_eq!(mtu["packets_1473"], 2, "{mtu}");
+            assert_eq!(mtu["mtu1500_max_payload"], 1472, "{mtu}");
+        }
     }
 }

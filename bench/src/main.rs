@@ -47,6 +47,10 @@ enum Command {
         #[arg(long)]
         size: usize,
     },
+    /// `bench claims datagrams`' link of MTU 1500, run inside a fresh
+    /// network namespace: prints one line of JSON
+    #[command(hide = true)]
+    MtuWorker,
     /// One of the three sign-in servers, as `bench claims models` runs it:
     /// a process of its own, measured from outside (no output)
     #[command(hide = true)]
@@ -89,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::LossyWorker { rate, size } => {
             out.line(bench::claims::lossy_worker(rate, size)?);
         }
+        Command::MtuWorker => out.line(bench::claims::mtu_worker()?),
         Command::ModelServer {
             model,
             port,

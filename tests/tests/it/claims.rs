@@ -67,6 +67,14 @@ fn a_quick_run_writes_every_claim_with_a_verdict() {
         // With nothing dropped, even the naive UDP sender's file arrives.
         assert_eq!(rates["0"]["udp_md5_ok"], true, "{lossy}");
     }
+    // One Ethernet frame holds 1472 bytes of UDP payload, shown where an
+    // MTU-1500 loopback could be made.
+    let datagrams = &json[4]["figures"];
+    assert_eq!(datagrams["truncated"], true, "{datagrams}");
+    if !datagrams["mtu1500"].is_null() {
+        assert_eq!(datagrams["mtu1500_max_payload"], 1472, "{datagrams}");
+        assert_eq!(datagrams["mtu1500"]["packets_1473"], 2, "{datagrams}");
+    }
     let models = &json[5]["figures"];
     for model in ["thread per connection", "thread pool (10)", "event-driven"] {
         let at_100 = &models[format!("{model} @ 100")];
