@@ -126,10 +126,13 @@ pub fn run(args: &ClaimsArgs, out: &common::log::Output) -> Result<Vec<Finding>>
     let started = Instant::now();
     let mut findings = Vec::new();
     for name in names {
-        let bar = ProgressBar::new_spinner().with_message(format!("{name}: running"));
+        // One bar per experiment: each experiment sets how many steps it
+        // has, and [`step`] moves it on; indicatif draws it on stderr, and
+        // hides it when stderr is not a terminal.
+        let bar = ProgressBar::new(1).with_message(format!("{name}: starting"));
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner} {elapsed:>4} [{bar:20}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         let finding = experiment(name, scale, &bar)
@@ -173,6 +176,13 @@ pub fn experiment(name: &str, scale: Scale, bar: &ProgressBar) -> Result<Finding
 // --- the shared pieces --------------------------------------------------
 
 const WAIT: Duration = Duration::from_secs(5);
+
+/// Starts the next step of an experiment: the bar counts it and says what
+/// it is.
+fn step(bar: &ProgressBar, what: impl Into<std::borrow::Cow<'static, str>>) {
+    bar.inc(1);
+    bar.set_message(what);
+}
 
 fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
@@ -236,6 +246,7 @@ fn rounds(n: usize, mut one: impl FnMut() -> Result<()>) -> Result<Rounds> {
 }
 
 fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    bar.set_length(PAYLOADS.len() as u64);
     let n = scale.n(1_000, 10_000);
     let stop = Flag::default();
     // An echo server for each transport, on threads of their own.
@@ -282,7 +293,7 @@ fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     client.set_read_timeout(Some(WAIT))?;
     let mut all_udp_faster_than_new = true;
     for size in PAYLOADS {
-        bar.set_message(format!("udp-vs-tcp: {size}-byte payloads"));
+        step(bar, format!("udp-vs-tcp: {size}-byte payloads"));
         let payload = vec![b'x'; size];
         let mut buf = vec![0u8; 2048];
         let udp = rounds(n, || {
@@ -383,6 +394,8 @@ fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let n = scale.n(20_000, 200_000) as u64;
     // Datagrams per second; 0: as fast as the sender can.
     let rates: [u64; 4] = [20_000, 100_000, 400_000, 0];
+    // Each rate into each buffer, then TCP.
+    bar.set_length(2 * rates.len() as u64 + 1);
     let mut csv = String::from(
         "rcvbuf,rate_per_s,sent,received,lost_pct,reordered,duplicated,jitter_us,rcvbuf_errors\n",
     );
@@ -392,14 +405,17 @@ fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     for (label, rcvbuf) in [("small (4 KiB)", Some(4096)), ("default", None)] {
         let mut series = Vec::new();
         for rate in rates {
-            bar.set_message(format!(
-                "udp-loss: {label} buffer, {} /s",
-                if rate == 0 {
-                    "unlimited".into()
-                } else {
-                    rate.to_string()
-                }
-            ));
+            step(
+                bar,
+                format!(
+                    "udp-loss: {label} buffer, {} /s",
+                    if rate == 0 {
+                        "unlimited".into()
+                    } else {
+                        rate.to_string()
+                    }
+                ),
+            );
             let errors_before = rcvbuf_errors();
             let tally = udp_stream(n, rate, rcvbuf)?;
             let errors = rcvbuf_errors()
@@ -429,7 +445,7 @@ fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         }
         chart.push((format!("UDP, {label} receive buffer"), series));
     }
-    bar.set_message("udp-loss: the same messages over TCP");
+    step(bar, "udp-loss: the same messages over TCP");
     let (tcp_lost, tcp_secs) = tcp_stream(n)?;
     let _ = writeln!(csv, "tcp,unlimited,{n},{},0.00,0,0,0,-", n - tcp_lost);
     figures.insert("tcp_lost".into(), json!(tcp_lost));
@@ -578,12 +594,15 @@ fn rcvbuf_errors() -> Option<u64> {
 /// The shares of packets the lossy link drops, in percent.
 const LOSS_RATES: [u32; 5] = [0, 1, 5, 10, 30];
 
-/// How long the lossy TCP upload may take, and each end wait for the other.
-const LOSSY_PATIENCE: Duration = Duration::from_secs(45);
+/// How long the lossy TCP upload may take, and each end wait for the
+/// other (`--quick`, and full). At 30 % of packets lost both ways, TCP's
+/// retransmission timer doubles after each loss in a row, and one upload
+/// can take a minute.
+const LOSSY_PATIENCE: [Duration; 2] = [Duration::from_secs(10), Duration::from_secs(45)];
 
-/// How long one rate's worker may run before it counts as failed: the
-/// upload's patience, and time for the UDP sender.
-const LOSSY_WORKER_LIMIT: Duration = Duration::from_secs(90);
+/// How much longer than its upload's patience one rate's worker may run
+/// (the UDP sender, the namespace) before it counts as failed.
+const LOSSY_WORKER_EXTRA: Duration = Duration::from_secs(30);
 
 /// `lossy-link` (C2): one run of `bench lossy-worker` per loss rate, each in
 /// a network namespace of its own; skipped, saying what is missing, where
@@ -605,6 +624,7 @@ fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         Err(why) => return Ok(skipped(why)),
     };
     let size = scale.n(16 << 10, 128 << 10);
+    let patience = LOSSY_PATIENCE[usize::from(!scale.quick)];
     let mut csv = String::from(LOSSY_CSV_HEADER);
     let mut per_rate = serde_json::Map::new();
     let (mut tcp_series, mut udp_series) = (Vec::new(), Vec::new());
@@ -612,17 +632,22 @@ fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let mut udp_damaged = Vec::new();
     bar.set_length(LOSS_RATES.len() as u64);
     for rate in LOSS_RATES {
-        bar.set_message(format!("lossy-link: {rate} % of packets dropped"));
+        step(bar, format!("lossy-link: {rate} % of packets dropped"));
         let args = [
             "lossy-worker",
             "--rate",
             &rate.to_string(),
             "--size",
             &size.to_string(),
+            "--patience",
+            &patience.as_secs().to_string(),
         ];
-        let got = in_namespace(&unshare, &args.map(String::from), LOSSY_WORKER_LIMIT)
-            .with_context(|| format!("the lossy-link worker at {rate} %"))?;
-        bar.inc(1);
+        let got = in_namespace(
+            &unshare,
+            &args.map(String::from),
+            patience + LOSSY_WORKER_EXTRA,
+        )
+        .with_context(|| format!("the lossy-link worker at {rate} %"))?;
         let tcp_ok = got["tcp_md5_ok"].as_bool().unwrap_or(false);
         let gave_up = got["tcp_gave_up"].as_bool().unwrap_or(false);
         let udp_ok = got["udp_md5_ok"].as_bool().unwrap_or(false);
@@ -661,7 +686,7 @@ fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         (true, false) => format!(
             "holds: TCP never delivered a damaged file; at {} the upload was not done within {} s, and said so",
             list(&tcp_gave_up),
-            LOSSY_PATIENCE.as_secs()
+            patience.as_secs()
         ),
         (true, true) => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
         (false, _) => format!(
@@ -806,7 +831,7 @@ fn run_worker(mut cmd: Command, limit: Duration) -> Result<String> {
 /// upload over TCP, and a naive UDP sender's 1024-byte chunks. Returns one
 /// line of JSON: `rate`, `tcp_md5_ok`, `tcp_gave_up`, `tcp_seconds`,
 /// `udp_chunks_lost_pct`, `udp_md5_ok`, and the chunk counts.
-pub fn lossy_worker(rate: u32, size: usize) -> Result<String> {
+pub fn lossy_worker(rate: u32, size: usize, patience: Duration) -> Result<String> {
     lossy_loopback(rate)?;
     let dir = tempfile::tempdir()?;
     let data: Vec<u8> = (0..size).map(|i| (i * 131 % 251) as u8).collect();
@@ -818,25 +843,20 @@ pub fn lossy_worker(rate: u32, size: usize) -> Result<String> {
     std::fs::create_dir(&save)?;
     // TCP retransmits what is lost, waiting longer after each loss in a
     // row; on a link this bad that can be many seconds, so both ends wait
-    // up to LOSSY_PATIENCE for the other before giving up.
+    // up to `patience` for the other before giving up.
     // The whole upload is bounded too: should it still be going after
-    // LOSSY_PATIENCE, it counts as given up, and the process exits with its
+    // `patience`, it counts as given up, and the process exits with its
     // thread.
     let (done, upload) = std::sync::mpsc::channel();
     {
         let (path, save) = (path.clone(), save.clone());
         thread::spawn(move || {
-            let _ = done.send(crate::file::upload_into(
-                &path,
-                &save,
-                false,
-                LOSSY_PATIENCE,
-            ));
+            let _ = done.send(crate::file::upload_into(&path, &save, false, patience));
         });
     }
     let upload = upload
-        .recv_timeout(LOSSY_PATIENCE)
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("not done within {LOSSY_PATIENCE:?}")));
+        .recv_timeout(patience)
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("not done within {patience:?}")));
     let (tcp_md5_ok, tcp_gave_up, tcp_seconds) = match upload {
         Ok(took) => {
             let saved = std::fs::read(save.join("lossy.bin")).unwrap_or_default();
@@ -1110,6 +1130,7 @@ fn framed_errors(messages: usize) -> Result<usize> {
 }
 
 fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    bar.set_length(6);
     let messages = scale.n(1000, 1000);
     let mut csv = String::from("case,receives,glued,split\n");
     let mut figures = serde_json::Map::new();
@@ -1121,7 +1142,7 @@ fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         ("Nagle on, receiver keeping up", false, false),
         ("TCP_NODELAY, receiver keeping up", true, false),
     ] {
-        bar.set_message(format!("framing: {case}"));
+        step(bar, format!("framing: {case}"));
         let (glued, split, receives, per_receive) = naive_receives(messages, nodelay, behind)?;
         let _ = writeln!(csv, "{case},{receives},{glued},{split}");
         worst = (worst.0.max(glued), worst.1.max(split));
@@ -1138,7 +1159,7 @@ fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         chart.push((case.to_string(), hist));
     }
     // One 3000-byte message into recv(1024).
-    bar.set_message("framing: one 3000-byte message");
+    step(bar, "framing: one 3000-byte message");
     let listener = TcpListener::bind(loopback())?;
     let addr = listener.local_addr()?;
     let sender = thread::spawn(move || -> std::io::Result<()> {
@@ -1162,7 +1183,7 @@ fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         pieces.saturating_sub(1)
     );
     figures.insert("big_message_receives".into(), json!(pieces));
-    bar.set_message("framing: the same messages with a length header");
+    step(bar, "framing: the same messages with a length header");
     let framed = framed_errors(messages)?;
     let _ = writeln!(csv, "framed (seed 002 §3.2),-,0,{framed}");
     figures.insert("naive_glued".into(), json!(worst.0));
@@ -1194,12 +1215,13 @@ fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
 // --- C4: datagrams -------------------------------------------------------
 
 fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    bar.set_length(4);
     let n = scale.n(100, 1000);
     let receiver = UdpSocket::bind(loopback())?;
     receiver.set_read_timeout(Some(Duration::from_millis(500)))?;
     let to = receiver.local_addr()?;
     let sender = UdpSocket::bind(loopback())?;
-    bar.set_message("datagrams: boundaries");
+    step(bar, "datagrams: boundaries");
     // Sent one at a time, each read before the next: boundaries are the
     // question here, not loss.
     let mut kept = 0;
@@ -1213,7 +1235,7 @@ fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             kept += 1;
         }
     }
-    bar.set_message("datagrams: one larger than the buffer");
+    step(bar, "datagrams: one larger than the buffer");
     // What std's recv_from says: the first bytes (Linux, macOS) or an
     // error (Windows); the rest is gone either way.
     sender.send_to(b"hello", to)?;
@@ -1233,7 +1255,7 @@ fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let (got, flags, _) = socket2::SockRef::from(&receiver)
         .recv_from_vectored(&mut [socket2::MaybeUninitSlice::new(&mut small)])?;
     let truncated = flags.is_truncated();
-    bar.set_message("datagrams: the largest payload");
+    step(bar, "datagrams: the largest payload");
     let mut lo = 1_000usize;
     let mut hi = 70_000usize;
     let probe = UdpSocket::bind(loopback())?;
@@ -1253,7 +1275,7 @@ fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_else(|| "accepted".into());
-    bar.set_message("datagrams: on a link of MTU 1500");
+    step(bar, "datagrams: on a link of MTU 1500");
     // A helper process in a namespace: only from the bench binary itself.
     let ready =
         namespace().and_then(|unshare| bench_binary().map(|_| unshare).map_err(|e| e.to_string()));
@@ -1437,12 +1459,13 @@ fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let mut figures = serde_json::Map::new();
     let mut chart = Vec::new();
     let mut rows = std::collections::HashMap::new();
-    bar.set_length((ModelName::ALL.len() * levels.len()) as u64);
+    // Each model at each level, then the cost of one thread.
+    bar.set_length((ModelName::ALL.len() * levels.len()) as u64 + 1);
     for model in ModelName::ALL {
         let name = model.label();
         let mut series = Vec::new();
         for &c in &levels {
-            bar.set_message(format!("models: {name}, {c} at once"));
+            step(bar, format!("models: {name}, {c} at once"));
             // Each server is a process of its own, measured from outside:
             // its peak RSS, threads and CPU time are its own.
             let target = crate::signin::Target {
@@ -1460,7 +1483,6 @@ fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
                 0,
                 Duration::from_secs(10),
             )?;
-            bar.inc(1);
             let report = &row.report;
             let p99 = report.percentile(0.99).as_secs_f64() * 1000.0;
             let cpu_us =
@@ -1489,7 +1511,7 @@ fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         }
         chart.push((name.to_string(), series));
     }
-    bar.set_message("models: the cost of one thread");
+    step(bar, "models: the cost of one thread");
     let thread_cost = crate::signin::thread_cost()?;
     let thread_cost_us = thread_cost.as_secs_f64() * 1e6;
     figures.insert("thread_cost_us".into(), json!(thread_cost_us));
@@ -1569,15 +1591,19 @@ fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
 // --- C6: slow clients --------------------------------------------------------
 
 fn slow_clients(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    bar.set_length(ModelName::ALL.len() as u64);
     // Each of the pool's fast sign-ins can wait up to a second: bounded.
     let fast_rounds = scale.n(50, 100);
+    // A starved pool answers a fast client only when a slow one lets a
+    // worker go, about once a second: the rounds stop at this budget.
+    let budget = Duration::from_secs(scale.n(5, 20) as u64);
     let mut csv = String::from("model,fast_p50_ms,fast_p99_ms,fast_failed\n");
     let mut figures = serde_json::Map::new();
     let mut series = Vec::new();
     let mut p99s = std::collections::HashMap::new();
     for model in ModelName::ALL {
         let name = model.label();
-        bar.set_message(format!("slow-clients: {name}"));
+        step(bar, format!("slow-clients: {name}"));
         // An idle limit longer than the run: the slow clients hold on.
         let (addr, stop, handle) = start_model(model, Duration::from_secs(60))?;
         // As many slow clients as the pool has workers, each taking a
@@ -1607,7 +1633,12 @@ fn slow_clients(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         thread::sleep(Duration::from_millis(200));
         let mut hist = histogram();
         let mut failed = 0;
+        let (started, mut tried) = (Instant::now(), 0);
         for i in 0..fast_rounds {
+            if started.elapsed() > budget {
+                break;
+            }
+            tried += 1;
             let t = Instant::now();
             match multithread::client::sign_in(
                 addr,
@@ -1649,12 +1680,13 @@ fn slow_clients(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         };
         figures.insert(key.into(), json!(p99));
         figures.insert(key.replace("p99_ms", "failed"), json!(failed));
-        p99s.insert(key, (p99, failed));
+        figures.insert(key.replace("p99_ms", "rounds"), json!(tried));
+        p99s.insert(key, (p99, failed, tried));
         series.push((name.to_string(), p99));
     }
-    let (pool, pool_failed) = p99s.get("pool_p99_ms").copied().unwrap_or_default();
-    let (event, event_failed) = p99s.get("event_p99_ms").copied().unwrap_or_default();
-    let (thread_p99, _) = p99s.get("thread_p99_ms").copied().unwrap_or_default();
+    let (pool, pool_failed, pool_rounds) = p99s.get("pool_p99_ms").copied().unwrap_or_default();
+    let (event, event_failed, _) = p99s.get("event_p99_ms").copied().unwrap_or_default();
+    let (thread_p99, _, _) = p99s.get("thread_p99_ms").copied().unwrap_or_default();
     let verdict = if (pool_failed > 0 || pool > 10.0 * event.max(0.1)) && event_failed == 0 {
         "holds".to_string()
     } else {
@@ -1666,7 +1698,7 @@ fn slow_clients(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         seed: "not in the seeds: the third model a real server uses",
         verdict,
         reason: format!(
-            "with ten clients each taking a second to send its one-byte message, a fast client signing in every 10 ms: p99 {thread_p99:.1} ms with a thread per connection, {pool:.1} ms with the pool of ten ({pool_failed} of {fast_rounds} got no answer within 2 s), {event:.1} ms event-driven"
+            "with ten clients each taking a second to send its one-byte message, a fast client signing in every 10 ms: p99 {thread_p99:.1} ms with a thread per connection, {pool:.1} ms with the pool of ten ({pool_failed} of {pool_rounds} got no answer within 2 s), {event:.1} ms event-driven"
         ),
         figures: Value::Object(figures),
         csv,

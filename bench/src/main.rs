@@ -46,6 +46,9 @@ enum Command {
         /// Bytes of the file moved
         #[arg(long)]
         size: usize,
+        /// How long the TCP upload may take
+        #[arg(long, value_name = "SECS", value_parser = common::cli::parse_secs)]
+        patience: std::time::Duration,
     },
     /// `bench claims datagrams`' link of MTU 1500, run inside a fresh
     /// network namespace: prints one line of JSON
@@ -90,8 +93,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
             bench::reference::run(&listener, &stop);
         }
-        Command::LossyWorker { rate, size } => {
-            out.line(bench::claims::lossy_worker(rate, size)?);
+        Command::LossyWorker {
+            rate,
+            size,
+            patience,
+        } => {
+            out.line(bench::claims::lossy_worker(rate, size, patience)?);
         }
         Command::MtuWorker => out.line(bench::claims::mtu_worker()?),
         Command::ModelServer {
