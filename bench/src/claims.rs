@@ -1403,7 +1403,7 @@ fn start_model(
     model: ModelName,
     idle: Duration,
 ) -> Result<(SocketAddr, common::server::Stop, thread::JoinHandle<()>)> {
-    let listener = multithread::server::listen(loopback(), 1024)?;
+    let listener = common::net::listen(loopback(), 1024)?;
     let addr = listener.local_addr()?;
     let stop = common::server::Stop::new(Duration::from_secs(1));
     let opts = common::cli::ServerOpts::for_tests(idle);

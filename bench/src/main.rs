@@ -1,9 +1,8 @@
 //! `bench`: the benchmarks behind BENCHMARKS.md. `bash .ci/bench` runs them
 //! all; `cargo run --release -p bench -- --help` lists them.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use common::cli::{Host, ServerOpts, report, stop_on_signals};
+use common::cli::{Host, ServerOpts, listen_and_stop, report};
 use common::log::Output;
 use std::process::ExitCode;
 
@@ -87,10 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             bench::signin::run(&args, &out)?
         }
         Command::ReferenceServer { port, host, opts } => {
-            let addr = host.with_port(port)?;
-            let listener = multithread::server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             bench::reference::run(&listener, &stop);
         }
         Command::LossyWorker {
@@ -107,10 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             host,
             opts,
         } => {
-            let addr = host.with_port(port)?;
-            let listener = multithread::server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             bench::claims::run_model(model, &listener, &opts, &stop);
         }
     }

@@ -95,6 +95,22 @@ pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::server::Sto
     Ok(stop)
 }
 
+/// What every TCP server's `main` does before it serves: [`net::listen`]
+/// on `addr` with `--backlog`, then the Ctrl-C / SIGTERM handler with
+/// `--grace`, which says where it listens.
+///
+/// [`net::listen`]: crate::net::listen
+pub fn listen_and_stop(
+    addr: SocketAddr,
+    opts: &ServerOpts,
+) -> anyhow::Result<(std::net::TcpListener, crate::server::Stop)> {
+    use anyhow::Context;
+    let listener = crate::net::listen(addr, opts.backlog)
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+    Ok((listener, stop))
+}
+
 /// Runs a binary's body and reports a failure once, on one line of stderr,
 /// with its causes (`tcp-basic: error: cannot connect to 127.0.0.1:9999:
 /// Connection refused`), and exit status 1.

@@ -1,6 +1,6 @@
-//! A server connection's `recv` and `sendall`, as the Python calls them,
-//! with the two things the originals lack: an idle limit, and a clean stop
-//! (see [`crate::server`]).
+//! A server's `socket`/`bind`/`listen` ([`listen`]), and a connection's
+//! `recv` and `sendall`, as the Python calls them, with the two things the
+//! originals lack: an idle limit, and a clean stop (see [`crate::server`]).
 //!
 //! Both expect the stream's read and write timeouts to be [`POLL`]: each
 //! call to the socket then returns at least that often, and the loop asks
@@ -8,9 +8,25 @@
 
 use crate::server::InFlight;
 pub use crate::server::POLL;
+use socket2::{Domain, Socket, Type};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+
+/// Python's `sk = socket.socket(); sk.bind(addr); sk.listen(backlog)`, for
+/// every TCP server here: the three calls, in that order.
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
+    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    // Added: SO_REUSEADDR, so a restarted server binds at once instead of
+    // failing while old connections sit in TIME_WAIT (seed 002 sets it too).
+    // Not on Windows, where it would let a second server take the port.
+    #[cfg(not(windows))]
+    sk.set_reuse_address(true)?;
+    sk.bind(&addr.into())?;
+    // std's TcpListener::bind always asks for 128; socket2 lets us say 5.
+    sk.listen(backlog)?;
+    Ok(sk.into())
+}
 
 /// Python's `conn.recv(n)`: one read of at most `buf.len()` bytes; 0 means
 /// the peer closed. Waits as long as its [`InFlight`] allows: fails with

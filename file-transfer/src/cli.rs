@@ -6,7 +6,7 @@ use crate::{client, download, server, store};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::FILE_PORT;
-use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
+use common::cli::{ClientOpts, Host, ServerOpts, listen_and_stop, report};
 use common::log::Output;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,10 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     removed.join(", ")
                 );
             }
-            let addr = host.with_port(port)?;
-            let listener = server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             let cfg = server::Config {
                 dir,
                 max_size,
@@ -139,10 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dir,
             opts,
         } => {
-            let addr = host.with_port(port)?;
-            let listener = server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             download::serve(&listener, &dir, opts.idle(), &stop, &out);
         }
         Command::Client {

@@ -11,7 +11,7 @@
 //!
 //! | `003_download_server.py`, line: code                 | here                     |
 //! |------------------------------------------------------|--------------------------|
-//! | 9, 12, 15: `socket()`, `bind(("127.0.0.1", 8081))`, `listen()` | `server::listen`, in the cli |
+//! | 9, 12, 15: `socket()`, `bind(("127.0.0.1", 8081))`, `listen()` | `net::listen`, in the cli |
 //! | 18: `new_client_socket, client_addr = accept()` (once) | [`serve`]: `stop.accept(listener)` |
 //! | 21: `file_name = new_client_socket.recv(1024).decode()` | `serve_one`: `net::recv` |
 //! | 24–26: `open(file_name, "rb").read()`                | `send_named`: `check_name`, `transfer::open` in `--dir` |

@@ -7,7 +7,7 @@
 //!
 //! | file_server.py, line: code                       | here                                |
 //! |--------------------------------------------------|-------------------------------------|
-//! | 32: `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | [`listen`], [`run`]                 |
+//! | 32: `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | `net::listen` in the cli, then [`run`] |
 //! | 9: `print('connected...')`                          | [`handle_connection`]               |
 //! | 11: `pre_data = conn.recv(1024).decode()`            | [`handle_connection`]: `net::recv`  |
 //! | 12: `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
@@ -35,7 +35,6 @@ use common::log::Output;
 use common::net::{self, StoppableStream};
 use common::server::{InFlight, Stop, is_stopped, spawn_connection};
 use common::text::escape;
-use socket2::{Domain, Socket, Type};
 use std::io::{self, BufWriter, Seek};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -53,16 +52,6 @@ pub struct Config {
     pub overwrite: bool,
     /// Flush each file to disk before giving it its final name.
     pub sync: bool,
-}
-
-/// `ThreadingTCPServer(ip_port, …)`: socket, bind, listen.
-pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    #[cfg(not(windows))]
-    sk.set_reuse_address(true)?; // added: restart at once (see tcp-basic's server)
-    sk.bind(&addr.into())?;
-    sk.listen(backlog)?;
-    Ok(sk.into())
 }
 
 /// `instance.serve_forever()`: accepts connections until Ctrl-C or

@@ -962,7 +962,7 @@ impl Reference {
         port: u16,
         serve: impl FnOnce(&TcpListener, &Stop, &Output) + Send + 'static,
     ) -> Result<Reference, Outcome> {
-        let listener = tcp_basic::server::listen(([127, 0, 0, 1], port).into(), 128)
+        let listener = common::net::listen(([127, 0, 0, 1], port).into(), 128)
             .map_err(|e| Outcome::Fail(format!("the grader cannot listen on port {port}: {e}")))?;
         let port = local_port(listener.local_addr());
         let stop = Stop::new(Duration::from_secs(1));

@@ -3,10 +3,9 @@
 //! [`main`].
 
 use crate::{ClientArgs, WorkArgs};
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::MULTITHREAD_PORT;
-use common::cli::{Host, ServerOpts, report, stop_on_signals};
+use common::cli::{Host, ServerOpts, listen_and_stop, report};
 use common::log::Output;
 use std::process::ExitCode;
 
@@ -62,10 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             opts,
             work,
         } => {
-            let addr = host.with_port(port)?;
-            let listener = crate::server::listen(addr, opts.backlog)
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             crate::server::run(&listener, &opts, work.pause(), &stop, &out);
         }
         Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,

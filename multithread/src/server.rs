@@ -6,8 +6,8 @@
 //!
 //! | multithread_server.py, line: code           | here                           |
 //! |---------------------------------------------|--------------------------------|
-//! | 16: `sk = socket.socket(AF_INET, SOCK_STREAM)`  | [`listen`]: `Socket::new`      |
-//! | 17, 19: `sk.bind(ip_port)`, `sk.listen(5)`      | [`listen`]                     |
+//! | 16: `sk = socket.socket(AF_INET, SOCK_STREAM)`  | `net::listen`, in the cli: `Socket::new` |
+//! | 17, 19: `sk.bind(ip_port)`, `sk.listen(5)`      | `net::listen`: `bind`, `listen(backlog)` (the queue 2.4 (3) measures) |
 //! | 20: `print('server waiting...')`                | [`run`]                        |
 //! | 24: `conn, addr = sk.accept()`                  | [`run`]: `stop.accept(listener)` |
 //! | 25: `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
@@ -27,8 +27,6 @@ use common::log::Output;
 use common::net;
 use common::server::{InFlight, Stop, spawn_connection};
 use common::text::printable;
-use socket2::{Domain, Socket, Type};
-use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
@@ -37,16 +35,6 @@ use std::time::Duration;
 pub const REPLY: &str = "你已签到";
 /// `conn.recv(1024)`.
 pub const RECV_SIZE: usize = 1024;
-
-/// `sk = socket.socket(AF_INET, SOCK_STREAM); sk.bind(ip_port); sk.listen(backlog)`.
-pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    #[cfg(not(windows))]
-    sk.set_reuse_address(true)?; // added: restart at once (see tcp-basic's server)
-    sk.bind(&addr.into())?;
-    sk.listen(backlog)?; // the queue section 2.4 (3) measures
-    Ok(sk.into())
-}
 
 /// Accepts connections until Ctrl-C or SIGTERM and gives each its own
 /// thread. The accept loop never waits for a client, so one slow client

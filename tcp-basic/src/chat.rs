@@ -16,7 +16,7 @@
 //!
 //! | `001_serverTCP.py`, line: code                     | here                               |
 //! |----------------------------------------------------|------------------------------------|
-//! | 12, 40–41: `socket()`, `bind`, `listen(5)`         | [`crate::server::listen`]          |
+//! | 12, 40–41: `socket()`, `bind`, `listen(5)`         | `net::listen`, in the cli          |
 //! | 42: `print(f"TCP Server正在监听: …")`              | [`run`]: `out.line`                |
 //! | 45: `client_socket, client_address = accept()`     | [`run`]: `stop.accept(listener)`   |
 //! | 46: `print(f"-----来自IP: …的新连接已经建立-----")` | [`run`]: `out.line`                |

@@ -3,13 +3,10 @@
 //! [`main`].
 
 use crate::echo::Seed;
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::{CHAT_PORT, TCP_PORT};
-use common::cli::{ClientOpts, Host, ServerOpts, report, stop_on_signals};
+use common::cli::{ClientOpts, Host, ServerOpts, listen_and_stop, report};
 use common::log::Output;
-use common::server::Stop;
-use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -99,19 +96,11 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     report(run(Cli::parse_from(args)))
 }
 
-/// Binds the server's socket and installs the Ctrl-C / SIGTERM handler.
-fn start(addr: SocketAddr, opts: &ServerOpts) -> anyhow::Result<(TcpListener, Stop)> {
-    let listener = crate::server::listen(addr, opts.backlog)
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-    Ok((listener, stop))
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
         Command::Server { port, host, opts } => {
-            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             crate::server::run(&listener, &opts, &stop, &out);
         }
         Command::Client { port, host, opts } => {
@@ -124,7 +113,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             host,
             opts,
         } => {
-            let (listener, stop) = start(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
+            let (listener, stop) =
+                listen_and_stop(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
             crate::echo::run(&listener, seed, &opts, &stop, &out);
         }
         Command::EchoClient {
@@ -138,7 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             crate::echo::client(addr, seed, stdin, opts.timeout, &out)?;
         }
         Command::ChatServer { port, host, opts } => {
-            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             crate::chat::run(&listener, &opts, &stop, &out);
         }
         Command::ChatClient { port, host, opts } => {

@@ -17,7 +17,7 @@
 //!
 //! | server step                    | 002 `tcp_server` | 002 `socketserver_tcp` | 003 `once_server` | 003 `server` | 003 `socketserver_server` | 004 `tcpSerSock` | here |
 //! |--------------------------------|-------|-------|-------|-------|-------|-------|------|
-//! | `socket()`, `bind`, `listen(5)`| 4–7   | 17    | 6–12  | 6–12  | 23    | 12–14 | [`crate::server::listen`] |
+//! | `socket()`, `bind`, `listen(5)`| 4–7   | 17    | 6–12  | 6–12  | 23    | 12–14 | `net::listen`, in the cli |
 //! | print the port                 | 8     | -     | -     | -     | -     | -     | [`run`]: `settings.listening` |
 //! | print before each accept       | -     | -     | -     | -     | -     | 18    | [`run`]: `settings.waiting` |
 //! | `conn, addr = accept()`        | 11    | 18    | 15    | 16    | 24    | 19    | [`run`]: `stop.accept(listener)` |

@@ -6,9 +6,9 @@
 //!
 //! | tcp_server.py, line: code             | here                                  |
 //! |---------------------------------------|---------------------------------------|
-//! | 11: `sk = socket.socket()`                | [`listen`]: `Socket::new`             |
-//! | 13: `sk.bind(ip_port)`                    | [`listen`]: `sk.bind`                 |
-//! | 15: `sk.listen(5)`                        | [`listen`]: `sk.listen(backlog)`      |
+//! | 11: `sk = socket.socket()`                | `net::listen`, in the cli: `Socket::new` |
+//! | 13: `sk.bind(ip_port)`                    | `net::listen`: `sk.bind`              |
+//! | 15: `sk.listen(5)`                        | `net::listen`: `sk.listen(backlog)`   |
 //! | 19: `print('server waiting...')`          | [`run`]: `out.line`                   |
 //! | 22: `conn, addr = sk.accept()`            | [`run`]: `stop.accept(listener)`  |
 //! | 25: `client_data = conn.recv(1024)`       | [`handle_connection`]: `net::recv`    |
@@ -25,28 +25,12 @@ use common::log::Output;
 use common::net;
 use common::server::{InFlight, Stop};
 use common::text::printable;
-use socket2::{Domain, Socket, Type};
-use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
 /// What the server answers.
 pub const REPLY: &str = "不要回答,不要回答,不要回答";
 /// `conn.recv(1024)`: one read of at most 1 KiB.
 pub const RECV_SIZE: usize = 1024;
-
-/// `sk = socket.socket(); sk.bind(ip_port); sk.listen(backlog)`.
-pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    let sk = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    // Added: SO_REUSEADDR, so a restarted server binds at once instead of
-    // failing while old connections sit in TIME_WAIT (seed 002 sets it too).
-    // Not on Windows, where it would let a second server take the port.
-    #[cfg(not(windows))]
-    sk.set_reuse_address(true)?;
-    sk.bind(&addr.into())?;
-    // std's TcpListener::bind always asks for 128; socket2 lets us say 5.
-    sk.listen(backlog)?;
-    Ok(sk.into())
-}
 
 /// The `while True:` loop: accept a client, serve it, accept the next,
 /// until Ctrl-C or SIGTERM.

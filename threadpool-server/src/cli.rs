@@ -2,10 +2,9 @@
 //! and what each one binds and calls. `src/main.rs` is one call to
 //! [`main`].
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::THREADPOOL_PORT;
-use common::cli::{Host, ServerOpts, report, stop_on_signals};
+use common::cli::{Host, ServerOpts, listen_and_stop, report};
 use common::log::Output;
 use multithread::{ClientArgs, WorkArgs};
 use std::process::ExitCode;
@@ -68,18 +67,6 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     report(run(Cli::parse_from(args)))
 }
 
-/// Binds the sign-in server's socket and installs the Ctrl-C / SIGTERM
-/// handler; the pool and the event-driven server start alike.
-fn start(
-    addr: std::net::SocketAddr,
-    opts: &ServerOpts,
-) -> anyhow::Result<(std::net::TcpListener, common::server::Stop)> {
-    let listener = multithread::server::listen(addr, opts.backlog)
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
-    Ok((listener, stop))
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::stdout();
     match cli.command {
@@ -90,7 +77,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             opts,
             work,
         } => {
-            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             crate::run(&listener, workers, &opts, work.pause(), &stop, &out);
         }
         Command::EventServer {
@@ -99,7 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             opts,
             work,
         } => {
-            let (listener, stop) = start(host.with_port(port)?, &opts)?;
+            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
             crate::event::run(&listener, &opts, work.pause(), &stop, &out);
         }
         Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,

@@ -8,7 +8,7 @@
 //!
 //! | threadpool_server.py, line: code           | here                                      |
 //! |--------------------------------------------|-------------------------------------------|
-//! | 18–21: `socket()`, `bind`, `listen(5)`     | `multithread::server::listen`, in the cli |
+//! | 18–21: `socket()`, `bind`, `listen(5)`     | `net::listen`, in the cli |
 //! | 22: `print('server waiting...')`           | [`run`]: `out.line`                       |
 //! | 24: `ThreadPoolExecutor(max_workers=10)`   | `new_current_thread()`: one thread, any number of tasks |
 //! | 26: `conn, addr = sk.accept()`             | `listener.accept().await`                 |

@@ -7,7 +7,7 @@
 //!
 //! | threadpool_server.py, line: code             | here                         |
 //! |----------------------------------------------|------------------------------|
-//! | 19, 21: `sk.bind(ip_port)`, `sk.listen(5)`           | `multithread::server::listen`|
+//! | 19, 21: `sk.bind(ip_port)`, `sk.listen(5)`           | `net::listen`|
 //! | 22: `print('server waiting...')`                 | [`run`]                      |
 //! | 24: `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
 //! | 26: `conn, addr = sk.accept()`                   | `stop.accept(listener)`  |

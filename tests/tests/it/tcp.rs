@@ -59,7 +59,7 @@ fn survives_silent_resetting_and_non_utf8_clients() {
     ignore = "this machine has no IPv6 loopback ([::1])"
 )]
 fn ipv6_loopback_works() {
-    let listener = tcp_basic::server::listen("[::1]:0".parse().unwrap(), 5).expect("bind [::1]:0");
+    let listener = common::net::listen("[::1]:0".parse().unwrap(), 5).expect("bind [::1]:0");
     let addr = listener.local_addr().unwrap();
     let stop = common::server::Stop::new(Duration::from_secs(1));
     let out = Output::memory();

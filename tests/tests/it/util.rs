@@ -257,7 +257,7 @@ pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'sta
 /// A loopback TCP listener on an ephemeral port, bound before the server
 /// starts, so clients can connect at once.
 pub fn listener() -> TcpListener {
-    tcp_basic::server::listen("127.0.0.1:0".parse().unwrap(), 1024).expect("bind 127.0.0.1:0")
+    common::net::listen("127.0.0.1:0".parse().unwrap(), 1024).expect("bind 127.0.0.1:0")
 }
 
 pub fn udp() -> UdpSocket {
