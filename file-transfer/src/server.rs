@@ -222,7 +222,7 @@ fn serve_download(
     };
     frame::write_header(&mut *peer, &header)?;
     let mut progress = Progress::new(out, "已发送", size);
-    // Through a large buffer: the watched socket takes whole chunks.
+    // Through a large buffer: the stoppable stream takes whole chunks.
     let mut sink = BufWriter::with_capacity(transfer::CHUNK, &mut *peer);
     transfer::send(&file, size, &mut sink, &mut progress).map_err(TransferError::from_socket)?;
     drop(sink);
