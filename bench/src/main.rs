@@ -1,7 +1,7 @@
 //! `bench`: the benchmarks behind BENCHMARKS.md. `bash .ci/bench` runs them
 //! all; `cargo run --release -p bench -- --help` lists them.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use common::cli::{Host, ServerOpts, listen_and_stop, report};
 use common::log::Output;
 use std::process::ExitCode;
@@ -26,15 +26,7 @@ enum Command {
     Claims(bench::claims::ClaimsArgs),
     /// The bare accept/read/answer/close loop the sign-in bench compares with (no output)
     #[command(hide = true)]
-    ReferenceServer {
-        /// Port to listen on
-        #[arg(long, default_value_t = 9997)]
-        port: u16,
-        #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
-        opts: ServerOpts,
-    },
+    ReferenceServer(Served),
     /// One rate of `bench claims lossy-link`, run inside a fresh network
     /// namespace: prints one line of JSON
     #[command(hide = true)]
@@ -60,14 +52,21 @@ enum Command {
         /// Which server
         #[arg(long, value_enum)]
         model: bench::claims::ModelName,
-        /// Port to listen on
-        #[arg(long, default_value_t = 9997)]
-        port: u16,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
-        opts: ServerOpts,
+        served: Served,
     },
+}
+
+/// Where a hidden server the benchmarks start listens, and how it stops.
+#[derive(Args)]
+struct Served {
+    /// Port to listen on
+    #[arg(long, default_value_t = 9997)]
+    port: u16,
+    #[command(flatten)]
+    host: Host,
+    #[command(flatten)]
+    opts: ServerOpts,
 }
 
 fn main() -> ExitCode {
@@ -85,8 +84,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             bench::install_handler();
             bench::signin::run(&args, &out)?
         }
-        Command::ReferenceServer { port, host, opts } => {
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
+        Command::ReferenceServer(served) => {
+            let (listener, stop) =
+                listen_and_stop(served.host.with_port(served.port)?, &served.opts)?;
             bench::reference::run(&listener, &stop);
         }
         Command::LossyWorker {
@@ -97,14 +97,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out.line(bench::claims::lossy_worker(rate, size, patience)?);
         }
         Command::MtuWorker => out.line(bench::claims::mtu_worker()?),
-        Command::ModelServer {
-            model,
-            port,
-            host,
-            opts,
-        } => {
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            bench::claims::run_model(model, &listener, &opts, &stop);
+        Command::ModelServer { model, served } => {
+            let (listener, stop) =
+                listen_and_stop(served.host.with_port(served.port)?, &served.opts)?;
+            bench::claims::run_model(model, &listener, &served.opts, &stop);
         }
     }
     Ok(())
