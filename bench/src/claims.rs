@@ -1886,13 +1886,11 @@ mod tests {
             "{from_std}"
         );
         assert_eq!(f.figures["truncated"], true, "{}", f.figures);
-        // How many of the first bytes are handed over with the flag: 3 where
-        // the OS truncates; Windows may fill the buffer or not (wine does not).
-        let kept = f.figures["truncated_received"].as_u64().unwrap();
-        if cfg!(windows) {
-            assert!(kept <= 3, "{}", f.figures);
-        } else {
-            assert_eq!(kept, 3, "{}", f.figures);
+        // Where the OS truncates, the first 3 bytes come with the flag;
+        // Windows may hand over the first bytes with WSAEMSGSIZE or none
+        // (Wine gives none), so there only the flag is asserted.
+        if !cfg!(windows) {
+            assert_eq!(f.figures["truncated_received"], 3, "{}", f.figures);
         }
         // Where a namespace with an MTU-1500 loopback could be made: one
         // Ethernet frame holds 1472 bytes of UDP payload, and no more.
