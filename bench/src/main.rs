@@ -69,6 +69,13 @@ struct Served {
     opts: ServerOpts,
 }
 
+impl Served {
+    /// Binds the server's port and installs its stop handle.
+    fn listen(&self) -> anyhow::Result<(std::net::TcpListener, common::server::Stop)> {
+        listen_and_stop(self.host.with_port(self.port)?, &self.opts)
+    }
+}
+
 fn main() -> ExitCode {
     report(run(Cli::parse()))
 }
@@ -85,8 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             bench::signin::run(&args, &out)?
         }
         Command::ReferenceServer(served) => {
-            let (listener, stop) =
-                listen_and_stop(served.host.with_port(served.port)?, &served.opts)?;
+            let (listener, stop) = served.listen()?;
             bench::reference::run(&listener, &stop);
         }
         Command::LossyWorker {
@@ -98,8 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::MtuWorker => out.line(bench::claims::mtu_worker()?),
         Command::ModelServer { model, served } => {
-            let (listener, stop) =
-                listen_and_stop(served.host.with_port(served.port)?, &served.opts)?;
+            let (listener, stop) = served.listen()?;
             bench::claims::run_model(model, &listener, &served.opts, &stop);
         }
     }
