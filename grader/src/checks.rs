@@ -26,6 +26,9 @@ const CLOSE: Duration = Duration::from_secs(2);
 const SETTLE: Duration = Duration::from_millis(300);
 /// An idle program uses less than this share of a core.
 const SPIN: f64 = 0.1;
+/// How long a fixed port may stay taken before a check gives up on it:
+/// longer than Linux's TIME_WAIT (60 s).
+const FREE: Duration = Duration::from_secs(65);
 
 /// A check that needs the lab's protocol (not graded where the program
 /// speaks another).
@@ -430,6 +433,15 @@ fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     // it binds it: then it is started again on a fresh one, three times at
     // most, and the grader says so.
     let mut tries = if launch.takes_port() { 3 } else { 1 };
+    // A fixed port (no sandbox, no {port}) must be free before the program
+    // starts: else the bind probe below would see another program's socket
+    // (or the last check's, in TIME_WAIT) and blame this one for it.
+    if !launch.takes_port() && !wait_until(FREE, || !crate::python::is_bound(s.port, udp)) {
+        return Err(Outcome::Skip(format!(
+            "port {} stayed taken by another program for {FREE:?}, so the program could not be started there (give its command {{port}}, or grade on Linux with namespaces)",
+            s.port
+        )));
+    }
     loop {
         let port = s.program_port();
         let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
@@ -524,6 +536,10 @@ fn read_reply(sk: &mut TcpStream, until_close: bool) -> Reply {
     loop {
         match sk.read(&mut buf) {
             Ok(0) => {
+                // The server closed first and all of its reply is read: an
+                // abortive close (RST) takes its side out of TIME_WAIT, so
+                // its port is free again for the next check's restart.
+                let _ = socket2::SockRef::from(&*sk).set_linger(Some(Duration::ZERO));
                 reply.closed = true;
                 return reply;
             }
@@ -1039,7 +1055,14 @@ fn tcp_client_python_server(s: &Subject) -> Verdict {
             copies.path(),
         ),
     );
-    original.port = 0;
+    // It listens where the client under test connects: a port of its own
+    // for a client that takes {port}, else the client's own port.
+    original.port = s.port;
+    if !s.launch.takes_port() {
+        for word in &mut original.launch.argv {
+            *word = word.replace("{port}", &s.port.to_string());
+        }
+    }
     let server = start_server(&original, false)
         .map_err(|o| Outcome::Skip(format!("the Python server did not start: {o:?}")))?;
     let dir = scratch();

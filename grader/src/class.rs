@@ -2,8 +2,10 @@
 //! (`tcp_server.py`, `udp_client`, …) or one folder per student holding
 //! theirs.
 //!
-//! A Python script gets the port of each check through its command line:
-//! in a copy (the student's file is not touched), the port number is
+//! In a sandbox (Linux namespaces, [`crate::sandbox`]) a script runs as it
+//! is, on the port written in it: each check has a network of its own.
+//! Elsewhere a Python script gets the port of each check through its
+//! command line: in a copy (the student's file is not touched), the port number is
 //! replaced by `int(__import__('sys').argv[1])` wherever the script sets
 //! it (see [`adapt_port`]), an expression that brings no name of its own
 //! into the student's code. A script whose port cannot be found runs as it
@@ -30,6 +32,7 @@ pub fn class_folder(
     dir: &Path,
     scratch: &Path,
     python: &[String],
+    adapt: bool,
 ) -> std::io::Result<Vec<Student>> {
     let dir = dir.canonicalize()?;
     let name_of = |d: &Path| {
@@ -37,7 +40,7 @@ pub fn class_folder(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| d.display().to_string())
     };
-    let one = programs_in(&dir, &scratch.join("student"), python)?;
+    let one = programs_in(&dir, &scratch.join("student"), python, adapt)?;
     if !one.is_empty() {
         return Ok(vec![Student {
             name: name_of(&dir),
@@ -50,7 +53,12 @@ pub fn class_folder(
         if !folder.is_dir() {
             continue;
         }
-        let programs = programs_in(&folder, &scratch.join(format!("student-{i}")), python)?;
+        let programs = programs_in(
+            &folder,
+            &scratch.join(format!("student-{i}")),
+            python,
+            adapt,
+        )?;
         if !programs.is_empty() {
             students.push(Student { name, programs });
         }
@@ -63,6 +71,7 @@ fn programs_in(
     dir: &Path,
     copies: &Path,
     python: &[String],
+    adapt: bool,
 ) -> std::io::Result<Vec<(Program, Launch)>> {
     let files = files_in(dir);
     let mut found = Vec::new();
@@ -75,8 +84,16 @@ fn programs_in(
         };
         std::fs::create_dir_all(copies)?;
         let path = dir.join(file);
-        let launch = if file.ends_with(".py") {
+        let launch = if file.ends_with(".py") && adapt {
             python_launch(python, &path, &copies.join(file), copies)
+        } else if file.ends_with(".py") {
+            let mut argv = python.to_vec();
+            argv.extend(["-u".into(), path.to_string_lossy().into_owned()]);
+            Launch {
+                argv,
+                cwd: copies.to_path_buf(),
+                limiter: None,
+            }
         } else {
             Launch {
                 argv: vec![path.to_string_lossy().into_owned()],
@@ -133,19 +150,34 @@ pub fn adapt_port(script: &str) -> Option<String> {
     found.then_some(adapted)
 }
 
-/// `PORT = 9999` (a name with "port" in it, set to a port number).
+/// `PORT = 9999` (a name with "port" in it, set to a port number), also
+/// among others: `HOST, PORT = "localhost", 9999`.
 fn port_constant(line: &str) -> Option<String> {
     let code = line.split('#').next().unwrap_or(line);
-    let (name, value) = code.split_once('=')?;
-    let name = name.trim();
-    let value_text = value.trim();
-    let is_name = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.to_ascii_lowercase().contains("port");
-    if !is_name || value.contains('=') || !is_port(value_text) {
+    let (names, values) = code.split_once('=')?;
+    if values.contains('=') || values.starts_with('=') {
         return None;
     }
-    let at = line.find(value_text)?;
+    let names: Vec<&str> = names.split(',').map(str::trim).collect();
+    let values: Vec<&str> = values.split(',').collect();
+    if names.len() != values.len() {
+        return None;
+    }
+    let is_name = |name: &str| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.to_ascii_lowercase().contains("port")
+    };
+    let i = names
+        .iter()
+        .zip(&values)
+        .position(|(name, value)| is_name(name) && is_port(value.trim()))?;
+    // Where that value stands in the line: after the `=` and the values
+    // before it.
+    let value_text = values[i].trim();
+    let before: usize =
+        code.find('=')? + 1 + values[..i].iter().map(|v| v.len() + 1).sum::<usize>();
+    let at = before + values[i].find(value_text)?;
     Some(format!(
         "{}{PORT_FROM_ARGV}{}",
         &line[..at],
@@ -221,6 +253,14 @@ mod tests {
                 "ADDR = (HOST, 21567)\n",
                 "ADDR = (HOST, int(__import__('sys').argv[1]))\n",
             ),
+            (
+                "HOST, PORT = \"localhost\", 9999\n",
+                "HOST, PORT = \"localhost\", int(__import__('sys').argv[1])\n",
+            ),
+            (
+                "PORT, BUFSIZ = 9999, 1024\n",
+                "PORT, BUFSIZ = int(__import__('sys').argv[1]), 1024\n",
+            ),
         ];
         for (script, adapted) in cases {
             assert_eq!(adapt_port(script).as_deref(), Some(adapted), "{script}");
@@ -258,7 +298,7 @@ mod tests {
         std::fs::write(alice.join("notes.txt"), "not a program").unwrap();
         let scratch = tempfile::tempdir().unwrap();
         let python = vec!["python3".to_string()];
-        let students = class_folder(class.path(), scratch.path(), &python).unwrap();
+        let students = class_folder(class.path(), scratch.path(), &python, true).unwrap();
         assert_eq!(students.len(), 1);
         assert_eq!(students[0].name, "alice");
         let (program, launch) = &students[0].programs[0];
@@ -266,7 +306,7 @@ mod tests {
         assert!(launch.takes_port());
         assert!(Path::new(&launch.argv[2]).is_absolute());
         // One student's own folder.
-        let one = class_folder(&alice, scratch.path(), &python).unwrap();
+        let one = class_folder(&alice, scratch.path(), &python, true).unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].name, "alice");
     }

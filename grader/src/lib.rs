@@ -30,6 +30,7 @@ pub mod checks;
 pub mod class;
 pub mod python;
 pub mod run;
+pub mod sandbox;
 
 pub use class::{Student, class_folder, python_launch};
 use run::Launch;
@@ -143,6 +144,9 @@ pub struct Subject {
     /// The Python to run them with, as a command's words (`None`: the
     /// interop checks skip).
     pub python: Option<Vec<String>>,
+    /// Where each check runs: in a sandbox of its own (Linux namespaces),
+    /// or in this process (`None`).
+    pub sandbox: Option<sandbox::Sandbox>,
 }
 
 impl Subject {
@@ -154,6 +158,7 @@ impl Subject {
             launch,
             originals: None,
             python: None,
+            sandbox: None,
         }
     }
 }
@@ -530,17 +535,49 @@ pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
     }
 }
 
+/// Runs one check in this process: its outcome (a flood of output fails
+/// it, beside whatever else it found) and its transcript.
+pub fn run_check(subject: &Subject, check: &Check) -> (Outcome, Vec<String>) {
+    let _ = run::take_flood();
+    let _ = run::take_transcript();
+    let outcome = match (check.run)(subject) {
+        Ok(()) => Outcome::Pass,
+        Err(outcome) => outcome,
+    };
+    let outcome = match (run::take_flood(), outcome) {
+        (None, outcome) => outcome,
+        (Some(flood), Outcome::Fail(why)) => Outcome::Fail(format!("{why}; and it {flood}")),
+        (Some(flood), _) => Outcome::Fail(format!("it {flood}")),
+    };
+    (outcome, run::take_transcript())
+}
+
+/// Recognises the program's protocol in this process
+/// ([`checks::recognise`]), with its transcript.
+pub fn run_recognise(subject: &Subject) -> (Result<Protocol, Outcome>, Vec<String>) {
+    let _ = run::take_flood();
+    let _ = run::take_transcript();
+    let recognised = checks::recognise(subject);
+    let _ = run::take_flood();
+    (recognised, run::take_transcript())
+}
+
 /// Grades one program: a server that does not start scores 0 with its
 /// reason; one that speaks another protocol has its protocol's checks not
-/// graded; every other check runs on a fresh process. A check in which the
-/// program flooded its output fails with that.
+/// graded; every other check runs on a fresh process, in a sandbox of its
+/// own where [`Subject::sandbox`] is set.
 pub fn grade(subject: &Subject) -> Report {
     let checks = subject.program.checks();
-    let protocol = match checks::recognise(subject) {
+    let recognised = match &subject.sandbox {
+        Some(sb) => match sandbox::run(sb, subject, None) {
+            sandbox::Answer::Recognised(r, _) => r,
+            sandbox::Answer::Check(o, _) => Err(o),
+        },
+        None => run_recognise(subject).0,
+    };
+    let protocol = match recognised {
         Ok(protocol) => protocol,
         Err(reason) => {
-            let _ = run::take_flood();
-            let _ = run::take_transcript();
             let why = reason.reason().unwrap_or("it does not start").to_string();
             return Report {
                 program: subject.program,
@@ -559,33 +596,25 @@ pub fn grade(subject: &Subject) -> Report {
             };
         }
     };
-    let _ = run::take_flood();
-    let _ = run::take_transcript();
     let results = checks
         .into_iter()
         .map(|check| {
-            let outcome = match (&protocol, check.protocol) {
-                (Protocol::Differs(why), true) => Outcome::NotGraded(why.clone()),
-                _ => match (check.run)(subject) {
-                    Ok(()) => Outcome::Pass,
-                    Err(outcome) => outcome,
+            let (outcome, transcript) = match (&protocol, check.protocol, &subject.sandbox) {
+                (Protocol::Differs(why), true, _) => (Outcome::NotGraded(why.clone()), Vec::new()),
+                (_, _, Some(sb)) => match sandbox::run(sb, subject, Some(check.name)) {
+                    sandbox::Answer::Check(o, t) => (o, t),
+                    sandbox::Answer::Recognised(_, t) => {
+                        (Outcome::Skip("the sandbox answered out of turn".into()), t)
+                    }
                 },
-            };
-            // A flood of output fails the check it happened in, beside
-            // whatever else the check found.
-            let outcome = match (run::take_flood(), outcome) {
-                (None, outcome) => outcome,
-                (Some(flood), Outcome::Fail(why)) => {
-                    Outcome::Fail(format!("{why}; and it {flood}"))
-                }
-                (Some(flood), _) => Outcome::Fail(format!("it {flood}")),
+                (_, _, None) => run_check(subject, &check),
             };
             Graded {
                 check: check.name,
                 category: check.category,
                 points: check.points,
                 outcome,
-                transcript: run::take_transcript(),
+                transcript,
             }
         })
         .collect();

@@ -5,11 +5,13 @@
 //!
 //! Everything about the machine is found when it runs, not when it is
 //! built: Python on PATH (or `--python`), the originals in `--originals`
-//! or beside the folder it runs in. Two hidden subcommands serve the
+//! or beside the folder it runs in, and whether checks can run in
+//! namespaces of their own (Linux). Three hidden subcommands serve the
 //! grader itself: `grade exercise CRATE ARGS…` runs one of the port's
 //! exercises (how `--rust` grades the port with nothing but this binary
-//! built), and `grade limit -- PROGRAM ARGS…` caps a program under test's
-//! resources before it starts (Unix).
+//! built), `grade limit -- PROGRAM ARGS…` caps a program under test's
+//! resources before it starts (Unix), and `grade inside` runs one check as
+//! a sandbox's first process (see grader::sandbox).
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -66,12 +68,19 @@ struct Cli {
     /// Write what each check sent and got into DIR, one file per student and program
     #[arg(long, value_name = "DIR")]
     transcripts: Option<PathBuf>,
+    /// The most each check of a program may write to disk, in MiB (Linux with namespaces)
+    #[arg(long, value_name = "MIB", default_value_t = grader::sandbox::DISK >> 20)]
+    disk: u64,
+    /// Run every check in the grader's own network, as on macOS and Windows, even where namespaces work
+    #[arg(long)]
+    no_sandbox: bool,
 }
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match args.get(1).and_then(|a| a.to_str()) {
         Some("exercise") => return grader::run_exercise(args.split_off(2)),
+        Some("inside") => return grader::sandbox::inside(),
         Some("limit") => {
             let argv = args.split_off(if args.get(2).is_some_and(|a| a == "--") {
                 3
@@ -84,6 +93,12 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
+    // Ctrl-C or SIGTERM: every program under test goes too, then grade.
+    let _ = ctrlc::set_handler(|| {
+        grader::run::kill_all();
+        eprintln!("grade: stopped; every program it started was killed");
+        std::process::exit(130);
+    });
     match run(Cli::parse_from(args)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -112,6 +127,17 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     }
     let scratch = tempfile::tempdir()?;
     let grade_exe = std::env::current_exe().context("cannot find the grade binary itself")?;
+    let sandbox = match cli.no_sandbox {
+        true => Err("--no-sandbox".to_string()),
+        false => grader::sandbox::probe(&grade_exe, cli.disk << 20),
+    };
+    match &sandbox {
+        Ok(sb) => eprintln!("grade: {}", sb.describe()),
+        Err(why) => eprintln!(
+            "grade: no sandbox ({why}): checks share this machine's network, each server's port is taken from its command's {{port}} or found in its source (GRADING.md), and a program's leftover processes and disk use are bounded less (GRADING.md's table)"
+        ),
+    }
+    let sandbox = sandbox.ok();
     // (student, program, command)
     let mut wanted: Vec<(String, Program, Launch)> = Vec::new();
     match (cli.what.as_str(), cli.rust) {
@@ -125,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 bail!("grade all takes a folder: grade all DIR");
             };
             let python = python.clone().unwrap_or_else(|| vec!["python3".into()]);
-            let students = class_folder(dir, scratch.path(), &python)
+            let students = class_folder(dir, scratch.path(), &python, sandbox.is_none())
                 .with_context(|| format!("cannot read {}", dir.display()))?;
             if students.is_empty() {
                 bail!(
@@ -182,6 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     launch,
                     originals: originals.clone(),
                     python: python.clone(),
+                    sandbox: sandbox.clone(),
                 },
             }
         })

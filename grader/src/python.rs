@@ -5,7 +5,7 @@
 //! connecting to it (a probe connection would be served, and printed, like
 //! any other), and ports for programs that bind their own.
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -102,13 +102,14 @@ pub fn python() -> Option<Command> {
 /// trying to bind it: nothing connects, so nothing is served or printed.
 /// The probe's own socket is closed at once.
 pub fn is_bound(port: u16, udp: bool) -> bool {
+    use socket2::{Domain, Socket, Type};
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let free = if udp {
-        UdpSocket::bind(addr).is_ok()
-    } else {
-        TcpListener::bind(addr).is_ok()
-    };
-    !free
+    // Without SO_REUSEADDR (which std's TcpListener sets on Unix), as the
+    // lab's programs bind: a socket of a closed server left in TIME_WAIT
+    // counts as taken, since it would stop them.
+    let kind = if udp { Type::DGRAM } else { Type::STREAM };
+    let free = Socket::new(Domain::IPV4, kind, None).and_then(|s| s.bind(&addr.into()));
+    free.is_err()
 }
 
 /// Waits (at most `limit`) until 127.0.0.1:`port` is bound, while `alive`
@@ -242,7 +243,7 @@ mod tests {
         assert!(is_bound(port, false));
         drop(l);
         assert!(!is_bound(port, false));
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         assert!(is_bound(u.local_addr().unwrap().port(), true));
     }
 }

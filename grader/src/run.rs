@@ -9,12 +9,18 @@
 //! - its environment: only PATH, the system's own variables and Python's
 //!   output settings are passed on, and it runs in a fresh folder;
 //! - on Unix, with [`Launch::limiter`] set (the `grade` binary does): its
-//!   address space, file size and process count, set by `grade limit`
-//!   before it becomes the program (see [`limit_and_exec`]).
+//!   address space, file size, CPU time, open files and process count, set
+//!   hard and soft by `grade limit` before it becomes the program, so that
+//!   it cannot raise them again (see [`limit_and_exec`]);
+//! - every process it starts is in its process group, and every group the
+//!   grader starts is listed ([`spawn_tracked`]), so that `grade` kills
+//!   them all on Ctrl-C or SIGTERM ([`kill_all`]).
 //!
-//! Not bounded: what it does to the network (loopback and beyond) and to
-//! files outside its folder that its user may write. Grading strangers'
-//! code belongs in a throwaway VM or container; GRADING.md says so.
+//! On Linux with namespaces, [`crate::sandbox`] bounds the rest: the
+//! network, the processes it leaves behind, the count of processes and
+//! the disk. Without them, what it does to the network and to files
+//! outside its folder that its user may write is not bounded; GRADING.md's
+//! table says what is bounded where.
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -37,8 +43,13 @@ pub const ADDRESS_SPACE: u64 = 4 << 30;
 /// The largest file it may write (Unix).
 pub const FILE_SIZE: u64 = 256 << 20;
 /// The most processes its user may have (Unix; per user, and not enforced
-/// for root).
+/// for root: the sandbox's pids cgroup bounds it per check instead).
 pub const PROCESSES: u64 = 4096;
+/// The CPU time one process of it may use (Unix): a check lasts seconds,
+/// so only a program that spins for a long time meets it.
+pub const CPU_SECONDS: u64 = 60;
+/// The files and sockets one process of it may have open (Unix).
+pub const OPEN_FILES: u64 = 1024;
 
 /// The command that starts the program under test, as given on the grader's
 /// command line: a program and its arguments, `{port}` standing for the port.
@@ -74,12 +85,13 @@ impl Launch {
         };
         cmd.current_dir(&self.cwd);
         scrub(&mut cmd);
+        // Inside a sandbox, its temporary files go to the check's tmpfs.
+        if let Some(root) = SCRATCH_ROOT.get() {
+            cmd.env("TMPDIR", root).env("TEMP", root).env("TMP", root);
+        }
         cmd.env("PYTHONUNBUFFERED", "1")
             .env("PYTHONIOENCODING", "utf-8")
             .env("PYTHONDONTWRITEBYTECODE", "1");
-        // Its own process group, so that stopping it stops its children.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd
     }
 
@@ -113,8 +125,9 @@ fn scrub(cmd: &mut Command) {
 }
 
 /// `grade limit -- PROGRAM ARGS…`: caps this process's address space, file
-/// size and process count, then becomes PROGRAM (exec), which inherits the
-/// caps. Unix only; it returns only on failure.
+/// size, CPU time, open files and process count, hard and soft (so that
+/// PROGRAM cannot raise them again), then becomes PROGRAM (exec), which
+/// inherits the caps. Unix only; it returns only on failure.
 pub fn limit_and_exec(argv: &[std::ffi::OsString]) -> std::io::Error {
     let Some((program, args)) = argv.split_first() else {
         return std::io::Error::other("grade limit: no program given");
@@ -125,13 +138,16 @@ pub fn limit_and_exec(argv: &[std::ffi::OsString]) -> std::io::Error {
         for (resource, cap) in [
             (Resource::AS, ADDRESS_SPACE),
             (Resource::FSIZE, FILE_SIZE),
+            (Resource::CPU, CPU_SECONDS),
+            (Resource::NOFILE, OPEN_FILES),
             (Resource::NPROC, PROCESSES),
         ] {
-            // Lower only: a cap already below ours stays.
+            // Lower only (a cap already below ours stays), and the hard
+            // limit too: an unprivileged process cannot raise it again.
             let (soft, hard) = resource.get().unwrap_or((cap, cap));
             let cap = cap.min(hard);
-            if soft > cap
-                && let Err(e) = resource.set(cap, hard)
+            if (soft > cap || hard > cap)
+                && let Err(e) = resource.set(cap.min(soft), cap)
             {
                 return e;
             }
@@ -144,6 +160,64 @@ pub fn limit_and_exec(argv: &[std::ffi::OsString]) -> std::io::Error {
     {
         let _ = (program, args);
         std::io::Error::other("grade limit works on Unix only")
+    }
+}
+
+/// Every process group the grader has started and not yet reaped: what
+/// [`kill_all`] kills on Ctrl-C or SIGTERM.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// The folder scratch folders are made in, where not the system's temp
+/// folder: inside a sandbox, the check's tmpfs.
+static SCRATCH_ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes `root` the folder every later [`scratch`] folder is made in (once;
+/// the sandbox's PID 1 calls it before its check).
+pub fn set_scratch_root(root: PathBuf) {
+    let _ = SCRATCH_ROOT.set(root);
+}
+
+/// Starts `cmd` as the leader of a new process group (so that stopping it
+/// stops its children) and lists the group for [`kill_all`]; [`untrack`]
+/// takes it off once it is reaped.
+pub fn spawn_tracked(cmd: &mut Command) -> std::io::Result<Child> {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    let mut live = lock(&LIVE);
+    let child = cmd.spawn()?;
+    live.push(child.id());
+    Ok(child)
+}
+
+/// Takes a reaped process group off the list.
+pub fn untrack(pid: u32) {
+    lock(&LIVE).retain(|&p| p != pid);
+}
+
+/// Kills process group `pid` and everything in it (Unix), or the process
+/// tree (Windows).
+pub fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
+    #[cfg(windows)]
+    let _ = Command::new("taskkill")
+        .args(["/T", "/F", "/PID", &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Kills every process group the grader started and has not reaped: what
+/// `grade` does on Ctrl-C or SIGTERM, before it exits. In a sandbox, the
+/// group is `unshare`'s, whose death ends the check's namespace and every
+/// process in it.
+pub fn kill_all() {
+    let live = std::mem::take(&mut *lock(&LIVE));
+    for pid in live {
+        kill_group(pid);
     }
 }
 
@@ -222,8 +296,7 @@ impl Running {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
+        let mut child = spawn_tracked(&mut cmd)
             .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
         note(format!(
             "started: {}",
@@ -309,21 +382,12 @@ impl Running {
 
     /// Stops it and everything it started, and notes a flood of output.
     pub fn stop(&mut self) {
-        if self.exited().is_none() {
-            #[cfg(unix)]
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
-                .status();
-            #[cfg(windows)]
-            let _ = Command::new("taskkill")
-                .args(["/T", "/F", "/PID", &self.child.id().to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let _ = self.child.kill();
-        }
+        // The group is killed even when its leader has exited: a child it
+        // left behind is still in it.
+        kill_group(self.child.id());
+        let _ = self.child.kill();
         let _ = self.child.wait();
+        untrack(self.child.id());
         let (out, err) = (self.stdout(), self.stderr());
         note(format!(
             "stopped; it printed {} on stdout and {} on stderr",
@@ -407,9 +471,15 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A fresh folder for one program's files, removed on drop.
+/// A fresh folder for one program's files, removed on drop: in the
+/// sandbox's tmpfs where there is one, else in the system's temp folder.
 pub fn scratch() -> tempfile::TempDir {
-    tempfile::tempdir().expect("a temporary folder")
+    let made = match SCRATCH_ROOT.get() {
+        Some(root) => tempfile::tempdir_in(root),
+        None => tempfile::tempdir(),
+    };
+    // The grader cannot grade without a folder to work in.
+    made.expect("a temporary folder")
 }
 
 /// The names of the files in `dir`, sorted.

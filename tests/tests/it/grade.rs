@@ -20,6 +20,7 @@ fn subject(program: Program, mut launch: Launch) -> Subject {
         launch,
         originals: originals_folder().map(Path::to_path_buf),
         python: grader::python::find(),
+        sandbox: None,
     }
 }
 
@@ -97,7 +98,7 @@ fn the_event_driven_server_passes_the_sign_in_servers_checks() {
 fn grade_folder(dir: &Path) -> Vec<Entry> {
     let scratch = tempfile::tempdir().unwrap();
     let python = grader::python::find().expect("the build found a Python 3");
-    let students = class_folder(dir, scratch.path(), &python).expect("a readable folder");
+    let students = class_folder(dir, scratch.path(), &python, true).expect("a readable folder");
     let submissions = students
         .into_iter()
         .flat_map(|s| {
