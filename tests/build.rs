@@ -15,6 +15,9 @@
 //! * `pids_cgroup`: a writable cgroup v1 pids controller, to limit how many
 //!   threads a server may start (Linux, as root).
 //! * `ipv6_loopback`: `[::1]` can be bound.
+//! * `namespaces`: `unshare --user --map-root-user --net --pid` can make a
+//!   namespace and `ip` can bring up its loopback (Linux): the grader's
+//!   sandbox.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,6 +27,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(seed_peers)");
     println!("cargo::rustc-check-cfg=cfg(pids_cgroup)");
     println!("cargo::rustc-check-cfg=cfg(ipv6_loopback)");
+    println!("cargo::rustc-check-cfg=cfg(namespaces)");
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
     println!("cargo::rerun-if-env-changed=SOCKET_LAB_PEERS");
     println!("cargo::rerun-if-changed=build.rs");
@@ -71,6 +75,39 @@ fn main() {
     if std::net::TcpListener::bind("[::1]:0").is_ok() {
         println!("cargo::rustc-cfg=ipv6_loopback");
     }
+    if namespaces() {
+        println!("cargo::rustc-cfg=namespaces");
+    } else {
+        println!(
+            "cargo::warning=no Linux namespaces (unshare --user --net --pid, ip): the grader's sandbox tests are ignored"
+        );
+    }
+}
+
+/// True when the grader's sandbox can be made here (as its probe does).
+fn namespaces() -> bool {
+    cfg!(target_os = "linux")
+        && Command::new("unshare")
+            .args([
+                "--user",
+                "--map-root-user",
+                "--net",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--mount-proc",
+                "--",
+                "ip",
+                "link",
+                "set",
+                "lo",
+                "up",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 /// The folder `var` names (relative to the workspace root), or else

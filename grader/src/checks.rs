@@ -181,7 +181,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
         Program::ThreadpoolServer => {
             let mut checks = signin_checks();
             checks.push(lab(
-                "serves at most ten at once (a pool)",
+                "serves ten at once and no more (a pool)",
                 Concurrent,
                 2,
                 pool_is_bounded,
@@ -402,9 +402,12 @@ struct Server {
 }
 
 impl Server {
-    /// `Some(outcome)` when it has exited: the status, and the exception
-    /// its stderr names, if any.
-    fn exited(&mut self, after: &str) -> Option<Outcome> {
+    /// `Some(outcome)` when it has exited after `after`: the status, and
+    /// the exception its stderr names, if any. An exit is not graded only
+    /// where the evidence says the program ends after any client: a fresh
+    /// copy of it, given two ordinary clients, does not serve the second.
+    /// One that does keep serving, but exited here, fails.
+    fn exited(&mut self, s: &Subject, after: &str) -> Option<Outcome> {
         // A server that crashed may still be on its way out.
         let status = self.proc.wait_exit(Duration::from_millis(500))?;
         let stderr = self.proc.stderr();
@@ -412,12 +415,15 @@ impl Server {
             Some(name) => format!("{} after {after}: {name}", ended(status)),
             None => format!("{} after {after}", ended(status)),
         };
-        Some(if status.success() && exception(&stderr).is_none() {
-            Outcome::NotGraded(format!(
-                "{why}: it serves one client and ends, so this cannot be judged (see 'keeps serving after its first client')"
-            ))
-        } else {
-            Outcome::Fail(why)
+        // A crash is a failure whatever else it does.
+        if !status.success() || exception(&stderr).is_some() {
+            return Some(Outcome::Fail(why));
+        }
+        Some(match serves_a_second_client(s) {
+            true => Outcome::Fail(format!("kept serving after an ordinary client, but {why}")),
+            false => Outcome::NotGraded(format!(
+                "{why}: it also ends after an ordinary client, so this cannot be judged (it loses 'keeps serving after its first client' instead)"
+            )),
         })
     }
 }
@@ -660,6 +666,7 @@ fn is_ctime_reply(reply: &[u8], data: &[u8]) -> bool {
 /// UDP servers and the download server are taken to speak the lab's.
 pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
     if !s.program.is_server() {
+        client_at_work(s)?;
         return Ok(Protocol::Lab);
     }
     let mut server = start_server(s, s.program.is_udp())?;
@@ -711,6 +718,165 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
     )))
 }
 
+/// A client is first seen doing its job, before any check counts: run
+/// against a recorder that only takes what arrives (no reply), it must
+/// connect and send the lab's request (the 2.1 request, a sign-in, a file
+/// header naming the file, the first typed line as a datagram). A missing
+/// file, an empty script or a crash at start fails here, and so every
+/// check of the program fails with this reason.
+fn client_at_work(s: &Subject) -> Verdict {
+    let dir = scratch();
+    let (input, wanted): (String, &[u8]) = match s.program {
+        Program::TcpClient => (String::new(), REQUEST.as_bytes()),
+        Program::MultithreadClient => (String::new(), "号签到".as_bytes()),
+        Program::FileClient => {
+            let path = dir.path().join("上传.bin");
+            let _ = std::fs::write(&path, payload(4000));
+            (format!("{}\n", path.display()), "上传.bin".as_bytes())
+        }
+        _ => ("hello\nexit\n".into(), b"hello"),
+    };
+    let recorder = Recorder::start(s.grader_port(), s.program.is_udp())?;
+    let mut launch = s.launch.clone();
+    launch.cwd = dir.path().to_path_buf();
+    let mut proc = Running::start(launch.command(recorder.port)).map_err(Outcome::Fail)?;
+    proc.type_in(&input);
+    proc.close_stdin();
+    let arrived = || contains(&recorder.bytes(), wanted);
+    // It may exit right after sending: what it sent is then given a moment
+    // to be read.
+    wait_until(STEP, || arrived() || proc.exited().is_some());
+    if arrived() || wait_until(Duration::from_millis(500), arrived) {
+        return Ok(());
+    }
+    let what = shown(wanted);
+    let got = recorder.bytes();
+    let how = match proc.exited() {
+        Some(status) => match last_line(&proc.stderr()) {
+            line if line.is_empty() => format!("it {}", ended(status)),
+            line => format!("it {}: {}", ended(status), shorten(&line)),
+        },
+        None => format!("within {STEP:?}"),
+    };
+    fail(match (recorder.connected(), got.is_empty()) {
+        (false, _) => format!(
+            "it never reached the server on port {} ({how}), so nothing else it does can be judged",
+            recorder.port
+        ),
+        (true, true) => {
+            format!("it reached the server but never sent the lab's request {what} ({how})")
+        }
+        (true, false) => format!(
+            "it sent {} where the lab's request {what} was expected ({how})",
+            shown(&got)
+        ),
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A server that only records: every byte (TCP, several connections, one
+/// after another) or datagram that arrives, never a reply.
+struct Recorder {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<(bool, Vec<u8>)>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl Recorder {
+    fn start(port: u16, udp: bool) -> Result<Recorder, Outcome> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let cannot = |e: std::io::Error| {
+            Outcome::Skip(format!("the grader cannot listen on port {port}: {e}"))
+        };
+        let seen = std::sync::Arc::new(std::sync::Mutex::new((false, Vec::new())));
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let record = move |bytes: &[u8]| {
+            let mut seen = seen2.lock().unwrap_or_else(|p| p.into_inner());
+            seen.0 = true;
+            seen.1.extend_from_slice(bytes);
+        };
+        let mut buf = vec![0u8; 65536];
+        let (port, handle) = if udp {
+            let sk = UdpSocket::bind(("127.0.0.1", port)).map_err(cannot)?;
+            let _ = sk.set_read_timeout(Some(Duration::from_millis(20)));
+            let port = local_port(sk.local_addr());
+            let handle = thread::spawn(move || {
+                while !stop2.load(Ordering::Relaxed) {
+                    if let Ok((n, _)) = sk.recv_from(&mut buf) {
+                        record(&buf[..n]);
+                    }
+                }
+            });
+            (port, handle)
+        } else {
+            let listener =
+                common::net::listen(([127, 0, 0, 1], port).into(), 128).map_err(cannot)?;
+            let _ = listener.set_nonblocking(true);
+            let port = local_port(listener.local_addr());
+            let handle = thread::spawn(move || {
+                while !stop2.load(Ordering::Relaxed) {
+                    let Ok((mut sk, _)) = listener.accept() else {
+                        thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    record(b"");
+                    let _ = sk.set_nonblocking(false);
+                    let _ = sk.set_read_timeout(Some(Duration::from_millis(50)));
+                    // Until it goes quiet or closes, or the recorder stops.
+                    while !stop2.load(Ordering::Relaxed) {
+                        match sk.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => record(&buf[..n]),
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                                ) =>
+                            {
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                }
+            });
+            (port, handle)
+        };
+        Ok(Recorder {
+            port,
+            seen,
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+    }
+
+    fn connected(&self) -> bool {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// What kind of server answers `request` with `reply`, when it is one of
 /// the lab's others (an echo, an upper-case echo, seed 004's ctime, seed
 /// 001's ACK, a sign-in or the 2.1 server).
@@ -749,6 +915,21 @@ fn answers(s: &Subject, addr: SocketAddr) -> bool {
     }
     let (request, _) = first_exchange(s.program);
     exchange(addr, &request, false).is_ok_and(|r| !r.bytes.is_empty())
+}
+
+/// Evidence for a judgement: a fresh copy of the program, given two
+/// ordinary clients (TCP) or datagrams (UDP), serves the second (or, for
+/// UDP, is still running after both).
+fn serves_a_second_client(s: &Subject) -> bool {
+    let udp = s.program.is_udp();
+    let Ok(mut server) = start_server(s, udp) else {
+        return false;
+    };
+    if udp {
+        let _ = udp_send(server.addr, &[b"hello", b"again"]);
+        return server.proc.wait_exit(Duration::from_millis(500)).is_none();
+    }
+    answers(s, server.addr) && answers(s, server.addr)
 }
 
 fn keeps_serving(s: &Subject) -> Verdict {
@@ -812,7 +993,7 @@ fn survives(s: &Subject, hostile: Hostile) -> Verdict {
     };
     // No blind sleep: a normal exchange follows, and a dead server fails it.
     let answered = answers(s, server.addr);
-    if !answered && let Some(outcome) = server.exited(what) {
+    if !answered && let Some(outcome) = server.exited(s, what) {
         return Err(outcome);
     }
     pass_if(answered, || {
@@ -1081,7 +1262,15 @@ fn client_without_server(s: &Subject) -> Verdict {
     } else {
         "hi\nexit\n"
     };
-    let (out, _) = run_client(s, closed.port, input, dir.path())?;
+    let (out, err) = run_client(s, closed.port, input, dir.path())?;
+    // The lab's clients end with a message, not a crash: a traceback (or
+    // a Rust panic) is a crash, whatever the exit status.
+    if err.contains("Traceback (most recent call last)") || err.contains("panicked at") {
+        return fail(format!(
+            "exited with a traceback instead of a message: {}",
+            exception(&err).unwrap_or_else(|| shorten(&last_line(&err)))
+        ));
+    }
     if s.program == Program::FileClient {
         return pass_if(
             out.contains("无法连接到服务器，请检查服务器是否运行！"),
@@ -1153,7 +1342,7 @@ fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
     let mut server = start_server(s, true)?;
     udp_send(server.addr, &[b"\xff\xfe\x00", b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
-    if !ok && let Some(outcome) = server.exited("invalid UTF-8") {
+    if !ok && let Some(outcome) = server.exited(s, "invalid UTF-8") {
         return Err(outcome);
     }
     pass_if(ok, || {
@@ -1166,7 +1355,7 @@ fn udp_server_long_datagram(s: &Subject) -> Verdict {
     let long = vec![b'a'; 2000];
     udp_send(server.addr, &[&long, b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
-    if !ok && let Some(outcome) = server.exited("a 2000-byte datagram") {
+    if !ok && let Some(outcome) = server.exited(s, "a 2000-byte datagram") {
         return Err(outcome);
     }
     // What it kept is the longest run of the datagram's bytes in what it
@@ -1298,7 +1487,7 @@ fn signin_invalid_utf8(s: &Subject) -> Verdict {
     let mut server = start_server(s, false)?;
     let bad = b"\xff\xfe\x00";
     let answered = exchange(server.addr, bad, false).is_ok_and(|r| !r.bytes.is_empty());
-    if !answered && let Some(outcome) = server.exited("invalid UTF-8") {
+    if !answered && let Some(outcome) = server.exited(s, "invalid UTF-8") {
         return Err(outcome);
     }
     if !answered {
@@ -1343,12 +1532,44 @@ fn signin_twenty(s: &Subject) -> Verdict {
     pass_if(ok == 20, || format!("{ok} of 20 were answered"))
 }
 
+/// The lab's pool size.
+const POOL: usize = 10;
+/// How long a sign-in may wait for a free worker before it counts as
+/// queued, in the pool check from below.
+const QUEUED: Duration = Duration::from_secs(2);
+
+/// A sign-in on a new connection, answered within `limit` (`false`: no
+/// answer by then, or an error).
+fn signed_in_within(addr: SocketAddr, i: usize, limit: Duration) -> bool {
+    let Ok(mut sk) = connect(addr) else {
+        return false;
+    };
+    let _ = sk.set_read_timeout(Some(limit));
+    let _ = sk.write_all(multithread::client::message(i).as_bytes());
+    matches!(sk.read(&mut [0u8; 256]), Ok(n) if n > 0)
+}
+
 fn pool_is_bounded(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
-    // Ten silent clients, accepted in order: they hold the pool's ten
-    // workers (the server's prints are not relied on: any text will do).
-    let mut held: Vec<TcpStream> = (0..10).filter_map(|_| connect(server.addr).ok()).collect();
-    if held.len() < 10 {
+    // From below: with k silent clients held (k < ten), a free worker
+    // still answers a sign-in at once. The first k at which none does is
+    // how many it serves at once: a serial server or a pool of 2 fails.
+    let mut held: Vec<TcpStream> = Vec::new();
+    for k in 0..POOL {
+        if k > 0 {
+            held.push(connect(server.addr)?);
+        }
+        if !signed_in_within(server.addr, 100 + k, QUEUED) {
+            return fail(format!(
+                "served only {k} client(s) at once: with {k} silent client(s) held, a sign-in got no answer within {QUEUED:?} (the lab's pool serves {POOL})"
+            ));
+        }
+    }
+    // From above: ten silent clients, accepted in order, hold the pool's
+    // ten workers (the server's prints are not relied on: any text will
+    // do).
+    held.extend((held.len()..POOL).filter_map(|_| connect(server.addr).ok()));
+    if held.len() < POOL {
         return fail(format!("accepted only {} of ten clients", held.len()));
     }
     let addr = server.addr;
@@ -1754,7 +1975,7 @@ fn udp_echo_invalid_utf8(s: &Subject) -> Verdict {
     udp_send(server.addr, &[b"\xff\xfe\x00"])?;
     match udp_ask(server.addr, b"after") {
         Ok(_) => Ok(()),
-        Err(no_answer) => Err(server.exited("invalid UTF-8").unwrap_or(no_answer)),
+        Err(no_answer) => Err(server.exited(s, "invalid UTF-8").unwrap_or(no_answer)),
     }
 }
 
@@ -1792,6 +2013,21 @@ fn download_sends(s: &Subject) -> Verdict {
 }
 
 fn download_traversal(s: &Subject) -> Verdict {
+    let server = start_server(s, false)?;
+    // First a real download: a server that sends nothing would refuse the
+    // outside file too, for no merit.
+    let data = payload(300);
+    let _ = std::fs::write(server.work.join("inside.txt"), &data);
+    let inside = exchange(server.addr, b"inside.txt", true)?;
+    if inside.bytes != data {
+        return fail(format!(
+            "sent {} bytes for 'inside.txt', a file in its folder, not the file's {}: its refusal of an outside name cannot count",
+            inside.bytes.len(),
+            data.len()
+        ));
+    }
+    // It serves one client by design: started again for the outside name.
+    drop(server);
     let server = start_server(s, false)?;
     let outside = scratch();
     let secret = outside.path().join("secret.txt");

@@ -82,11 +82,7 @@ fn main() -> ExitCode {
         Some("exercise") => return grader::run_exercise(args.split_off(2)),
         Some("inside") => return grader::sandbox::inside(),
         Some("limit") => {
-            let argv = args.split_off(if args.get(2).is_some_and(|a| a == "--") {
-                3
-            } else {
-                2
-            });
+            let argv = args.split_off(2);
             let e = grader::run::limit_and_exec(&argv);
             eprintln!("grade limit: cannot start {:?}: {e}", argv.first());
             return ExitCode::from(127);

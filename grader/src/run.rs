@@ -74,7 +74,11 @@ impl Launch {
         let mut cmd = match &self.limiter {
             Some(grade) if cfg!(unix) => {
                 let mut cmd = Command::new(grade);
-                cmd.args(["limit", "--"]).args(&argv);
+                cmd.arg("limit");
+                for dir in CGROUPS.get().into_iter().flatten() {
+                    cmd.arg("--cgroup").arg(dir);
+                }
+                cmd.arg("--").args(&argv);
                 cmd
             }
             _ => {
@@ -124,11 +128,27 @@ fn scrub(cmd: &mut Command) {
     }
 }
 
-/// `grade limit -- PROGRAM ARGS…`: caps this process's address space, file
-/// size, CPU time, open files and process count, hard and soft (so that
-/// PROGRAM cannot raise them again), then becomes PROGRAM (exec), which
-/// inherits the caps. Unix only; it returns only on failure.
+/// `grade limit [--cgroup DIR]… -- PROGRAM ARGS…`: joins each cgroup DIR
+/// (so that everything PROGRAM starts is counted there), caps this
+/// process's address space, file size, CPU time, open files and process
+/// count, hard and soft (so that PROGRAM cannot raise them again), then
+/// becomes PROGRAM (exec), which inherits the caps. Unix only; it returns
+/// only on failure.
 pub fn limit_and_exec(argv: &[std::ffi::OsString]) -> std::io::Error {
+    let mut argv = argv;
+    while argv.first().is_some_and(|a| a == "--cgroup") {
+        let Some(dir) = argv.get(1) else {
+            return std::io::Error::other("grade limit: --cgroup takes a folder");
+        };
+        // "0" is the writing process itself.
+        if let Err(e) = std::fs::write(Path::new(dir).join("cgroup.procs"), "0") {
+            return e;
+        }
+        argv = &argv[2..];
+    }
+    if argv.first().is_some_and(|a| a == "--") {
+        argv = &argv[1..];
+    }
     let Some((program, args)) = argv.split_first() else {
         return std::io::Error::other("grade limit: no program given");
     };
@@ -175,6 +195,16 @@ static SCRATCH_ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 /// the sandbox's PID 1 calls it before its check).
 pub fn set_scratch_root(root: PathBuf) {
     let _ = SCRATCH_ROOT.set(root);
+}
+
+/// The cgroups a program under test joins (`grade limit --cgroup DIR`),
+/// where the sandbox made them.
+static CGROUPS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+/// Makes every later program under test join `dirs` (once; the sandbox's
+/// PID 1 calls it before its check).
+pub fn set_cgroups(dirs: Vec<PathBuf>) {
+    let _ = CGROUPS.set(dirs);
 }
 
 /// Starts `cmd` as the leader of a new process group (so that stopping it

@@ -5,15 +5,17 @@
 //! ```text
 //!  grade (outer)                         one check, in fresh namespaces
 //!  ─────────────                         ─────────────────────────────────
-//!  [sh: join a pids cgroup] ──exec──▶ unshare --user --map-root-user
-//!                                        --net --pid --fork --kill-child
-//!                                        --mount-proc
+//!  makes the check's cgroups       unshare --user --map-root-user --net
+//!  (pids, cpu) and scratch folder     --pid --fork --kill-child --mount-proc
 //!                                           └─ grade inside   (PID 1)
 //!       job as JSON on stdin  ───────────▶   ip link set lo up
-//!                                             mount tmpfs (--disk) for files
+//!                                             the host's files read-only
+//!                                             a tmpfs (--disk) for files
 //!                                             the check: the program under
-//!                                             test, the grader's clients and
-//!                                             reference servers, all here
+//!                                             test (through `grade limit`,
+//!                                             which joins the cgroups), the
+//!                                             grader's clients and reference
+//!                                             servers, all here
 //!       answer as JSON on stdout ◀────────   exit: the kernel kills every
 //!                                             process left in the namespace
 //! ```
@@ -27,12 +29,18 @@
 //!   exits and the kernel kills everything the submission started, a child
 //!   that called `setsid` or outlived its parent too; `--kill-child` ends
 //!   PID 1 if the outer grade dies, so Ctrl-C on `grade` leaves nothing;
-//! - **a process count of its own** (a cgroup's `pids.max`, where a
-//!   writable pids controller exists): a fork bomb fails its own check and
-//!   no other student's;
-//! - **disk of its own** (a tmpfs of `--disk` bytes as the check's scratch
-//!   folder): a program that writes without end fills only that, and the
-//!   folder is gone with the check.
+//! - **a process count and a CPU share of its own** (cgroups: `pids.max`,
+//!   and one core's quota, where a writable controller exists), for the
+//!   program under test only, not for the grader's own threads: a fork bomb
+//!   fails its own check and slows no other student's;
+//! - **disk of its own**: the host's files are read-only inside, and the
+//!   check's scratch folder, where the program runs, is a tmpfs of `--disk`
+//!   bytes, gone with the check.
+//!
+//! After the check, PID 1 looks at what the program did with its bounds, and
+//! a check in which it met one fails, saying so: it tried to have more than
+//! [`PIDS`] processes, it left processes running after it was stopped (they
+//! escaped its process group), or it filled its disk.
 //!
 //! Root inside is mapped to the user running `grade` (`--map-root-user`):
 //! it holds capabilities over the namespace's own loopback and mounts, none
@@ -62,21 +70,36 @@ pub const CHECK: Duration = Duration::from_secs(120);
 pub struct Sandbox {
     /// The `grade` binary, run inside as `grade inside`.
     pub grade: PathBuf,
-    /// The pids controller to make a cgroup per check in, if writable.
-    pub pids: Option<PathBuf>,
+    /// The cgroup controllers to make a cgroup per check in, where
+    /// writable: the pids one, and the cpu one.
+    pub controllers: Vec<Controller>,
     /// The size of each check's scratch tmpfs.
     pub disk: u64,
+}
+
+/// A cgroup controller the grader may make cgroups in, and the limit it
+/// writes into each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Controller {
+    pub root: PathBuf,
+    /// The file and the value: `pids.max` = PIDS, or one core of CPU.
+    pub limit: (&'static str, String),
 }
 
 impl Sandbox {
     /// One line for the report's header: what bounds a check here.
     pub fn describe(&self) -> String {
+        let has = |file: &str| self.controllers.iter().any(|c| c.limit.0 == file);
         format!(
-            "each check in its own network, PID and mount namespaces (loopback only); files in a {} MiB tmpfs; {}",
+            "each check in its own network, PID and mount namespaces (loopback only, the host's files read-only); files in a {} MiB tmpfs; {}; {}",
             self.disk >> 20,
-            match &self.pids {
-                Some(_) => format!("at most {PIDS} processes per check (pids cgroup)"),
-                None => "processes bounded by RLIMIT_NPROC only (no writable pids cgroup)".into(),
+            match has("pids.max") {
+                true => format!("at most {PIDS} processes (pids cgroup)"),
+                false => "processes bounded by RLIMIT_NPROC only (no writable pids cgroup)".into(),
+            },
+            match has("cpu.cfs_quota_us") || has("cpu.max") {
+                true => "one core of CPU (cpu cgroup)",
+                false => "CPU bounded by RLIMIT_CPU only (no writable cpu cgroup)",
             }
         )
     }
@@ -115,30 +138,61 @@ pub fn probe(grade: &Path, disk: u64) -> Result<Sandbox, String> {
     }
     Ok(Sandbox {
         grade: grade.to_path_buf(),
-        pids: pids_controller(),
+        controllers: controllers(),
         disk,
     })
 }
 
-/// A pids cgroup controller this process may make cgroups in: cgroup v1's
-/// `/sys/fs/cgroup/pids`, or v2's unified root where it delegates `pids`.
-fn pids_controller() -> Option<PathBuf> {
-    let v1 = Path::new("/sys/fs/cgroup/pids");
+/// The cgroup controllers this process may make cgroups in: cgroup v1's
+/// `pids` and `cpu` hierarchies, or v2's unified root where it delegates
+/// them.
+fn controllers() -> Vec<Controller> {
     let v2 = Path::new("/sys/fs/cgroup");
-    let delegates = std::fs::read_to_string(v2.join("cgroup.subtree_control"))
-        .is_ok_and(|s| s.split_whitespace().any(|c| c == "pids"));
-    let root = if v1.join("cgroup.procs").is_file() {
-        v1
-    } else if delegates {
-        v2
-    } else {
-        return None;
-    };
-    let test = root.join(format!("socket-lab-probe-{}", std::process::id()));
-    let ok =
-        std::fs::create_dir(&test).is_ok() && std::fs::write(test.join("pids.max"), "1").is_ok();
-    let _ = std::fs::remove_dir(&test);
-    ok.then(|| root.to_path_buf())
+    let delegated = std::fs::read_to_string(v2.join("cgroup.subtree_control")).unwrap_or_default();
+    let delegates = |c: &str| delegated.split_whitespace().any(|d| d == c);
+    let core = "100000".to_string();
+    let wanted = [
+        (
+            Path::new("/sys/fs/cgroup/pids"),
+            "pids",
+            ("pids.max", PIDS.to_string()),
+        ),
+        (
+            Path::new("/sys/fs/cgroup/cpu"),
+            "cpu",
+            ("cpu.cfs_quota_us", core.clone()),
+        ),
+    ];
+    let mut found = Vec::new();
+    for (v1, name, limit) in wanted {
+        let candidate = if v1.join("cgroup.procs").is_file() {
+            Controller {
+                root: v1.to_path_buf(),
+                limit,
+            }
+        } else if delegates(name) {
+            let limit = match name {
+                "cpu" => ("cpu.max", format!("{core} 100000")),
+                _ => limit,
+            };
+            Controller {
+                root: v2.to_path_buf(),
+                limit,
+            }
+        } else {
+            continue;
+        };
+        let test = candidate
+            .root
+            .join(format!("socket-lab-probe-{}", std::process::id()));
+        let ok = std::fs::create_dir(&test).is_ok()
+            && std::fs::write(test.join(candidate.limit.0), &candidate.limit.1).is_ok();
+        let _ = std::fs::remove_dir(&test);
+        if ok {
+            found.push(candidate);
+        }
+    }
+    found
 }
 
 /// What a check in the sandbox answers.
@@ -161,27 +215,33 @@ pub fn run(sandbox: &Sandbox, subject: &Subject, check: Option<&str>) -> Answer 
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-/// A cgroup made for one check, removed on drop (once empty: the check's
-/// namespace is gone by then, and so is every process in it).
-struct Cgroup(PathBuf);
+/// The cgroups made for one check, removed on drop (once empty: the
+/// check's namespace is gone by then, and so is every process in it).
+struct Cgroups(Vec<PathBuf>);
 
-impl Cgroup {
-    fn new(controller: &Path) -> Option<Cgroup> {
+impl Cgroups {
+    fn new(controllers: &[Controller]) -> Cgroups {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = controller.join(format!("socket-lab-{}-{n}", std::process::id()));
-        std::fs::create_dir(&dir).ok()?;
-        let cgroup = Cgroup(dir);
-        std::fs::write(cgroup.0.join("pids.max"), PIDS.to_string()).ok()?;
-        Some(cgroup)
+        let mut made = Cgroups(Vec::new());
+        for c in controllers {
+            let dir = c
+                .root
+                .join(format!("socket-lab-{}-{n}", std::process::id()));
+            if std::fs::create_dir(&dir).is_ok() {
+                let _ = std::fs::write(dir.join(c.limit.0), &c.limit.1);
+                made.0.push(dir);
+            }
+        }
+        made
     }
 }
 
-impl Drop for Cgroup {
+impl Drop for Cgroups {
     fn drop(&mut self) {
-        // The last processes of a killed namespace may take a moment to go.
-        crate::run::wait_until(Duration::from_secs(2), || {
-            std::fs::remove_dir(&self.0).is_ok()
-        });
+        for dir in &self.0 {
+            // The last processes of a killed namespace may take a moment.
+            crate::run::wait_until(Duration::from_secs(2), || std::fs::remove_dir(dir).is_ok());
+        }
     }
 }
 
@@ -190,23 +250,8 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
         .prefix("socket-lab-check-")
         .tempdir()
         .map_err(|e| format!("the grader cannot make a folder: {e}"))?;
-    let cgroup = sandbox.pids.as_deref().and_then(Cgroup::new);
-    let mut cmd = match &cgroup {
-        // The shell joins the cgroup, then becomes unshare: everything
-        // the check starts is counted there from its first fork.
-        Some(cg) => {
-            let mut cmd = Command::new("sh");
-            cmd.args([
-                "-c",
-                "echo 0 > \"$1\" || exit 125; shift; exec \"$@\"",
-                "sh",
-            ])
-            .arg(cg.0.join("cgroup.procs"))
-            .arg("unshare");
-            cmd
-        }
-        None => Command::new("unshare"),
-    };
+    let cgroups = Cgroups::new(&sandbox.controllers);
+    let mut cmd = Command::new("unshare");
     cmd.args(UNSHARE)
         .arg(&sandbox.grade)
         .arg("inside")
@@ -224,6 +269,7 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
         "check": check,
         "disk": disk.path(),
         "disk_size": sandbox.disk,
+        "cgroups": cgroups.0,
     });
     let mut child = crate::run::spawn_tracked(&mut cmd)
         .map_err(|e| format!("the grader cannot start unshare: {e}"))?;
@@ -246,7 +292,7 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
     let _ = child.wait();
     crate::run::untrack(child.id());
     let text = reader.join().unwrap_or_default();
-    drop(cgroup);
+    drop(cgroups);
     if !finished {
         return Err(format!("the check did not end within {CHECK:?}"));
     }
@@ -330,20 +376,26 @@ fn run_job(job: &Value) -> Result<Value, String> {
     if !status.success() {
         return Err("ip link set lo up failed in the sandbox".into());
     }
-    if let Some(disk) = path(&job["disk"]) {
-        let size = job["disk_size"].as_u64().unwrap_or(DISK);
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o"])
-            .arg(format!("size={size},mode=0700"))
-            .arg("socket-lab-check")
-            .arg(&disk)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !mounted {
-            return Err(format!("cannot mount a tmpfs on {}", disk.display()));
-        }
-        crate::run::set_scratch_root(disk);
+    read_only_host();
+    let disk = path(&job["disk"]).ok_or("the job names no scratch folder")?;
+    let disk_size = job["disk_size"].as_u64().unwrap_or(DISK);
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o"])
+        .arg(format!("size={disk_size},mode=0700"))
+        .arg("socket-lab-check")
+        .arg(&disk)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        return Err(format!("cannot mount a tmpfs on {}", disk.display()));
     }
+    crate::run::set_scratch_root(disk.clone());
+    let cgroups: Vec<PathBuf> = strings(&job["cgroups"])
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    crate::run::set_cgroups(cgroups.clone());
+    let watch = DiskWatch::start(disk);
     let subject = Subject {
         program,
         launch: crate::run::Launch {
@@ -359,7 +411,7 @@ fn run_job(job: &Value) -> Result<Value, String> {
         python: job["python"].as_array().map(|_| strings(&job["python"])),
         sandbox: None,
     };
-    Ok(match job["check"].as_str() {
+    let answer = match job["check"].as_str() {
         Some(name) => {
             let check = program
                 .checks()
@@ -367,19 +419,142 @@ fn run_job(job: &Value) -> Result<Value, String> {
                 .find(|c| c.name == name)
                 .ok_or_else(|| format!("{} has no check called {name:?}", program.name()))?;
             let (outcome, transcript) = crate::run_check(&subject, &check);
-            json!({ "outcome": outcome_to_json(&outcome), "transcript": transcript })
+            Ok((outcome, transcript))
         }
-        None => {
-            let (recognised, transcript) = crate::run_recognise(&subject);
-            match recognised {
-                Ok(Protocol::Lab) => json!({ "protocol": "lab", "transcript": transcript }),
-                Ok(Protocol::Differs(why)) => json!({ "protocol": why, "transcript": transcript }),
-                Err(o) => {
-                    json!({ "protocol": null, "outcome": outcome_to_json(&o), "transcript": transcript })
-                }
+        None => Err(crate::run_recognise(&subject)),
+    };
+    // What the program did with its bounds, said beside what the check
+    // found: each fails the check it happened in.
+    let mut met = Vec::new();
+    if let Some(n) = pids_refused(&cgroups) {
+        met.push(format!(
+            "tried to have more than {PIDS} processes at once ({n} forks refused)"
+        ));
+    }
+    if let Some(n) = left_running(&cgroups) {
+        met.push(format!(
+            "left {n} process(es) running after it was stopped (they left its process group, as setsid does)"
+        ));
+    }
+    let peak = watch.stop();
+    if peak + (1 << 20) >= disk_size {
+        met.push(format!("filled its {} MiB of disk", disk_size >> 20));
+    }
+    let merge = |outcome: Outcome| match (met.is_empty(), outcome) {
+        (true, o) => o,
+        (false, Outcome::Fail(why)) => Outcome::Fail(format!("{why}; and it {}", met.join("; "))),
+        (false, _) => Outcome::Fail(format!("it {}", met.join("; "))),
+    };
+    Ok(match answer {
+        Ok((outcome, transcript)) => {
+            json!({ "outcome": outcome_to_json(&merge(outcome)), "transcript": transcript })
+        }
+        Err((recognised, transcript)) => match recognised {
+            Ok(_) if !met.is_empty() => {
+                json!({ "protocol": null, "outcome": outcome_to_json(&merge(Outcome::Pass)), "transcript": transcript })
             }
-        }
+            Ok(Protocol::Lab) => json!({ "protocol": "lab", "transcript": transcript }),
+            Ok(Protocol::Differs(why)) => json!({ "protocol": why, "transcript": transcript }),
+            Err(o) => {
+                json!({ "protocol": null, "outcome": outcome_to_json(&merge(o)), "transcript": transcript })
+            }
+        },
     })
+}
+
+/// Makes every file system of the host read-only in this mount namespace
+/// (the namespace's own mounts, made after, stay writable): a program under
+/// test may read its own script and the lab's files, and write only in
+/// its scratch tmpfs. A mount that refuses stays as it was.
+fn read_only_host() {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    for line in mounts.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(_), Some(target), Some(kind)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if [
+            "proc", "sysfs", "cgroup", "cgroup2", "devpts", "devtmpfs", "mqueue",
+        ]
+        .contains(&kind)
+        {
+            continue;
+        }
+        let _ = Command::new("mount")
+            .args(["-o", "remount,bind,ro", target])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// How many forks the pids cgroup refused during the check, if any.
+fn pids_refused(cgroups: &[PathBuf]) -> Option<u64> {
+    cgroups.iter().find_map(|dir| {
+        let events = std::fs::read_to_string(dir.join("pids.events")).ok()?;
+        let n: u64 = events.strip_prefix("max ")?.trim().parse().ok()?;
+        (n > 0).then_some(n)
+    })
+}
+
+/// How many of the program's processes are still running after the check
+/// stopped its process group, if any.
+fn left_running(cgroups: &[PathBuf]) -> Option<usize> {
+    let dir = cgroups.iter().find(|d| d.join("pids.current").is_file())?;
+    let procs = || {
+        std::fs::read_to_string(dir.join("cgroup.procs"))
+            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
+            .unwrap_or(0)
+    };
+    // A killed process group may take a moment to be gone.
+    crate::run::wait_until(Duration::from_millis(500), || procs() == 0);
+    let n = procs();
+    (n > 0).then_some(n)
+}
+
+/// The most bytes the files under a folder held at once during a check,
+/// sampled every 100 ms by a thread of its own.
+struct DiskWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<u64>,
+}
+
+impl DiskWatch {
+    fn start(dir: PathBuf) -> DiskWatch {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut peak = 0;
+            loop {
+                peak = peak.max(size_of(&dir));
+                if stopping.load(Ordering::Relaxed) {
+                    return peak;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        DiskWatch { stop, handle }
+    }
+
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap_or(0)
+    }
+}
+
+/// The bytes the files under `dir` hold (links not followed).
+fn size_of(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => size_of(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 #[cfg(test)]

@@ -130,41 +130,12 @@ fn report_for<'a>(entries: &'a [Entry], student: &str, program: Program) -> &'a 
 fn the_originals_get_their_honest_table() {
     let entries = grade_folder(&originals());
     let student = "originals";
-    // What README.md's table of the originals says, check by check.
-    let expected: [(Program, &[&str]); 9] = [
-        (
-            Program::TcpServer,
-            &["survives invalid UTF-8", "survives a reset connection"],
-        ),
-        (Program::TcpClient, &[]),
-        (Program::UdpServer, &["survives invalid UTF-8"]),
-        (Program::UdpClient, &["ends cleanly at the end of input"]),
-        (
-            Program::MultithreadServer,
-            &["answers a client that sends invalid UTF-8"],
-        ),
-        (Program::MultithreadClient, &[]),
-        (
-            Program::ThreadpoolServer,
-            &["answers a client that sends invalid UTF-8"],
-        ),
-        (
-            Program::FileServer,
-            &[
-                "refuses traversal and absolute names",
-                "leaves no partial file after a truncated upload",
-                "does not spin when a client vanishes mid-upload",
-                "does not overwrite a file silently",
-            ],
-        ),
-        (Program::FileClient, &["ends at the end of input"]),
-    ];
-    assert_eq!(entries.len(), expected.len());
-    for (program, fails) in expected {
+    for (program, fails) in ORIGINALS_FAIL {
         let report = report_for(&entries, student, program);
         assert_eq!(report.protocol, Protocol::Lab, "{}", report.table());
         assert_eq!(failed(report), fails, "{}", report.table());
     }
+    assert_eq!(entries.len(), ORIGINALS_FAIL.len());
     let tcp = report_for(&entries, student, Program::TcpServer);
     assert_outcome(
         tcp,
@@ -180,6 +151,87 @@ fn the_originals_get_their_honest_table() {
         "left a partial cut.bin",
     );
 }
+
+/// The originals, as they are (each on the port written in it, no copy
+/// rewritten), graded by the `grade` binary with each check in a sandbox
+/// of its own: the same table, check by check, as with their ports adapted.
+#[test]
+#[cfg_attr(
+    not(all(python_originals, namespaces)),
+    ignore = "needs Python 3, the originals and Linux namespaces (unshare --user --net --pid, ip)"
+)]
+fn the_originals_on_their_own_ports_get_the_same_table_in_the_sandbox() {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("grades.json");
+    let run = Command::new(bin("grade"))
+        .arg("all")
+        .arg(originals())
+        .args(["--jobs", "4", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("each check in its own network"), "{stderr}");
+    let parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for (program, fails) in ORIGINALS_FAIL {
+        let report = parsed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["program"] == program.name())
+            .unwrap_or_else(|| panic!("no report for {program:?}"));
+        // Never adapted: the command is the script itself.
+        assert!(
+            report["command"]
+                .to_string()
+                .contains(&format!("{}.py", program.file_name())),
+            "{report}"
+        );
+        let failed: Vec<&str> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["result"] == "fail")
+            .map(|c| c["check"].as_str().unwrap())
+            .collect();
+        assert_eq!(failed, fails, "{report:#}");
+    }
+}
+
+/// What README.md's table of the originals says, check by check: the
+/// checks each original fails.
+const ORIGINALS_FAIL: [(Program, &[&str]); 9] = [
+    (
+        Program::TcpServer,
+        &["survives invalid UTF-8", "survives a reset connection"],
+    ),
+    // A traceback where the lab wants a message.
+    (Program::TcpClient, &["exits when no server listens"]),
+    (Program::UdpServer, &["survives invalid UTF-8"]),
+    (Program::UdpClient, &["ends cleanly at the end of input"]),
+    (
+        Program::MultithreadServer,
+        &["answers a client that sends invalid UTF-8"],
+    ),
+    (
+        Program::MultithreadClient,
+        &["exits when no server listens"],
+    ),
+    (
+        Program::ThreadpoolServer,
+        &["answers a client that sends invalid UTF-8"],
+    ),
+    (
+        Program::FileServer,
+        &[
+            "refuses traversal and absolute names",
+            "leaves no partial file after a truncated upload",
+            "does not spin when a client vanishes mid-upload",
+            "does not overwrite a file silently",
+        ],
+    ),
+    (Program::FileClient, &["ends at the end of input"]),
+];
 
 /// Asserts that check `check` of `report` ended as `result` with a reason
 /// that contains `reason`.
@@ -242,7 +294,7 @@ fn each_broken_program_gets_the_verdict_and_reason_its_defect_deserves() {
         ),
         (
             Program::ThreadpoolServer,
-            &["serves at most ten at once (a pool)"],
+            &["serves ten at once and no more (a pool)"],
         ),
         (
             Program::FileServer,
@@ -297,7 +349,51 @@ fn each_broken_program_gets_the_verdict_and_reason_its_defect_deserves() {
         r,
         "survives invalid UTF-8",
         "not-graded",
-        "it serves one client and ends",
+        "it also ends after an ordinary client",
+    );
+
+    // The accept loop ends on an empty connection, though it serves every
+    // ordinary client: that is the very defect its check is for.
+    let r = report_for(&entries, "empty-ends-loop", tcp);
+    assert_eq!(failed(r), ["survives an empty connection"], "{}", r.table());
+    assert_outcome(
+        r,
+        "survives an empty connection",
+        "fail",
+        "kept serving after an ordinary client, but exited with status 0 after an empty connection",
+    );
+
+    // The pool is checked from below too: a serial server and a pool of 2
+    // say how many they served at once.
+    let pool = Program::ThreadpoolServer;
+    for (student, served) in [("serial-pool", 1), ("pool-of-2", 2)] {
+        let r = report_for(&entries, student, pool);
+        assert_outcome(
+            r,
+            "serves ten at once and no more (a pool)",
+            "fail",
+            &format!("served only {served} client(s) at once"),
+        );
+    }
+    let r = report_for(&entries, "serial-pool", pool);
+    assert_outcome(
+        r,
+        "an idle client does not block the others",
+        "fail",
+        "idle",
+    );
+
+    // A client handed in empty is never seen doing its job: 0, every check
+    // saying why.
+    let r = report_for(&entries, "empty-client", Program::TcpClient);
+    assert_eq!(r.scored(), 0, "{}", r.table());
+    assert!(
+        r.results.iter().all(|g| g
+            .outcome
+            .reason()
+            .is_some_and(|why| why.contains("never reached the server on port"))),
+        "{}",
+        r.table()
     );
 
     let r = report_for(&entries, "echo-not-signin", Program::MultithreadServer);
@@ -377,7 +473,7 @@ fn each_broken_program_gets_the_verdict_and_reason_its_defect_deserves() {
     let r = report_for(&entries, "pool-of-128", Program::ThreadpoolServer);
     assert_outcome(
         r,
-        "serves at most ten at once (a pool)",
+        "serves ten at once and no more (a pool)",
         "fail",
         "more than ten at once",
     );
@@ -404,6 +500,7 @@ fn each_broken_program_gets_the_verdict_and_reason_its_defect_deserves() {
     for (student, program) in [
         ("handler-named-server", Program::EchoServer),
         ("port-in-socketserver-line", tcp),
+        ("pinned-host-port", tcp),
     ] {
         let r = report_for(&entries, student, program);
         assert_eq!(r.scored(), r.possible(), "{}", r.table());
@@ -506,4 +603,96 @@ fn the_grade_command_reports_scores_and_json() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Each attack in grader/hostile fails a check with its reason, leaves no
+/// process running, and changes nothing of the good student's grade,
+/// graded four at once in the grader's sandbox.
+#[test]
+#[cfg_attr(
+    not(all(python_originals, namespaces)),
+    ignore = "needs Python 3 and Linux namespaces (unshare --user --net --pid, ip)"
+)]
+fn each_attack_fails_its_own_checks_and_harms_no_one_else() {
+    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../grader/hostile");
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("grades.json");
+    let run = Command::new(bin("grade"))
+        .arg("all")
+        .arg(&hostile)
+        .args(["--jobs", "4", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("each check in its own network"), "{stderr}");
+    let parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let report = |student: &str, program: &str| -> &serde_json::Value {
+        parsed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["student"] == student && r["program"] == program)
+            .unwrap_or_else(|| panic!("no report for {student} {program}"))
+    };
+    // The good student, graded beside the attacks: every check passes or is
+    // skipped for the grader's own reason (no originals given here).
+    for program in ["tcp-server", "tcp-client"] {
+        let r = report("good", program);
+        assert_eq!(r["scored"], r["possible"], "{r:#}");
+        assert!(
+            r["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["result"] == "pass" || c["result"] == "skip"),
+            "{r:#}"
+        );
+    }
+    // Each attack: every check fails, the first saying why.
+    for (student, program, why) in [
+        ("fork-bomb", "tcp-server", "processes at once"),
+        ("fills-disk", "tcp-server", "filled its 1024 MiB of disk"),
+        ("setsid-sleeper", "tcp-server", "left 1 process(es) running"),
+        (
+            "other-students-port",
+            "tcp-client",
+            "never reached the server on port 9999",
+        ),
+        ("outside", "tcp-client", "Network is unreachable"),
+    ] {
+        let r = report(student, program);
+        assert_eq!(r["scored"], 0, "{r:#}");
+        let first = r["checks"][0]["detail"].as_str().unwrap_or_default();
+        assert!(first.contains(why), "{student}: {r:#}");
+    }
+    // Nothing of theirs is left running.
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        !ps.lines().any(|l| l.contains("grader/hostile")),
+        "left running:\n{ps}"
+    );
+}
+
+/// A client file that does not exist scores 0, every check saying the
+/// client never reached the server (and why).
+#[test]
+fn a_missing_client_scores_nothing_with_the_reason() {
+    let scratch = tempfile::tempdir().unwrap();
+    let launch = Launch {
+        argv: vec!["python3".into(), "/no/such/tcp_client.py".into()],
+        cwd: scratch.path().to_path_buf(),
+        limiter: None,
+    };
+    let report = grade(&subject(Program::TcpClient, launch));
+    assert_eq!(report.scored(), 0, "{}", report.table());
+    assert!(
+        report.results.iter().all(|g| g
+            .outcome
+            .reason()
+            .is_some_and(|why| why.contains("never reached the server"))),
+        "{}",
+        report.table()
+    );
 }

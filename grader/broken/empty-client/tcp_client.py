@@ -1,0 +1,1 @@
+# Broken on purpose: handed in empty (the student never wrote it).

@@ -1,0 +1,36 @@
+# Hostile: leaves a child in a session of its own (setsid) that sleeps
+# forever, then the lab's 2.1 server.
+import os
+import sys
+
+# Only ever in a sandbox: a network namespace whose only interface is lo.
+with open("/proc/self/net/dev") as dev:
+    interfaces = [line.split(":")[0].strip() for line in dev.readlines()[2:]]
+if interfaces != ["lo"]:
+    sys.exit("not in a sandbox: refusing")
+
+import time
+
+if os.fork() == 0:
+    os.setsid()
+    while True:
+        time.sleep(3600)
+
+import socket
+
+ip_port = ("127.0.0.1", 9999)
+sk = socket.socket()
+sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sk.bind(ip_port)
+sk.listen(5)
+print("server waiting...")
+while True:
+    conn, addr = sk.accept()
+    try:
+        data = conn.recv(1024)
+        print(data.decode(errors="replace"))
+        conn.sendall("不要回答,不要回答,不要回答".encode())
+    except (OSError, UnicodeError):
+        pass
+    conn.close()
+    print("server waiting...")
