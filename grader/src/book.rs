@@ -96,6 +96,40 @@ pub fn table(entries: &[Entry]) -> String {
     out
 }
 
+/// Per program and check, how many students passed it: where a class as a
+/// whole went wrong.
+pub fn summary(entries: &[Entry]) -> String {
+    let mut out = String::from("| program | check | passed |\n|---|---|---|\n");
+    let mut programs: Vec<crate::Program> = entries.iter().map(|e| e.report.program).collect();
+    programs.dedup();
+    programs.sort_by_key(|p| crate::Program::ALL.iter().position(|q| q == p));
+    programs.dedup();
+    for program in programs {
+        let reports: Vec<&Report> = entries
+            .iter()
+            .filter(|e| e.report.program == program)
+            .map(|e| &e.report)
+            .collect();
+        let Some(first) = reports.first() else {
+            continue;
+        };
+        for r in &first.results {
+            let passed = reports
+                .iter()
+                .filter(|rep| rep.outcome(r.check) == Some(&crate::Outcome::Pass))
+                .count();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {passed} of {} |",
+                program.name(),
+                r.check,
+                reports.len()
+            );
+        }
+    }
+    out
+}
+
 /// The categories, in the CSV's column order.
 pub const CATEGORIES: [Category; 5] = [
     Category::Correct,
@@ -116,6 +150,7 @@ pub fn csv(entries: &[Entry]) -> String {
     for e in entries {
         let r = &e.report;
         let protocol = match r.protocol {
+            _ if !r.submitted() => "not-submitted",
             Protocol::Lab => "lab",
             Protocol::Differs(_) => "differs",
         };

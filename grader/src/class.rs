@@ -1,6 +1,7 @@
-//! Class folders: `grade all DIR`, where DIR holds one student's programs
-//! (`tcp_server.py`, `udp_client`, …) or one folder per student holding
-//! theirs.
+//! Class folders: `grade all DIR`, where DIR holds one folder per student
+//! holding their programs anywhere below it (`alice/lab2/TCP_Server.py`),
+//! or one student's programs. Every student gets a row for every program
+//! of the lab, a missing one "not submitted" ([`Class`]).
 //!
 //! In a sandbox (Linux namespaces, [`crate::sandbox`]) a script runs as it
 //! is, on the port written in it: each check has a network of its own.
@@ -13,97 +14,313 @@
 
 use crate::Program;
 use crate::run::{Launch, files_in};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-/// One student's programs, with the commands that run them.
+/// One student's programs, with the commands that run them, and what the
+/// teacher should know about how they were found.
 #[derive(Debug)]
 pub struct Student {
     /// The folder's name.
     pub name: String,
     pub programs: Vec<(Program, Launch)>,
+    /// Which file was taken where there were several, and files that were
+    /// found but cannot be run ("tcp_server.c: …").
+    pub notes: Vec<String>,
 }
 
-/// The students in `dir`: `dir` itself when it holds programs named like
-/// the lab's, else each folder in it that does. Copies of adapted scripts
-/// go into `scratch`, one folder per student. `dir` may be relative: it is
-/// made absolute first, so the scores do not depend on where the grader
-/// runs.
+/// A class: every student, and the programs every one of them is graded
+/// on (the lab's nine, and each seed program that anyone handed in), so
+/// that every student's total is out of the same number.
+#[derive(Debug)]
+pub struct Class {
+    pub students: Vec<Student>,
+    pub programs: Vec<Program>,
+    /// Files at the class root, which belong to no student.
+    pub warnings: Vec<String>,
+}
+
+/// How a student's files are told apart: the names each program goes by
+/// (the lab's, the seeds' and the teacher's `--map`), and the language
+/// preferred where a student has several (`--lang`).
+#[derive(Clone, Debug)]
+pub struct Names {
+    stems: BTreeMap<String, Program>,
+    /// The extension preferred (`py`), without its dot.
+    pub lang: String,
+}
+
+impl Default for Names {
+    fn default() -> Names {
+        let mut stems = BTreeMap::new();
+        for program in Program::ALL {
+            stems.insert(normal(program.file_name()), program);
+        }
+        // The seeds' own names for their programs (001–004).
+        for (stem, program) in [
+            ("serverTCP", Program::ChatServer),
+            ("tcpSerSock", Program::CtimeServer),
+            ("socketserver_tcp", Program::EchoServer),
+            ("socketserver_udp", Program::UdpEchoServer),
+            ("download_server", Program::DownloadServer),
+        ] {
+            stems.insert(normal(stem), program);
+        }
+        Names {
+            stems,
+            lang: "py".into(),
+        }
+    }
+}
+
+impl Names {
+    /// Adds the names of a `--map` file: one line per program, `PROGRAM:
+    /// NAME, NAME…` (`tcp-server: server1, lab2_server`), `#` for comments.
+    pub fn read_map(&mut self, text: &str) -> Result<(), String> {
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (program, names) = line
+                .split_once(':')
+                .ok_or_else(|| format!("line {}: expected 'PROGRAM: NAME, NAME…'", i + 1))?;
+            let program = <Program as clap::ValueEnum>::from_str(program.trim(), true)
+                .map_err(|_| format!("line {}: no program called {:?}", i + 1, program.trim()))?;
+            for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let stem = Path::new(name)
+                    .file_stem()
+                    .map_or(name.into(), |s| s.to_string_lossy());
+                self.stems.insert(normal(&stem), program);
+            }
+        }
+        Ok(())
+    }
+
+    /// The program a file's name says it is.
+    fn program_of(&self, file: &Path) -> Option<Program> {
+        let stem = file.file_stem()?.to_string_lossy();
+        self.stems.get(&normal(&stem)).copied()
+    }
+}
+
+/// A name as it is compared: lower case, `-` as `_`.
+fn normal(stem: &str) -> String {
+    stem.to_lowercase().replace('-', "_")
+}
+
+/// Folders that never hold a student's programs.
+const SKIPPED: [&str; 6] = [
+    "__pycache__",
+    "target",
+    "node_modules",
+    "venv",
+    "build",
+    "dist",
+];
+/// How deep under a student's folder programs are looked for.
+const DEPTH: usize = 8;
+
+/// Every file under `dir` whose name is a program's, with that program
+/// (hidden folders and build folders skipped; links not followed).
+fn programs_under(dir: &Path, names: &Names, depth: usize, found: &mut Vec<(Program, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() && depth > 0 && !name.starts_with('.') && !SKIPPED.contains(&name.as_str())
+        {
+            programs_under(&e.path(), names, depth - 1, found);
+        } else if kind.is_file()
+            && let Some(program) = names.program_of(&e.path())
+        {
+            found.push((program, e.path()));
+        }
+    }
+}
+
+/// The class in `dir`: each folder in it that holds programs named like
+/// the lab's, anywhere below it, is a student; files at the class root are
+/// left out with a warning. A `dir` with no such folder but programs of its
+/// own is one student's. Copies of adapted scripts go into `scratch`, one
+/// folder per student; scripts run as they are when `adapt` is false (in
+/// the sandbox). `dir` may be relative: it is made absolute first, so the
+/// scores do not depend on where the grader runs.
 pub fn class_folder(
     dir: &Path,
     scratch: &Path,
     python: &[String],
     adapt: bool,
-) -> std::io::Result<Vec<Student>> {
+    names: &Names,
+) -> std::io::Result<Class> {
     let dir = dir.canonicalize()?;
     let name_of = |d: &Path| {
         d.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| d.display().to_string())
     };
-    let one = programs_in(&dir, &scratch.join("student"), python, adapt)?;
-    if !one.is_empty() {
-        return Ok(vec![Student {
-            name: name_of(&dir),
-            programs: one,
-        }]);
+    let mut folders = Vec::new();
+    let mut at_root = Vec::new();
+    for name in files_in(&dir) {
+        let path = dir.join(&name);
+        if path.is_dir() && !name.starts_with('.') {
+            let mut found = Vec::new();
+            programs_under(&path, names, DEPTH, &mut found);
+            if !found.is_empty() {
+                folders.push((name, path, found));
+            }
+        } else if path.is_file() && names.program_of(&path).is_some() {
+            at_root.push(name);
+        }
+    }
+    let mut warnings = Vec::new();
+    if folders.is_empty() {
+        // One student's own folder.
+        let mut found = Vec::new();
+        programs_under(&dir, names, DEPTH, &mut found);
+        if !found.is_empty() {
+            folders.push((name_of(&dir), dir.clone(), found));
+        }
+    } else {
+        warnings.extend(
+            at_root
+                .iter()
+                .map(|f| format!("{f} is at the class root, in no student's folder: left out")),
+        );
     }
     let mut students = Vec::new();
-    for (i, name) in files_in(&dir).into_iter().enumerate() {
-        let folder = dir.join(&name);
-        if !folder.is_dir() {
-            continue;
-        }
-        let programs = programs_in(
-            &folder,
-            &scratch.join(format!("student-{i}")),
-            python,
-            adapt,
-        )?;
-        if !programs.is_empty() {
-            students.push(Student { name, programs });
-        }
+    for (i, (name, base, found)) in folders.into_iter().enumerate() {
+        let copies = scratch.join(format!("student-{i}"));
+        std::fs::create_dir_all(&copies)?;
+        let (programs, notes) = choose(&base, found, names, python, adapt, &copies);
+        students.push(Student {
+            name,
+            programs,
+            notes,
+        });
     }
-    Ok(students)
+    // Every student is graded on the lab's nine, and on each seed program
+    // that anyone handed in.
+    let programs = Program::ALL
+        .into_iter()
+        .filter(|p| {
+            p.is_main_lab()
+                || students
+                    .iter()
+                    .any(|s| s.programs.iter().any(|(q, _)| q == p))
+        })
+        .collect();
+    Ok(Class {
+        students,
+        programs,
+        warnings,
+    })
 }
 
-/// The programs in one student's folder, each with its command.
-fn programs_in(
-    dir: &Path,
-    copies: &Path,
+/// One file per program, among those found under a student's folder
+/// `base`: a runnable one (a `.py` script, or an executable without an
+/// extension), in the preferred language first, then the one nearest the
+/// top, then by name. Notes say what was passed over.
+fn choose(
+    base: &Path,
+    found: Vec<(Program, PathBuf)>,
+    names: &Names,
     python: &[String],
     adapt: bool,
-) -> std::io::Result<Vec<(Program, Launch)>> {
-    let files = files_in(dir);
-    let mut found = Vec::new();
+    copies: &Path,
+) -> (Vec<(Program, Launch)>, Vec<String>) {
+    let shown = |p: &Path| p.strip_prefix(base).unwrap_or(p).display().to_string();
+    let mut notes = Vec::new();
+    let mut programs = Vec::new();
     for program in Program::ALL {
-        let Some(file) = files.iter().find(|f| {
-            let stem = f.split('.').next().unwrap_or(f);
-            stem == program.file_name() && dir.join(f).is_file()
-        }) else {
+        let mut candidates: Vec<&PathBuf> = found
+            .iter()
+            .filter(|(p, _)| *p == program)
+            .map(|(_, f)| f)
+            .collect();
+        let (runnable, other): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            candidates.drain(..).partition(|f| runs(f));
+        if runnable.is_empty() {
+            if let Some(f) = other.first() {
+                notes.push(format!(
+                    "{}: found, but only .py scripts and executables are run (compile it, or hand in the .py)",
+                    shown(f)
+                ));
+            }
             continue;
-        };
-        std::fs::create_dir_all(copies)?;
-        let path = dir.join(file);
-        let launch = if file.ends_with(".py") && adapt {
-            python_launch(python, &path, &copies.join(file), copies)
-        } else if file.ends_with(".py") {
-            let mut argv = python.to_vec();
-            argv.extend(["-u".into(), path.to_string_lossy().into_owned()]);
-            Launch {
-                argv,
+        }
+        let mut runnable = runnable;
+        runnable.sort_by_key(|f| {
+            let ext = f
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            (ext != names.lang, f.components().count(), f.to_path_buf())
+        });
+        let chosen = runnable[0];
+        if runnable.len() > 1 {
+            let others: Vec<String> = runnable[1..].iter().map(|f| shown(f)).collect();
+            notes.push(format!(
+                "{}: {} taken, not {}",
+                program.name(),
+                shown(chosen),
+                others.join(", ")
+            ));
+        }
+        let file = chosen
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let launch = match chosen
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("py"))
+        {
+            true if adapt => python_launch(python, chosen, &copies.join(&file), copies),
+            true => {
+                let mut argv = python.to_vec();
+                argv.extend(["-u".into(), chosen.to_string_lossy().into_owned()]);
+                Launch {
+                    argv,
+                    cwd: copies.to_path_buf(),
+                    limiter: None,
+                }
+            }
+            false => Launch {
+                argv: vec![chosen.to_string_lossy().into_owned()],
                 cwd: copies.to_path_buf(),
                 limiter: None,
-            }
-        } else {
-            Launch {
-                argv: vec![path.to_string_lossy().into_owned()],
-                cwd: copies.to_path_buf(),
-                limiter: None,
-            }
+            },
         };
-        found.push((program, launch));
+        programs.push((program, launch));
     }
-    Ok(found)
+    (programs, notes)
+}
+
+/// True for a file the grader can run: a Python script, or an executable
+/// without an extension (Unix; a `.exe` on Windows).
+fn runs(file: &Path) -> bool {
+    match file.extension().map(|e| e.to_string_lossy().to_lowercase()) {
+        Some(ext) if ext == "py" => true,
+        Some(ext) if ext == "exe" => cfg!(windows),
+        Some(_) => false,
+        None => is_executable(file),
+    }
+}
+
+#[cfg(unix)]
+fn is_executable(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    file.metadata()
+        .is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &Path) -> bool {
+    false
 }
 
 /// A Python script as a program under test: where [`adapt_port`] finds its
@@ -298,7 +515,15 @@ mod tests {
         std::fs::write(alice.join("notes.txt"), "not a program").unwrap();
         let scratch = tempfile::tempdir().unwrap();
         let python = vec!["python3".to_string()];
-        let students = class_folder(class.path(), scratch.path(), &python, true).unwrap();
+        let students = class_folder(
+            class.path(),
+            scratch.path(),
+            &python,
+            true,
+            &Names::default(),
+        )
+        .unwrap()
+        .students;
         assert_eq!(students.len(), 1);
         assert_eq!(students[0].name, "alice");
         let (program, launch) = &students[0].programs[0];
@@ -306,7 +531,9 @@ mod tests {
         assert!(launch.takes_port());
         assert!(Path::new(&launch.argv[2]).is_absolute());
         // One student's own folder.
-        let one = class_folder(&alice, scratch.path(), &python, true).unwrap();
+        let one = class_folder(&alice, scratch.path(), &python, true, &Names::default())
+            .unwrap()
+            .students;
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].name, "alice");
     }

@@ -32,7 +32,7 @@ pub mod python;
 pub mod run;
 pub mod sandbox;
 
-pub use class::{Student, class_folder, python_launch};
+pub use class::{Class, Names, Student, class_folder, python_launch};
 use run::Launch;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -250,6 +250,11 @@ impl Program {
         )
     }
 
+    /// True for the main lab's nine programs (not the seeds').
+    pub fn is_main_lab(self) -> bool {
+        Program::ALL[..9].contains(&self)
+    }
+
     /// True for the UDP programs.
     pub fn is_udp(self) -> bool {
         matches!(
@@ -372,6 +377,32 @@ pub struct Report {
 }
 
 impl Report {
+    /// The row of a program the student did not hand in: every check
+    /// failed, "not submitted".
+    pub fn not_submitted(program: Program) -> Report {
+        Report {
+            program,
+            command: Vec::new(),
+            protocol: Protocol::Lab,
+            results: program
+                .checks()
+                .into_iter()
+                .map(|check| Graded {
+                    check: check.name,
+                    category: check.category,
+                    points: check.points,
+                    outcome: Outcome::Fail(NOT_SUBMITTED.into()),
+                    transcript: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// False for a program the student did not hand in.
+    pub fn submitted(&self) -> bool {
+        !self.command.is_empty()
+    }
+
     pub fn scored(&self) -> u32 {
         self.results
             .iter()
@@ -380,14 +411,11 @@ impl Report {
             .sum()
     }
 
-    /// The points of every check that was graded (a skip or a check not
-    /// graded counts for nothing).
+    /// The points of every check of the program, whatever their outcome:
+    /// the lab fixes them, so every student's total is out of the same
+    /// number (a skip or a check not graded scores nothing of its points).
     pub fn possible(&self) -> u32 {
-        self.results
-            .iter()
-            .filter(|r| r.outcome.counts())
-            .map(|r| r.points)
-            .sum()
+        self.results.iter().map(|r| r.points).sum()
     }
 
     pub fn all_passed(&self) -> bool {
@@ -408,6 +436,9 @@ impl Report {
 
     /// The first failing check's reason (or, for another protocol, that).
     pub fn first_failure(&self) -> Option<String> {
+        if !self.submitted() {
+            return Some(NOT_SUBMITTED.into());
+        }
         if let Protocol::Differs(why) = &self.protocol {
             return Some(why.clone());
         }
@@ -421,7 +452,7 @@ impl Report {
     pub fn in_category(&self, category: Category) -> (u32, u32) {
         self.results
             .iter()
-            .filter(|r| r.category == category && r.outcome.counts())
+            .filter(|r| r.category == category)
             .fold((0, 0), |(s, p), r| {
                 let got = if r.outcome == Outcome::Pass {
                     r.points
@@ -490,6 +521,7 @@ impl Report {
     /// The same results, for a gradebook.
     pub fn json(&self) -> serde_json::Value {
         let (protocol, detail) = match &self.protocol {
+            _ if !self.submitted() => ("not-submitted", None),
             Protocol::Lab => ("lab", None),
             Protocol::Differs(why) => ("differs", Some(why.clone())),
         };
@@ -534,6 +566,9 @@ pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
         }
     }
 }
+
+/// What a program the student did not hand in says for every check.
+pub const NOT_SUBMITTED: &str = "not submitted";
 
 /// Runs one check in this process: its outcome (a flood of output fails
 /// it, beside whatever else it found) and its transcript.
@@ -596,18 +631,27 @@ pub fn grade(subject: &Subject) -> Report {
             };
         }
     };
+    let run = |check: &Check| match &subject.sandbox {
+        Some(sb) => match sandbox::run(sb, subject, Some(check.name)) {
+            sandbox::Answer::Check(o, t) => (o, t),
+            sandbox::Answer::Recognised(_, t) => {
+                (Outcome::Skip("the sandbox answered out of turn".into()), t)
+            }
+        },
+        None => run_check(subject, check),
+    };
     let results = checks
         .into_iter()
         .map(|check| {
-            let (outcome, transcript) = match (&protocol, check.protocol, &subject.sandbox) {
-                (Protocol::Differs(why), true, _) => (Outcome::NotGraded(why.clone()), Vec::new()),
-                (_, _, Some(sb)) => match sandbox::run(sb, subject, Some(check.name)) {
-                    sandbox::Answer::Check(o, t) => (o, t),
-                    sandbox::Answer::Recognised(_, t) => {
-                        (Outcome::Skip("the sandbox answered out of turn".into()), t)
-                    }
+            let (outcome, transcript) = match (&protocol, check.protocol) {
+                (Protocol::Differs(why), true) => (Outcome::NotGraded(why.clone()), Vec::new()),
+                // A skip is the grader's own trouble, not the program's:
+                // tried once more, then reported as it is (it keeps its
+                // points in the total, unscored).
+                _ => match run(&check) {
+                    (Outcome::Skip(_), _) => run(&check),
+                    done => done,
                 },
-                (_, _, None) => run_check(subject, &check),
             };
             Graded {
                 check: check.name,

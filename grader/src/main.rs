@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use grader::book::{self, Entry, Submission};
 use grader::run::Launch;
-use grader::{Program, Subject, class_folder};
+use grader::{Names, Program, Report, Subject, class_folder};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -74,6 +74,12 @@ struct Cli {
     /// Run every check in the grader's own network, as on macOS and Windows, even where namespaces work
     #[arg(long)]
     no_sandbox: bool,
+    /// For `all`: the source to prefer where a student handed in several for one program, by extension
+    #[arg(long, value_name = "EXT", default_value = "py")]
+    lang: String,
+    /// For `all`: a file of other names for the programs, one line each: `tcp-server: server1, lab2_srv`
+    #[arg(long, value_name = "FILE")]
+    map: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -134,8 +140,10 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         ),
     }
     let sandbox = sandbox.ok();
-    // (student, program, command)
+    // (student, program, command); and the roster's rows, in order, where
+    // a program the student did not hand in has no command.
     let mut wanted: Vec<(String, Program, Launch)> = Vec::new();
+    let mut roster: Vec<(String, Program)> = Vec::new();
     match (cli.what.as_str(), cli.rust) {
         ("all", true) => {
             for p in Program::ALL {
@@ -147,15 +155,33 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 bail!("grade all takes a folder: grade all DIR");
             };
             let python = python.clone().unwrap_or_else(|| vec!["python3".into()]);
-            let students = class_folder(dir, scratch.path(), &python, sandbox.is_none())
+            let mut names = Names::default();
+            names.lang = cli.lang.trim_start_matches('.').to_lowercase();
+            if let Some(map) = &cli.map {
+                let text = std::fs::read_to_string(map)
+                    .with_context(|| format!("cannot read {}", map.display()))?;
+                names
+                    .read_map(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", map.display()))?;
+            }
+            let class = class_folder(dir, scratch.path(), &python, sandbox.is_none(), &names)
                 .with_context(|| format!("cannot read {}", dir.display()))?;
-            if students.is_empty() {
+            if class.students.is_empty() {
                 bail!(
                     "{} has no file named like the lab's programs (tcp_server.py, …), nor folders that have",
                     dir.display()
                 );
             }
-            for student in students {
+            for warning in &class.warnings {
+                eprintln!("grade: warning: {warning}");
+            }
+            for student in class.students {
+                for note in &student.notes {
+                    eprintln!("grade: {}: {note}", student.name);
+                }
+                for program in &class.programs {
+                    roster.push((student.name.clone(), *program));
+                }
                 for (program, launch) in student.programs {
                     wanted.push((student.name.clone(), program, launch));
                 }
@@ -226,6 +252,28 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             );
         }
     });
+    // The roster's rows in order: each graded program, or "not submitted".
+    let entries = match roster.is_empty() {
+        true => entries,
+        false => {
+            let mut graded = entries;
+            roster
+                .into_iter()
+                .map(|(student, program)| {
+                    match graded
+                        .iter()
+                        .position(|e| e.student == student && e.report.program == program)
+                    {
+                        Some(i) => graded.swap_remove(i),
+                        None => Entry {
+                            student,
+                            report: Report::not_submitted(program),
+                        },
+                    }
+                })
+                .collect()
+        }
+    };
     let students = {
         let mut s: Vec<&str> = entries.iter().map(|e| e.student.as_str()).collect();
         s.dedup();
@@ -238,6 +286,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     }
     if many {
         print!("{}", book::table(&entries));
+    }
+    if students > 1 {
+        print!("\n{}", book::summary(&entries));
     }
     eprintln!(
         "grade: {} programs of {students} student(s) in {:.1} s, {jobs} at once",

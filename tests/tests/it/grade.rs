@@ -98,7 +98,15 @@ fn the_event_driven_server_passes_the_sign_in_servers_checks() {
 fn grade_folder(dir: &Path) -> Vec<Entry> {
     let scratch = tempfile::tempdir().unwrap();
     let python = grader::python::find().expect("the build found a Python 3");
-    let students = class_folder(dir, scratch.path(), &python, true).expect("a readable folder");
+    let students = class_folder(
+        dir,
+        scratch.path(),
+        &python,
+        true,
+        &grader::Names::default(),
+    )
+    .expect("a readable folder")
+    .students;
     let submissions = students
         .into_iter()
         .flat_map(|s| {
@@ -662,7 +670,7 @@ fn each_attack_fails_its_own_checks_and_harms_no_one_else() {
         ("outside", "tcp-client", "Network is unreachable"),
     ] {
         let r = report(student, program);
-        assert_eq!(r["scored"], 0, "{r:#}");
+        assert_eq!(r["scored"], 0, "{student}: {r:#}");
         let first = r["checks"][0]["detail"].as_str().unwrap_or_default();
         assert!(first.contains(why), "{student}: {r:#}");
     }
@@ -695,4 +703,86 @@ fn a_missing_client_scores_nothing_with_the_reason() {
         "{}",
         report.table()
     );
+}
+
+/// A class as teachers get them: programs in nested folders, names in any
+/// case, a stray file at the class root, a C file beside nothing to run,
+/// a student who handed in one program. Every student gets a row for each
+/// of the lab's nine programs, out of the same total; the pinned `HOST,
+/// PORT` socketserver program scores full marks, with the sandbox (on its
+/// own port) and without it (its port adapted).
+#[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
+fn a_nested_class_folder_is_a_roster_with_one_denominator() {
+    let class = tempfile::tempdir().unwrap();
+    let pinned = broken().join("pinned-host-port/tcp_server.py");
+    let put = |path: &str, from: &Path| {
+        let to = class.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, &to).unwrap();
+    };
+    put("alice/lab2/socket/TCP_Server.py", &pinned);
+    put(
+        "alice/lab2/tcp-client.py",
+        &originals().join("tcp_client.py"),
+    );
+    put("bob/tcp_server.py", &pinned);
+    std::fs::write(class.path().join("bob/udp_client.c"), "int main(){}").unwrap();
+    put("tcp_server.py", &pinned);
+    let mut modes: Vec<&[&str]> = vec![&["--no-sandbox"]];
+    if cfg!(namespaces) {
+        modes.push(&[]);
+    }
+    for mode in modes {
+        let out = tempfile::tempdir().unwrap();
+        let json = out.path().join("grades.json");
+        let run = Command::new(bin("grade"))
+            .arg("all")
+            .arg(class.path())
+            .arg("--originals")
+            .arg(originals())
+            .args(["--jobs", "4", "--json"])
+            .arg(&json)
+            .args(mode)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains("tcp_server.py is at the class root, in no student's folder: left out"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("bob: udp_client.c: found, but only .py"),
+            "{stderr}"
+        );
+        let parsed: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let rows = parsed.as_array().unwrap();
+        let of = |student: &str| -> Vec<&serde_json::Value> {
+            rows.iter().filter(|r| r["student"] == student).collect()
+        };
+        let (alice, bob) = (of("alice"), of("bob"));
+        assert_eq!(alice.len(), 9, "{mode:?}");
+        assert_eq!(bob.len(), 9, "{mode:?}");
+        let possible = |rows: &[&serde_json::Value]| -> u64 {
+            rows.iter().map(|r| r["possible"].as_u64().unwrap()).sum()
+        };
+        assert_eq!(possible(&alice), possible(&bob), "{mode:?}");
+        for student in [&alice, &bob] {
+            let tcp = student
+                .iter()
+                .find(|r| r["program"] == "tcp-server")
+                .unwrap();
+            assert_eq!(tcp["scored"], tcp["possible"], "{mode:?} {tcp:#}");
+        }
+        let alice_client = alice.iter().find(|r| r["program"] == "tcp-client").unwrap();
+        assert_eq!(alice_client["protocol"], "lab", "{alice_client:#}");
+        let missing = bob.iter().find(|r| r["program"] == "udp-client").unwrap();
+        assert_eq!(missing["scored"], 0);
+        assert_eq!(missing["possible"], 6);
+        assert_eq!(missing["checks"][0]["detail"], "not submitted");
+    }
 }
