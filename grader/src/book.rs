@@ -190,14 +190,156 @@ fn field(text: &str) -> String {
 pub fn write_transcripts(entries: &[Entry], dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for e in entries {
-        let name = format!("{}--{}.txt", e.student, e.report.program.name());
-        let name: String = name
-            .chars()
-            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
-            .collect();
+        let name = format!("{}--{}.txt", file_name(&e.student), e.report.program.name());
         std::fs::write(dir.join(name), e.report.transcript())?;
     }
     Ok(())
+}
+
+/// One student's feedback, in Markdown, in the lab's language first and
+/// then in English: their total, a table per program, and for each lost
+/// point why and what was sent and what came back.
+pub fn feedback(student: &str, entries: &[Entry]) -> String {
+    let mine: Vec<&Entry> = entries.iter().filter(|e| e.student == student).collect();
+    let (scored, possible) = mine.iter().fold((0, 0), |(s, p), e| {
+        (s + e.report.scored(), p + e.report.possible())
+    });
+    let mut out = String::new();
+    let _ = writeln!(out, "# {student}：评分反馈 / grading feedback\n");
+    let _ = writeln!(out, "总分 / Total: **{scored} / {possible}**\n");
+    let _ = writeln!(
+        out,
+        "每个程序的每项检查都重新启动你的程序；下面列出每个失分项的原因，以及评分程序发送了什么、收到了什么。\n\
+         Each check starts your program afresh; for every point lost, the reason and what the grader sent and got back are below.\n"
+    );
+    for e in &mine {
+        let r = &e.report;
+        let _ = writeln!(
+            out,
+            "## {}（{}）: {} / {}\n",
+            r.program.zh_name(),
+            r.program.name(),
+            r.scored(),
+            r.possible()
+        );
+        if !r.submitted() {
+            let _ = writeln!(out, "未提交 / not submitted: 0 / {}\n", r.possible());
+            continue;
+        }
+        if let Protocol::Differs(why) = &r.protocol {
+            let _ = writeln!(
+                out,
+                "注意 / Note: 它使用的协议与实验要求不同 / it speaks another protocol: {why}\n"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "| 检查 / check | 结果 / result | 得分 / points |\n|---|---|---|"
+        );
+        for g in &r.results {
+            let (result, got) = match &g.outcome {
+                crate::Outcome::Pass => ("通过 / pass", g.points),
+                crate::Outcome::Fail(_) => ("未通过 / **fail**", 0),
+                crate::Outcome::Skip(_) => ("未能检查 / not checked", 0),
+                crate::Outcome::NotGraded(_) => ("不评分 / not graded", 0),
+            };
+            let _ = writeln!(
+                out,
+                "| {}<br>{} | {result} | {got}/{} |",
+                g.zh, g.check, g.points
+            );
+        }
+        let _ = writeln!(out);
+        for g in r
+            .results
+            .iter()
+            .filter(|g| g.outcome != crate::Outcome::Pass)
+        {
+            let _ = writeln!(out, "### {} / {}\n", g.zh, g.check);
+            if let Some(why) = g.outcome.reason() {
+                let _ = writeln!(out, "原因 / Why: {why}\n");
+            }
+            if !g.transcript.is_empty() {
+                let _ = writeln!(out, "过程 / What happened:\n\n```text");
+                for line in &g.transcript {
+                    let _ = writeln!(out, "{line}");
+                }
+                let _ = writeln!(out, "```\n");
+            }
+        }
+    }
+    out
+}
+
+/// A student's name as a file name: `/` and `\\` become `_`.
+fn file_name(student: &str) -> String {
+    student
+        .chars()
+        .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+        .collect()
+}
+
+/// Writes one feedback file per student into `dir` (`alice.md`), leaving
+/// other students' files as they are.
+pub fn write_feedback(entries: &[Entry], dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut students: Vec<&str> = entries.iter().map(|e| e.student.as_str()).collect();
+    students.dedup();
+    for student in students {
+        let path = dir.join(format!("{}.md", file_name(student)));
+        std::fs::write(path, feedback(student, entries))?;
+    }
+    Ok(())
+}
+
+/// `existing` (a CSV this grader wrote) with the rows of `students`
+/// replaced by those in `new` (another CSV of the same columns): where
+/// their first row stood, else at the end. For `--only`.
+pub fn merge_csv(existing: &str, new: &str, students: &[&str]) -> String {
+    let student_of = |line: &str| -> String {
+        match line.strip_prefix('"') {
+            Some(rest) => {
+                // A quoted field ends at a quote not doubled.
+                let mut out = String::new();
+                let mut chars = rest.chars().peekable();
+                while let Some(c) = chars.next() {
+                    match (c, chars.peek()) {
+                        ('"', Some('"')) => {
+                            out.push('"');
+                            chars.next();
+                        }
+                        ('"', _) => break,
+                        (c, _) => out.push(c),
+                    }
+                }
+                out
+            }
+            None => line.split(',').next().unwrap_or_default().to_string(),
+        }
+    };
+    let mut lines = existing.lines();
+    let header = lines.next().unwrap_or_default();
+    let fresh: Vec<&str> = new.lines().skip(1).collect();
+    let mut out = format!("{header}\n");
+    let mut placed = false;
+    for line in lines {
+        if students.contains(&student_of(line).as_str()) {
+            if !placed {
+                for f in &fresh {
+                    let _ = writeln!(out, "{f}");
+                }
+                placed = true;
+            }
+            continue;
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if !placed {
+        for f in &fresh {
+            let _ = writeln!(out, "{f}");
+        }
+    }
+    out
 }
 
 /// The JSON of every entry: each report with its student.
@@ -223,6 +365,24 @@ pub fn all_passed(entries: &[Entry]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_merged_csv_replaces_one_students_rows_in_place() {
+        let existing = "student,program\nalice,tcp-server\n\"b,ob\",tcp-server\n\"b,ob\",udp-server\ncarol,tcp-server\n";
+        let new = "student,program\n\"b,ob\",tcp-client\n";
+        assert_eq!(
+            merge_csv(existing, new, &["b,ob"]),
+            "student,program\nalice,tcp-server\n\"b,ob\",tcp-client\ncarol,tcp-server\n"
+        );
+        assert_eq!(
+            merge_csv(
+                "student,program\nalice,x\n",
+                "student,program\ndan,y\n",
+                &["dan"]
+            ),
+            "student,program\nalice,x\ndan,y\n"
+        );
+    }
 
     #[test]
     fn csv_fields_are_quoted_where_they_must_be() {

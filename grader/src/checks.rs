@@ -32,9 +32,16 @@ const FREE: Duration = Duration::from_secs(65);
 
 /// A check that needs the lab's protocol (not graded where the program
 /// speaks another).
-fn lab(name: &'static str, category: Category, points: u32, run: fn(&Subject) -> Verdict) -> Check {
+fn lab(
+    name: &'static str,
+    zh: &'static str,
+    category: Category,
+    points: u32,
+    run: fn(&Subject) -> Verdict,
+) -> Check {
     Check {
         name,
+        zh,
         category,
         points,
         run,
@@ -44,10 +51,16 @@ fn lab(name: &'static str, category: Category, points: u32, run: fn(&Subject) ->
 
 /// A check that holds whatever the program speaks (starting, surviving
 /// hostile clients, not spinning).
-fn any(name: &'static str, category: Category, points: u32, run: fn(&Subject) -> Verdict) -> Check {
+fn any(
+    name: &'static str,
+    zh: &'static str,
+    category: Category,
+    points: u32,
+    run: fn(&Subject) -> Verdict,
+) -> Check {
     Check {
         protocol: false,
-        ..lab(name, category, points, run)
+        ..lab(name, zh, category, points, run)
     }
 }
 
@@ -57,26 +70,46 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
     checks.extend([
         any(
             "keeps serving after its first client",
+            "第一个客户端之后继续服务",
             Robust,
             1,
             keeps_serving,
         ),
-        any("survives invalid UTF-8", Robust, 1, |s| {
-            survives(s, Hostile::Bytes(b"\xff\xfe\x00"))
-        }),
-        any("survives an empty connection", Robust, 1, |s| {
-            survives(s, Hostile::Empty)
-        }),
-        any("survives a reset connection", Robust, 1, |s| {
-            survives(s, Hostile::Reset)
-        }),
+        any(
+            "survives invalid UTF-8",
+            "收到非 UTF-8 数据后不崩溃",
+            Robust,
+            1,
+            |s| survives(s, Hostile::Bytes(b"\xff\xfe\x00")),
+        ),
+        any(
+            "survives an empty connection",
+            "空连接之后不崩溃",
+            Robust,
+            1,
+            |s| survives(s, Hostile::Empty),
+        ),
+        any(
+            "survives a reset connection",
+            "连接被重置之后不崩溃",
+            Robust,
+            1,
+            |s| survives(s, Hostile::Reset),
+        ),
         any(
             "does not spin after a client leaves",
+            "客户端离开后不空转占用 CPU",
             Robust,
             1,
             no_spin_after_a_client,
         ),
-        any("exits when its port is in use", Robust, 1, port_in_use),
+        any(
+            "exits when its port is in use",
+            "端口被占用时退出",
+            Robust,
+            1,
+            port_in_use,
+        ),
     ]);
 }
 
@@ -86,19 +119,28 @@ pub fn for_program(program: Program) -> Vec<Check> {
         Program::TcpServer => vec![
             lab(
                 "replies 不要回答 and closes",
+                "回复“不要回答”并关闭连接",
                 Correct,
                 3,
                 tcp_server_replies,
             ),
             lab(
                 "prints server waiting... and the request",
+                "打印 server waiting... 和请求内容",
                 Correct,
                 1,
                 tcp_server_prints,
             ),
-            lab("serves the Rust client", Interop, 1, tcp_server_rust_client),
+            lab(
+                "serves the Rust client",
+                "能为 Rust 客户端服务",
+                Interop,
+                1,
+                tcp_server_rust_client,
+            ),
             lab(
                 "serves the Python client",
+                "能为 Python 原版客户端服务",
                 Interop,
                 1,
                 tcp_server_python_client,
@@ -107,57 +149,95 @@ pub fn for_program(program: Program) -> Vec<Check> {
         Program::TcpClient => vec![
             lab(
                 "sends 请求占领地球 and prints the reply",
+                "发送“请求占领地球”并打印回复",
                 Correct,
                 3,
                 tcp_client_exchange,
             ),
             lab(
                 "works against the Python server",
+                "能与 Python 原版服务器配合",
                 Interop,
                 1,
                 tcp_client_python_server,
             ),
             any(
                 "exits when no server listens",
+                "没有服务器时正常退出",
                 Robust,
                 1,
                 client_without_server,
             ),
             any(
                 "exits when the server closes without a reply",
+                "服务器不回复就关闭时退出",
                 Robust,
                 1,
                 tcp_client_no_reply,
             ),
         ],
         Program::UdpServer => vec![
-            lab("prints each datagram", Correct, 3, udp_server_prints),
+            lab(
+                "prints each datagram",
+                "打印每个数据报",
+                Correct,
+                3,
+                udp_server_prints,
+            ),
             lab(
                 "prints what the Python client sends",
+                "打印 Python 原版客户端发送的内容",
                 Interop,
                 1,
                 udp_server_python_client,
             ),
-            any("survives invalid UTF-8", Robust, 2, udp_server_invalid_utf8),
+            any(
+                "survives invalid UTF-8",
+                "收到非 UTF-8 数据后不崩溃",
+                Robust,
+                2,
+                udp_server_invalid_utf8,
+            ),
             lab(
                 "keeps 1024 bytes of a longer datagram",
+                "长数据报保留前 1024 字节",
                 Robust,
                 1,
                 udp_server_long_datagram,
             ),
-            any("does not spin after a datagram", Robust, 1, udp_no_spin),
-            any("exits when its port is in use", Robust, 1, port_in_use),
+            any(
+                "does not spin after a datagram",
+                "收到数据报后不空转占用 CPU",
+                Robust,
+                1,
+                udp_no_spin,
+            ),
+            any(
+                "exits when its port is in use",
+                "端口被占用时退出",
+                Robust,
+                1,
+                port_in_use,
+            ),
         ],
         Program::UdpClient => vec![
             lab(
                 "prompts 数据： and sends each stripped line",
+                "提示“数据：”并发送去掉首尾空白的每一行",
                 Correct,
                 3,
                 udp_client_sends,
             ),
-            lab("stops at exit", Correct, 1, udp_client_exit),
+            lab(
+                "stops at exit",
+                "输入 exit 时停止",
+                Correct,
+                1,
+                udp_client_exit,
+            ),
             any(
                 "ends cleanly at the end of input",
+                "输入结束时正常退出",
                 Robust,
                 2,
                 udp_client_eof,
@@ -167,12 +247,14 @@ pub fn for_program(program: Program) -> Vec<Check> {
         Program::MultithreadClient => vec![
             lab(
                 "signs in twenty clients and prints their lines",
+                "二十个客户端签到并打印各自的输出",
                 Correct,
                 3,
                 signin_client_twenty,
             ),
             any(
                 "exits when no server listens",
+                "没有服务器时正常退出",
                 Robust,
                 1,
                 client_without_server,
@@ -182,6 +264,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
             let mut checks = signin_checks();
             checks.push(lab(
                 "serves ten at once and no more (a pool)",
+                "同时服务十个且不超过十个（线程池）",
                 Concurrent,
                 2,
                 pool_is_bounded,
@@ -191,42 +274,49 @@ pub fn for_program(program: Program) -> Vec<Check> {
         Program::FileServer => vec![
             lab(
                 "saves a 100 KB name|size upload byte for byte",
+                "逐字节保存 100 KB 的 name|size 上传",
                 Correct,
                 3,
                 file_server_saves,
             ),
             lab(
                 "saves the Python client's upload",
+                "保存 Python 原版客户端的上传",
                 Interop,
                 1,
                 file_server_python_client,
             ),
             lab(
                 "saves the Rust client's upload",
+                "保存 Rust 客户端的上传",
                 Interop,
                 1,
                 file_server_rust_client,
             ),
             lab(
                 "refuses traversal and absolute names",
+                "拒绝目录穿越和绝对路径文件名",
                 Safe,
                 2,
                 file_server_traversal,
             ),
             lab(
                 "leaves no partial file after a truncated upload",
+                "上传中断后不留下残缺文件",
                 Safe,
                 2,
                 file_server_truncated,
             ),
             lab(
                 "does not spin when a client vanishes mid-upload",
+                "上传中途客户端消失时不空转",
                 Safe,
                 1,
                 file_server_spin,
             ),
             lab(
                 "does not overwrite a file silently",
+                "不悄悄覆盖同名文件",
                 Safe,
                 1,
                 file_server_overwrite,
@@ -235,48 +325,90 @@ pub fn for_program(program: Program) -> Vec<Check> {
         Program::FileClient => vec![
             lab(
                 "uploads a file intact and prints the lab's lines",
+                "完整上传文件并打印实验要求的输出",
                 Correct,
                 3,
                 file_client_uploads,
             ),
             any(
                 "says so and exits when no server listens",
+                "没有服务器时提示并退出",
                 Robust,
                 1,
                 client_without_server,
             ),
-            any("ends at the end of input", Robust, 2, file_client_eof),
+            any(
+                "ends at the end of input",
+                "输入结束时退出",
+                Robust,
+                2,
+                file_client_eof,
+            ),
         ],
         Program::EchoServer => vec![lab(
             "answers every message in upper case, in one session",
+            "在一个会话中把每条消息转成大写回复",
             Correct,
             3,
             echo_upper,
         )],
-        Program::CtimeServer => vec![lab("answers [ctime] data", Correct, 3, ctime_reply)],
+        Program::CtimeServer => vec![lab(
+            "answers [ctime] data",
+            "回复 [时间] 数据",
+            Correct,
+            3,
+            ctime_reply,
+        )],
         Program::UdpEchoServer => vec![
             lab(
                 "answers each datagram in upper case",
+                "把每个数据报转成大写回复",
                 Correct,
                 3,
                 udp_echo_upper,
             ),
-            lab("answers an empty datagram", Robust, 1, udp_echo_empty),
-            any("survives invalid UTF-8", Robust, 1, udp_echo_invalid_utf8),
+            lab(
+                "answers an empty datagram",
+                "回复空数据报",
+                Robust,
+                1,
+                udp_echo_empty,
+            ),
+            any(
+                "survives invalid UTF-8",
+                "收到非 UTF-8 数据后不崩溃",
+                Robust,
+                1,
+                udp_echo_invalid_utf8,
+            ),
         ],
         Program::ChatServer => vec![
-            lab("answers every message with ACK", Correct, 3, chat_acks),
+            lab(
+                "answers every message with ACK",
+                "每条消息都回复 ACK",
+                Correct,
+                3,
+                chat_acks,
+            ),
             lab(
                 "two clients are served at once",
+                "同时为两个客户端服务",
                 Concurrent,
                 1,
                 chat_two_clients,
             ),
         ],
         Program::DownloadServer => vec![
-            lab("sends the named file", Correct, 3, download_sends),
+            lab(
+                "sends the named file",
+                "发送指定的文件",
+                Correct,
+                3,
+                download_sends,
+            ),
             lab(
                 "refuses a name outside its folder",
+                "拒绝目录以外的文件名",
                 Safe,
                 2,
                 download_traversal,
@@ -297,25 +429,35 @@ fn signin_checks() -> Vec<Check> {
     vec![
         lab(
             "answers 你已签到 and prints the lab's lines",
+            "回复“你已签到”并打印实验要求的输出",
             Correct,
             3,
             signin_correct,
         ),
-        lab("serves the Python client", Interop, 1, signin_python_client),
+        lab(
+            "serves the Python client",
+            "能为 Python 原版客户端服务",
+            Interop,
+            1,
+            signin_python_client,
+        ),
         any(
             "answers a client that sends invalid UTF-8",
+            "回复发送非 UTF-8 数据的客户端",
             Robust,
             1,
             signin_invalid_utf8,
         ),
         lab(
             "an idle client does not block the others",
+            "空闲客户端不阻塞其他客户端",
             Concurrent,
             2,
             signin_idle_does_not_block,
         ),
         lab(
             "twenty sign-ins at once are all answered",
+            "同时二十个签到都得到回复",
             Concurrent,
             2,
             signin_twenty,
@@ -974,6 +1116,10 @@ fn survives(s: &Subject, hostile: Hostile) -> Verdict {
     let what = match hostile {
         Hostile::Bytes(bytes) => {
             if let Ok(mut sk) = connect(server.addr) {
+                note(format!(
+                    "sent {} on a new connection, then closed it",
+                    shown(bytes)
+                ));
                 let _ = sk.write_all(bytes);
                 let _ = sk.shutdown(std::net::Shutdown::Write);
                 let _ = read_reply(&mut sk, true);
@@ -981,10 +1127,12 @@ fn survives(s: &Subject, hostile: Hostile) -> Verdict {
             "invalid UTF-8"
         }
         Hostile::Empty => {
+            note("connected and closed without sending anything");
             drop(connect(server.addr));
             "an empty connection"
         }
         Hostile::Reset => {
+            note("connected and reset the connection (RST) without sending anything");
             if let Ok(sk) = connect(server.addr) {
                 let _ = socket2::SockRef::from(&sk).set_linger(Some(Duration::ZERO));
             }

@@ -27,6 +27,8 @@ pub struct Student {
     /// Which file was taken where there were several, and files that were
     /// found but cannot be run ("tcp_server.c: …").
     pub notes: Vec<String>,
+    /// The file each program was taken from.
+    pub sources: Vec<(Program, PathBuf)>,
 }
 
 /// A class: every student, and the programs every one of them is graded
@@ -196,11 +198,12 @@ pub fn class_folder(
     for (i, (name, base, found)) in folders.into_iter().enumerate() {
         let copies = scratch.join(format!("student-{i}"));
         std::fs::create_dir_all(&copies)?;
-        let (programs, notes) = choose(&base, found, names, python, adapt, &copies);
+        let (programs, notes, sources) = choose(&base, found, names, python, adapt, &copies);
         students.push(Student {
             name,
             programs,
             notes,
+            sources,
         });
     }
     // Every student is graded on the lab's nine, and on each seed program
@@ -232,10 +235,11 @@ fn choose(
     python: &[String],
     adapt: bool,
     copies: &Path,
-) -> (Vec<(Program, Launch)>, Vec<String>) {
+) -> (Vec<(Program, Launch)>, Vec<String>, Vec<(Program, PathBuf)>) {
     let shown = |p: &Path| p.strip_prefix(base).unwrap_or(p).display().to_string();
     let mut notes = Vec::new();
     let mut programs = Vec::new();
+    let mut sources = Vec::new();
     for program in Program::ALL {
         let mut candidates: Vec<&PathBuf> = found
             .iter()
@@ -296,8 +300,68 @@ fn choose(
             },
         };
         programs.push((program, launch));
+        sources.push((program, chosen.clone()));
     }
-    (programs, notes)
+    (programs, notes, sources)
+}
+
+/// A source as it is compared for likeness: Python comments (from `#` to
+/// the end of the line) and all white space removed; other files as they
+/// are.
+fn normalised(file: &Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(file).ok()?;
+    if !file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("py"))
+    {
+        return Some(bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Some(
+        text.lines()
+            .map(|l| l.split('#').next().unwrap_or_default())
+            .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+            .collect::<String>()
+            .into_bytes(),
+    )
+}
+
+/// For the teacher only: programs that are the same as another student's
+/// once comments and white space are removed, and originals handed in
+/// unchanged (`originals`: the lab's scripts, where found).
+pub fn alike(students: &[Student], originals: Option<&Path>) -> Vec<String> {
+    let mut flags = Vec::new();
+    for program in Program::ALL {
+        let mut groups: BTreeMap<Vec<u8>, Vec<&str>> = BTreeMap::new();
+        for student in students {
+            for (p, file) in &student.sources {
+                if *p == program
+                    && let Some(text) = normalised(file)
+                {
+                    groups.entry(text).or_default().push(&student.name);
+                }
+            }
+        }
+        let original = originals
+            .map(|d| d.join(format!("{}.py", program.file_name())))
+            .and_then(|f| normalised(&f));
+        for (text, names) in groups {
+            if Some(&text) == original.as_ref() {
+                flags.push(format!(
+                    "{}: the original handed in unchanged (but for comments and spacing): {}",
+                    program.name(),
+                    names.join(", ")
+                ));
+            } else if names.len() > 1 {
+                flags.push(format!(
+                    "{}: the same program (but for comments and spacing): {}",
+                    program.name(),
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    flags
 }
 
 /// True for a file the grader can run: a Python script, or an executable

@@ -125,6 +125,8 @@ pub enum Protocol {
 /// One check: its name, what it is about, its points, and how to run it.
 pub struct Check {
     pub name: &'static str,
+    /// Its name in the lab's language, for a student's feedback.
+    pub zh: &'static str,
     pub category: Category,
     pub points: u32,
     pub run: fn(&Subject) -> Verdict,
@@ -283,6 +285,27 @@ impl Program {
         }
     }
 
+    /// What the lab calls it, in the lab's language, for a student's
+    /// feedback.
+    pub fn zh_name(self) -> &'static str {
+        match self {
+            Program::TcpServer => "2.1 TCP 服务器",
+            Program::TcpClient => "2.1 TCP 客户端",
+            Program::UdpServer => "2.2 UDP 服务器",
+            Program::UdpClient => "2.2 UDP 客户端",
+            Program::MultithreadServer => "2.4 多线程签到服务器",
+            Program::MultithreadClient => "2.4 签到客户端",
+            Program::ThreadpoolServer => "2.4 线程池签到服务器",
+            Program::FileServer => "2.5 文件传输服务器",
+            Program::FileClient => "2.5 文件传输客户端",
+            Program::EchoServer => "种子 002 大写回显服务器",
+            Program::CtimeServer => "种子 004 时间戳服务器",
+            Program::UdpEchoServer => "种子 002 UDP 大写回显服务器",
+            Program::ChatServer => "种子 001 聊天服务器（ACK）",
+            Program::DownloadServer => "种子 003 文件下载服务器",
+        }
+    }
+
     /// The original's port.
     pub fn default_port(self) -> u16 {
         match self {
@@ -360,6 +383,8 @@ impl Program {
 #[derive(Clone, Debug)]
 pub struct Graded {
     pub check: &'static str,
+    /// Its name in the lab's language.
+    pub zh: &'static str,
     pub category: Category,
     pub points: u32,
     pub outcome: Outcome,
@@ -389,6 +414,7 @@ impl Report {
                 .into_iter()
                 .map(|check| Graded {
                     check: check.name,
+                    zh: check.zh,
                     category: check.category,
                     points: check.points,
                     outcome: Outcome::Fail(NOT_SUBMITTED.into()),
@@ -622,6 +648,7 @@ pub fn grade(subject: &Subject) -> Report {
                     .into_iter()
                     .map(|check| Graded {
                         check: check.name,
+                        zh: check.zh,
                         category: check.category,
                         points: check.points,
                         outcome: Outcome::Fail(why.clone()),
@@ -655,6 +682,7 @@ pub fn grade(subject: &Subject) -> Report {
             };
             Graded {
                 check: check.name,
+                zh: check.zh,
                 category: check.category,
                 points: check.points,
                 outcome,

@@ -80,6 +80,12 @@ struct Cli {
     /// For `all`: a file of other names for the programs, one line each: `tcp-server: server1, lab2_srv`
     #[arg(long, value_name = "FILE")]
     map: Option<PathBuf>,
+    /// Write one Markdown file per student into DIR: their total, and why each point was lost (Chinese, then English)
+    #[arg(long, value_name = "DIR")]
+    feedback: Option<PathBuf>,
+    /// For `all`: grade only this student, replacing their rows in an existing --csv or --json file and their --feedback file
+    #[arg(long, value_name = "STUDENT")]
+    only: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -144,6 +150,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     // a program the student did not hand in has no command.
     let mut wanted: Vec<(String, Program, Launch)> = Vec::new();
     let mut roster: Vec<(String, Program)> = Vec::new();
+    // Alike submissions, for the teacher's eyes only.
+    let mut flags: Vec<String> = Vec::new();
     match (cli.what.as_str(), cli.rust) {
         ("all", true) => {
             for p in Program::ALL {
@@ -164,8 +172,15 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     .read_map(&text)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", map.display()))?;
             }
-            let class = class_folder(dir, scratch.path(), &python, sandbox.is_none(), &names)
+            let mut class = class_folder(dir, scratch.path(), &python, sandbox.is_none(), &names)
                 .with_context(|| format!("cannot read {}", dir.display()))?;
+            flags = grader::class::alike(&class.students, originals.as_deref());
+            if let Some(only) = &cli.only {
+                class.students.retain(|s| &s.name == only);
+                if class.students.is_empty() {
+                    bail!("--only {only}: no such student in {}", dir.display());
+                }
+            }
             if class.students.is_empty() {
                 bail!(
                     "{} has no file named like the lab's programs (tcp_server.py, …), nor folders that have",
@@ -290,18 +305,51 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     if students > 1 {
         print!("\n{}", book::summary(&entries));
     }
+    if !flags.is_empty() {
+        println!("\nFor the teacher (never in a student's feedback):");
+        for flag in &flags {
+            println!("- {flag}");
+        }
+    }
     eprintln!(
         "grade: {} programs of {students} student(s) in {:.1} s, {jobs} at once",
         entries.len(),
         started.elapsed().as_secs_f64()
     );
+    // With --only, the other students' rows of an existing file stay.
+    let only: Vec<&str> = cli.only.iter().map(String::as_str).collect();
+    let existing = |path: &Path| match cli.only {
+        Some(_) => std::fs::read_to_string(path).ok(),
+        None => None,
+    };
     if let Some(path) = &cli.json {
-        std::fs::write(path, serde_json::to_string_pretty(&book::json(&entries))?)
+        let mut json = book::json(&entries);
+        if let Some(old) = existing(path) {
+            let old: serde_json::Value = serde_json::from_str(&old)
+                .with_context(|| format!("{} is not this grader's JSON", path.display()))?;
+            let mut kept: Vec<serde_json::Value> = old
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| !only.iter().any(|s| r["student"] == *s))
+                .cloned()
+                .collect();
+            kept.extend(json.as_array().into_iter().flatten().cloned());
+            json = serde_json::Value::Array(kept);
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&json)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &cli.csv {
-        std::fs::write(path, book::csv(&entries))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let csv = match existing(path) {
+            Some(old) => book::merge_csv(&old, &book::csv(&entries), &only),
+            None => book::csv(&entries),
+        };
+        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = &cli.feedback {
+        book::write_feedback(&entries, dir)
+            .with_context(|| format!("cannot write the feedback into {}", dir.display()))?;
     }
     if let Some(dir) = &cli.transcripts {
         book::write_transcripts(&entries, dir)

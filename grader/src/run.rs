@@ -328,14 +328,16 @@ impl Running {
             .stderr(Stdio::piped());
         let mut child = spawn_tracked(&mut cmd)
             .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
-        note(format!(
-            "started: {}",
-            std::iter::once(cmd.get_program())
-                .chain(cmd.get_args())
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
+        // The program's own command, without `grade limit …--` before it.
+        let words: Vec<_> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy())
+            .collect();
+        let own = match words.get(1).is_some_and(|w| w == "limit") {
+            true => words.iter().position(|w| w == "--").map_or(0, |i| i + 1),
+            false => 0,
+        };
+        note(format!("started: {}", words[own..].join(" ")));
         let stdout = Arc::new(Mutex::new(Capture::default()));
         let stderr = Arc::new(Mutex::new(Capture::default()));
         collect(child.stdout.take(), stdout.clone());

@@ -786,3 +786,90 @@ fn a_nested_class_folder_is_a_roster_with_one_denominator() {
         assert_eq!(missing["checks"][0]["detail"], "not submitted");
     }
 }
+
+/// `--feedback` writes one file per student, Chinese first, with the
+/// reason and the transcript of each lost point; alike programs are
+/// flagged for the teacher and never in a student's file; `--only`
+/// regrades one student and keeps the others' rows and files.
+#[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
+)]
+fn feedback_per_student_and_one_student_regraded() {
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    for student in ["alice", "bob"] {
+        std::fs::create_dir(class.path().join(student)).unwrap();
+        std::fs::copy(
+            broken().join("pinned-host-port/tcp_server.py"),
+            class.path().join(student).join("tcp_server.py"),
+        )
+        .unwrap();
+    }
+    let (csv, feedback) = (out.path().join("grades.csv"), out.path().join("feedback"));
+    let grade_all = |extra: &[&str]| {
+        let run = Command::new(bin("grade"))
+            .arg("all")
+            .arg(class.path())
+            .arg("--originals")
+            .arg(originals())
+            .arg("--csv")
+            .arg(&csv)
+            .arg("--feedback")
+            .arg(&feedback)
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let table = grade_all(&[]);
+    assert!(
+        table.contains("tcp-server: the same program (but for comments and spacing): alice, bob"),
+        "{table}"
+    );
+    let alice = std::fs::read_to_string(feedback.join("alice.md")).unwrap();
+    let zh = alice.find("总分").unwrap();
+    assert!(zh < alice.find("Total").unwrap(), "{alice}");
+    assert!(
+        alice.contains("2.1 TCP 服务器（tcp-server）: 12 / 12"),
+        "{alice}"
+    );
+    assert!(
+        alice.contains("2.1 TCP 客户端（tcp-client）: 0 / 6"),
+        "{alice}"
+    );
+    assert!(alice.contains("未提交 / not submitted"), "{alice}");
+    assert!(!alice.contains("same program"), "{alice}");
+    let before = std::fs::read_to_string(&csv).unwrap();
+    assert!(before.contains("alice,tcp-server,12,12,lab"), "{before}");
+    assert!(before.contains("bob,tcp-server,12,12,lab"), "{before}");
+
+    // Bob hands in a server with a wrong reply; only he is regraded.
+    std::fs::copy(
+        broken().join("wrong-reply/tcp_server.py"),
+        class.path().join("bob/tcp_server.py"),
+    )
+    .unwrap();
+    grade_all(&["--only", "bob"]);
+    let after = std::fs::read_to_string(&csv).unwrap();
+    let rows = |text: &str, who: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{who},")))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(rows(&after, "alice"), rows(&before, "alice"));
+    assert_eq!(rows(&after, "bob").len(), rows(&before, "bob").len());
+    assert!(!after.contains("bob,tcp-server,12,12"), "{after}");
+    let bob = std::fs::read_to_string(feedback.join("bob.md")).unwrap();
+    assert!(bob.contains("原因 / Why: replied '滚蛋.'"), "{bob}");
+    assert!(
+        bob.contains("sent '请求占领地球' on a new connection"),
+        "{bob}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(feedback.join("alice.md")).unwrap(),
+        alice
+    );
+}
