@@ -198,13 +198,7 @@ pub fn class_folder(
     for (i, (name, base, found)) in folders.into_iter().enumerate() {
         let copies = scratch.join(format!("student-{i}"));
         std::fs::create_dir_all(&copies)?;
-        let (programs, notes, sources) = choose(&base, found, names, python, adapt, &copies);
-        students.push(Student {
-            name,
-            programs,
-            notes,
-            sources,
-        });
+        students.push(choose(name, &base, found, names, python, adapt, &copies));
     }
     // Every student is graded on the lab's nine, and on each seed program
     // that anyone handed in.
@@ -224,18 +218,19 @@ pub fn class_folder(
     })
 }
 
-/// One file per program, among those found under a student's folder
-/// `base`: a runnable one (a `.py` script, or an executable without an
+/// A student's programs: one file per program, among those found under
+/// their folder `base`: a runnable one (a `.py` script, or an executable without an
 /// extension), in the preferred language first, then the one nearest the
 /// top, then by name. Notes say what was passed over.
 fn choose(
+    name: String,
     base: &Path,
     found: Vec<(Program, PathBuf)>,
     names: &Names,
     python: &[String],
     adapt: bool,
     copies: &Path,
-) -> (Vec<(Program, Launch)>, Vec<String>, Vec<(Program, PathBuf)>) {
+) -> Student {
     let shown = |p: &Path| p.strip_prefix(base).unwrap_or(p).display().to_string();
     let mut notes = Vec::new();
     let mut programs = Vec::new();
@@ -302,7 +297,12 @@ fn choose(
         programs.push((program, launch));
         sources.push((program, chosen.clone()));
     }
-    (programs, notes, sources)
+    Student {
+        name,
+        programs,
+        notes,
+        sources,
+    }
 }
 
 /// A source as it is compared for likeness: Python comments (from `#` to
