@@ -133,6 +133,15 @@ pub struct Check {
     /// True when it needs the lab's protocol: where the program speaks
     /// another, it is not graded.
     pub protocol: bool,
+    /// What it does, for GRADING.md's table ([`checks::table`]).
+    pub does: &'static str,
+}
+
+impl Check {
+    /// The check, saying what it does.
+    pub fn does(self, does: &'static str) -> Check {
+        Check { does, ..self }
+    }
 }
 
 /// The program under test, as a check sees it.

@@ -93,6 +93,10 @@ fn main() -> ExitCode {
     match args.get(1).and_then(|a| a.to_str()) {
         Some("exercise") => return grader::run_exercise(args.split_off(2)),
         Some("inside") => return grader::sandbox::inside(),
+        Some("checks") => {
+            print!("{}", grader::checks::table());
+            return ExitCode::SUCCESS;
+        }
         Some("limit") => {
             let argv = args.split_off(2);
             let e = grader::run::limit_and_exec(&argv);

@@ -1,0 +1,650 @@
+//! Every check, by program: the registry ([`for_program`]) here, the
+//! checks in a file per program (`tcp.rs`: every TCP server and 2.1; `udp.rs`:
+//! 2.2; `signin.rs`: 2.4's servers and client; `file.rs`: 2.5; `seeds.rs`:
+//! the seeds' servers), how a program is recognised in `recognise.rs`, and
+//! how the checks talk to it in `talk.rs`. GRADING.md's table of checks is
+//! made from the registry ([`table`]); to add one, write a `fn(&Subject) ->
+//! Verdict` in its program's file and put it in the program's list in
+//! [`for_program`].
+//!
+//! A failing check says what was sent, what came back and what was
+//! expected ("replied '滚蛋.' instead of '不要回答,…'"), and names an
+//! exception only when the program's stderr shows one.
+
+use crate::run::{Running, START, STEP, note, scratch, wait_until};
+use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict};
+use common::log::Output;
+use common::server::Stop;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use Category::*;
+
+mod file;
+mod recognise;
+mod seeds;
+mod signin;
+mod talk;
+mod tcp;
+mod udp;
+
+use file::*;
+pub use recognise::recognise;
+use seeds::*;
+use signin::*;
+use talk::*;
+use tcp::*;
+use udp::*;
+
+/// How long a server may take to close after its reply.
+const CLOSE: Duration = Duration::from_secs(2);
+/// How long after the last byte a reply is taken to be complete, where the
+/// server keeps the connection open (a session).
+const SETTLE: Duration = Duration::from_millis(300);
+/// An idle program uses less than this share of a core.
+const SPIN: f64 = 0.1;
+/// How long a fixed port may stay taken before a check gives up on it:
+/// longer than Linux's TIME_WAIT (60 s).
+const FREE: Duration = Duration::from_secs(65);
+
+/// A check that needs the lab's protocol (not graded where the program
+/// speaks another).
+fn lab(
+    name: &'static str,
+    zh: &'static str,
+    category: Category,
+    points: u32,
+    run: fn(&Subject) -> Verdict,
+) -> Check {
+    Check {
+        name,
+        zh,
+        category,
+        points,
+        run,
+        protocol: true,
+        does: "",
+    }
+}
+
+/// A check that holds whatever the program speaks (starting, surviving
+/// hostile clients, not spinning).
+fn any(
+    name: &'static str,
+    zh: &'static str,
+    category: Category,
+    points: u32,
+    run: fn(&Subject) -> Verdict,
+) -> Check {
+    Check {
+        protocol: false,
+        ..lab(name, zh, category, points, run)
+    }
+}
+
+/// The robustness checks every TCP server gets: hostile clients, a second
+/// client, no spin, a port already taken.
+fn tcp_robustness(checks: &mut Vec<Check>) {
+    checks.extend([
+        any(
+            "keeps serving after its first client",
+            "第一个客户端之后继续服务",
+            Robust,
+            1,
+            keeps_serving,
+        )
+.does("two normal clients, one after the other: the second must be answered too"),
+        any(
+            "survives invalid UTF-8",
+            "收到非 UTF-8 数据后不崩溃",
+            Robust,
+            1,
+            |s| survives(s, Hostile::Bytes(b"\xff\xfe\x00")),
+        )
+        .does("bytes `ff fe 00`, then a normal client must be answered (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
+        any(
+            "survives an empty connection",
+            "空连接之后不崩溃",
+            Robust,
+            1,
+            |s| survives(s, Hostile::Empty),
+        )
+        .does("a connection closed at once, then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
+        any(
+            "survives a reset connection",
+            "连接被重置之后不崩溃",
+            Robust,
+            1,
+            |s| survives(s, Hostile::Reset),
+        )
+        .does("a connection reset (RST), then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
+        any(
+            "does not spin after a client leaves",
+            "客户端离开后不空转占用 CPU",
+            Robust,
+            1,
+            no_spin_after_a_client,
+        )
+.does("one normal client, then under 10 % of a core for 2 s (CPU time read with sysinfo, on Linux, macOS and Windows)"),
+        any(
+            "exits when its port is in use",
+            "端口被占用时退出",
+            Robust,
+            1,
+            port_in_use,
+        )
+.does("the grader holds the port first: it must give up (exit) within 10 s, not hang"),
+    ]);
+}
+
+/// The checks of one program.
+pub fn for_program(program: Program) -> Vec<Check> {
+    let mut checks = match program {
+        Program::TcpServer => vec![
+            lab(
+                "replies 不要回答 and closes",
+                "回复“不要回答”并关闭连接",
+                Correct,
+                3,
+                tcp_server_replies,
+            )
+.does("sends 请求占领地球, expects exactly `不要回答,不要回答,不要回答` and the end of the stream"),
+            lab(
+                "prints server waiting... and the request",
+                "打印 server waiting... 和请求内容",
+                Correct,
+                1,
+                tcp_server_prints,
+            )
+.does("its stdout starts `server waiting...`, `请求占领地球`, `server waiting...`"),
+            lab(
+                "serves the Rust client",
+                "能为 Rust 客户端服务",
+                Interop,
+                1,
+                tcp_server_rust_client,
+            )
+.does("`tcp-basic client` prints the reply"),
+            lab(
+                "serves the Python client",
+                "能为 Python 原版客户端服务",
+                Interop,
+                1,
+                tcp_server_python_client,
+            )
+.does("`tcp_client.py` prints the reply"),
+        ],
+        Program::TcpClient => vec![
+            lab(
+                "sends 请求占领地球 and prints the reply",
+                "发送“请求占领地球”并打印回复",
+                Correct,
+                3,
+                tcp_client_exchange,
+            )
+.does("against the Rust server: what arrived, and its stdout"),
+            lab(
+                "works against the Python server",
+                "能与 Python 原版服务器配合",
+                Interop,
+                1,
+                tcp_client_python_server,
+            )
+.does("against `tcp_server.py`"),
+            any(
+                "exits when no server listens",
+                "没有服务器时正常退出",
+                Robust,
+                1,
+                client_without_server,
+            )
+.does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
+            any(
+                "exits when the server closes without a reply",
+                "服务器不回复就关闭时退出",
+                Robust,
+                1,
+                tcp_client_no_reply,
+            )
+.does("a server that reads and closes: it must not wait forever"),
+        ],
+        Program::UdpServer => vec![
+            lab(
+                "prints each datagram",
+                "打印每个数据报",
+                Correct,
+                3,
+                udp_server_prints,
+            )
+.does("`hello` and `你好，UDP` are printed, in order"),
+            lab(
+                "prints what the Python client sends",
+                "打印 Python 原版客户端发送的内容",
+                Interop,
+                1,
+                udp_server_python_client,
+            )
+.does("`udp_client.py`'s lines"),
+            any(
+                "survives invalid UTF-8",
+                "收到非 UTF-8 数据后不崩溃",
+                Robust,
+                2,
+                udp_server_invalid_utf8,
+            )
+.does("a datagram `ff fe 00`, then one that must be printed"),
+            lab(
+                "keeps 1024 bytes of a longer datagram",
+                "长数据报保留前 1024 字节",
+                Robust,
+                1,
+                udp_server_long_datagram,
+            )
+.does("2000 bytes of `a`: the longest run of them it prints is 1024 (`recv(1024)`), whatever it prints around them"),
+            any(
+                "does not spin after a datagram",
+                "收到数据报后不空转占用 CPU",
+                Robust,
+                1,
+                udp_no_spin,
+            )
+.does("under 10 % of a core for 2 s"),
+            any(
+                "exits when its port is in use",
+                "端口被占用时退出",
+                Robust,
+                1,
+                port_in_use,
+            )
+.does("the grader holds the port first: it must give up (exit) within 10 s, not hang"),
+        ],
+        Program::UdpClient => vec![
+            lab(
+                "prompts 数据： and sends each stripped line",
+                "提示“数据：”并发送去掉首尾空白的每一行",
+                Correct,
+                3,
+                udp_client_sends,
+            )
+.does("`  hi,zlz  ` arrives as `hi,zlz`"),
+            lab(
+                "stops at exit",
+                "输入 exit 时停止",
+                Correct,
+                1,
+                udp_client_exit,
+            )
+.does("nothing is sent after `exit`"),
+            any(
+                "ends cleanly at the end of input",
+                "输入结束时正常退出",
+                Robust,
+                2,
+                udp_client_eof,
+            )
+.does("stdin closed: exit status 0 within 5 s, no traceback"),
+        ],
+        Program::MultithreadServer => signin_checks(),
+        Program::MultithreadClient => vec![
+            lab(
+                "signs in twenty clients and prints their lines",
+                "二十个客户端签到并打印各自的输出",
+                Correct,
+                3,
+                signin_client_twenty,
+            )
+.does("the Rust server sees twenty sign-ins; each client's three lines"),
+            any(
+                "exits when no server listens",
+                "没有服务器时正常退出",
+                Robust,
+                1,
+                client_without_server,
+            )
+.does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
+        ],
+        Program::ThreadpoolServer => {
+            let mut checks = signin_checks();
+            checks.push(lab(
+                "serves ten at once and no more (a pool)",
+                "同时服务十个且不超过十个（线程池）",
+                Concurrent,
+                2,
+                pool_is_bounded,
+            )
+.does("from below: with k silent clients held (k up to 9), a sign-in is answered within 2 s (a serial server or a pool of 2 fails, saying how many it served at once); from above: ten held, an eleventh waits (a bounded second: absence has no event to wait for); one let go, it is answered. The server's prints are not relied on"));
+            checks
+        }
+        Program::FileServer => vec![
+            lab(
+                "saves a 100 KB name|size upload byte for byte",
+                "逐字节保存 100 KB 的 name|size 上传",
+                Correct,
+                3,
+                file_server_saves,
+            )
+.does("`实验报告.bin\\|100000` gets `实验报告.bin已发送`, and every byte lands (a server that keeps 1024 bytes is caught)"),
+            lab(
+                "saves the Python client's upload",
+                "保存 Python 原版客户端的上传",
+                Interop,
+                1,
+                file_server_python_client,
+            )
+.does("`file_client.py`"),
+            lab(
+                "saves the Rust client's upload",
+                "保存 Rust 客户端的上传",
+                Interop,
+                1,
+                file_server_rust_client,
+            )
+.does("`file-transfer client` (framed header, falling back to `name\\|size`)"),
+            lab(
+                "refuses traversal and absolute names",
+                "拒绝目录穿越和绝对路径文件名",
+                Safe,
+                2,
+                file_server_traversal,
+            )
+.does("`../escape.txt`, `../../escape.txt` and an absolute path land nowhere outside its folder"),
+            lab(
+                "leaves no partial file after a truncated upload",
+                "上传中断后不留下残缺文件",
+                Safe,
+                2,
+                file_server_truncated,
+            )
+.does("400 of 1000 bytes, then the client closes"),
+            lab(
+                "does not spin when a client vanishes mid-upload",
+                "上传中途客户端消失时不空转",
+                Safe,
+                1,
+                file_server_spin,
+            )
+.does("under 10 % of a core in the 2 s after that"),
+            lab(
+                "does not overwrite a file silently",
+                "不悄悄覆盖同名文件",
+                Safe,
+                1,
+                file_server_overwrite,
+            )
+.does("the same name twice: the first file survives"),
+        ],
+        Program::FileClient => vec![
+            lab(
+                "uploads a file intact and prints the lab's lines",
+                "完整上传文件并打印实验要求的输出",
+                Correct,
+                3,
+                file_client_uploads,
+            )
+.does("against the Rust server: the file arrives; 服务器确认 and 文件上传成功！ are printed"),
+            any(
+                "says so and exits when no server listens",
+                "没有服务器时提示并退出",
+                Robust,
+                1,
+                client_without_server,
+            )
+.does("prints 无法连接到服务器，请检查服务器是否运行！ and exits"),
+            any(
+                "ends at the end of input",
+                "输入结束时退出",
+                Robust,
+                2,
+                file_client_eof,
+            )
+.does("stdin closed at once: it must exit within 5 s"),
+        ],
+        Program::EchoServer => vec![lab(
+            "answers every message in upper case, in one session",
+            "在一个会话中把每条消息转成大写回复",
+            Correct,
+            3,
+            echo_upper,
+        )
+.does("`hello`, `socket 你好` on one connection")],
+        Program::CtimeServer => vec![lab(
+            "answers [ctime] data",
+            "回复 [时间] 数据",
+            Correct,
+            3,
+            ctime_reply,
+        )
+.does("`[Tue Dec  1 10:00:00 2026] hello`")],
+        Program::UdpEchoServer => vec![
+            lab(
+                "answers each datagram in upper case",
+                "把每个数据报转成大写回复",
+                Correct,
+                3,
+                udp_echo_upper,
+            )
+.does("`hello`, `socket 你好` come back as `HELLO`, `SOCKET 你好`"),
+            lab(
+                "answers an empty datagram",
+                "回复空数据报",
+                Robust,
+                1,
+                udp_echo_empty,
+            )
+.does("UDP can carry an empty datagram (seed 002 §二)"),
+            any(
+                "survives invalid UTF-8",
+                "收到非 UTF-8 数据后不崩溃",
+                Robust,
+                1,
+                udp_echo_invalid_utf8,
+            )
+.does("a datagram `ff fe 00`, then `after` must be answered"),
+        ],
+        Program::ChatServer => vec![
+            lab(
+                "answers every message with ACK",
+                "每条消息都回复 ACK",
+                Correct,
+                3,
+                chat_acks,
+            )
+.does("two messages, two `ACK`s"),
+            lab(
+                "two clients are served at once",
+                "同时为两个客户端服务",
+                Concurrent,
+                1,
+                chat_two_clients,
+            )
+.does("two sessions open at once, each answered"),
+        ],
+        Program::DownloadServer => vec![
+            lab(
+                "sends the named file",
+                "发送指定的文件",
+                Correct,
+                3,
+                download_sends,
+            )
+.does("the name, then the file's bytes"),
+            lab(
+                "refuses a name outside its folder",
+                "拒绝目录以外的文件名",
+                Safe,
+                2,
+                download_traversal,
+            )
+.does("a real download first (a file in its folder arrives byte for byte), then an absolute path to a file elsewhere is not sent"),
+        ],
+    };
+    // Every TCP server but seed 003 五's download server, which serves one
+    // client by design, gets the same robustness checks.
+    if program.is_server() && !program.is_udp() && program != Program::DownloadServer {
+        tcp_robustness(&mut checks);
+    }
+    checks
+}
+
+/// GRADING.md's tables of the checks, made from the registry: the
+/// robustness checks every TCP server gets, then each program's own.
+/// `grade checks` prints them; a test fails where GRADING.md differs.
+pub fn table() -> String {
+    let cell = |text: &str| text.replace('|', "\\|");
+    let mut out = String::from("| check | 检查 | points | what it does |\n|---|---|---|---|\n");
+    let mut common = Vec::new();
+    tcp_robustness(&mut common);
+    for c in &common {
+        out += &format!(
+            "| {} | {} | {} | {} |\n",
+            cell(c.name),
+            c.zh,
+            c.points,
+            cell(c.does)
+        );
+    }
+    out += "\n| program | check | 检查 | category | points | what it does |\n|---|---|---|---|---|---|\n";
+    for program in Program::ALL {
+        let own = for_program(program)
+            .into_iter()
+            .filter(|c| !common.iter().any(|k| k.name == c.name && k.does == c.does));
+        for (i, c) in own.enumerate() {
+            let name = if i == 0 {
+                program.name()
+            } else {
+                String::new()
+            };
+            out += &format!(
+                "| {name} | {} | {} | {} | {} | {} |\n",
+                cell(c.name),
+                c.zh,
+                c.category.name(),
+                c.points,
+                cell(c.does)
+            );
+        }
+    }
+    out
+}
+
+/// The checks both sign-in servers share (the robustness ones are added
+/// by [`for_program`]).
+fn signin_checks() -> Vec<Check> {
+    vec![
+        lab(
+            "answers 你已签到 and prints the lab's lines",
+            "回复“你已签到”并打印实验要求的输出",
+            Correct,
+            3,
+            signin_correct,
+        )
+        .does("one sign-in; its lines (连接成功, 内容为:拔尖班7号签到, 回复消息, 的连接关闭)"),
+        lab(
+            "serves the Python client",
+            "能为 Python 原版客户端服务",
+            Interop,
+            1,
+            signin_python_client,
+        )
+        .does("`multithread_client.py`: twenty sign in"),
+        any(
+            "answers a client that sends invalid UTF-8",
+            "回复发送非 UTF-8 数据的客户端",
+            Robust,
+            1,
+            signin_invalid_utf8,
+        )
+        .does("that client gets an answer, and so does the next"),
+        lab(
+            "an idle client does not block the others",
+            "空闲客户端不阻塞其他客户端",
+            Concurrent,
+            2,
+            signin_idle_does_not_block,
+        )
+        .does("with one silent client connected, a sign-in is answered within 2 s"),
+        lab(
+            "twenty sign-ins at once are all answered",
+            "同时二十个签到都得到回复",
+            Concurrent,
+            2,
+            signin_twenty,
+        )
+        .does("twenty threads at once"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recognise::other_protocol;
+    use super::*;
+
+    #[test]
+    fn grading_md_holds_the_registrys_tables() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../GRADING.md");
+        let doc = std::fs::read_to_string(&path).expect("GRADING.md beside the grader");
+        assert!(
+            doc.contains(&table()),
+            "GRADING.md's tables of the checks differ from the registry: paste the output of `cargo run -p grader -- checks` into it"
+        );
+    }
+
+    #[test]
+    fn every_check_says_what_it_does_in_both_languages() {
+        for program in Program::ALL {
+            for c in for_program(program) {
+                assert!(
+                    !c.does.is_empty() && !c.zh.is_empty(),
+                    "{}: {}",
+                    program.name(),
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_are_shown_as_text_or_as_python_bytes() {
+        assert_eq!(shown("不要回答".as_bytes()), "'不要回答'");
+        assert_eq!(shown(b"\xff\xfe\x00"), "b'\\xff\\xfe\\x00'");
+    }
+
+    #[test]
+    fn an_exception_is_named_only_when_stderr_shows_one() {
+        let traceback = "Traceback (most recent call last):\n  File \"x.py\"\nUnicodeDecodeError: 'utf-8' codec can't decode byte 0xff\n";
+        assert_eq!(exception(traceback).as_deref(), Some("UnicodeDecodeError"));
+        assert_eq!(
+            exception("socket.timeout: timed out\nConnectionResetError: [Errno 104]").as_deref(),
+            Some("ConnectionResetError")
+        );
+        assert_eq!(exception(""), None);
+        assert_eq!(exception("bye\n"), None);
+        assert_eq!(exception("error: cannot bind: in use"), None);
+    }
+
+    #[test]
+    fn other_protocols_are_named() {
+        assert_eq!(
+            other_protocol(b"hello", b"HELLO"),
+            Some("an upper-case echo server")
+        );
+        assert_eq!(
+            other_protocol(b"hello", b"hello"),
+            Some("a plain echo server")
+        );
+        assert_eq!(
+            other_protocol("拔尖班0号签到".as_bytes(), "拔尖班0号签到".as_bytes()),
+            Some("an echo server")
+        );
+        assert_eq!(
+            other_protocol(b"hello", b"ACK"),
+            Some("seed 001's chat server (ACK)")
+        );
+        assert_eq!(other_protocol(b"hello", "滚蛋.".as_bytes()), None);
+        assert!(is_ctime_reply(b"[Tue Dec  1 10:00:00 2026] hi", b"hi"));
+        assert!(!is_ctime_reply(b"[soon] hi", b"hi"));
+    }
+}
