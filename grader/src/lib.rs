@@ -145,6 +145,7 @@ impl Check {
 }
 
 /// The program under test, as a check sees it.
+#[derive(Clone, Debug)]
 pub struct Subject {
     pub program: Program,
     pub launch: Launch,
@@ -158,6 +159,9 @@ pub struct Subject {
     /// Where each check runs: in a sandbox of its own (Linux namespaces),
     /// or in this process (`None`).
     pub sandbox: Option<sandbox::Sandbox>,
+    /// What the current check sent and got: each check runs with a fresh
+    /// one ([`run_check`]).
+    pub transcript: run::Transcript,
 }
 
 impl Subject {
@@ -170,6 +174,7 @@ impl Subject {
             originals: None,
             python: None,
             sandbox: None,
+            transcript: run::Transcript::default(),
         }
     }
 }
@@ -608,28 +613,31 @@ pub const NOT_SUBMITTED: &str = "not submitted";
 /// Runs one check in this process: its outcome (a flood of output fails
 /// it, beside whatever else it found) and its transcript.
 pub fn run_check(subject: &Subject, check: &Check) -> (Outcome, Vec<String>) {
-    let _ = run::take_flood();
-    let _ = run::take_transcript();
-    let outcome = match (check.run)(subject) {
+    let subject = Subject {
+        transcript: run::Transcript::default(),
+        ..subject.clone()
+    };
+    let outcome = match (check.run)(&subject) {
         Ok(()) => Outcome::Pass,
         Err(outcome) => outcome,
     };
-    let outcome = match (run::take_flood(), outcome) {
+    let outcome = match (subject.transcript.flood(), outcome) {
         (None, outcome) => outcome,
         (Some(flood), Outcome::Fail(why)) => Outcome::Fail(format!("{why}; and it {flood}")),
         (Some(flood), _) => Outcome::Fail(format!("it {flood}")),
     };
-    (outcome, run::take_transcript())
+    (outcome, subject.transcript.lines())
 }
 
 /// Recognises the program's protocol in this process
 /// ([`checks::recognise`]), with its transcript.
 pub fn run_recognise(subject: &Subject) -> (Result<Protocol, Outcome>, Vec<String>) {
-    let _ = run::take_flood();
-    let _ = run::take_transcript();
-    let recognised = checks::recognise(subject);
-    let _ = run::take_flood();
-    (recognised, run::take_transcript())
+    let subject = Subject {
+        transcript: run::Transcript::default(),
+        ..subject.clone()
+    };
+    let recognised = checks::recognise(&subject);
+    (recognised, subject.transcript.lines())
 }
 
 /// Grades one program: a server that does not start scores 0 with its

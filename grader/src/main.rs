@@ -250,6 +250,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     originals: originals.clone(),
                     python: python.clone(),
                     sandbox: sandbox.clone(),
+                    transcript: Default::default(),
                 },
             }
         })

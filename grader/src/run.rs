@@ -5,7 +5,7 @@
 //! A student's program is untrusted code. What bounds it here:
 //! - its output: the grader keeps the first and the last [`KEPT`] bytes of
 //!   each stream and counts the rest, and a program that prints more than
-//!   [`FLOOD`] fails the check it did it in ([`take_flood`]);
+//!   [`FLOOD`] fails the check it did it in ([`Transcript::flood`]);
 //! - its environment: only PATH, the system's own variables and Python's
 //!   output settings are passed on, and it runs in a fresh folder;
 //! - on Unix, with [`Launch::limiter`] set (the `grade` binary does): its
@@ -22,7 +22,6 @@
 //! outside its folder that its user may write is not bounded; GRADING.md's
 //! table says what is bounded where.
 
-use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -251,30 +250,36 @@ pub fn kill_all() {
     }
 }
 
-thread_local! {
-    /// What the programs stopped on this thread printed beyond [`FLOOD`]:
-    /// [`take_flood`] reads it after each check.
-    static FLOODED: RefCell<Option<String>> = const { RefCell::new(None) };
-    /// What the current check on this thread sent and got, line by line:
-    /// [`take_transcript`] reads it after each check.
-    static TRANSCRIPT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+/// What one check sent and got, line by line (what `--transcripts` and
+/// `--feedback` show a student), and the flood of output its program made,
+/// if any. It is carried explicitly: each check has its own (in its
+/// [`crate::Subject`]), every helper that talks to a program takes it, and
+/// a clone goes with any thread a check starts, so that no note is lost.
+#[derive(Clone, Debug, Default)]
+pub struct Transcript(Arc<Mutex<Notes>>);
+
+#[derive(Debug, Default)]
+struct Notes {
+    lines: Vec<String>,
+    flood: Option<String>,
 }
 
-/// Adds a line to the current check's transcript (what was sent, what came
-/// back), which `--transcripts` writes out for the student.
-pub fn note(line: impl Into<String>) {
-    TRANSCRIPT.with(|t| t.borrow_mut().push(line.into()));
-}
+impl Transcript {
+    /// Adds a line: what was sent, what came back.
+    pub fn note(&self, line: impl Into<String>) {
+        lock(&self.0).lines.push(line.into());
+    }
 
-/// The current check's transcript, emptied.
-pub fn take_transcript() -> Vec<String> {
-    TRANSCRIPT.with(|t| std::mem::take(&mut *t.borrow_mut()))
-}
+    /// Every line so far.
+    pub fn lines(&self) -> Vec<String> {
+        lock(&self.0).lines.clone()
+    }
 
-/// The flood of output (if any) a program stopped on this thread since the
-/// last call made: "printed 1.2 GB in 10 s".
-pub fn take_flood() -> Option<String> {
-    FLOODED.with(|f| f.borrow_mut().take())
+    /// The flood of output a program of this check made, if any: "printed
+    /// 1.2 GB in 10 s".
+    pub fn flood(&self) -> Option<String> {
+        lock(&self.0).flood.clone()
+    }
 }
 
 /// One output stream of a program, bounded: its first and last [`KEPT`]
@@ -315,6 +320,7 @@ impl Capture {
 /// A running program under test, stopped (with its children) on drop.
 pub struct Running {
     child: Child,
+    transcript: Transcript,
     started: Instant,
     stdout: Arc<Mutex<Capture>>,
     stderr: Arc<Mutex<Capture>>,
@@ -322,7 +328,7 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn start(mut cmd: Command) -> Result<Running, String> {
+    pub fn start(mut cmd: Command, transcript: &Transcript) -> Result<Running, String> {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -337,7 +343,7 @@ impl Running {
             true => words.iter().position(|w| w == "--").map_or(0, |i| i + 1),
             false => 0,
         };
-        note(format!("started: {}", words[own..].join(" ")));
+        transcript.note(format!("started: {}", words[own..].join(" ")));
         let stdout = Arc::new(Mutex::new(Capture::default()));
         let stderr = Arc::new(Mutex::new(Capture::default()));
         collect(child.stdout.take(), stdout.clone());
@@ -345,6 +351,7 @@ impl Running {
         let stdin = child.stdin.take();
         Ok(Running {
             child,
+            transcript: transcript.clone(),
             started: Instant::now(),
             stdout,
             stderr,
@@ -421,7 +428,7 @@ impl Running {
         let _ = self.child.wait();
         untrack(self.child.id());
         let (out, err) = (self.stdout(), self.stderr());
-        note(format!(
+        self.transcript.note(format!(
             "stopped; it printed {} on stdout and {} on stderr",
             common::text::shorten(&format!("{out:?}"), 400),
             common::text::shorten(&format!("{err:?}"), 400)
@@ -433,7 +440,7 @@ impl Running {
                 bytes(printed),
                 self.started.elapsed().as_secs_f64()
             );
-            FLOODED.with(|f| *f.borrow_mut() = Some(note));
+            lock(&self.transcript.0).flood = Some(note);
         }
     }
 }

@@ -11,6 +11,7 @@ pub(super) struct Upload {
 /// Uploads the first `send` bytes of `data` as `name` with the original's
 /// `name|size` header.
 pub(super) fn legacy_upload(
+    t: &Transcript,
     addr: SocketAddr,
     name: &str,
     data: &[u8],
@@ -19,14 +20,14 @@ pub(super) fn legacy_upload(
     let mut sk = connect(addr)?;
     let header = format!("{name}|{}", data.len());
     let io = |e: std::io::Error| Outcome::Fail(format!("the upload of {name} failed: {e}"));
-    note(format!(
+    t.note(format!(
         "sent the header {}, then {send} of {} bytes",
         shown(header.as_bytes()),
         data.len()
     ));
     sk.write_all(header.as_bytes()).map_err(io)?;
     let confirmation = read_reply(&mut sk, false).bytes;
-    note(format!("got {} for the header", shown(&confirmation)));
+    t.note(format!("got {} for the header", shown(&confirmation)));
     sk.write_all(&data[..send.min(data.len())]).map_err(io)?;
     let _ = sk.shutdown(std::net::Shutdown::Write);
     // The final reply, if any; a server that never closes is not waited
@@ -57,9 +58,9 @@ pub(super) const UPLOAD: usize = 100_000;
 
 /// A plain 100 KB upload, which must arrive byte for byte: what was
 /// saved, or why it was not.
-pub(super) fn plain_upload(server: &Server, name: &str) -> Verdict {
+pub(super) fn plain_upload(t: &Transcript, server: &Server, name: &str) -> Verdict {
     let data = payload(UPLOAD);
-    let upload = legacy_upload(server.addr, name, &data, data.len())?;
+    let upload = legacy_upload(t, server.addr, name, &data, data.len())?;
     let expected = format!("{name}已发送");
     if upload.confirmation != expected.as_bytes() {
         return fail(format!(
@@ -88,8 +89,9 @@ pub(super) fn plain_upload(server: &Server, name: &str) -> Verdict {
 /// A file server whose plain upload works, for the safety checks, which
 /// would otherwise pass on a server that saves nothing.
 pub(super) fn safe_to_judge(s: &Subject) -> Result<Server, Outcome> {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
-    match plain_upload(&server, "plain.bin") {
+    match plain_upload(t, &server, "plain.bin") {
         Ok(()) => Ok(server),
         Err(Outcome::Fail(why)) => Err(Outcome::NotGraded(format!(
             "no upload succeeded ({why}), so safety could not be judged"
@@ -99,8 +101,9 @@ pub(super) fn safe_to_judge(s: &Subject) -> Result<Server, Outcome> {
 }
 
 pub(super) fn file_server_saves(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
-    plain_upload(&server, "实验报告.bin")
+    plain_upload(t, &server, "实验报告.bin")
 }
 
 pub(super) fn file_server_python_client(s: &Subject) -> Verdict {
@@ -145,6 +148,7 @@ pub(super) fn file_server_rust_client(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = safe_to_judge(s)?;
     // The server runs in a folder of its own; a name that climbs out of its
     // save folder, or an absolute one, must not land outside that folder.
@@ -156,7 +160,7 @@ pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
         absolute.to_string_lossy().into_owned(),
     ];
     for name in &names {
-        let _ = legacy_upload(server.addr, name, b"owned", 5);
+        let _ = legacy_upload(t, server.addr, name, b"owned", 5);
     }
     // From a save folder inside `work`, those land in `work` or its parent.
     let above = server
@@ -177,9 +181,10 @@ pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_truncated(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = safe_to_judge(s)?;
     let data = payload(1000);
-    let _ = legacy_upload(server.addr, "cut.bin", &data, 400);
+    let _ = legacy_upload(t, server.addr, "cut.bin", &data, 400);
     // A partial file shows up within a moment, or not at all.
     let partial = wait_until(Duration::from_millis(1500), || {
         find_files(&server.work, "cut.bin")
@@ -192,16 +197,18 @@ pub(super) fn file_server_truncated(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_spin(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = safe_to_judge(s)?;
     let data = payload(1000);
-    let _ = legacy_upload(server.addr, "vanish.bin", &data, 400);
+    let _ = legacy_upload(t, server.addr, "vanish.bin", &data, 400);
     judge_spin(&server, "a client vanished mid-upload")
 }
 
 pub(super) fn file_server_overwrite(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = safe_to_judge(s)?;
-    let _ = legacy_upload(server.addr, "same.txt", b"first", 5);
-    let _ = legacy_upload(server.addr, "same.txt", b"other", 5);
+    let _ = legacy_upload(t, server.addr, "same.txt", b"first", 5);
+    let _ = legacy_upload(t, server.addr, "same.txt", b"other", 5);
     // Kept both, or refused the second: the first is never lost. A second
     // file shows up within a moment, or not at all.
     let _ = wait_until(Duration::from_millis(1500), || {

@@ -11,7 +11,7 @@
 //! expected ("replied '滚蛋.' instead of '不要回答,…'"), and names an
 //! exception only when the program's stderr shows one.
 
-use crate::run::{Running, START, STEP, note, scratch, wait_until};
+use crate::run::{Running, START, STEP, Transcript, scratch, wait_until};
 use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict};
 use common::log::Output;
 use common::server::Stop;

@@ -8,6 +8,7 @@ use super::*;
 /// it speaks the lab's protocol, or what it seems to be instead. Clients,
 /// UDP servers and the download server are taken to speak the lab's.
 pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
+    let t = &s.transcript;
     if !s.program.is_server() {
         client_at_work(s)?;
         return Ok(Protocol::Lab);
@@ -17,7 +18,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
         return Ok(Protocol::Lab);
     }
     let (request, _) = first_exchange(s.program);
-    let Ok(reply) = exchange(server.addr, &request, false) else {
+    let Ok(reply) = exchange(t, server.addr, &request, false) else {
         return Ok(Protocol::Lab);
     };
     if is_lab_reply(s.program, &request, &reply.bytes) || server.proc.exited().is_some() {
@@ -45,7 +46,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
     // An echo of a request without letters says nothing of upper case: a
     // second client with letters tells a plain echo from an upper-case one.
     let (request, reply, kind) = match kind {
-        "an echo server" => match exchange(server.addr, b"hello", false) {
+        "an echo server" => match exchange(t, server.addr, b"hello", false) {
             Ok(r) if !r.bytes.is_empty() => {
                 let kind = other_protocol(b"hello", &r.bytes).unwrap_or(kind);
                 (b"hello".to_vec(), r.bytes, kind)
@@ -68,6 +69,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
 /// file, an empty script or a crash at start fails here, and so every
 /// check of the program fails with this reason.
 pub(super) fn client_at_work(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let dir = scratch();
     let (input, wanted): (String, &[u8]) = match s.program {
         Program::TcpClient => (String::new(), REQUEST.as_bytes()),
@@ -82,7 +84,7 @@ pub(super) fn client_at_work(s: &Subject) -> Verdict {
     let recorder = Recorder::start(s.grader_port(), s.program.is_udp())?;
     let mut launch = s.launch.clone();
     launch.cwd = dir.path().to_path_buf();
-    let mut proc = Running::start(launch.command(recorder.port)).map_err(Outcome::Fail)?;
+    let mut proc = Running::start(launch.command(recorder.port), t).map_err(Outcome::Fail)?;
     proc.type_in(&input);
     proc.close_stdin();
     let arrived = || contains(&recorder.bytes(), wanted);

@@ -3,15 +3,19 @@
 use super::*;
 
 /// Sends each message on one connection and reads each reply.
-pub(super) fn session(addr: SocketAddr, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, Outcome> {
+pub(super) fn session(
+    t: &Transcript,
+    addr: SocketAddr,
+    messages: &[&[u8]],
+) -> Result<Vec<Vec<u8>>, Outcome> {
     let mut sk = connect(addr)?;
     let mut replies = Vec::new();
     for m in messages {
-        note(format!("sent {}", shown(m)));
+        t.note(format!("sent {}", shown(m)));
         sk.write_all(m)
             .map_err(|e| Outcome::Fail(format!("could not send {}: {e}", shown(m))))?;
         let reply = read_reply(&mut sk, false).bytes;
-        note(format!("got {}", shown(&reply)));
+        t.note(format!("got {}", shown(&reply)));
         replies.push(reply);
     }
     Ok(replies)
@@ -40,15 +44,17 @@ pub(super) fn expect_session(
 }
 
 pub(super) fn echo_upper(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let messages: [&[u8]; 2] = [b"hello", "socket 你好".as_bytes()];
-    let replies = session(server.addr, &messages)?;
+    let replies = session(t, server.addr, &messages)?;
     expect_session(&messages, &replies, &[b"HELLO", "SOCKET 你好".as_bytes()])
 }
 
 pub(super) fn ctime_reply(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
-    let replies = session(server.addr, &[b"hello"])?;
+    let replies = session(t, server.addr, &[b"hello"])?;
     pass_if(is_ctime_reply(&replies[0], b"hello"), || {
         format!(
             "replied {} to 'hello' (expected '[<time.ctime()>] hello')",
@@ -57,15 +63,19 @@ pub(super) fn ctime_reply(s: &Subject) -> Verdict {
     })
 }
 
-pub(super) fn udp_ask(addr: SocketAddr, datagram: &[u8]) -> Result<Vec<u8>, Outcome> {
+pub(super) fn udp_ask(
+    t: &Transcript,
+    addr: SocketAddr,
+    datagram: &[u8],
+) -> Result<Vec<u8>, Outcome> {
     let ask = || -> std::io::Result<Vec<u8>> {
         let sk = UdpSocket::bind("127.0.0.1:0")?;
         sk.set_read_timeout(Some(STEP))?;
-        note(format!("sent the datagram {}", shown(datagram)));
+        t.note(format!("sent the datagram {}", shown(datagram)));
         sk.send_to(datagram, addr)?;
         let mut buf = [0u8; 2048];
         let (n, _) = sk.recv_from(&mut buf)?;
-        note(format!("got the datagram {}", shown(&buf[..n])));
+        t.note(format!("got the datagram {}", shown(&buf[..n])));
         Ok(buf[..n].to_vec())
     };
     ask().map_err(|e| {
@@ -77,41 +87,46 @@ pub(super) fn udp_ask(addr: SocketAddr, datagram: &[u8]) -> Result<Vec<u8>, Outc
 }
 
 pub(super) fn udp_echo_upper(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, true)?;
-    let r = udp_ask(server.addr, b"hello")?;
+    let r = udp_ask(t, server.addr, b"hello")?;
     pass_if(r == b"HELLO", || {
         format!("answered {} to 'hello' (expected 'HELLO')", shown(&r))
     })
 }
 
 pub(super) fn udp_echo_empty(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, true)?;
-    let r = udp_ask(server.addr, b"")?;
+    let r = udp_ask(t, server.addr, b"")?;
     pass_if(r.is_empty(), || {
         format!("answered {} to an empty datagram", shown(&r))
     })
 }
 
 pub(super) fn udp_echo_invalid_utf8(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let mut server = start_server(s, true)?;
-    udp_send(server.addr, &[b"\xff\xfe\x00"])?;
-    match udp_ask(server.addr, b"after") {
+    udp_send(t, server.addr, &[b"\xff\xfe\x00"])?;
+    match udp_ask(t, server.addr, b"after") {
         Ok(_) => Ok(()),
         Err(no_answer) => Err(server.exited(s, "invalid UTF-8").unwrap_or(no_answer)),
     }
 }
 
 pub(super) fn chat_acks(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let messages: [&[u8]; 2] = [b"hello", b"tcp"];
-    let replies = session(server.addr, &messages)?;
+    let replies = session(t, server.addr, &messages)?;
     expect_session(&messages, &replies, &[b"ACK", b"ACK"])
 }
 
 pub(super) fn chat_two_clients(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let _first = connect(server.addr)?;
-    let replies = session(server.addr, &[b"second"]).map_err(|o| match o {
+    let replies = session(t, server.addr, &[b"second"]).map_err(|o| match o {
         Outcome::Fail(why) => Outcome::Fail(format!(
             "the second client, while the first was connected: {why}"
         )),
@@ -121,10 +136,11 @@ pub(super) fn chat_two_clients(s: &Subject) -> Verdict {
 }
 
 pub(super) fn download_sends(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let data = payload(900);
     let _ = std::fs::write(server.work.join("课件.txt"), &data);
-    let reply = exchange(server.addr, "课件.txt".as_bytes(), true)?;
+    let reply = exchange(t, server.addr, "课件.txt".as_bytes(), true)?;
     pass_if(reply.bytes == data, || {
         format!(
             "sent {} bytes for '课件.txt', not the file's {}",
@@ -135,12 +151,13 @@ pub(super) fn download_sends(s: &Subject) -> Verdict {
 }
 
 pub(super) fn download_traversal(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     // First a real download: a server that sends nothing would refuse the
     // outside file too, for no merit.
     let data = payload(300);
     let _ = std::fs::write(server.work.join("inside.txt"), &data);
-    let inside = exchange(server.addr, b"inside.txt", true)?;
+    let inside = exchange(t, server.addr, b"inside.txt", true)?;
     if inside.bytes != data {
         return fail(format!(
             "sent {} bytes for 'inside.txt', a file in its folder, not the file's {}: its refusal of an outside name cannot count",
@@ -154,7 +171,7 @@ pub(super) fn download_traversal(s: &Subject) -> Verdict {
     let outside = scratch();
     let secret = outside.path().join("secret.txt");
     let _ = std::fs::write(&secret, b"secret");
-    let got = exchange(server.addr, secret.to_string_lossy().as_bytes(), true)
+    let got = exchange(t, server.addr, secret.to_string_lossy().as_bytes(), true)
         .map(|r| r.bytes)
         .unwrap_or_default();
     pass_if(got != b"secret", || {

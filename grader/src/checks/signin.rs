@@ -4,14 +4,15 @@
 use super::*;
 
 /// Signs in as client `i`: what the server replied.
-pub(super) fn sign_in(addr: SocketAddr, i: usize) -> Result<Reply, Outcome> {
-    exchange(addr, multithread::client::message(i).as_bytes(), false)
+pub(super) fn sign_in(t: &Transcript, addr: SocketAddr, i: usize) -> Result<Reply, Outcome> {
+    exchange(t, addr, multithread::client::message(i).as_bytes(), false)
 }
 
 pub(super) fn signin_correct(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let request = multithread::client::message(7);
-    let reply = sign_in(server.addr, 7)?;
+    let reply = sign_in(t, server.addr, 7)?;
     expect_reply(&reply, request.as_bytes(), "你已签到".as_bytes(), false)?;
     let ok = server.proc.wait_stdout(STEP, |o| {
         o.starts_with("server waiting...")
@@ -38,9 +39,10 @@ pub(super) fn signin_python_client(s: &Subject) -> Verdict {
 }
 
 pub(super) fn signin_invalid_utf8(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let mut server = start_server(s, false)?;
     let bad = b"\xff\xfe\x00";
-    let answered = exchange(server.addr, bad, false).is_ok_and(|r| !r.bytes.is_empty());
+    let answered = exchange(t, server.addr, bad, false).is_ok_and(|r| !r.bytes.is_empty());
     if !answered && let Some(outcome) = server.exited(s, "invalid UTF-8") {
         return Err(outcome);
     }
@@ -56,10 +58,11 @@ pub(super) fn signin_invalid_utf8(s: &Subject) -> Verdict {
 }
 
 pub(super) fn signin_idle_does_not_block(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let _idle = connect(server.addr)?;
     let started = Instant::now();
-    let reply = sign_in(server.addr, 1)?;
+    let reply = sign_in(t, server.addr, 1)?;
     let took = started.elapsed();
     if reply.bytes.is_empty() {
         return fail(format!(
@@ -72,10 +75,15 @@ pub(super) fn signin_idle_does_not_block(s: &Subject) -> Verdict {
 }
 
 pub(super) fn signin_twenty(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     let addr = server.addr;
     let answers: Vec<_> = (0..20)
-        .map(|i| thread::spawn(move || sign_in(addr, i)))
+        .map(|i| {
+            // Each client's notes go to this check's transcript.
+            let t = t.clone();
+            thread::spawn(move || sign_in(&t, addr, i))
+        })
         .collect();
     let replies: Vec<Vec<u8>> = answers
         .into_iter()
@@ -104,6 +112,7 @@ pub(super) fn signed_in_within(addr: SocketAddr, i: usize, limit: Duration) -> b
 }
 
 pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     // From below: with k silent clients held (k < ten), a free worker
     // still answers a sign-in at once. The first k at which none does is
@@ -127,7 +136,10 @@ pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
         return fail(format!("accepted only {} of ten clients", held.len()));
     }
     let addr = server.addr;
-    let eleventh = thread::spawn(move || sign_in(addr, 11));
+    let eleventh = {
+        let t = t.clone();
+        thread::spawn(move || sign_in(&t, addr, 11))
+    };
     // While ten are held, the eleventh must wait. Absence is checked for a
     // bounded second: there is no event to wait for.
     thread::sleep(Duration::from_secs(1));

@@ -107,6 +107,7 @@ impl Server {
 }
 
 pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
+    let t = &s.transcript;
     let scratch = scratch();
     let work = scratch.path().join("work");
     std::fs::create_dir(&work)
@@ -128,7 +129,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     }
     loop {
         let port = s.program_port();
-        let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
+        let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
         if crate::python::wait_bound(port, udp, START, || proc.exited().is_none()) {
             return Ok(Server {
                 proc,
@@ -173,10 +174,11 @@ pub(super) fn run_client(
     input: &str,
     dir: &Path,
 ) -> Result<(String, String), Outcome> {
+    let t = &s.transcript;
     let mut launch = s.launch.clone();
     launch.cwd = dir.to_path_buf();
-    let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
-    note(format!(
+    let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
+    t.note(format!(
         "typed {} into it, then closed its stdin",
         shown(input.as_bytes())
     ));
@@ -254,16 +256,17 @@ pub(super) fn read_reply(sk: &mut TcpStream, until_close: bool) -> Reply {
 
 /// Sends `request` on a new connection and reads the reply.
 pub(super) fn exchange(
+    t: &Transcript,
     addr: SocketAddr,
     request: &[u8],
     until_close: bool,
 ) -> Result<Reply, Outcome> {
     let mut sk = connect(addr)?;
-    note(format!("sent {} on a new connection", shown(request)));
+    t.note(format!("sent {} on a new connection", shown(request)));
     sk.write_all(request)
         .map_err(|e| Outcome::Fail(format!("could not send {}: {e}", shown(request))))?;
     let reply = read_reply(&mut sk, until_close);
-    note(format!(
+    t.note(format!(
         "got {}{}",
         shown(&reply.bytes),
         if reply.closed {
@@ -358,6 +361,7 @@ pub(super) fn python_original(
     port: u16,
     input: &str,
 ) -> Result<String, Outcome> {
+    let t = &s.transcript;
     let (Some(originals), Some(python)) = (&s.originals, &s.python) else {
         return Err(no_python(s));
     };
@@ -374,7 +378,7 @@ pub(super) fn python_original(
     std::fs::write(&copy, crate::python::rewrite(&text, &rewrite))
         .map_err(|e| Outcome::Skip(e.to_string()))?;
     cmd.arg("-u").arg(&copy).current_dir(dir.path());
-    let mut proc = Running::start(cmd).map_err(Outcome::Skip)?;
+    let mut proc = Running::start(cmd, t).map_err(Outcome::Skip)?;
     proc.type_in(input);
     proc.close_stdin();
     match proc.wait_exit(STEP) {
@@ -439,11 +443,11 @@ pub(super) fn local_port(addr: std::io::Result<SocketAddr>) -> u16 {
     addr.map(|a| a.port()).unwrap_or_default()
 }
 
-pub(super) fn udp_send(addr: SocketAddr, datagrams: &[&[u8]]) -> Verdict {
+pub(super) fn udp_send(t: &Transcript, addr: SocketAddr, datagrams: &[&[u8]]) -> Verdict {
     let send = || -> std::io::Result<()> {
         let sk = UdpSocket::bind("127.0.0.1:0")?;
         for d in datagrams {
-            note(format!("sent the datagram {}", shown(d)));
+            t.note(format!("sent the datagram {}", shown(d)));
             sk.send_to(d, addr)?;
         }
         Ok(())

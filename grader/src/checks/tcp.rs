@@ -7,24 +7,26 @@ use super::*;
 /// connection (for the file server, a whole 5-byte upload); true when
 /// anything came back.
 pub(super) fn answers(s: &Subject, addr: SocketAddr) -> bool {
+    let t = &s.transcript;
     if s.program == Program::FileServer {
-        return legacy_upload(addr, "probe.txt", b"probe", 5)
+        return legacy_upload(t, addr, "probe.txt", b"probe", 5)
             .is_ok_and(|u| !u.confirmation.is_empty());
     }
     let (request, _) = first_exchange(s.program);
-    exchange(addr, &request, false).is_ok_and(|r| !r.bytes.is_empty())
+    exchange(t, addr, &request, false).is_ok_and(|r| !r.bytes.is_empty())
 }
 
 /// Evidence for a judgement: a fresh copy of the program, given two
 /// ordinary clients (TCP) or datagrams (UDP), serves the second (or, for
 /// UDP, is still running after both).
 pub(super) fn serves_a_second_client(s: &Subject) -> bool {
+    let t = &s.transcript;
     let udp = s.program.is_udp();
     let Ok(mut server) = start_server(s, udp) else {
         return false;
     };
     if udp {
-        let _ = udp_send(server.addr, &[b"hello", b"again"]);
+        let _ = udp_send(t, server.addr, &[b"hello", b"again"]);
         return server.proc.wait_exit(Duration::from_millis(500)).is_none();
     }
     answers(s, server.addr) && answers(s, server.addr)
@@ -68,11 +70,12 @@ pub(super) enum Hostile {
 /// The hostile client, then a normal exchange: the server must still
 /// answer. A server that serves one client and ends is not graded here.
 pub(super) fn survives(s: &Subject, hostile: Hostile) -> Verdict {
+    let t = &s.transcript;
     let mut server = start_server(s, false)?;
     let what = match hostile {
         Hostile::Bytes(bytes) => {
             if let Ok(mut sk) = connect(server.addr) {
-                note(format!(
+                t.note(format!(
                     "sent {} on a new connection, then closed it",
                     shown(bytes)
                 ));
@@ -83,12 +86,12 @@ pub(super) fn survives(s: &Subject, hostile: Hostile) -> Verdict {
             "invalid UTF-8"
         }
         Hostile::Empty => {
-            note("connected and closed without sending anything");
+            t.note("connected and closed without sending anything");
             drop(connect(server.addr));
             "an empty connection"
         }
         Hostile::Reset => {
-            note("connected and reset the connection (RST) without sending anything");
+            t.note("connected and reset the connection (RST) without sending anything");
             if let Ok(sk) = connect(server.addr) {
                 let _ = socket2::SockRef::from(&sk).set_linger(Some(Duration::ZERO));
             }
@@ -140,6 +143,7 @@ pub(super) fn no_spin_after_a_client(s: &Subject) -> Verdict {
 /// Another program holds the port: the server must give up, not hang or
 /// serve nothing forever. (How it says so is up to it.)
 pub(super) fn port_in_use(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let udp = s.program.is_udp();
     // The grader's socket holds the port until the check ends.
     let at = ("127.0.0.1", s.grader_port());
@@ -153,7 +157,7 @@ pub(super) fn port_in_use(s: &Subject) -> Verdict {
     let dir = scratch();
     let mut launch = s.launch.clone();
     launch.cwd = dir.path().to_path_buf();
-    let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
+    let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     pass_if(proc.wait_exit(START).is_some(), || {
         format!("still running {START:?} after its port was found taken")
     })
@@ -163,15 +167,17 @@ pub(super) const REQUEST: &str = "请求占领地球";
 pub(super) const REPLY: &str = "不要回答,不要回答,不要回答";
 
 pub(super) fn tcp_server_replies(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
-    let reply = exchange(server.addr, REQUEST.as_bytes(), true)?;
+    let reply = exchange(t, server.addr, REQUEST.as_bytes(), true)?;
     expect_reply(&reply, REQUEST.as_bytes(), REPLY.as_bytes(), true)
 }
 
 pub(super) fn tcp_server_prints(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, false)?;
     // What it replies is another check's business: this one reads stdout.
-    let _ = exchange(server.addr, REQUEST.as_bytes(), true);
+    let _ = exchange(t, server.addr, REQUEST.as_bytes(), true);
     let expected = format!("server waiting...\n{REQUEST}\nserver waiting...\n");
     let ok = server
         .proc

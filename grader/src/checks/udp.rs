@@ -3,8 +3,13 @@
 use super::*;
 
 pub(super) fn udp_server_prints(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, true)?;
-    udp_send(server.addr, &["hello".as_bytes(), "你好，UDP".as_bytes()])?;
+    udp_send(
+        t,
+        server.addr,
+        &["hello".as_bytes(), "你好，UDP".as_bytes()],
+    )?;
     let expected = "hello\n你好，UDP\n";
     let ok = server
         .proc
@@ -28,8 +33,9 @@ pub(super) fn udp_server_python_client(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let mut server = start_server(s, true)?;
-    udp_send(server.addr, &[b"\xff\xfe\x00", b"after"])?;
+    udp_send(t, server.addr, &[b"\xff\xfe\x00", b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
     if !ok && let Some(outcome) = server.exited(s, "invalid UTF-8") {
         return Err(outcome);
@@ -40,9 +46,10 @@ pub(super) fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_server_long_datagram(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let mut server = start_server(s, true)?;
     let long = vec![b'a'; 2000];
-    udp_send(server.addr, &[&long, b"after"])?;
+    udp_send(t, server.addr, &[&long, b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
     if !ok && let Some(outcome) = server.exited(s, "a 2000-byte datagram") {
         return Err(outcome);
@@ -61,8 +68,9 @@ pub(super) fn udp_server_long_datagram(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_no_spin(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let server = start_server(s, true)?;
-    udp_send(server.addr, &[b"hello"])?;
+    udp_send(t, server.addr, &[b"hello"])?;
     judge_spin(&server, "a datagram")
 }
 
@@ -97,11 +105,12 @@ pub(super) fn udp_client_exit(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_client_eof(s: &Subject) -> Verdict {
+    let t = &s.transcript;
     let (_sink, port) = udp_sink(s.grader_port())?;
     let dir = scratch();
     let mut launch = s.launch.clone();
     launch.cwd = dir.path().to_path_buf();
-    let mut proc = Running::start(launch.command(port)).map_err(Outcome::Fail)?;
+    let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     proc.type_in("one\n");
     proc.close_stdin();
     match proc.wait_exit(STEP) {

@@ -21,6 +21,7 @@ fn subject(program: Program, mut launch: Launch) -> Subject {
         originals: originals_folder().map(Path::to_path_buf),
         python: grader::python::find(),
         sandbox: None,
+        transcript: Default::default(),
     }
 }
 
@@ -63,6 +64,33 @@ fn the_rust_port_scores_full_marks() {
             );
         }
     }
+}
+
+/// A transcript is carried explicitly, so what a check's own threads send
+/// is in it: the twenty sign-ins sent at once from twenty threads.
+#[test]
+fn notes_from_a_checks_threads_reach_its_transcript() {
+    let grade_exe = bin("grade");
+    let scratch = tempfile::tempdir().unwrap();
+    let report = grade(&Subject {
+        launch: Launch {
+            argv: Program::MultithreadServer.rust_command(&grade_exe),
+            cwd: scratch.path().to_path_buf(),
+            limiter: None,
+        },
+        ..subject(Program::MultithreadServer, Launch::default())
+    });
+    let twenty = report
+        .results
+        .iter()
+        .find(|g| g.check == "twenty sign-ins at once are all answered")
+        .unwrap();
+    let sent = twenty
+        .transcript
+        .iter()
+        .filter(|l| l.starts_with("sent '拔尖班"))
+        .count();
+    assert_eq!(sent, 20, "{:#?}", twenty.transcript);
 }
 
 /// The event-driven sign-in server passes every check of the sign-in
