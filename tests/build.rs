@@ -1,6 +1,9 @@
 //! Finds what some integration tests need from the machine, so that a test
 //! that cannot run is reported by `cargo test` as *ignored*, with the
-//! reason, instead of passing without having run:
+//! reason, instead of passing without having run. It runs again when what
+//! it looked at changes (the folders below, PATH and the folders on it), so
+//! installing Python or bringing the lab's programs needs no `cargo clean`;
+//! `.ci/run` fails when a test is ignored that its allow-list does not name:
 //!
 //! * `python_originals`: a Python 3 (`python3`, `python` or `py -3`) and the
 //!   folder of the main lab's scripts: `PY_ORIGINALS` (a relative path is
@@ -31,6 +34,14 @@ fn main() {
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
     println!("cargo::rerun-if-env-changed=SOCKET_LAB_PEERS");
     println!("cargo::rerun-if-changed=build.rs");
+    // Python found (or not) on PATH: a change of PATH, or of a folder on
+    // it (a Python installed there), finds it again, with no `cargo clean`.
+    println!("cargo::rerun-if-env-changed=PATH");
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path).filter(|d| d.is_dir()) {
+            println!("cargo::rerun-if-changed={}", dir.display());
+        }
+    }
 
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let workspace = manifest.parent().expect("tests/ is inside the workspace");

@@ -7,8 +7,8 @@
 //!
 //! 1. **The signal sets a flag.** [`Stop::on_signals`] installs the
 //!    Ctrl-C / SIGTERM handler (the ctrlc crate: a console handler on
-//!    Windows, a signal handler on Unix). The handler only sets the flag and
-//!    starts the grace period (`--grace`).
+//!    Windows, a signal handler on Unix). The handler sets the flag, starts
+//!    the grace period (`--grace`), and wakes the listeners (step 2).
 //! 2. **Blocked calls find out.** A thread blocked in `accept()` cannot see a
 //!    flag, so the handler also *connects to the listener once*
 //!    ([`Stop::wake_on_stop`]): `accept` returns, and the loop sees the

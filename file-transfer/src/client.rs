@@ -7,14 +7,17 @@
 //!
 //! | file_client.py, line: code                     | here                         |
 //! |------------------------------------------------|------------------------------|
-//! | 9: `sk = socket.socket(…)`, `sk.connect(ip_port)` | `net::connect`               |
+//! | 9: `sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `net::connect` |
+//! | 10: `sk.connect(ip_port)` | `net::connect`               |
 //! | 12: `path = input('path: ')`                       | [`interactive`]              |
 //! | 23-24: `sk.send(f"{file_name}\|{file_size}".encode())`| [`send_on`]: the header      |
 //! | 27: `confirmation = sk.recv(1024).decode()`        | `read_reply`                 |
-//! | 33: `while send_size < file_size: sk.send(data)`   | `transfer::send` (`io::copy`)|
+//! | 33: `while send_size < file_size:`   | `transfer::send` (`io::copy`)|
+//! | 39: `sk.send(data)`   | `transfer::send` (`io::copy`)|
 //! | 45: `sk.shutdown(socket.SHUT_WR)`                  | `sk.shutdown(Write)`         |
 //! | 46: `final_confirmation = sk.recv(1024).decode()`  | `read_reply`                 |
-//! | 52: `except ConnectionRefusedError: print(…)`      | [`NO_SERVER`]                |
+//! | 52: `except ConnectionRefusedError:`      | [`NO_SERVER`]                |
+//! | 53: `print("无法连接到服务器，请检查服务器是否运行！")` | [`NO_SERVER`] |
 //!
 //! The header is seed 002 §3.2's framed JSON with the file's md5, so the
 //! server can check what arrived. A server that closes without answering

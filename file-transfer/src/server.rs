@@ -12,8 +12,9 @@
 //! | 11: `pre_data = conn.recv(1024).decode()`            | [`handle_connection`]: `net::recv`  |
 //! | 12: `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
 //! | 15: `conn.sendall(f"{file_name}已发送".encode())`    | `protocol::write_reply`             |
-//! | 21: `open(os.path.join(base_path, file_name), 'wb')` | `check_name`, `Incoming::create`    |
-//! | 23: `while recv_size < file_size: conn.recv(1024)`   | `transfer::receive`                 |
+//! | 21: `with open(file_dir, 'wb') as f:`              | `check_name`, `Incoming::create`    |
+//! | 23: `while recv_size < file_size:`   | `transfer::receive`                 |
+//! | 24: `data = conn.recv(1024)`   | `transfer::receive`                 |
 //! | 29: `print('upload successed.')`                     | [`receive_upload`]                  |
 //!
 //! What the port adds, each a step below: the name check (the original

@@ -7,9 +7,12 @@
 //!
 //! | multithread_client.py, line: code                  | here                 |
 //! |----------------------------------------------------|----------------------|
-//! | 23: `for i in range(20): threading.Thread(target=work, args=(i,)).start()` | [`run`] |
+//! | 23: `for i in range(20):` | [`run`] |
+//! | 25: `thread = threading.Thread(target=work, args=(i,))` | [`run`] |
+//! | 28: `thread.start()` | [`run`] |
 //! | 8: `def work(x):`                                     | [`sign_in`]          |
-//! | 10: `sk = socket.socket(...)`, `sk.connect(ip_port)`   | `net::connect`       |
+//! | 10: `sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `net::connect` |
+//! | 12: `sk.connect(ip_port)`   | `net::connect`       |
 //! | 14: `sk.send(message.encode())`                        | `sk.write_all`       |
 //! | 16: `data = sk.recv(1024).decode()`                    | `sk.read`            |
 //! | 19: `sk.close()`                                       | `drop(sk)`           |

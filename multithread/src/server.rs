@@ -6,12 +6,13 @@
 //!
 //! | multithread_server.py, line: code           | here                           |
 //! |---------------------------------------------|--------------------------------|
-//! | 16: `sk = socket.socket(AF_INET, SOCK_STREAM)`  | `net::listen`, in the cli: `Socket::new` |
+//! | 16: `sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)`  | `net::listen`, in the cli: `Socket::new` |
 //! | 17, 19: `sk.bind(ip_port)`, `sk.listen(5)`      | `net::listen`: `bind`, `listen(backlog)` (the queue 2.4 (3) measures) |
 //! | 20: `print('server waiting...')`                | [`run`]                        |
 //! | 24: `conn, addr = sk.accept()`                  | [`run`]: `stop.accept(listener)` |
 //! | 25: `print(f'客户端:\t\t{addr}连接成功\n')`     | [`run`]                        |
-//! | 26: `threading.Thread(target=work, args=(conn, addr), daemon=True).start()` | [`run`]: `spawn_connection` |
+//! | 26: `thread = threading.Thread(target=work, args=(conn, addr), daemon=True)` | [`run`]: `spawn_connection` |
+//! | 28: `thread.start()` | [`run`]: `spawn_connection` |
 //! | 7: `def work(conn, addr):`                     | [`handle_connection`]          |
 //! | 9: `data = conn.recv(1024).decode()`           | `net::recv`                    |
 //! | 11: `conn.send('你已签到'.encode())`            | `net::send_all` (Added: every byte, or an error; `send` may send part) |
@@ -77,7 +78,8 @@ pub fn handle_connection(
     let mut buf = [0u8; RECV_SIZE];
     let n = match net::recv(&mut conn, &mut buf, &in_flight) {
         Ok(n) => n,
-        // Added: a silent client is dropped after --idle-timeout.
+        // Added: a failed read ends this client only: a silent one dropped
+        // after --idle-timeout, a reset, or the stop's grace running out.
         Err(e) => {
             diag!("{addr}: {e}");
             return;

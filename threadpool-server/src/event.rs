@@ -126,7 +126,8 @@ pub async fn handle_connection(
     let mut buf = [0u8; RECV_SIZE];
     let n = match recv(&mut conn, &mut buf, &in_flight).await {
         Ok(n) => n,
-        // Added: a silent client is dropped after --idle-timeout.
+        // Added: a failed read ends this client only: a silent one dropped
+        // after --idle-timeout, a reset, or the stop's grace running out.
         Err(e) => {
             diag!("{addr}: {e}");
             return;

@@ -9,7 +9,7 @@
 //! |----------------------------------------------|------------------------------|
 //! | 19, 21: `sk.bind(ip_port)`, `sk.listen(5)`           | `net::listen`|
 //! | 22: `print('server waiting...')`                 | [`run`]                      |
-//! | 24: `pool = ThreadPoolExecutor(max_workers=10)`  | `ThreadPool::with_name(…, workers)` |
+//! | 24: `pool=ThreadPoolExecutor(max_workers=10)`    | `ThreadPool::with_name(…, workers)` |
 //! | 26: `conn, addr = sk.accept()`                   | `stop.accept(listener)`  |
 //! | 27: `pool.submit(work, conn, addr)`              | `pool.execute(...)`          |
 //! | 28: `print(f'客户端:\t\t{addr}连接成功')`        | `out.line`                   |

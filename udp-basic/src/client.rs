@@ -6,9 +6,9 @@
 //!
 //! | udp_client.py, line: code              | here                       |
 //! |----------------------------------------|----------------------------|
-//! | 14: `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)` | `net::udp_socket_for` |
+//! | 14: `sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 0)` | `net::udp_socket_for` |
 //! | 19: `inp = input('数据：').strip()`        | `out.prompt`, `lines.next` |
-//! | 21: `if inp == 'exit': break`              | `if inp == EXIT`           |
+//! | 21: `if inp == 'exit':` (22: `break`)      | `if inp == EXIT`           |
 //! | 25: `sk.sendto(inp.encode(), ip_port)`     | `sk.send_to`               |
 //! | 28: `sk.close()`                           | `drop(sk)`                 |
 

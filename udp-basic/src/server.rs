@@ -7,7 +7,8 @@
 //!
 //! | udp_server.py, line: code                   | here                    |
 //! |---------------------------------------------|-------------------------|
-//! | 14: `sk = socket.socket(AF_INET, SOCK_DGRAM, 0)`, `sk.bind(ip_port)` | [`bind`]: `UdpSocket::bind` |
+//! | 14: `sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 0)` | [`bind`]: `UdpSocket::bind` (socket and bind in one call) |
+//! | 17: `sk.bind(ip_port)` | [`bind`]: `UdpSocket::bind` |
 //! | 20: `while True:`                               | [`run`]: `while`        |
 //! | 23: `data = sk.recv(1024)`                      | `sk.recv`, then [`truncate_datagram`]|
 //! | 25: `print(data.decode())`                      | `out.line`              |

@@ -17,6 +17,7 @@ mod interop;
 mod robust;
 mod seeds;
 mod signin;
+mod tables;
 mod tcp;
 mod transcript;
 mod udp;
