@@ -158,9 +158,13 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
             None if launch.takes_port() => {
                 format!("it does not start: it did not bind 127.0.0.1:{port} within {START:?}")
             }
-            None => format!(
-                "it did not bind 127.0.0.1:{port} within {START:?}: the grader could not find where the script sets its port, so it runs on its own; run it with a command that takes {{port}} (see GRADING.md)"
-            ),
+            // Running, but not on the port the grader expects: the
+            // grader's own failure to find its port, not the program's.
+            None => {
+                return Err(Outcome::Skip(format!(
+                    "it runs, but not on 127.0.0.1:{port}: the grader could not find the port it uses (grade it on Linux with namespaces, give its command {{port}}, or --port P; see GRADING.md)"
+                )));
+            }
         };
         return fail(why);
     }

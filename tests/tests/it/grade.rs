@@ -906,3 +906,59 @@ fn feedback_per_student_and_one_student_regraded() {
         alice
     );
 }
+
+/// SIGTERM (as Ctrl-C) on `grade` stops every program it started, with the
+/// sandbox and without it.
+#[test]
+#[cfg_attr(
+    not(all(unix, python_originals)),
+    ignore = "needs Python 3, the originals and a signal to send (not on Windows)"
+)]
+fn stopping_grade_stops_every_program_it_started() {
+    let mut modes: Vec<&[&str]> = vec![&["--no-sandbox"]];
+    if cfg!(namespaces) {
+        modes.push(&[]);
+    }
+    for mode in modes {
+        // A name of its own (through --map), which its adapted copy keeps
+        // too, so that its processes can be told from any other test's.
+        let class = tempfile::tempdir().unwrap();
+        let student = class.path().join("alice");
+        std::fs::create_dir(&student).unwrap();
+        let mine = format!("stop_test_{}_{}", std::process::id(), mode.len());
+        std::fs::copy(
+            broken().join("pinned-host-port/tcp_server.py"),
+            student.join(format!("{mine}.py")),
+        )
+        .unwrap();
+        let map = class.path().join("names.map");
+        std::fs::write(&map, format!("tcp-server: {mine}\n")).unwrap();
+        let running = || {
+            let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+            String::from_utf8_lossy(&ps.stdout)
+                .lines()
+                .filter(|l| l.contains(&mine) && l.contains("python"))
+                .count()
+        };
+        let mut cmd = Command::new(bin("grade"));
+        cmd.arg("all")
+            .arg(class.path())
+            .arg("--map")
+            .arg(&map)
+            .args(mode);
+        let mut grade = Proc::spawn(cmd);
+        wait_for("the student's server to run", || {
+            (running() > 0).then_some(())
+        })
+        .expect("grade started the student's server");
+        grade.terminate();
+        let status = grade.wait(WAIT).expect("grade stops on SIGTERM");
+        assert!(!status.success(), "{mode:?}");
+        assert!(
+            wait_for("every program of it to be gone", || (running() == 0)
+                .then_some(()))
+            .is_some(),
+            "{mode:?}: still running after grade stopped"
+        );
+    }
+}
