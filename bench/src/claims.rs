@@ -1392,7 +1392,11 @@ pub fn run_model(
             &out,
         ),
         ModelName::Event => {
-            threadpool_server::event::run(listener, opts, Duration::ZERO, stop, &out)
+            if let Err(e) =
+                threadpool_server::event::run(listener, opts, Duration::ZERO, stop, &out)
+            {
+                eprintln!("bench: the event-driven server failed: {e}");
+            }
         }
     }
 }

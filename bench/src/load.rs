@@ -437,11 +437,9 @@ mod tests {
 
     #[test]
     fn a_refused_connection_fails() {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        // The listener is gone: nothing listens on addr.
+        // Held, never listening: refused, and no other test can take it.
+        let closed = grader::python::closed_port();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], closed.port));
         let report = load(addr, 5, 2, Duration::from_secs(10));
         assert_eq!(report.failed, 5);
         assert_eq!(report.ok, 0);

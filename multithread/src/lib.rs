@@ -55,20 +55,9 @@ impl ClientArgs {
 }
 
 /// Some of the sign-in client's clients failed (each said why on stderr).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {clients} clients failed to sign in")]
 pub struct SignInFailed {
     pub failed: usize,
     pub clients: usize,
 }
-
-impl std::fmt::Display for SignInFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} of {} clients failed to sign in",
-            self.failed, self.clients
-        )
-    }
-}
-
-impl std::error::Error for SignInFailed {}

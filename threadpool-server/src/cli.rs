@@ -87,7 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             work,
         } => {
             let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            crate::event::run(&listener, &opts, work.pause(), &stop, &out);
+            crate::event::run(&listener, &opts, work.pause(), &stop, &out)?;
         }
         Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
     }

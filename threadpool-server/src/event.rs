@@ -48,19 +48,15 @@ pub fn run(
     pause: Duration,
     stop: &Stop,
     out: &Output,
-) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+) -> std::io::Result<()> {
+    // A server that cannot start its event loop fails (the program exits
+    // non-zero, saying why), as the pool fails when it cannot listen.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            diag!("cannot start the event loop: {e}");
-            return;
-        }
-    };
-    runtime.block_on(serve(listener, opts, pause, stop, out));
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start the event loop: {e}")))?;
+    runtime.block_on(serve(listener, opts, pause, stop, out))
 }
 
 async fn serve(
@@ -69,23 +65,22 @@ async fn serve(
     pause: Duration,
     stop: &Stop,
     out: &Output,
-) {
+) -> std::io::Result<()> {
     // Added: a stop connects here once, so that the waiting accept returns.
     if let Err(e) = stop.wake_on_stop(listener) {
         diag!("cannot arrange a clean stop: {e}");
     }
     // The same socket, watched by the event loop instead of blocking on it.
-    let listener = match listener
+    let listener = listener
         .try_clone()
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .and_then(TcpListener::from_std)
-    {
-        Ok(listener) => listener,
-        Err(e) => {
-            diag!("cannot hand the listener to the event loop: {e}");
-            return;
-        }
-    };
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot hand the listener to the event loop: {e}"),
+            )
+        })?;
     out.line("server waiting...");
     while !stop.is_stopping() {
         let (conn, addr) = match listener.accept().await {
@@ -111,6 +106,7 @@ async fn serve(
     // blocks, so it runs beside the event loop, which goes on serving them.
     let finishing = stop.clone();
     let _ = tokio::task::spawn_blocking(move || finishing.finish()).await;
+    Ok(())
 }
 
 /// The pool's `work(conn, addr)` as a task: read one message, print it,

@@ -41,6 +41,7 @@ fn servers(idle: Duration) -> Vec<(&'static str, Serve)> {
             "event",
             Box::new(move |l, s, out| {
                 threadpool_server::event::run(l, &o6, Duration::ZERO, s, out)
+                    .expect("the event loop starts")
             }),
         ),
         (
