@@ -282,7 +282,7 @@ pub(crate) fn upload_into(
 /// timed from the sender's start to the receiver's exit.
 fn netcat(file: &Path, work: &Path) -> Result<Duration> {
     let dir = tempfile::tempdir_in(work)?;
-    let port = grader::python::free_port();
+    let port = grader::ports::free_port();
     let copy = std::fs::File::create(dir.path().join("copy.bin"))?;
     let mut receiver = Command::new("nc")
         .args(["-l", "127.0.0.1", &port.to_string()])
@@ -290,7 +290,7 @@ fn netcat(file: &Path, work: &Path) -> Result<Duration> {
         .stdin(Stdio::null())
         .spawn()
         .context("cannot start nc -l")?;
-    let ready = grader::python::wait_bound(port, false, Duration::from_secs(10), || {
+    let ready = grader::ports::wait_bound(port, false, Duration::from_secs(10), || {
         matches!(receiver.try_wait(), Ok(None))
     });
     ensure!(ready, "nc -l did not listen on port {port}");
@@ -315,7 +315,7 @@ fn netcat(file: &Path, work: &Path) -> Result<Duration> {
 /// progress lines go to /dev/null.
 fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration> {
     let dir = tempfile::tempdir_in(work)?;
-    let port = grader::python::free_port();
+    let port = grader::ports::free_port();
     let save = dir.path().join("save");
     let rewrite = grader::python::Rewrite {
         port,

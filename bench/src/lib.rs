@@ -50,7 +50,7 @@ pub fn spawn_python(script: &Path, cwd: &Path, port: u16) -> Result<Child> {
         .context("cannot start Python")?;
     track(&child);
     let alive = |c: &mut Child| matches!(c.try_wait(), Ok(None));
-    if grader::python::wait_bound(port, false, Duration::from_secs(10), || alive(&mut child)) {
+    if grader::ports::wait_bound(port, false, Duration::from_secs(10), || alive(&mut child)) {
         return Ok(child);
     }
     let _ = child.kill();

@@ -438,7 +438,7 @@ mod tests {
     #[test]
     fn a_refused_connection_fails() {
         // Held, never listening: refused, and no other test can take it.
-        let closed = grader::python::closed_port();
+        let closed = grader::ports::closed_port();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], closed.port));
         let report = load(addr, 5, 2, Duration::from_secs(10));
         assert_eq!(report.failed, 5);

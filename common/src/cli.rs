@@ -111,6 +111,17 @@ pub fn listen_and_stop(
     Ok((listener, stop))
 }
 
+/// Every exercise binary's `main`, given its arguments (the program's name
+/// first): parse them as `C`, run, report. Each exercise's `cli::main`
+/// calls it; its `src/main.rs` calls that with the process's arguments,
+/// and `grade --rust` with its own, so both run the same code.
+pub fn main<C: clap::Parser>(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    run: impl FnOnce(C) -> anyhow::Result<()>,
+) -> ExitCode {
+    report(run(C::parse_from(args)))
+}
+
 /// Runs a binary's body and reports a failure once, on one line of stderr,
 /// with its causes (`tcp-basic: error: cannot connect to 127.0.0.1:9999:
 /// Connection refused`), and exit status 1.

@@ -6,7 +6,7 @@ use crate::{client, download, server, store};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::FILE_PORT;
-use common::cli::{ClientOpts, Host, ServerOpts, listen_and_stop, report};
+use common::cli::{ClientOpts, Host, ServerOpts, listen_and_stop};
 use common::log::Output;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,11 +88,9 @@ enum Command {
     },
 }
 
-/// The binary's `main`, given its arguments (the program's name first).
-/// `src/main.rs` calls it with the process's own; `grade --rust` calls it
-/// too, to grade the port with the same code a student runs.
+/// The binary's `main` ([`common::cli::main`] with this crate's commands).
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    report(run(Cli::parse_from(args)))
+    common::cli::main(args, run)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -28,6 +28,7 @@
 pub mod book;
 pub mod checks;
 pub mod class;
+pub mod ports;
 pub mod python;
 pub mod run;
 pub mod sandbox;
@@ -198,7 +199,7 @@ impl Subject {
     /// program's own port.
     pub fn program_port(&self) -> u16 {
         if self.launch.takes_port() {
-            crate::python::free_port()
+            crate::ports::free_port()
         } else {
             self.port
         }

@@ -1,15 +1,12 @@
 //! Running Python programs beside the Rust port, as the grader, the tests
 //! and the benchmarks do: the Python found on this machine at run time, a
 //! copy of a script with only its address (and, where asked, its folder or
-//! backlog) rewritten, a way to know that it has bound its port without
-//! connecting to it (a probe connection would be served, and printed, like
-//! any other), and ports for programs that bind their own.
+//! backlog) rewritten. (Ports for programs that bind their own are in
+//! [`crate::ports`].)
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// What to change in a copy of an original.
 #[derive(Clone, Debug, Default)]
@@ -98,93 +95,6 @@ pub fn python() -> Option<Command> {
     find().map(|words| command(&words))
 }
 
-/// True when something has bound 127.0.0.1:`port` (TCP or UDP), found by
-/// trying to bind it: nothing connects, so nothing is served or printed.
-/// The probe's own socket is closed at once.
-pub fn is_bound(port: u16, udp: bool) -> bool {
-    use socket2::{Domain, Socket, Type};
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    // Without SO_REUSEADDR (which std's TcpListener sets on Unix), as the
-    // lab's programs bind: a socket of a closed server left in TIME_WAIT
-    // counts as taken, since it would stop them.
-    let kind = if udp { Type::DGRAM } else { Type::STREAM };
-    let free = Socket::new(Domain::IPV4, kind, None).and_then(|s| s.bind(&addr.into()));
-    free.is_err()
-}
-
-/// Waits (at most `limit`) until 127.0.0.1:`port` is bound, while `alive`
-/// says the process that should bind it still runs. The bind probe holds
-/// the port for a moment each time, so a server starting in exactly that
-/// moment fails to bind: the caller starts it again on another port.
-pub fn wait_bound(port: u16, udp: bool, limit: Duration, mut alive: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    // Python takes a few tens of milliseconds to start; probing less often
-    // at first makes the race unlikely.
-    let mut pause = Duration::from_millis(20);
-    while Instant::now() < deadline {
-        std::thread::sleep(pause);
-        if !alive() {
-            return false;
-        }
-        if is_bound(port, udp) {
-            return true;
-        }
-        pause = (pause * 2).min(Duration::from_millis(100));
-    }
-    false
-}
-
-/// A port that was free a moment ago, for a program that must bind it
-/// itself (a Python server, whose address is fixed in its source). Another
-/// test can take it in between: a caller starts the program again on a
-/// fresh port when it finds the port taken ([`port_taken`]). Rust servers
-/// get an already-bound 127.0.0.1:0 instead.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("an ephemeral port on 127.0.0.1")
-}
-
-/// True when a program's stderr says its port was taken (Linux, macOS and
-/// Windows wording, from Rust or Python), so that it is worth starting
-/// again on another port.
-pub fn port_taken(stderr: &str) -> bool {
-    ["Address already in use", "10048", "Errno 98", "Errno 48"]
-        .iter()
-        .any(|m| stderr.contains(m))
-}
-
-/// A loopback TCP port where nothing listens, held for as long as this
-/// lives: a socket bound to 127.0.0.1:0 that never calls `listen`, so a
-/// connection to it is refused, and nothing else can bind the port
-/// meanwhile (it sets no SO_REUSEADDR). A port that was merely free a
-/// moment ago could be taken by another test before the client connects.
-pub struct ClosedPort {
-    _socket: socket2::Socket,
-    pub port: u16,
-}
-
-pub fn closed_port() -> ClosedPort {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-        .and_then(|s| {
-            s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
-            Ok(s)
-        })
-        .expect("a socket bound to 127.0.0.1:0");
-    let port = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .map(|a| a.port())
-        .expect("a bound IPv4 socket has a port");
-    ClosedPort {
-        _socket: socket,
-        port,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,46 +122,5 @@ mod tests {
             },
         );
         assert!(plain.contains("sk.listen(5)") && plain.contains("C:\\x"));
-    }
-
-    #[test]
-    fn a_closed_port_refuses_connections_and_cannot_be_taken() {
-        let closed = closed_port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], closed.port));
-        let refused = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5));
-        assert_eq!(
-            refused.map(|_| ()).unwrap_err().kind(),
-            std::io::ErrorKind::ConnectionRefused
-        );
-        assert!(TcpListener::bind(addr).is_err(), "the port is held");
-    }
-
-    #[test]
-    fn knows_a_taken_port_when_it_reads_one() {
-        assert!(port_taken("OSError: [Errno 98] Address already in use\n"));
-        assert!(port_taken(
-            "tcp-basic: error: cannot bind: Address already in use (os error 98)"
-        ));
-        assert!(port_taken("OSError: [WinError 10048] Only one usage"));
-        assert!(!port_taken("ConnectionRefusedError: [Errno 111]"));
-    }
-
-    #[test]
-    fn sees_a_bound_port_without_connecting() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        assert!(is_bound(port, false));
-        // A port just let go may be taken by another test at once: one of
-        // three fresh ones must read free.
-        drop(l);
-        let free = (0..3).any(|_| {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = l.local_addr().unwrap().port();
-            drop(l);
-            !is_bound(port, false)
-        });
-        assert!(free);
-        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        assert!(is_bound(u.local_addr().unwrap().port(), true));
     }
 }

@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use common::addr::THREADPOOL_PORT;
-use common::cli::{Host, ServerOpts, listen_and_stop, report};
+use common::cli::{Host, ServerOpts, listen_and_stop};
 use common::log::Output;
 use multithread::{ClientArgs, WorkArgs};
 use std::process::ExitCode;
@@ -60,11 +60,9 @@ enum Command {
     },
 }
 
-/// The binary's `main`, given its arguments (the program's name first).
-/// `src/main.rs` calls it with the process's own; `grade --rust` calls it
-/// too, to grade the port with the same code a student runs.
+/// The binary's `main` ([`common::cli::main`] with this crate's commands).
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    report(run(Cli::parse_from(args)))
+    common::cli::main(args, run)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use crate::echo::Seed;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use common::addr::UDP_PORT;
-use common::cli::{ClientOpts, Host, report, stop_on_signals};
+use common::cli::{ClientOpts, Host, stop_on_signals};
 use common::log::Output;
 use common::server::Stop;
 use std::net::{SocketAddr, UdpSocket};
@@ -71,11 +71,9 @@ enum Command {
     },
 }
 
-/// The binary's `main`, given its arguments (the program's name first).
-/// `src/main.rs` calls it with the process's own; `grade --rust` calls it
-/// too, to grade the port with the same code a student runs.
+/// The binary's `main` ([`common::cli::main`] with this crate's commands).
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    report(run(Cli::parse_from(args)))
+    common::cli::main(args, run)
 }
 
 /// The server's socket ([`crate::server::bind`]) and the Ctrl-C / SIGTERM

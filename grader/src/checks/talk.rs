@@ -121,7 +121,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     // A fixed port (no sandbox, no {port}) must be free before the program
     // starts: else the bind probe below would see another program's socket
     // (or the last check's, in TIME_WAIT) and blame this one for it.
-    if !launch.takes_port() && !wait_until(FREE, || !crate::python::is_bound(s.port, udp)) {
+    if !launch.takes_port() && !wait_until(FREE, || !crate::ports::is_bound(s.port, udp)) {
         return Err(Outcome::Skip(format!(
             "port {} stayed taken by another program for {FREE:?}, so the program could not be started there (give its command {{port}}, or grade on Linux with namespaces)",
             s.port
@@ -130,7 +130,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     loop {
         let port = s.program_port();
         let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
-        if crate::python::wait_bound(port, udp, START, || proc.exited().is_none()) {
+        if crate::ports::wait_bound(port, udp, START, || proc.exited().is_none()) {
             return Ok(Server {
                 proc,
                 addr: ([127, 0, 0, 1], port).into(),
@@ -140,7 +140,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
         }
         let stderr = proc.stderr();
         tries -= 1;
-        if tries > 0 && proc.exited().is_some() && crate::python::port_taken(&stderr) {
+        if tries > 0 && proc.exited().is_some() && crate::ports::port_taken(&stderr) {
             eprintln!("grade: port {port} was taken before the program bound it; trying another");
             continue;
         }

@@ -163,8 +163,9 @@ pub(super) fn port_in_use(s: &Subject) -> Verdict {
     })
 }
 
-pub(super) const REQUEST: &str = "请求占领地球";
-pub(super) const REPLY: &str = "不要回答,不要回答,不要回答";
+/// The lab's 2.1 request and reply, as the port defines them.
+pub(super) use tcp_basic::client::REQUEST;
+pub(super) use tcp_basic::server::REPLY;
 
 pub(super) fn tcp_server_replies(s: &Subject) -> Verdict {
     let t = &s.transcript;
@@ -272,7 +273,7 @@ pub(super) fn tcp_client_python_server(s: &Subject) -> Verdict {
 
 pub(super) fn client_without_server(s: &Subject) -> Verdict {
     // Held until the client has run, so no other program can listen there.
-    let closed = crate::python::closed_port();
+    let closed = crate::ports::closed_port();
     let dir = scratch();
     let input = if s.program == Program::FileClient {
         "x.txt\n"

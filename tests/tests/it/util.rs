@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use grader::python::{closed_port, free_port};
+pub use grader::ports::{closed_port, free_port};
 
 /// The folder of the main lab's scripts the build found (build.rs), if any.
 pub fn originals_folder() -> Option<&'static Path> {
@@ -434,12 +434,12 @@ pub fn python_server(udp: bool, mut make: impl FnMut(u16) -> Command) -> (Proc, 
     for _ in 0..3 {
         let port = free_port();
         let mut proc = Proc::spawn(make(port));
-        if grader::python::wait_bound(port, udp, WAIT, || proc.alive()) {
+        if grader::ports::wait_bound(port, udp, WAIT, || proc.alive()) {
             return (proc, port);
         }
         let stderr = proc.stderr();
         assert!(
-            !proc.alive() && grader::python::port_taken(&stderr),
+            !proc.alive() && grader::ports::port_taken(&stderr),
             "the Python server did not bind 127.0.0.1:{port}; stderr: {stderr}"
         );
         eprintln!("port {port} was taken before the Python server bound it; trying another");
