@@ -138,6 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         ),
     }
     let scratch = tempfile::tempdir()?;
+    grader::run::made(scratch.path());
     let grade_exe = std::env::current_exe().context("cannot find the grade binary itself")?;
     let sandbox = match cli.no_sandbox {
         true => Err("--no-sandbox".to_string()),

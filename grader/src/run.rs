@@ -239,14 +239,38 @@ pub fn kill_group(pid: u32) {
         .status();
 }
 
-/// Kills every process group the grader started and has not reaped: what
-/// `grade` does on Ctrl-C or SIGTERM, before it exits. In a sandbox, the
-/// group is `unshare`'s, whose death ends the check's namespace and every
-/// process in it.
+/// Folders and cgroups the grader made and removes when it is done with
+/// them (a drop does); what is still listed when `grade` is stopped,
+/// [`kill_all`] removes.
+static MADE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Lists `path` (a folder, or a cgroup) for [`kill_all`] to remove should
+/// `grade` be stopped before its owner removes it.
+pub fn made(path: &Path) {
+    lock(&MADE).push(path.to_path_buf());
+}
+
+/// Takes `path` off that list: its owner removed it.
+pub fn removed(path: &Path) {
+    lock(&MADE).retain(|p| p != path);
+}
+
+/// Kills every process group the grader started and has not reaped, then
+/// removes every folder and cgroup it made: what `grade` does on Ctrl-C or
+/// SIGTERM, before it exits (an exit runs no drop). In a sandbox, the group
+/// is `unshare`'s, whose death ends the check's namespace and every process
+/// in it.
 pub fn kill_all() {
     let live = std::mem::take(&mut *lock(&LIVE));
     for pid in live {
         kill_group(pid);
+    }
+    let made = std::mem::take(&mut *lock(&MADE));
+    for path in made {
+        // A cgroup goes once its last process has; a folder at once.
+        wait_until(Duration::from_secs(2), || {
+            std::fs::remove_dir(&path).is_ok() || std::fs::remove_dir_all(&path).is_ok()
+        });
     }
 }
 

@@ -6,7 +6,7 @@
 //!  grade (outer)                         one check, in fresh namespaces
 //!  ─────────────                         ─────────────────────────────────
 //!  makes the check's cgroups       unshare --user --map-root-user --net
-//!  (pids, cpu) and scratch folder     --pid --fork --kill-child --mount-proc
+//!  (pids, cpu, memory), a folder      --pid --fork --kill-child --mount-proc
 //!                                           └─ grade inside   (PID 1)
 //!       job as JSON on stdin  ───────────▶   ip link set lo up
 //!                                             the host's files read-only
@@ -29,10 +29,11 @@
 //!   exits and the kernel kills everything the submission started, a child
 //!   that called `setsid` or outlived its parent too; `--kill-child` ends
 //!   PID 1 if the outer grade dies, so Ctrl-C on `grade` leaves nothing;
-//! - **a process count and a CPU share of its own** (cgroups: `pids.max`,
-//!   and one core's quota, where a writable controller exists), for the
-//!   program under test only, not for the grader's own threads: a fork bomb
-//!   fails its own check and slows no other student's;
+//! - **a process count, a CPU share and memory of its own** (cgroups made
+//!   under the grader's own: `pids.max`, one core's quota, [`MEMORY`], where
+//!   a writable controller exists), for the program under test only, not
+//!   for the grader's own threads: a fork bomb fails its own check and
+//!   slows no other student's;
 //! - **disk of its own**: the host's files are read-only inside, and the
 //!   check's scratch folder, where the program runs, is a tmpfs of `--disk`
 //!   bytes, gone with the check.
@@ -61,6 +62,9 @@ pub const DISK: u64 = 1 << 30;
 /// The processes and threads one check may have at once, the grader's own
 /// helpers in it included (the lab's busiest check has about 50).
 pub const PIDS: u64 = 512;
+/// The memory one check's program may use, all its processes together
+/// (its tmpfs files included, which count as its memory).
+pub const MEMORY: u64 = 2 << 30;
 /// How long one check may take in all before it is stopped: far above the
 /// longest check's own bounded waits.
 pub const CHECK: Duration = Duration::from_secs(120);
@@ -71,7 +75,7 @@ pub struct Sandbox {
     /// The `grade` binary, run inside as `grade inside`.
     pub grade: PathBuf,
     /// The cgroup controllers to make a cgroup per check in, where
-    /// writable: the pids one, and the cpu one.
+    /// writable: pids, cpu and memory.
     pub controllers: Vec<Controller>,
     /// The size of each check's scratch tmpfs.
     pub disk: u64,
@@ -82,7 +86,8 @@ pub struct Sandbox {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Controller {
     pub root: PathBuf,
-    /// The file and the value: `pids.max` = PIDS, or one core of CPU.
+    /// The file and the value: `pids.max` = PIDS, one core of CPU, or
+    /// MEMORY.
     pub limit: (&'static str, String),
 }
 
@@ -91,7 +96,7 @@ impl Sandbox {
     pub fn describe(&self) -> String {
         let has = |file: &str| self.controllers.iter().any(|c| c.limit.0 == file);
         format!(
-            "each check in its own network, PID and mount namespaces (loopback only, the host's files read-only); files in a {} MiB tmpfs; {}; {}",
+            "each check in its own network, PID and mount namespaces (loopback only, the host's files read-only); files in a {} MiB tmpfs; {}; {}; {}",
             self.disk >> 20,
             match has("pids.max") {
                 true => format!("at most {PIDS} processes (pids cgroup)"),
@@ -100,6 +105,11 @@ impl Sandbox {
             match has("cpu.cfs_quota_us") || has("cpu.max") {
                 true => "one core of CPU (cpu cgroup)",
                 false => "CPU bounded by RLIMIT_CPU only (no writable cpu cgroup)",
+            },
+            match has("memory.limit_in_bytes") || has("memory.max") {
+                true => format!("{} MiB of memory in all (memory cgroup)", MEMORY >> 20),
+                false =>
+                    "memory bounded per process only (RLIMIT_AS; no writable memory cgroup)".into(),
             }
         )
     }
@@ -143,44 +153,63 @@ pub fn probe(grade: &Path, disk: u64) -> Result<Sandbox, String> {
     })
 }
 
-/// The cgroup controllers this process may make cgroups in: cgroup v1's
-/// `pids` and `cpu` hierarchies, or v2's unified root where it delegates
-/// them.
+/// The cgroup controllers this process may make cgroups in, each at this
+/// process's own cgroup (so that a check's cgroup is a child of the
+/// grader's, and stays within whatever bounds the grader itself): cgroup
+/// v1's `pids`, `cpu` and `memory` hierarchies, or v2's unified one where
+/// it delegates them.
 fn controllers() -> Vec<Controller> {
-    let v2 = Path::new("/sys/fs/cgroup");
-    let delegated = std::fs::read_to_string(v2.join("cgroup.subtree_control")).unwrap_or_default();
-    let delegates = |c: &str| delegated.split_whitespace().any(|d| d == c);
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    // A line is `ID:CONTROLLERS:PATH`; v2's is `0::PATH`.
+    let path_of = |controller: &str| {
+        own.lines().find_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let hit = match controller {
+                "" => names.is_empty(),
+                c => names.split(',').any(|n| n == c),
+            };
+            hit.then(|| path.trim_start_matches('/').to_string())
+        })
+    };
     let core = "100000".to_string();
+    let memory = MEMORY.to_string();
     let wanted = [
         (
-            Path::new("/sys/fs/cgroup/pids"),
             "pids",
+            ("pids.max", PIDS.to_string()),
             ("pids.max", PIDS.to_string()),
         ),
         (
-            Path::new("/sys/fs/cgroup/cpu"),
             "cpu",
             ("cpu.cfs_quota_us", core.clone()),
+            ("cpu.max", format!("{core} 100000")),
+        ),
+        (
+            "memory",
+            ("memory.limit_in_bytes", memory.clone()),
+            ("memory.max", memory),
         ),
     ];
     let mut found = Vec::new();
-    for (v1, name, limit) in wanted {
-        let candidate = if v1.join("cgroup.procs").is_file() {
-            Controller {
-                root: v1.to_path_buf(),
-                limit,
-            }
-        } else if delegates(name) {
-            let limit = match name {
-                "cpu" => ("cpu.max", format!("{core} 100000")),
-                _ => limit,
-            };
-            Controller {
-                root: v2.to_path_buf(),
-                limit,
-            }
-        } else {
-            continue;
+    for (name, v1_limit, v2_limit) in wanted {
+        let v1 = path_of(name).map(|p| Path::new("/sys/fs/cgroup").join(name).join(p));
+        let v2 = path_of("")
+            .map(|p| Path::new("/sys/fs/cgroup").join(p))
+            .filter(|dir| {
+                std::fs::read_to_string(dir.join("cgroup.subtree_control"))
+                    .is_ok_and(|d| d.split_whitespace().any(|c| c == name))
+            });
+        let candidate = match (v1, v2) {
+            (Some(root), _) if root.join("cgroup.procs").is_file() => Controller {
+                root,
+                limit: v1_limit,
+            },
+            (_, Some(root)) => Controller {
+                root,
+                limit: v2_limit,
+            },
+            _ => continue,
         };
         let test = candidate
             .root
@@ -228,6 +257,7 @@ impl Cgroups {
                 .root
                 .join(format!("socket-lab-{}-{n}", std::process::id()));
             if std::fs::create_dir(&dir).is_ok() {
+                crate::run::made(&dir);
                 let _ = std::fs::write(dir.join(c.limit.0), &c.limit.1);
                 made.0.push(dir);
             }
@@ -241,6 +271,7 @@ impl Drop for Cgroups {
         for dir in &self.0 {
             // The last processes of a killed namespace may take a moment.
             crate::run::wait_until(Duration::from_secs(2), || std::fs::remove_dir(dir).is_ok());
+            crate::run::removed(dir);
         }
     }
 }
@@ -250,6 +281,7 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
         .prefix("socket-lab-check-")
         .tempdir()
         .map_err(|e| format!("the grader cannot make a folder: {e}"))?;
+    crate::run::made(disk.path());
     let cgroups = Cgroups::new(&sandbox.controllers);
     let mut cmd = Command::new("unshare");
     cmd.args(UNSHARE)
@@ -293,6 +325,7 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
     crate::run::untrack(child.id());
     let text = reader.join().unwrap_or_default();
     drop(cgroups);
+    crate::run::removed(disk.path());
     if !finished {
         return Err(format!("the check did not end within {CHECK:?}"));
     }

@@ -951,6 +951,7 @@ fn stopping_grade_stops_every_program_it_started() {
             (running() > 0).then_some(())
         })
         .expect("grade started the student's server");
+        let pid = grade.id();
         grade.terminate();
         let status = grade.wait(WAIT).expect("grade stops on SIGTERM");
         assert!(!status.success(), "{mode:?}");
@@ -960,5 +961,13 @@ fn stopping_grade_stops_every_program_it_started() {
             .is_some(),
             "{mode:?}: still running after grade stopped"
         );
+        // Nor any cgroup it made for a check.
+        let find = Command::new("find")
+            .args(["/sys/fs/cgroup", "-maxdepth", "5", "-name"])
+            .arg(format!("socket-lab-{pid}-*"))
+            .output()
+            .unwrap();
+        let left = String::from_utf8_lossy(&find.stdout);
+        assert!(left.trim().is_empty(), "{mode:?}: cgroups left: {left}");
     }
 }

@@ -168,6 +168,11 @@ impl Proc {
         Some(status)
     }
 
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Asks the process to stop as Ctrl-C would (SIGTERM).
     pub fn terminate(&self) {
         signal::terminate(&self.child);
