@@ -311,6 +311,29 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     if students > 1 {
         print!("\n{}", book::summary(&entries));
     }
+    // Checks the grader could not make, even the second time: its own
+    // trouble (no Python, no originals, a port it could not find), which
+    // the teacher should know of before trusting those totals.
+    let mut skipped: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for e in &entries {
+        for g in &e.report.results {
+            if let grader::Outcome::Skip(why) = &g.outcome {
+                let name = format!("{} {}: {}", e.student, e.report.program.name(), g.check);
+                skipped.entry(why.as_str()).or_default().push(name);
+            }
+        }
+    }
+    if many {
+        for (why, checks) in &skipped {
+            let shown: Vec<&str> = checks.iter().take(3).map(String::as_str).collect();
+            flags.push(format!(
+                "{} check(s) could not be made, even the second time, and scored nothing: {why} ({}{})",
+                checks.len(),
+                shown.join("; "),
+                if checks.len() > 3 { "; …" } else { "" }
+            ));
+        }
+    }
     if !flags.is_empty() {
         println!("\nFor the teacher (never in a student's feedback):");
         for flag in &flags {
