@@ -420,9 +420,15 @@ impl Report {
     /// The row of a program the student did not hand in: every check
     /// failed, "not submitted".
     pub fn not_submitted(program: Program) -> Report {
+        Report::all_failed(program, Vec::new(), NOT_SUBMITTED)
+    }
+
+    /// A program every check of which failed for one reason (it did not
+    /// start, it never did its job, it was not handed in).
+    fn all_failed(program: Program, command: Vec<String>, why: &str) -> Report {
         Report {
             program,
-            command: Vec::new(),
+            command,
             protocol: Protocol::Lab,
             results: program
                 .checks()
@@ -432,7 +438,7 @@ impl Report {
                     zh: check.zh,
                     category: check.category,
                     points: check.points,
-                    outcome: Outcome::Fail(NOT_SUBMITTED.into()),
+                    outcome: Outcome::Fail(why.into()),
                     transcript: Vec::new(),
                 })
                 .collect(),
@@ -657,23 +663,8 @@ pub fn grade(subject: &Subject) -> Report {
     let protocol = match recognised {
         Ok(protocol) => protocol,
         Err(reason) => {
-            let why = reason.reason().unwrap_or("it does not start").to_string();
-            return Report {
-                program: subject.program,
-                command: subject.launch.argv.clone(),
-                protocol: Protocol::Lab,
-                results: checks
-                    .into_iter()
-                    .map(|check| Graded {
-                        check: check.name,
-                        zh: check.zh,
-                        category: check.category,
-                        points: check.points,
-                        outcome: Outcome::Fail(why.clone()),
-                        transcript: Vec::new(),
-                    })
-                    .collect(),
-            };
+            let why = reason.reason().unwrap_or("it does not start");
+            return Report::all_failed(subject.program, subject.launch.argv.clone(), why);
         }
     };
     let run = |check: &Check| match &subject.sandbox {
