@@ -20,7 +20,8 @@
 //! * `ipv6_loopback`: `[::1]` can be bound.
 //! * `namespaces`: `unshare --user --map-root-user --net --pid` can make a
 //!   namespace and `ip` can bring up its loopback (Linux): the grader's
-//!   sandbox.
+//!   sandbox, and bench's MTU-1500 link.
+//! * `nftables`: `nft` runs (bench's MTU-1500 link drops fragments with it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -31,6 +32,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(pids_cgroup)");
     println!("cargo::rustc-check-cfg=cfg(ipv6_loopback)");
     println!("cargo::rustc-check-cfg=cfg(namespaces)");
+    println!("cargo::rustc-check-cfg=cfg(nftables)");
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
     println!("cargo::rerun-if-env-changed=SOCKET_LAB_PEERS");
     println!("cargo::rerun-if-changed=build.rs");
@@ -85,6 +87,15 @@ fn main() {
     }
     if std::net::TcpListener::bind("[::1]:0").is_ok() {
         println!("cargo::rustc-cfg=ipv6_loopback");
+    }
+    let nft = Command::new("nft")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if nft {
+        println!("cargo::rustc-cfg=nftables");
     }
     if namespaces() {
         println!("cargo::rustc-cfg=namespaces");

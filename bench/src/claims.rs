@@ -1896,15 +1896,7 @@ mod tests {
         if !cfg!(windows) {
             assert_eq!(f.figures["truncated_received"], 3, "{}", f.figures);
         }
-        // Where a namespace with an MTU-1500 loopback could be made: one
-        // Ethernet frame holds 1472 bytes of UDP payload, and no more.
-        let mtu = &f.figures["mtu1500"];
-        if mtu.is_null() {
-            eprintln!("the MTU 1500 link was skipped: {}", f.reason);
-        } else {
-            assert_eq!(mtu["packets_1472"], 1, "{mtu}");
-            assert_eq!(mtu["packets_1473"], 2, "{mtu}");
-            assert_eq!(mtu["mtu1500_max_payload"], 1472, "{mtu}");
-        }
+        // The MTU-1500 link needs the bench binary in a namespace of its
+        // own: tests/it/claims.rs runs it, or says why it cannot.
     }
 }

@@ -7,6 +7,31 @@ use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
+/// Where 1472 comes from, as `bench claims datagrams` shows it: in a
+/// network namespace whose loopback has Ethernet's MTU (1500), a 1472-byte
+/// datagram goes as one packet and a 1473-byte one as two, and with
+/// fragments dropped 1472 bytes is the largest that arrives.
+#[test]
+#[cfg_attr(
+    not(all(namespaces, nftables)),
+    ignore = "needs Linux network namespaces (unshare --net, ip) and nftables (nft)"
+)]
+fn on_a_link_of_mtu_1500_one_frame_holds_1472_bytes_of_udp() {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--map-root-user", "--"])
+        .arg(bin("bench"))
+        .arg("mtu-worker");
+    let mut run = Proc::spawn(cmd);
+    let status = run.wait(Duration::from_secs(30)).expect("the worker ends");
+    assert!(status.success(), "{}", run.stderr());
+    let out = run.stdout();
+    let mtu: Value = serde_json::from_str(out.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(mtu["packets_1472"], 1, "{mtu}");
+    assert_eq!(mtu["packets_1473"], 2, "{mtu}");
+    assert_eq!(mtu["mtu1500_max_payload"], 1472, "{mtu}");
+}
+
 /// How long a quick run may take before the test calls it hung.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
