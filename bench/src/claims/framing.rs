@@ -1,0 +1,191 @@
+//! C3, `framing` (粘包): small messages back to back into `recv(1024)`:
+//! glued and split receives, with Nagle and with TCP_NODELAY; then the same
+//! messages framed by seed 002's length header.
+
+use super::*;
+
+/// What a `recv(1024)` receiver saw of messages `m0000;` … sent back to
+/// back: receives that held more than one message, and receives that cut
+/// one, and a histogram of messages per receive.
+pub(super) fn naive_receives(
+    messages: usize,
+    nodelay: bool,
+    behind: bool,
+) -> Result<(usize, usize, usize, Vec<usize>)> {
+    let listener = TcpListener::bind(loopback())?;
+    let addr = listener.local_addr()?;
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel::<()>();
+    let sender = thread::spawn(move || -> Result<()> {
+        let mut s = TcpStream::connect(addr)?;
+        s.set_nodelay(nodelay)?;
+        for i in 0..messages {
+            s.write_all(format!("m{i:04};").as_bytes())?;
+        }
+        let _ = sent_tx.send(());
+        Ok(())
+    });
+    let (mut conn, _) = listener.accept()?;
+    conn.set_read_timeout(Some(WAIT))?;
+    if behind {
+        // The receiver is busy until everything was sent: the lab's
+        // situation when the server does work between recv calls.
+        let _ = sent_rx.recv_timeout(WAIT);
+    }
+    let (mut glued, mut split, mut receives) = (0, 0, 0);
+    let mut per_receive = vec![0usize; 200];
+    let mut buf = [0u8; 1024];
+    let mut total = 0;
+    let one = "m0000;".len();
+    while total < messages * one {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        receives += 1;
+        let starts_whole = total % one == 0;
+        let ends_whole = (total + n) % one == 0;
+        let whole_in_it = n / one;
+        if n > one {
+            glued += 1;
+        }
+        if !starts_whole || !ends_whole {
+            split += 1;
+        }
+        per_receive[whole_in_it.min(199)] += 1;
+        total += n;
+    }
+    sender
+        .join()
+        .map_err(|_| anyhow::anyhow!("the sender panicked"))??;
+    Ok((glued, split, receives, per_receive))
+}
+
+/// The same messages, each behind seed 002's 4-digit length header: how
+/// many came out other than as sent (never any).
+pub(super) fn framed_errors(messages: usize) -> Result<usize> {
+    let listener = TcpListener::bind(loopback())?;
+    let addr = listener.local_addr()?;
+    let sender = thread::spawn(move || -> Result<()> {
+        let mut s = TcpStream::connect(addr)?;
+        for i in 0..messages {
+            let body = format!("m{i:04};");
+            s.write_all(&file_transfer::frame::encode_len(body.len())?)?;
+            s.write_all(body.as_bytes())?;
+        }
+        Ok(())
+    });
+    let (mut conn, _) = listener.accept()?;
+    conn.set_read_timeout(Some(WAIT))?;
+    let mut errors = 0;
+    for i in 0..messages {
+        match file_transfer::frame::read_frame(&mut conn)? {
+            Some(body) if body == format!("m{i:04};").as_bytes() => {}
+            _ => errors += 1,
+        }
+    }
+    sender
+        .join()
+        .map_err(|_| anyhow::anyhow!("the sender panicked"))??;
+    Ok(errors)
+}
+
+pub(super) fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    bar.set_length(6);
+    let messages = scale.n(1000, 1000);
+    let mut csv = String::from("case,receives,glued,split\n");
+    let mut figures = serde_json::Map::new();
+    let mut chart = Vec::new();
+    let mut worst = (0, 0);
+    for (case, nodelay, behind) in [
+        ("Nagle on, receiver behind", false, true),
+        ("TCP_NODELAY, receiver behind", true, true),
+        ("Nagle on, receiver keeping up", false, false),
+        ("TCP_NODELAY, receiver keeping up", true, false),
+    ] {
+        step(bar, format!("framing: {case}"));
+        let (glued, split, receives, per_receive) = naive_receives(messages, nodelay, behind)?;
+        let _ = writeln!(csv, "{case},{receives},{glued},{split}");
+        worst = (worst.0.max(glued), worst.1.max(split));
+        figures.insert(
+            case.to_string(),
+            json!({"receives": receives, "glued": glued, "split": split}),
+        );
+        let hist: Vec<(String, f64)> = per_receive
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(k, c)| (format!("{k}"), *c as f64))
+            .collect();
+        chart.push((case.to_string(), hist));
+    }
+    // One 3000-byte message into recv(1024).
+    step(bar, "framing: one 3000-byte message");
+    let listener = TcpListener::bind(loopback())?;
+    let addr = listener.local_addr()?;
+    let sender = thread::spawn(move || -> std::io::Result<()> {
+        let mut s = TcpStream::connect(addr)?;
+        s.write_all(&[b'x'; 3000])
+    });
+    let (mut conn, _) = listener.accept()?;
+    conn.set_read_timeout(Some(WAIT))?;
+    let _ = sender.join();
+    let mut pieces = 0usize;
+    let mut buf = [0u8; 1024];
+    loop {
+        match conn.read(&mut buf)? {
+            0 => break,
+            _ => pieces += 1,
+        }
+    }
+    let _ = writeln!(
+        csv,
+        "one 3000-byte message,{pieces},0,{}",
+        pieces.saturating_sub(1)
+    );
+    figures.insert("big_message_receives".into(), json!(pieces));
+    step(bar, "framing: the same messages with a length header");
+    let framed = framed_errors(messages)?;
+    let _ = writeln!(csv, "framed (seed 002 §3.2),-,0,{framed}");
+    figures.insert("naive_glued".into(), json!(worst.0));
+    figures.insert("naive_split".into(), json!(worst.1));
+    figures.insert("framed_errors".into(), json!(framed));
+    let verdict = if (worst.0 > 0 || worst.1 > 0 || pieces > 1) && framed == 0 {
+        "holds".to_string()
+    } else if framed == 0 {
+        "holds only when the receiver falls behind; here every receive held one message".to_string()
+    } else {
+        "does not hold here".to_string()
+    };
+    Ok(Finding {
+        name: "framing",
+        claim: "粘包：一次接收可能只有一条消息的一部分，也可能粘着好几条；用固定长度的报头说明长度即可解决",
+        seed: "002 §三, §3.2",
+        verdict,
+        reason: format!(
+            "{messages} six-byte messages sent one by one into recv(1024): up to {} receives held several glued, {} cut one; a 3000-byte message took {pieces} receives; with a 4-digit length header, {framed} of {messages} came out wrong",
+            worst.0, worst.1
+        ),
+        figures: Value::Object(figures),
+        csv,
+        chart,
+        unit: "receives (x: whole messages in one receive)",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framed_messages_arrive_whole() {
+        assert_eq!(framed_errors(300).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_receiver_behind_gets_glued_messages() {
+        // Everything was sent before the first recv: the first receive
+        // holds many messages (physics of a byte stream, not a speed).
+        let (glued, _, receives, _) = naive_receives(200, true, true).unwrap();
+        assert!(glued >= 1, "{receives} receives, none glued");
+    }
+}

@@ -1,0 +1,247 @@
+//! C2 on a lossy network, `lossy-link`: in a private network namespace
+//! whose loopback drops 0–30 % of packets (nftables), the md5 upload over
+//! TCP against a naive UDP sender.
+
+use super::*;
+
+/// The shares of packets the lossy link drops, in percent.
+pub(super) const LOSS_RATES: [u32; 5] = [0, 1, 5, 10, 30];
+
+/// How long the lossy TCP upload may take, and each end wait for the
+/// other (`--quick`, and full). At 30 % of packets lost both ways, TCP's
+/// retransmission timer doubles after each loss in a row, and one upload
+/// can take a minute.
+pub(super) const LOSSY_PATIENCE: [Duration; 2] = [Duration::from_secs(10), Duration::from_secs(45)];
+
+/// How much longer than its upload's patience one rate's worker may run
+/// (the UDP sender, the namespace) before it counts as failed.
+pub(super) const LOSSY_WORKER_EXTRA: Duration = Duration::from_secs(30);
+
+/// `lossy-link` (C2): one run of `bench lossy-worker` per loss rate, each in
+/// a network namespace of its own; skipped, saying what is missing, where
+/// the machine cannot make one.
+pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    let skipped = |why: String| Finding {
+        name: "lossy-link",
+        claim: LOSSY_CLAIM,
+        seed: LOSSY_SEED,
+        verdict: format!("skipped: {why}"),
+        reason: "a lossy link is made with nftables in a private network namespace".into(),
+        figures: json!({}),
+        csv: LOSSY_CSV_HEADER.into(),
+        chart: vec![],
+        unit: "",
+    };
+    let unshare = match namespace() {
+        Ok(unshare) => unshare,
+        Err(why) => return Ok(skipped(why)),
+    };
+    let size = scale.n(16 << 10, 128 << 10);
+    let patience = LOSSY_PATIENCE[usize::from(!scale.quick)];
+    let mut csv = String::from(LOSSY_CSV_HEADER);
+    let mut per_rate = serde_json::Map::new();
+    let (mut tcp_series, mut udp_series) = (Vec::new(), Vec::new());
+    let (mut tcp_intact, mut tcp_gave_up, mut tcp_damaged) = (Vec::new(), Vec::new(), Vec::new());
+    let mut udp_damaged = Vec::new();
+    bar.set_length(LOSS_RATES.len() as u64);
+    for rate in LOSS_RATES {
+        step(bar, format!("lossy-link: {rate} % of packets dropped"));
+        let args = [
+            "lossy-worker",
+            "--rate",
+            &rate.to_string(),
+            "--size",
+            &size.to_string(),
+            "--patience",
+            &patience.as_secs().to_string(),
+        ];
+        let got = in_namespace(
+            &unshare,
+            &args.map(String::from),
+            patience + LOSSY_WORKER_EXTRA,
+        )
+        .with_context(|| format!("the lossy-link worker at {rate} %"))?;
+        let tcp_ok = got["tcp_md5_ok"].as_bool().unwrap_or(false);
+        let gave_up = got["tcp_gave_up"].as_bool().unwrap_or(false);
+        let udp_ok = got["udp_md5_ok"].as_bool().unwrap_or(false);
+        let tcp_seconds = got["tcp_seconds"].as_f64().unwrap_or(f64::NAN);
+        let lost = got["udp_chunks_lost_pct"].as_f64().unwrap_or(f64::NAN);
+        let _ = writeln!(
+            csv,
+            "{rate},{tcp_ok},{gave_up},{tcp_seconds:.3},{lost:.2},{udp_ok}"
+        );
+        if tcp_ok {
+            tcp_intact.push(rate);
+        } else if gave_up {
+            tcp_gave_up.push(rate);
+        } else {
+            tcp_damaged.push(rate);
+        }
+        if !udp_ok {
+            udp_damaged.push(rate);
+        }
+        tcp_series.push((format!("{rate} %"), tcp_seconds));
+        udp_series.push((format!("{rate} %"), lost));
+        per_rate.insert(format!("{rate}"), got);
+    }
+    let list = |rates: &[u32]| {
+        rates
+            .iter()
+            .map(|r| format!("{r} %"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // The claim is about silent damage: TCP delivers the bytes intact or
+    // says it could not; a naive UDP sender hands over a damaged file and
+    // nobody is told.
+    let verdict = match (tcp_damaged.is_empty(), udp_damaged.is_empty()) {
+        (true, false) if tcp_gave_up.is_empty() => "holds".to_string(),
+        (true, false) => format!(
+            "holds: TCP never delivered a damaged file; at {} the upload was not done within {} s, and said so",
+            list(&tcp_gave_up),
+            patience.as_secs()
+        ),
+        (true, true) => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
+        (false, _) => format!(
+            "does not hold here: the TCP upload delivered a damaged file at {}",
+            list(&tcp_damaged)
+        ),
+    };
+    let reason = format!(
+        "a {} file over a loopback with Ethernet's MTU (1500), in a private network namespace, dropping 0–30 % of packets at random: the md5-checked TCP upload arrived intact at {}{}; the naive UDP sender (1024-byte chunks, no retransmission) lost about the dropped share of its chunks, and its file differed at {}",
+        grader::run::bytes(size as u64),
+        if tcp_intact.is_empty() {
+            "no rate".to_string()
+        } else {
+            list(&tcp_intact)
+        },
+        if tcp_gave_up.is_empty() {
+            String::new()
+        } else {
+            format!(" and gave up, saying so, at {}", list(&tcp_gave_up))
+        },
+        if udp_damaged.is_empty() {
+            "no rate".to_string()
+        } else {
+            list(&udp_damaged)
+        },
+    );
+    Ok(Finding {
+        name: "lossy-link",
+        claim: LOSSY_CLAIM,
+        seed: LOSSY_SEED,
+        verdict,
+        reason,
+        figures: json!({ "size": size, "rates": per_rate }),
+        csv,
+        chart: vec![
+            ("TCP upload, seconds".into(), tcp_series),
+            ("UDP chunks lost, %".into(), udp_series),
+        ],
+        unit: "seconds / % (x: packets dropped)",
+    })
+}
+
+pub(super) const LOSSY_CLAIM: &str = "UDP不提供可靠性；TCP提供可靠传输，适合文件传输";
+pub(super) const LOSSY_SEED: &str = "000 §2.2 and summary";
+pub(super) const LOSSY_CSV_HEADER: &str =
+    "rate_pct,tcp_md5_ok,tcp_gave_up,tcp_seconds,udp_chunks_lost_pct,udp_md5_ok\n";
+
+/// `bench lossy-worker`: inside a fresh network namespace, brings its
+/// loopback up with an Ethernet MTU, makes it drop `rate` % of packets at
+/// random, and moves one `size`-byte file twice: the port's md5-checked
+/// upload over TCP, and a naive UDP sender's 1024-byte chunks. Returns one
+/// line of JSON: `rate`, `tcp_md5_ok`, `tcp_gave_up`, `tcp_seconds`,
+/// `udp_chunks_lost_pct`, `udp_md5_ok`, and the chunk counts.
+pub fn lossy_worker(rate: u32, size: usize, patience: Duration) -> Result<String> {
+    lossy_loopback(rate)?;
+    let dir = tempfile::tempdir()?;
+    let data: Vec<u8> = (0..size).map(|i| (i * 131 % 251) as u8).collect();
+    let path = dir.path().join("lossy.bin");
+    std::fs::write(&path, &data)?;
+    let expected = md5_hex(&data);
+
+    let save = dir.path().join("saved");
+    std::fs::create_dir(&save)?;
+    // TCP retransmits what is lost, waiting longer after each loss in a
+    // row; on a link this bad that can be many seconds, so both ends wait
+    // up to `patience` for the other before giving up.
+    // The whole upload is bounded too: should it still be going after
+    // `patience`, it counts as given up, and the process exits with its
+    // thread.
+    let (done, upload) = std::sync::mpsc::channel();
+    {
+        let (path, save) = (path.clone(), save.clone());
+        thread::spawn(move || {
+            let _ = done.send(crate::file::upload_into(&path, &save, false, patience));
+        });
+    }
+    let upload = upload
+        .recv_timeout(patience)
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("not done within {patience:?}")));
+    let (tcp_md5_ok, tcp_gave_up, tcp_seconds) = match upload {
+        Ok(took) => {
+            let saved = std::fs::read(save.join("lossy.bin")).unwrap_or_default();
+            (md5_hex(&saved) == expected, false, took.as_secs_f64())
+        }
+        Err(e) => {
+            common::diag!("the TCP upload gave up: {e:#}");
+            (false, true, f64::NAN)
+        }
+    };
+    let (sent, received, udp_bytes) = naive_udp_file(&data)?;
+    let lost_pct = 100.0 * (sent - received) as f64 / sent.max(1) as f64;
+    Ok(json!({
+        "rate": rate,
+        "tcp_md5_ok": tcp_md5_ok,
+        "tcp_gave_up": tcp_gave_up,
+        "tcp_seconds": tcp_seconds,
+        "udp_chunks_sent": sent,
+        "udp_chunks_received": received,
+        "udp_chunks_lost_pct": lost_pct,
+        "udp_md5_ok": md5_hex(&udp_bytes) == expected,
+    })
+    .to_string())
+}
+
+/// A naive UDP file sender, the way a student would first write one:
+/// 1024-byte chunks, one datagram each, no sequence numbers and no
+/// retransmission; the receiver appends what arrives until the sender has
+/// been silent for a while. Returns chunks sent, chunks received, and the
+/// bytes the receiver ended with.
+pub(super) fn naive_udp_file(data: &[u8]) -> Result<(usize, usize, Vec<u8>)> {
+    let receiver = UdpSocket::bind(loopback())?;
+    receiver.set_read_timeout(Some(Duration::from_millis(500)))?;
+    let to = receiver.local_addr()?;
+    let collector = thread::spawn(move || {
+        let (mut got, mut chunks) = (Vec::new(), 0usize);
+        let mut buf = [0u8; 2048];
+        while let Ok((n, _)) = receiver.recv_from(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+            chunks += 1;
+        }
+        (chunks, got)
+    });
+    let sender = UdpSocket::bind(loopback())?;
+    let mut sent = 0;
+    for chunk in data.chunks(1024) {
+        sender.send_to(chunk, to)?;
+        sent += 1;
+        // Paced, so that what is lost is the link's doing, not a full
+        // receive buffer's (udp-loss measures that).
+        if sent % 16 == 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let (received, got) = collector
+        .join()
+        .map_err(|_| anyhow::anyhow!("the UDP receiver panicked"))?;
+    Ok((sent, received, got))
+}
+
+pub(super) fn md5_hex(data: &[u8]) -> String {
+    // Reading from a slice cannot fail.
+    file_transfer::digest::md5_reader(data, |_| {})
+        .map(|(hex, _)| hex)
+        .unwrap_or_default()
+}

@@ -1,0 +1,257 @@
+//! C5, `models`: a pool against a thread per connection, and the
+//! event-driven server: sign-ins/s, p99, failures, peak threads and RSS, each
+//! server a process of its own (`bench model-server`).
+
+use super::*;
+
+/// The three sign-in servers that `models` and `slow-clients` compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum ModelName {
+    /// multithread: a thread per connection
+    Thread,
+    /// threadpool-server: a pool of ten
+    Pool,
+    /// threadpool-server's event-server: one thread, a task per connection
+    Event,
+}
+
+impl ModelName {
+    pub(super) const ALL: [ModelName; 3] = [ModelName::Thread, ModelName::Pool, ModelName::Event];
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            ModelName::Thread => "thread per connection",
+            ModelName::Pool => "thread pool (10)",
+            ModelName::Event => "event-driven",
+        }
+    }
+
+    /// Its value for `bench model-server --model`.
+    pub(super) fn arg(self) -> &'static str {
+        match self {
+            ModelName::Thread => "thread",
+            ModelName::Pool => "pool",
+            ModelName::Event => "event",
+        }
+    }
+}
+
+/// Serves sign-ins with `model` on `listener` until `stop`, printing
+/// nothing: the body of `bench model-server`, and of `slow-clients`' servers.
+pub fn run_model(
+    model: ModelName,
+    listener: &TcpListener,
+    opts: &common::cli::ServerOpts,
+    stop: &common::server::Stop,
+) {
+    let out = common::log::Output::discard();
+    match model {
+        ModelName::Thread => multithread::server::run(listener, opts, Duration::ZERO, stop, &out),
+        ModelName::Pool => threadpool_server::run(
+            listener,
+            threadpool_server::WORKERS,
+            opts,
+            Duration::ZERO,
+            stop,
+            &out,
+        ),
+        ModelName::Event => {
+            if let Err(e) =
+                threadpool_server::event::run(listener, opts, Duration::ZERO, stop, &out)
+            {
+                eprintln!("bench: the event-driven server failed: {e}");
+            }
+        }
+    }
+}
+
+/// Starts `model` in this process on a fresh listener; returns its
+/// address, stop switch and thread.
+pub(super) fn start_model(
+    model: ModelName,
+    idle: Duration,
+) -> Result<(SocketAddr, common::server::Stop, thread::JoinHandle<()>)> {
+    let listener = common::net::listen(loopback(), 1024)?;
+    let addr = listener.local_addr()?;
+    let stop = common::server::Stop::new(Duration::from_secs(1));
+    let opts = common::cli::ServerOpts::for_tests(idle);
+    let s = stop.clone();
+    let handle = thread::spawn(move || run_model(model, &listener, &opts, &s));
+    Ok((addr, stop, handle))
+}
+
+/// The running `bench` binary, which `models` and `lossy-link` start again
+/// as a helper process (`bench model-server`, `bench lossy-worker`).
+pub(super) fn bench_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the bench binary")?;
+    anyhow::ensure!(
+        exe.file_stem().is_some_and(|s| s == "bench"),
+        "this experiment starts the bench binary again; run it as `bench claims`, not from {}",
+        exe.display()
+    );
+    Ok(exe)
+}
+
+/// The listen backlog of every model in `models`: as deep as Linux allows
+/// by default (`somaxconn`), so that the queue is not what is measured.
+pub(super) const MODELS_BACKLOG: i32 = 4096;
+
+pub(super) fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    let mut levels: Vec<usize> = if scale.quick {
+        vec![1, 10, 100]
+    } else {
+        vec![1, 10, 100, 1000, 10_000]
+    };
+    let mut notes = Vec::new();
+    // Each client in flight holds a socket in this process (and the
+    // server, a process of its own, one more): raise the open-file soft
+    // limit to the hard limit, and leave out what still does not fit.
+    let files = rlimit::increase_nofile_limit(u64::MAX).ok();
+    if let Some(files) = files {
+        notes.push(format!("open-file limit raised to {files}"));
+        levels.retain(|&c| {
+            let fits = c as u64 + 256 <= files;
+            if !fits {
+                notes.push(format!(
+                    "{c} clients at once are out of reach: at most {files} open files"
+                ));
+            }
+            fits
+        });
+    }
+    let total = scale.n(1_000, 10_000);
+    let exe = bench_binary()?;
+    let mut csv = String::from(
+        "model,concurrency,rate_per_s,p99_ms,failed,peak_rss_kb,peak_threads,server_cpu_us_per_signin\n",
+    );
+    let mut figures = serde_json::Map::new();
+    let mut chart = Vec::new();
+    let mut rows = std::collections::HashMap::new();
+    // Each model at each level, then the cost of one thread.
+    bar.set_length((ModelName::ALL.len() * levels.len()) as u64 + 1);
+    for model in ModelName::ALL {
+        let name = model.label();
+        let mut series = Vec::new();
+        for &c in &levels {
+            step(bar, format!("models: {name}, {c} at once"));
+            // Each server is a process of its own, measured from outside:
+            // its peak RSS, threads and CPU time are its own.
+            let target = crate::signin::Target {
+                name: name.into(),
+                kind: crate::signin::Kind::Rust(
+                    exe.clone(),
+                    vec!["model-server".into(), "--model".into(), model.arg().into()],
+                ),
+            };
+            let row = crate::signin::measure(
+                &target,
+                MODELS_BACKLOG,
+                c,
+                total.max(c),
+                0,
+                Duration::from_secs(10),
+            )?;
+            let report = &row.report;
+            let p99 = report.percentile(0.99).as_secs_f64() * 1000.0;
+            let cpu_us =
+                row.server_cpu.as_secs_f64() * 1e6 / (report.ok + report.failed).max(1) as f64;
+            let _ = writeln!(
+                csv,
+                "{name},{c},{:.0},{p99:.2},{},{},{},{cpu_us:.1}",
+                report.per_sec(),
+                report.failed,
+                row.peak_rss_kib,
+                row.peak_threads,
+            );
+            figures.insert(
+                format!("{name} @ {c}"),
+                json!({
+                    "rate": report.per_sec().round(),
+                    "p99_ms": p99,
+                    "failed": report.failed,
+                    "rss_kb": row.peak_rss_kib,
+                    "threads": row.peak_threads,
+                    "server_cpu_us_per_signin": cpu_us,
+                }),
+            );
+            series.push((format!("{c}"), report.per_sec()));
+            rows.insert((model, c), row);
+        }
+        chart.push((name.to_string(), series));
+    }
+    step(bar, "models: the cost of one thread");
+    let thread_cost = crate::signin::thread_cost()?;
+    let thread_cost_us = thread_cost.as_secs_f64() * 1e6;
+    figures.insert("thread_cost_us".into(), json!(thread_cost_us));
+    figures.insert("open_file_limit".into(), json!(files));
+
+    let top = *levels.last().unwrap_or(&1);
+    let at_top = |model| rows.get(&(model, top));
+    let rate = |model| at_top(model).map_or(0.0, |r: &crate::signin::Row| r.report.per_sec());
+    let failed = |model| at_top(model).map_or(0, |r: &crate::signin::Row| r.report.failed);
+    let threads = |model| at_top(model).map_or(0, |r: &crate::signin::Row| r.peak_threads);
+    let rss_mb =
+        |model| at_top(model).map_or(0.0, |r: &crate::signin::Row| r.peak_rss_kib as f64 / 1024.0);
+    let ratio = rate(ModelName::Pool) / rate(ModelName::Thread).max(1.0);
+    figures.insert("pool_vs_thread_at_top".into(), json!(ratio));
+    // The three sentences of C5, each judged by its own figures.
+    let faster = ratio >= 1.5;
+    let pool_holds = failed(ModelName::Pool) == 0;
+    let threads_fall = failed(ModelName::Thread) > 0;
+    let held = [faster, pool_holds, threads_fall];
+    let verdict = match held.iter().filter(|h| **h).count() {
+        3 => "holds".to_string(),
+        0 => "does not hold here".to_string(),
+        _ => format!(
+            "holds only in part: the pool is {ratio:.1} × as fast as thread per connection at {top} clients ({}), the pool {} and thread per connection {} ({} threads, {:.0} MiB at peak)",
+            if faster {
+                "“高很多”"
+            } else {
+                "not “高很多”"
+            },
+            if pool_holds {
+                "lost none"
+            } else {
+                "failed some"
+            },
+            if threads_fall {
+                "failed some"
+            } else {
+                "did not fall over"
+            },
+            threads(ModelName::Thread),
+            rss_mb(ModelName::Thread),
+        ),
+    };
+    let model_figures = |model: ModelName| {
+        format!(
+            "{} {:.0}/s, {} failed, {} threads, {:.0} MiB",
+            model.label(),
+            rate(model),
+            failed(model),
+            threads(model),
+            rss_mb(model)
+        )
+    };
+    Ok(Finding {
+        name: "models",
+        claim: "线程池在效率上相对于多线程会高很多，在高并发的情况下有着较好的性能，不容易挂掉；多线程在创建线程数较多的情况下很容易挂掉",
+        seed: "000 §2.4 (3)",
+        verdict,
+        reason: format!(
+            "sign-ins at {top} clients at once, each server a process of its own: {}; {}; {}. Starting and ending one std thread costs {thread_cost_us:.1} µs of CPU here{}",
+            model_figures(ModelName::Thread),
+            model_figures(ModelName::Pool),
+            model_figures(ModelName::Event),
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            }
+        ),
+        figures: Value::Object(figures),
+        csv,
+        chart,
+        unit: "sign-ins/s (x: clients at once)",
+    })
+}

@@ -1,0 +1,135 @@
+//! The report: the table of verdicts, each experiment's CSV and chart,
+//! `CLAIMS.md`.
+
+use super::*;
+
+/// The closing table: claim, seed sentence, what was measured, verdict.
+pub fn table(findings: &[Finding]) -> String {
+    let mut out = String::from(
+        "| claim | seed | the seed says | measured here | verdict |\n|---|---|---|---|---|\n",
+    );
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            f.name, f.seed, f.claim, f.reason, f.verdict
+        );
+    }
+    out
+}
+
+pub(super) fn write_files(dir: &Path, f: &Finding) -> Result<()> {
+    std::fs::write(dir.join(format!("{}.csv", f.name)), &f.csv)?;
+    if !f.chart.is_empty() {
+        chart(&dir.join(format!("{}.svg", f.name)), f)?;
+    }
+    Ok(())
+}
+
+/// A bar chart of the finding's series, one group per x label.
+pub(super) fn chart(path: &Path, f: &Finding) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot draw {}: {e}", path.display());
+    let labels: Vec<String> = {
+        let mut l: Vec<String> = Vec::new();
+        for (_, s) in &f.chart {
+            for (x, _) in s {
+                if !l.contains(x) {
+                    l.push(x.clone());
+                }
+            }
+        }
+        // Numbers (a histogram's buckets) in their order.
+        if l.iter().all(|x| x.parse::<u64>().is_ok()) {
+            l.sort_by_key(|x| x.parse::<u64>().unwrap_or(0));
+        }
+        l
+    };
+    let max = f
+        .chart
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|(_, v)| *v))
+        .fold(1e-9, f64::max)
+        * 1.15;
+    let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let groups = labels.len().max(1) as f64;
+    let mut ctx = ChartBuilder::on(&root)
+        .caption(format!("{}: {}", f.name, f.unit), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        // Group i is centred on x = i, where the axis puts its ticks.
+        .build_cartesian_2d(-0.5..groups - 0.5, 0.0..max)
+        .map_err(|e| err(&e))?;
+    let l2 = labels.clone();
+    ctx.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(labels.len())
+        .x_label_formatter(&move |x| {
+            let i = x.round();
+            if (x - i).abs() < 0.01 && i >= 0.0 {
+                l2.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .draw()
+        .map_err(|e| err(&e))?;
+    let n = f.chart.len().max(1) as f64;
+    for (k, (name, series)) in f.chart.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        let width = 0.8 / n;
+        ctx.draw_series(series.iter().filter_map(|(x, v)| {
+            let i = labels.iter().position(|l| l == x)? as f64;
+            let left = i - 0.4 + width * k as f64;
+            Some(Rectangle::new(
+                [(left, 0.0), (left + width, *v)],
+                color.filled(),
+            ))
+        }))
+        .map_err(|e| err(&e))?
+        .label(name.clone())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+    }
+    ctx.configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// CLAIMS.md: the command, the machine, the date, the table, and each
+/// experiment with its chart.
+pub(super) fn report(findings: &[Finding], args: &ClaimsArgs, took: Duration) -> String {
+    let mut out = String::from("# The lab's claims, measured\n\n");
+    let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    let _ = writeln!(
+        out,
+        "Command: `cargo run --release -p bench -- claims{}{}`  \nMachine: {} {}, {cores} cores  \nDate: {}  \nTook: {:.0} s\n",
+        if args.quick { " --quick" } else { "" },
+        if args.names.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", args.names.join(" "))
+        },
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        chrono::Local::now().format("%Y-%m-%d %H:%M"),
+        took.as_secs_f64()
+    );
+    out.push_str(&table(findings));
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "\n## {}\n\n> {} ({})\n\n**{}.** {}\n",
+            f.name, f.claim, f.seed, f.verdict, f.reason
+        );
+        if !f.chart.is_empty() {
+            let _ = writeln!(out, "![{}]({}.svg)\n", f.name, f.name);
+        }
+        let _ = writeln!(out, "Figures: `{}`", f.figures);
+    }
+    out
+}

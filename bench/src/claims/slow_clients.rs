@@ -1,0 +1,122 @@
+//! C6, `slow-clients`: slow clients starve a pool: a fast client's p99
+//! while the pool's ten workers are held by slow clients, against the
+//! event-driven server.
+
+use super::*;
+
+pub(super) fn slow_clients(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
+    bar.set_length(ModelName::ALL.len() as u64);
+    // Each of the pool's fast sign-ins can wait up to a second: bounded.
+    let fast_rounds = scale.n(50, 100);
+    // A starved pool answers a fast client only when a slow one lets a
+    // worker go, about once a second: the rounds stop at this budget.
+    let budget = Duration::from_secs(scale.n(5, 20) as u64);
+    let mut csv = String::from("model,fast_p50_ms,fast_p99_ms,fast_failed\n");
+    let mut figures = serde_json::Map::new();
+    let mut series = Vec::new();
+    let mut p99s = std::collections::HashMap::new();
+    for model in ModelName::ALL {
+        let name = model.label();
+        step(bar, format!("slow-clients: {name}"));
+        // An idle limit longer than the run: the slow clients hold on.
+        let (addr, stop, handle) = start_model(model, Duration::from_secs(60))?;
+        // As many slow clients as the pool has workers, each taking a
+        // second to send its message (one byte), then coming back: the
+        // server waits for that byte in recv, as the lab's handler does.
+        let done = Flag::default();
+        let slow: Vec<_> = (0..threadpool_server::WORKERS)
+            .map(|_| {
+                let done = done.clone();
+                thread::spawn(move || {
+                    while !done.is_up() {
+                        let Ok(mut s) = TcpStream::connect(addr) else {
+                            break;
+                        };
+                        let until = Instant::now() + Duration::from_secs(1);
+                        while !done.is_up() && Instant::now() < until {
+                            thread::sleep(Duration::from_millis(20));
+                        }
+                        let _ = s.set_read_timeout(Some(WAIT));
+                        if s.write_all(b"x").is_err() || s.read(&mut [0u8; 64]).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(200));
+        let mut hist = histogram();
+        let mut failed = 0;
+        let (started, mut tried) = (Instant::now(), 0);
+        for i in 0..fast_rounds {
+            if started.elapsed() > budget {
+                break;
+            }
+            tried += 1;
+            let t = Instant::now();
+            match multithread::client::sign_in(
+                addr,
+                i,
+                Duration::from_secs(2),
+                &common::log::Output::discard(),
+            ) {
+                Ok(()) => {
+                    let _ = hist.record(t.elapsed().as_micros().max(1) as u64);
+                }
+                Err(_) => failed += 1,
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        done.raise();
+        for s in slow {
+            let _ = s.join();
+        }
+        stop.trigger();
+        let _ = handle.join();
+        let p99 = if hist.is_empty() {
+            2000.0
+        } else {
+            ms(&hist, 0.99)
+        };
+        let _ = writeln!(
+            csv,
+            "{name},{:.2},{p99:.2},{failed}",
+            if hist.is_empty() {
+                2000.0
+            } else {
+                ms(&hist, 0.5)
+            }
+        );
+        let key = match name {
+            "thread per connection" => "thread_p99_ms",
+            "thread pool (10)" => "pool_p99_ms",
+            _ => "event_p99_ms",
+        };
+        figures.insert(key.into(), json!(p99));
+        figures.insert(key.replace("p99_ms", "failed"), json!(failed));
+        figures.insert(key.replace("p99_ms", "rounds"), json!(tried));
+        p99s.insert(key, (p99, failed, tried));
+        series.push((name.to_string(), p99));
+    }
+    let (pool, pool_failed, pool_rounds) = p99s.get("pool_p99_ms").copied().unwrap_or_default();
+    let (event, event_failed, _) = p99s.get("event_p99_ms").copied().unwrap_or_default();
+    let (thread_p99, _, _) = p99s.get("thread_p99_ms").copied().unwrap_or_default();
+    let verdict = if (pool_failed > 0 || pool > 10.0 * event.max(0.1)) && event_failed == 0 {
+        "holds".to_string()
+    } else {
+        "does not hold here".to_string()
+    };
+    Ok(Finding {
+        name: "slow-clients",
+        claim: "（实验未提及）线程池会被慢客户端占满；事件驱动的服务器不会",
+        seed: "not in the seeds: the third model a real server uses",
+        verdict,
+        reason: format!(
+            "with ten clients each taking a second to send its one-byte message, a fast client signing in every 10 ms: p99 {thread_p99:.1} ms with a thread per connection, {pool:.1} ms with the pool of ten ({pool_failed} of {pool_rounds} got no answer within 2 s), {event:.1} ms event-driven"
+        ),
+        figures: Value::Object(figures),
+        csv,
+        chart: vec![("fast client's p99, ms".into(), series)],
+        unit: "ms",
+    })
+}
