@@ -108,7 +108,7 @@ pub(super) fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         "figure,value\nsent,{n}\nreceived_whole,{kept}\ntruncated_flag,{truncated}\nmax_payload,{max_payload}\nmtu1500_max_payload,{}\n",
         mtu1500["mtu1500_max_payload"]
     );
-    let (verdict, why) = verdict(
+    let (verdict, why) = datagrams_verdict(
         &boundaries,
         truncated,
         max_payload,
@@ -166,7 +166,7 @@ pub(super) struct Boundaries {
 /// rest of a datagram larger than the buffer (the OS's truncated flag), and
 /// 1472 as UDP's largest (the largest payload this OS sends; what fits one
 /// frame of MTU 1500, where that was measured).
-pub(super) fn verdict(
+pub(super) fn datagrams_verdict(
     b: &Boundaries,
     truncated: bool,
     max_payload: usize,
@@ -296,7 +296,7 @@ mod tests {
             whole: 100,
             glued: 0,
         };
-        let (v, _) = verdict(&kept, true, 65_507, Some(1472));
+        let (v, _) = datagrams_verdict(&kept, true, 65_507, Some(1472));
         assert!(
             v.starts_with("holds for the boundaries; holds for the lost rest;"),
             "{v}"
@@ -307,7 +307,7 @@ mod tests {
             whole: 60,
             glued: 20,
         };
-        let (v, _) = verdict(&glued, false, 1472, None);
+        let (v, _) = datagrams_verdict(&glued, false, 1472, None);
         assert!(
             v.starts_with("does not hold for the boundaries: 20 receive(s)"),
             "{v}"
@@ -322,7 +322,7 @@ mod tests {
             whole: 90,
             glued: 0,
         };
-        let (v, _) = verdict(&lost, true, 9216, Some(1400));
+        let (v, _) = datagrams_verdict(&lost, true, 9216, Some(1400));
         assert!(
             v.contains("where datagrams arrived (90 of 100 did, none glued)"),
             "{v}"

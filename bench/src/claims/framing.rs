@@ -149,13 +149,7 @@ pub(super) fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     figures.insert("naive_glued".into(), json!(worst.0));
     figures.insert("naive_split".into(), json!(worst.1));
     figures.insert("framed_errors".into(), json!(framed));
-    let verdict = if (worst.0 > 0 || worst.1 > 0 || pieces > 1) && framed == 0 {
-        "holds".to_string()
-    } else if framed == 0 {
-        "holds only when the receiver falls behind; here every receive held one message".to_string()
-    } else {
-        "does not hold here".to_string()
-    };
+    let verdict = framing_verdict(worst.0, worst.1, framed);
     Ok(Finding {
         name: "framing",
         claim: "粘包：一次接收可能只有一条消息的一部分，也可能粘着好几条；用固定长度的报头说明长度即可解决",
@@ -170,6 +164,23 @@ pub(super) fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         chart,
         unit: "receives (x: whole messages in one receive)",
     })
+}
+
+/// The verdict from the figures alone: glued or cut six-byte messages (a
+/// receive holding several, or ending inside one) show 粘包; the length
+/// header must then bring every message out whole. (The 3000-byte message
+/// takes three receives of 1024 by its size alone, so it is shown, not
+/// judged.)
+pub(super) fn framing_verdict(glued: usize, split: usize, framed_errors: usize) -> String {
+    match (glued + split, framed_errors) {
+        (_, wrong) if wrong > 0 => {
+            format!("does not hold: with the length header, {wrong} message(s) still came out wrong")
+        }
+        (0, _) => "not seen here: every receive held exactly one message (the claim says it may happen, and the length header gave no error either)".to_string(),
+        _ => format!(
+            "holds: up to {glued} receive(s) held several messages glued and {split} ended inside one; with the length header every message came out whole"
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +198,13 @@ mod tests {
         // holds many messages (physics of a byte stream, not a speed).
         let (glued, _, receives, _) = naive_receives(200, true, true).unwrap();
         assert!(glued >= 1, "{receives} receives, none glued");
+    }
+
+    #[test]
+    fn the_framing_verdict_follows_the_figures_both_ways() {
+        assert!(framing_verdict(12, 3, 0).starts_with("holds:"));
+        assert!(framing_verdict(0, 0, 0).starts_with("not seen here"));
+        assert!(framing_verdict(12, 0, 2).starts_with("does not hold"));
+        assert!(framing_verdict(0, 0, 1).starts_with("does not hold"));
     }
 }
