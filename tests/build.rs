@@ -22,6 +22,8 @@
 //!   namespace and `ip` can bring up its loopback (Linux): the grader's
 //!   sandbox, and bench's MTU-1500 link.
 //! * `nftables`: `nft` runs (bench's MTU-1500 link drops fragments with it).
+//! * `lab_seeds`: the lab's documents, `../shared/seeds` beside the
+//!   workspace (the claims' quotes are checked against them).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +35,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(ipv6_loopback)");
     println!("cargo::rustc-check-cfg=cfg(namespaces)");
     println!("cargo::rustc-check-cfg=cfg(nftables)");
+    println!("cargo::rustc-check-cfg=cfg(lab_seeds)");
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
     println!("cargo::rerun-if-env-changed=SOCKET_LAB_PEERS");
     println!("cargo::rerun-if-changed=build.rs");
@@ -87,6 +90,11 @@ fn main() {
     }
     if std::net::TcpListener::bind("[::1]:0").is_ok() {
         println!("cargo::rustc-cfg=ipv6_loopback");
+    }
+    let seeds = workspace.join("../shared/seeds");
+    println!("cargo::rerun-if-changed={}", seeds.display());
+    if seeds.is_dir() {
+        println!("cargo::rustc-cfg=lab_seeds");
     }
     let nft = Command::new("nft")
         .arg("--version")

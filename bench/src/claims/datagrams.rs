@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// The seed's sentence this experiment measures, verbatim (`…` where
+/// the quote skips; our own words marked so).
+pub(super) const CLAIM: &str = "UDP没有粘包问题，UDP协议每一条消息都是完整的报文。…假设发送了5个字节，但是只接受了3个，另外两个就会被认为丢掉不要了…在windows上会直接报错用户接受数据的缓冲区比数据报小。UDP最大长度是1472字节";
+
 pub(super) fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     bar.set_length(4);
     let n = scale.n(100, 1000);
@@ -130,7 +134,7 @@ pub(super) fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     });
     Ok(Finding {
         name: "datagrams",
-        claim: "UDP没有粘包问题；数据报大于接收缓冲区时多出的部分丢失（Windows上报错）；UDP最大长度是1472字节",
+        claim: CLAIM,
         seed: "002 §四",
         verdict,
         reason: format!(

@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// The seed's sentence this experiment measures, verbatim (`…` where
+/// the quote skips; our own words marked so).
+pub(super) const CLAIM: &str = "粘包问题的根本原因是一次发送的数据没有收完, 下次再接收就会继续接收上次剩余的数据，并和本次的数据粘在一起发过来。…解决粘包问题就需要判断发送了多少长度，保证接收完成";
+
 /// What a `recv(1024)` receiver saw of messages `m0000;` … sent back to
 /// back: receives that held more than one message, and receives that cut
 /// one, and a histogram of messages per receive.
@@ -152,7 +156,7 @@ pub(super) fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let verdict = framing_verdict(worst.0, worst.1, framed);
     Ok(Finding {
         name: "framing",
-        claim: "粘包：一次接收可能只有一条消息的一部分，也可能粘着好几条；用固定长度的报头说明长度即可解决",
+        claim: CLAIM,
         seed: "002 §三, §3.2",
         verdict,
         reason: format!(

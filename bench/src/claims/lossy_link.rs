@@ -142,7 +142,7 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     })
 }
 
-pub(super) const LOSSY_CLAIM: &str = "UDP不提供可靠性；TCP提供可靠传输，适合文件传输";
+pub(super) const LOSSY_CLAIM: &str = "UDP不提供可靠性…TCP提供可靠传输，适合文件传输";
 pub(super) const LOSSY_SEED: &str = "000 §2.2 and summary";
 pub(super) const LOSSY_CSV_HEADER: &str =
     "rate_pct,tcp_md5_ok,tcp_gave_up,tcp_seconds,udp_chunks_lost_pct,udp_md5_ok\n";

@@ -241,3 +241,19 @@ impl Flag {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// Every experiment's claim, as the report quotes it, with the seeds it
+/// cites (`"000 004"`): each piece between `…` is the seed's own sentence,
+/// verbatim; what follows " (in our words" is the project's reading. A test
+/// checks the quotes against the seeds (tests/it/claims.rs).
+pub fn quotes() -> [(&'static str, &'static str); 7] {
+    [
+        (udp_vs_tcp::CLAIM, "000"),
+        (udp_loss::CLAIM, "000 004"),
+        (lossy_link::LOSSY_CLAIM, "000"),
+        (framing::CLAIM, "002"),
+        (datagrams::CLAIM, "002"),
+        (models::CLAIM, "000"),
+        (slow_clients::CLAIM, "000 004"),
+    ]
+}

@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// The seed's sentence this experiment measures, verbatim (`…` where
+/// the quote skips; our own words marked so).
+pub(super) const CLAIM: &str = "由于线程池中线程是创建好的，所以在效率上相对于多线程会高很多。…线程池也在高并发的情况下有着较好的性能；不容易挂掉。多线程在创建线程数较多的情况下，很容易挂掉。";
+
 /// The three sign-in servers that `models` and `slow-clients` compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum ModelName {
@@ -235,7 +239,7 @@ pub(super) fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     };
     Ok(Finding {
         name: "models",
-        claim: "线程池在效率上相对于多线程会高很多，在高并发的情况下有着较好的性能，不容易挂掉；多线程在创建线程数较多的情况下很容易挂掉",
+        claim: CLAIM,
         seed: "000 §2.4 (3)",
         verdict,
         reason: format!(

@@ -121,10 +121,19 @@ pub(super) fn report(findings: &[Finding], args: &ClaimsArgs, took: Duration) ->
     );
     out.push_str(&table(findings));
     for f in findings {
+        // The seed's words as a quote; the project's own reading, if any,
+        // after it and outside it.
+        let (quote, ours) = match f.claim.split_once(" (in our words: ") {
+            Some((quote, ours)) => (
+                quote,
+                format!("In our words: {}\n\n", ours.trim_end_matches(')')),
+            ),
+            None => (f.claim, String::new()),
+        };
         let _ = writeln!(
             out,
-            "\n## {}\n\n> {} ({})\n\n**{}.** {}\n",
-            f.name, f.claim, f.seed, f.verdict, f.reason
+            "\n## {}\n\n> {quote} ({})\n\n{ours}**{}.** {}\n",
+            f.name, f.seed, f.verdict, f.reason
         );
         if !f.chart.is_empty() {
             let _ = writeln!(out, "![{}]({}.svg)\n", f.name, f.name);

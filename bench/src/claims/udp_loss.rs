@@ -5,6 +5,11 @@
 
 use super::*;
 
+/// The seed's sentence this experiment measures, verbatim (`…` where
+/// the quote skips; our own words marked so).
+pub(super) const CLAIM: &str =
+    "UDP不提供可靠性…数据到达的顺序、可靠性及不重复性就无法保障了…TCP提供可靠传输，适合文件传输";
+
 /// What a receiver saw of `sent` sequence-numbered datagrams.
 #[derive(Default, Debug)]
 pub(super) struct Tally {
@@ -87,7 +92,7 @@ pub(super) fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     };
     Ok(Finding {
         name: "udp-loss",
-        claim: "UDP不提供可靠性；数据到达的顺序、可靠性及不重复性就无法保障；TCP提供可靠传输，适合文件传输",
+        claim: CLAIM,
         seed: "000 §2.2 and summary; 004",
         verdict,
         reason: format!(

@@ -32,6 +32,40 @@ fn on_a_link_of_mtu_1500_one_frame_holds_1472_bytes_of_udp() {
     assert_eq!(mtu["mtu1500_max_payload"], 1472, "{mtu}");
 }
 
+/// Every quote of the report is the seed's own sentence, verbatim, in a
+/// seed it cites (the project's own words are marked "(in our words").
+#[test]
+#[cfg_attr(
+    not(lab_seeds),
+    ignore = "needs the lab's documents (../shared/seeds beside the workspace)"
+)]
+fn every_quote_is_verbatim_in_a_seed_it_cites() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds");
+    let seeds: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().chars().take(3).collect();
+            (name, std::fs::read_to_string(e.path()).unwrap())
+        })
+        .collect();
+    assert!(
+        seeds.len() >= 5,
+        "{} seeds in {}",
+        seeds.len(),
+        dir.display()
+    );
+    for (claim, cited) in bench::claims::quotes() {
+        let quote = claim.split(" (in our words").next().unwrap_or(claim);
+        for piece in quote.split('…').map(str::trim).filter(|p| !p.is_empty()) {
+            let found = seeds
+                .iter()
+                .any(|(n, text)| cited.contains(n.as_str()) && text.contains(piece));
+            assert!(found, "not verbatim in seed {cited}: {piece:?}");
+        }
+    }
+}
+
 /// How long a quick run may take before the test calls it hung.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
