@@ -29,9 +29,12 @@ use std::process::ExitCode;
     grade tcp-server -- python3 student/tcp_server.py\n  \
     grade file-client --port 9996 -- python3 student/file_client.py\n  \
     grade udp-server -- ./my_server --port {port}\n  \
-    grade all alice/                      (tcp_server.py, udp_client.py, … in one folder)\n  \
-    grade all class/ --csv grades.csv     (one folder per student)\n  \
+    grade all alice/                      (tcp_server.py, udp_client.py, … anywhere in one folder)\n  \
+    grade all class/ --csv grades.csv --feedback feedback/   (one folder per student)\n  \
+    grade all class/ --only alice --csv grades.csv           (regrade one student)\n  \
     grade all --rust                      (the Rust port itself, run by this binary)\n\n\
+    On Linux each check runs in a sandbox of its own (namespaces, cgroups);\n\
+    GRADING.md says what is bounded where.\n\n\
     Programs: tcp-server tcp-client udp-server udp-client multithread-server\n  \
     multithread-client threadpool-server file-server file-client echo-server\n  \
     ctime-server udp-echo-server chat-server download-server"

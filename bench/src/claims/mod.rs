@@ -242,6 +242,36 @@ impl Flag {
     }
 }
 
+/// The verdict an experiment's verdict function gives for `figures` (as
+/// they stand in `claims.json`), for the experiments whose verdict is a
+/// pure function of its figures (`None` for the others, and for figures
+/// that lack what it reads): a test checks the report against it.
+pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
+    let n = |key: &str| figures[key].as_u64().map(|v| v as usize);
+    match name {
+        "framing" => Some(framing::framing_verdict(
+            n("naive_glued")?,
+            n("naive_split")?,
+            n("framed_errors")?,
+        )),
+        "datagrams" => {
+            let boundaries = datagrams::Boundaries {
+                sent: n("sent")?,
+                whole: n("received_whole")?,
+                glued: n("glued")?,
+            };
+            let (verdict, _) = datagrams::datagrams_verdict(
+                &boundaries,
+                figures["truncated"].as_bool()?,
+                n("max_payload")?,
+                figures["mtu1500_max_payload"].as_u64(),
+            );
+            Some(verdict)
+        }
+        _ => None,
+    }
+}
+
 /// Every experiment's claim, as the report quotes it, with the seeds it
 /// cites (`"000 004"`): each piece between `…` is the seed's own sentence,
 /// verbatim; what follows " (in our words" is the project's reading. A test

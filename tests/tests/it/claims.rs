@@ -100,12 +100,21 @@ fn a_quick_run_writes_every_claim_with_a_verdict() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, bench::claims::EXPERIMENTS);
+    let mut recomputed = 0;
     for c in json.as_array().unwrap() {
         for key in ["claim", "seed", "verdict", "reason"] {
             assert!(!c[key].as_str().unwrap().is_empty(), "{c}");
         }
         assert!(c["figures"].is_object(), "{c}");
+        // Where the verdict is a function of the figures, the report's
+        // verdict is the one that function gives for the figures beside it.
+        if let Some(verdict) = bench::claims::verdict_of(c["name"].as_str().unwrap(), &c["figures"])
+        {
+            assert_eq!(c["verdict"], verdict, "{c}");
+            recomputed += 1;
+        }
     }
+    assert_eq!(recomputed, 2, "framing and datagrams");
     // The lossy link runs where the machine can make one (CI installs
     // nftables); elsewhere it must say what is missing.
     let lossy = &json[2];
