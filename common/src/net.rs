@@ -100,17 +100,41 @@ pub fn poll_often(stream: &TcpStream) -> io::Result<()> {
     stream.set_write_timeout(Some(POLL))
 }
 
+/// What a client's socket call failed at, inside the `io::Error` it
+/// returns (whose kind stays the cause's, so callers can still tell a
+/// timeout or a refusal): the error names the address or host.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("no reply from {addr} within {}s", .timeout.as_secs_f64())]
+    NoReply { addr: SocketAddr, timeout: Duration },
+    // The cause is said in the message, not chained as a source: an error
+    // report that prints the chain would say it twice.
+    #[error("waiting for {addr}: {cause}")]
+    Waiting { addr: SocketAddr, cause: io::Error },
+    #[error("cannot resolve {host}: {cause}")]
+    Resolve { host: String, cause: io::Error },
+    #[error("{host} has no address")]
+    NoAddress { host: String },
+    #[error("cannot connect to {addr}: {cause}")]
+    Connect { addr: SocketAddr, cause: io::Error },
+}
+
+impl NetError {
+    /// As an `io::Error` of `kind`, this error inside.
+    fn into_io(self, kind: io::ErrorKind) -> io::Error {
+        io::Error::new(kind, self)
+    }
+}
+
 /// Names what a client was waiting for when a read failed: `no reply from
 /// 127.0.0.1:9999 within 30s` instead of a bare "timed out".
 pub fn waiting_for(addr: SocketAddr, timeout: Duration) -> impl Fn(io::Error) -> io::Error {
     move |e| {
         if is_timeout(&e) {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no reply from {addr} within {}s", timeout.as_secs_f64()),
-            )
+            NetError::NoReply { addr, timeout }.into_io(io::ErrorKind::TimedOut)
         } else {
-            io::Error::new(e.kind(), format!("waiting for {addr}: {e}"))
+            let kind = e.kind();
+            NetError::Waiting { addr, cause: e }.into_io(kind)
         }
     }
 }
@@ -129,12 +153,18 @@ pub fn udp_socket_for(peer: SocketAddr) -> io::Result<std::net::UdpSocket> {
 /// Resolves `host` (an IPv4 or IPv6 literal such as `::1`, or a name) and
 /// `port` to the first address it names.
 pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
-    let mut addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {host}: {e}")))?;
+    let host = host.to_string();
+    let mut addrs = (host.as_str(), port).to_socket_addrs().map_err(|e| {
+        let kind = e.kind();
+        NetError::Resolve {
+            host: host.clone(),
+            cause: e,
+        }
+        .into_io(kind)
+    })?;
     addrs
         .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address")))
+        .ok_or_else(|| NetError::NoAddress { host }.into_io(io::ErrorKind::NotFound))
 }
 
 /// True for the errors a socket timeout produces (`WouldBlock` on Unix,
@@ -160,8 +190,10 @@ pub fn is_disconnect(e: &io::Error) -> bool {
 /// with the same timeout on every later read and write so that a server
 /// that never answers fails the client instead of hanging it.
 pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
+    let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| {
+        let kind = e.kind();
+        NetError::Connect { addr, cause: e }.into_io(kind)
+    })?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     Ok(stream)
