@@ -85,6 +85,18 @@ fn any(
     }
 }
 
+/// Every server's last robustness check: another program holds its port.
+fn port_in_use_check() -> Check {
+    any(
+        "exits when its port is in use",
+        "端口被占用时退出",
+        Robust,
+        1,
+        port_in_use,
+    )
+    .does("the grader holds the port first: it must give up (exit) within 10 s, not hang")
+}
+
 /// The robustness checks every TCP server gets: hostile clients, a second
 /// client, no spin, a port already taken.
 fn tcp_robustness(checks: &mut Vec<Check>) {
@@ -96,7 +108,7 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             keeps_serving,
         )
-.does("two normal clients, one after the other: the second must be answered too"),
+            .does("two normal clients, one after the other: the second must be answered too"),
         any(
             "survives invalid UTF-8",
             "收到非 UTF-8 数据后不崩溃",
@@ -128,15 +140,8 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             no_spin_after_a_client,
         )
-.does("one normal client, then under 10 % of a core for 2 s (CPU time read with sysinfo, on Linux, macOS and Windows)"),
-        any(
-            "exits when its port is in use",
-            "端口被占用时退出",
-            Robust,
-            1,
-            port_in_use,
-        )
-.does("the grader holds the port first: it must give up (exit) within 10 s, not hang"),
+            .does("one normal client, then under 10 % of a core for 2 s (CPU time read with sysinfo, on Linux, macOS and Windows)"),
+        port_in_use_check(),
     ]);
 }
 
@@ -151,7 +156,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 tcp_server_replies,
             )
-.does("sends 请求占领地球, expects exactly `不要回答,不要回答,不要回答` and the end of the stream"),
+                .does("sends 请求占领地球, expects exactly `不要回答,不要回答,不要回答` and the end of the stream"),
             lab(
                 "prints server waiting... and the request",
                 "打印 server waiting... 和请求内容",
@@ -159,7 +164,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_server_prints,
             )
-.does("its stdout starts `server waiting...`, `请求占领地球`, `server waiting...`"),
+                .does("its stdout starts `server waiting...`, `请求占领地球`, `server waiting...`"),
             lab(
                 "serves the Rust client",
                 "能为 Rust 客户端服务",
@@ -167,7 +172,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_server_rust_client,
             )
-.does("`tcp-basic client` prints the reply"),
+                .does("`tcp-basic client` prints the reply"),
             lab(
                 "serves the Python client",
                 "能为 Python 原版客户端服务",
@@ -175,7 +180,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_server_python_client,
             )
-.does("`tcp_client.py` prints the reply"),
+                .does("`tcp_client.py` prints the reply"),
         ],
         Program::TcpClient => vec![
             lab(
@@ -185,7 +190,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 tcp_client_exchange,
             )
-.does("against the Rust server: what arrived, and its stdout"),
+                .does("against the Rust server: what arrived, and its stdout"),
             lab(
                 "works against the Python server",
                 "能与 Python 原版服务器配合",
@@ -193,7 +198,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_client_python_server,
             )
-.does("against `tcp_server.py`"),
+                .does("against `tcp_server.py`"),
             any(
                 "exits when no server listens",
                 "没有服务器时正常退出",
@@ -201,7 +206,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 client_without_server,
             )
-.does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
+                .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
             any(
                 "exits when the server closes without a reply",
                 "服务器不回复就关闭时退出",
@@ -209,7 +214,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_client_no_reply,
             )
-.does("a server that reads and closes: it must not wait forever"),
+                .does("a server that reads and closes: it must not wait forever"),
         ],
         Program::UdpServer => vec![
             lab(
@@ -219,7 +224,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 udp_server_prints,
             )
-.does("`hello` and `你好，UDP` are printed, in order"),
+                .does("`hello` and `你好，UDP` are printed, in order"),
             lab(
                 "prints what the Python client sends",
                 "打印 Python 原版客户端发送的内容",
@@ -227,7 +232,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_server_python_client,
             )
-.does("`udp_client.py`'s lines"),
+                .does("`udp_client.py`'s lines"),
             any(
                 "survives invalid UTF-8",
                 "收到非 UTF-8 数据后不崩溃",
@@ -235,7 +240,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 udp_server_invalid_utf8,
             )
-.does("a datagram `ff fe 00`, then one that must be printed"),
+                .does("a datagram `ff fe 00`, then one that must be printed"),
             lab(
                 "keeps 1024 bytes of a longer datagram",
                 "长数据报保留前 1024 字节",
@@ -243,7 +248,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_server_long_datagram,
             )
-.does("2000 bytes of `a`: the longest run of them it prints is 1024 (`recv(1024)`), whatever it prints around them"),
+                .does("2000 bytes of `a`: the longest run of them it prints is 1024 (`recv(1024)`), whatever it prints around them"),
             any(
                 "does not spin after a datagram",
                 "收到数据报后不空转占用 CPU",
@@ -251,15 +256,8 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_no_spin,
             )
-.does("under 10 % of a core for 2 s"),
-            any(
-                "exits when its port is in use",
-                "端口被占用时退出",
-                Robust,
-                1,
-                port_in_use,
-            )
-.does("the grader holds the port first: it must give up (exit) within 10 s, not hang"),
+                .does("under 10 % of a core for 2 s"),
+            port_in_use_check(),
         ],
         Program::UdpClient => vec![
             lab(
@@ -269,7 +267,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 udp_client_sends,
             )
-.does("`  hi,zlz  ` arrives as `hi,zlz`"),
+                .does("`  hi,zlz  ` arrives as `hi,zlz`"),
             lab(
                 "stops at exit",
                 "输入 exit 时停止",
@@ -277,7 +275,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_client_exit,
             )
-.does("nothing is sent after `exit`"),
+                .does("nothing is sent after `exit`"),
             any(
                 "ends cleanly at the end of input",
                 "输入结束时正常退出",
@@ -285,7 +283,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 udp_client_eof,
             )
-.does("stdin closed: exit status 0 within 5 s, no traceback"),
+                .does("stdin closed: exit status 0 within 5 s, no traceback"),
         ],
         Program::MultithreadServer => signin_checks(),
         Program::MultithreadClient => vec![
@@ -296,7 +294,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 signin_client_twenty,
             )
-.does("the Rust server sees twenty sign-ins; each client's three lines"),
+                .does("the Rust server sees twenty sign-ins; each client's three lines"),
             any(
                 "exits when no server listens",
                 "没有服务器时正常退出",
@@ -304,7 +302,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 client_without_server,
             )
-.does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
+                .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
         ],
         Program::ThreadpoolServer => {
             let mut checks = signin_checks();
@@ -315,7 +313,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 pool_is_bounded,
             )
-.does("from below: with k silent clients held (k up to 9), a sign-in is answered within 2 s (a serial server or a pool of 2 fails, saying how many it served at once); from above: ten held, an eleventh waits (a bounded second: absence has no event to wait for); one let go, it is answered. The server's prints are not relied on"));
+                .does("from below: with k silent clients held (k up to 9), a sign-in is answered within 2 s (a serial server or a pool of 2 fails, saying how many it served at once); from above: ten held, an eleventh waits (a bounded second: absence has no event to wait for); one let go, it is answered. The server's prints are not relied on"));
             checks
         }
         Program::FileServer => vec![
@@ -326,7 +324,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 file_server_saves,
             )
-.does("`实验报告.bin\\|100000` gets `实验报告.bin已发送`, and every byte lands (a server that keeps 1024 bytes is caught)"),
+                .does("`实验报告.bin\\|100000` gets `实验报告.bin已发送`, and every byte lands (a server that keeps 1024 bytes is caught)"),
             lab(
                 "saves the Python client's upload",
                 "保存 Python 原版客户端的上传",
@@ -334,7 +332,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_python_client,
             )
-.does("`file_client.py`"),
+                .does("`file_client.py`"),
             lab(
                 "saves the Rust client's upload",
                 "保存 Rust 客户端的上传",
@@ -342,7 +340,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_rust_client,
             )
-.does("`file-transfer client` (framed header, falling back to `name\\|size`)"),
+                .does("`file-transfer client` (framed header, falling back to `name\\|size`)"),
             lab(
                 "refuses traversal and absolute names",
                 "拒绝目录穿越和绝对路径文件名",
@@ -350,7 +348,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 file_server_traversal,
             )
-.does("`../escape.txt`, `../../escape.txt` and an absolute path land nowhere outside its folder"),
+                .does("`../escape.txt`, `../../escape.txt` and an absolute path land nowhere outside its folder"),
             lab(
                 "leaves no partial file after a truncated upload",
                 "上传中断后不留下残缺文件",
@@ -358,7 +356,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 file_server_truncated,
             )
-.does("400 of 1000 bytes, then the client closes"),
+                .does("400 of 1000 bytes, then the client closes"),
             lab(
                 "does not spin when a client vanishes mid-upload",
                 "上传中途客户端消失时不空转",
@@ -366,7 +364,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_spin,
             )
-.does("under 10 % of a core in the 2 s after that"),
+                .does("under 10 % of a core in the 2 s after that"),
             lab(
                 "does not overwrite a file silently",
                 "不悄悄覆盖同名文件",
@@ -374,7 +372,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_overwrite,
             )
-.does("the same name twice: the first file survives"),
+                .does("the same name twice: the first file survives"),
         ],
         Program::FileClient => vec![
             lab(
@@ -384,7 +382,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 file_client_uploads,
             )
-.does("against the Rust server: the file arrives; 服务器确认 and 文件上传成功！ are printed"),
+                .does("against the Rust server: the file arrives; 服务器确认 and 文件上传成功！ are printed"),
             any(
                 "says so and exits when no server listens",
                 "没有服务器时提示并退出",
@@ -392,7 +390,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 client_without_server,
             )
-.does("prints 无法连接到服务器，请检查服务器是否运行！ and exits"),
+                .does("prints 无法连接到服务器，请检查服务器是否运行！ and exits"),
             any(
                 "ends at the end of input",
                 "输入结束时退出",
@@ -400,7 +398,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 file_client_eof,
             )
-.does("stdin closed at once: it must exit within 5 s"),
+                .does("stdin closed at once: it must exit within 5 s"),
         ],
         Program::EchoServer => vec![lab(
             "answers every message in upper case, in one session",
@@ -409,7 +407,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
             3,
             echo_upper,
         )
-.does("`hello`, `socket 你好` on one connection")],
+            .does("`hello`, `socket 你好` on one connection")],
         Program::CtimeServer => vec![lab(
             "answers [ctime] data",
             "回复 [时间] 数据",
@@ -417,7 +415,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
             3,
             ctime_reply,
         )
-.does("`[Tue Dec  1 10:00:00 2026] hello`")],
+            .does("`[Tue Dec  1 10:00:00 2026] hello`")],
         Program::UdpEchoServer => vec![
             lab(
                 "answers each datagram in upper case",
@@ -426,7 +424,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 udp_echo_upper,
             )
-.does("`hello`, `socket 你好` come back as `HELLO`, `SOCKET 你好`"),
+                .does("`hello`, `socket 你好` come back as `HELLO`, `SOCKET 你好`"),
             lab(
                 "answers an empty datagram",
                 "回复空数据报",
@@ -434,7 +432,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_echo_empty,
             )
-.does("UDP can carry an empty datagram (seed 002 §二)"),
+                .does("UDP can carry an empty datagram (seed 002 §二)"),
             any(
                 "survives invalid UTF-8",
                 "收到非 UTF-8 数据后不崩溃",
@@ -442,7 +440,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_echo_invalid_utf8,
             )
-.does("a datagram `ff fe 00`, then `after` must be answered"),
+                .does("a datagram `ff fe 00`, then `after` must be answered"),
         ],
         Program::ChatServer => vec![
             lab(
@@ -452,7 +450,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 chat_acks,
             )
-.does("two messages, two `ACK`s"),
+                .does("two messages, two `ACK`s"),
             lab(
                 "two clients are served at once",
                 "同时为两个客户端服务",
@@ -460,7 +458,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 chat_two_clients,
             )
-.does("two sessions open at once, each answered"),
+                .does("two sessions open at once, each answered"),
         ],
         Program::DownloadServer => vec![
             lab(
@@ -470,7 +468,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 download_sends,
             )
-.does("the name, then the file's bytes"),
+                .does("the name, then the file's bytes"),
             lab(
                 "refuses a name outside its folder",
                 "拒绝目录以外的文件名",
@@ -478,7 +476,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 download_traversal,
             )
-.does("a real download first (a file in its folder arrives byte for byte), then an absolute path to a file elsewhere is not sent"),
+                .does("a real download first (a file in its folder arrives byte for byte), then an absolute path to a file elsewhere is not sent"),
         ],
     };
     // Every TCP server but seed 003 五's download server, which serves one

@@ -202,18 +202,7 @@ fn the_originals_get_their_honest_table() {
     ignore = "needs Python 3, the originals and Linux namespaces (unshare --user --net --pid, ip)"
 )]
 fn the_originals_on_their_own_ports_get_the_same_table_in_the_sandbox() {
-    let out = tempfile::tempdir().unwrap();
-    let json = out.path().join("grades.json");
-    let run = Command::new(bin("grade"))
-        .arg("all")
-        .arg(originals())
-        .args(["--jobs", "4", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("each check in its own network"), "{stderr}");
-    let parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let parsed = graded_in_the_sandbox(&originals());
     for (program, fails) in ORIGINALS_FAIL {
         let report = parsed
             .as_array()
@@ -237,6 +226,23 @@ fn the_originals_on_their_own_ports_get_the_same_table_in_the_sandbox() {
             .collect();
         assert_eq!(failed, fails, "{report:#}");
     }
+}
+
+/// `grade all FOLDER --jobs 4` as a teacher runs it on Linux, each check in
+/// the sandbox (asserted from what grade says at start): the JSON reports.
+fn graded_in_the_sandbox(folder: &Path) -> serde_json::Value {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("grades.json");
+    let run = Command::new(bin("grade"))
+        .arg("all")
+        .arg(folder)
+        .args(["--jobs", "4", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("each check in its own network"), "{stderr}");
+    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
 }
 
 /// What README.md's table of the originals says, check by check: the
@@ -640,18 +646,7 @@ fn the_grade_command_reports_scores_and_json() {
 )]
 fn each_attack_fails_its_own_checks_and_harms_no_one_else() {
     let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../grader/hostile");
-    let out = tempfile::tempdir().unwrap();
-    let json = out.path().join("grades.json");
-    let run = Command::new(bin("grade"))
-        .arg("all")
-        .arg(&hostile)
-        .args(["--jobs", "4", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("each check in its own network"), "{stderr}");
-    let parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let parsed = graded_in_the_sandbox(&hostile);
     let report = |student: &str, program: &str| -> &serde_json::Value {
         parsed
             .as_array()
