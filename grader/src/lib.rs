@@ -100,11 +100,6 @@ impl Outcome {
             Outcome::Fail(why) | Outcome::Skip(why) | Outcome::NotGraded(why) => Some(why),
         }
     }
-
-    /// True when it counts towards the possible points.
-    pub fn counts(&self) -> bool {
-        matches!(self, Outcome::Pass | Outcome::Fail(_))
-    }
 }
 
 /// What a check returns: `Ok(())` when it passes, else the outcome that
@@ -654,10 +649,7 @@ pub fn run_recognise(subject: &Subject) -> (Result<Protocol, Outcome>, Vec<Strin
 pub fn grade(subject: &Subject) -> Report {
     let checks = subject.program.checks();
     let recognised = match &subject.sandbox {
-        Some(sb) => match sandbox::run(sb, subject, None) {
-            sandbox::Answer::Recognised(r, _) => r,
-            sandbox::Answer::Check(o, _) => Err(o),
-        },
+        Some(sb) => sandbox::recognise(sb, subject),
         None => run_recognise(subject).0,
     };
     let protocol = match recognised {
@@ -668,12 +660,7 @@ pub fn grade(subject: &Subject) -> Report {
         }
     };
     let run = |check: &Check| match &subject.sandbox {
-        Some(sb) => match sandbox::run(sb, subject, Some(check.name)) {
-            sandbox::Answer::Check(o, t) => (o, t),
-            sandbox::Answer::Recognised(_, t) => {
-                (Outcome::Skip("the sandbox answered out of turn".into()), t)
-            }
-        },
+        Some(sb) => sandbox::check(sb, subject, check.name),
         None => run_check(subject, check),
     };
     let results = checks

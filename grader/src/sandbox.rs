@@ -224,21 +224,34 @@ fn controllers() -> Vec<Controller> {
     found
 }
 
-/// What a check in the sandbox answers.
-pub enum Answer {
-    Check(Outcome, Vec<String>),
-    Recognised(Result<Protocol, Outcome>, Vec<String>),
+/// What the sandbox's first process answers, one shape for a check and for
+/// the recognition of the protocol: the protocol it recognised, or else the
+/// outcome, and the transcript.
+struct Answer {
+    protocol: Option<Protocol>,
+    outcome: Outcome,
+    transcript: Vec<String>,
 }
 
-/// Runs one check (`Some(name)`) or the recognition of the protocol
-/// (`None`) of `subject` in a fresh sandbox, and returns what it found.
-/// A sandbox that fails says why, as the check's failure.
-pub fn run(sandbox: &Sandbox, subject: &Subject, check: Option<&str>) -> Answer {
-    let answer = run_inside(sandbox, subject, check);
-    match (answer, check) {
-        (Ok(answer), _) => answer,
-        (Err(why), Some(_)) => Answer::Check(Outcome::Skip(why), Vec::new()),
-        (Err(why), None) => Answer::Recognised(Err(Outcome::Skip(why)), Vec::new()),
+/// Runs the check called `name` of `subject` in a fresh sandbox: its
+/// outcome and transcript. A sandbox that fails is a skip, saying why.
+pub fn check(sandbox: &Sandbox, subject: &Subject, name: &str) -> (Outcome, Vec<String>) {
+    match run_inside(sandbox, subject, Some(name)) {
+        Ok(answer) => (answer.outcome, answer.transcript),
+        Err(why) => (Outcome::Skip(why), Vec::new()),
+    }
+}
+
+/// Recognises the protocol of `subject` in a fresh sandbox
+/// ([`crate::checks::recognise`]).
+pub fn recognise(sandbox: &Sandbox, subject: &Subject) -> Result<Protocol, Outcome> {
+    match run_inside(sandbox, subject, None) {
+        Ok(Answer {
+            protocol: Some(protocol),
+            ..
+        }) => Ok(protocol),
+        Ok(answer) => Err(answer.outcome),
+        Err(why) => Err(Outcome::Skip(why)),
     }
 }
 
@@ -329,7 +342,7 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
     if !finished {
         return Err(format!("the check did not end within {CHECK:?}"));
     }
-    parse_answer(&text, check.is_some())
+    parse_answer(&text)
         .ok_or_else(|| format!("the sandbox gave no answer (it printed {:?})", text.trim()))
 }
 
@@ -348,22 +361,29 @@ fn outcome_from_json(v: &Value) -> Option<Outcome> {
     })
 }
 
-fn parse_answer(text: &str, is_check: bool) -> Option<Answer> {
+fn parse_answer(text: &str) -> Option<Answer> {
     let v: Value = serde_json::from_str(text.trim()).ok()?;
     let transcript = v["transcript"]
         .as_array()?
         .iter()
         .filter_map(|l| l.as_str().map(str::to_string))
         .collect();
-    if is_check {
-        return Some(Answer::Check(outcome_from_json(&v["outcome"])?, transcript));
-    }
-    let recognised = match (&v["protocol"], &v["outcome"]) {
-        (Value::String(p), _) if p == "lab" => Ok(Protocol::Lab),
-        (Value::String(p), _) => Ok(Protocol::Differs(p.clone())),
-        (_, o) => Err(outcome_from_json(o)?),
+    let protocol = match &v["protocol"] {
+        Value::String(p) if p == "lab" => Some(Protocol::Lab),
+        Value::String(p) => Some(Protocol::Differs(p.clone())),
+        _ => None,
     };
-    Some(Answer::Recognised(recognised, transcript))
+    // A recognised protocol needs no outcome; anything else must have one.
+    let outcome = match (&protocol, outcome_from_json(&v["outcome"])) {
+        (_, Some(outcome)) => outcome,
+        (Some(_), None) => Outcome::Pass,
+        (None, None) => return None,
+    };
+    Some(Answer {
+        protocol,
+        outcome,
+        transcript,
+    })
 }
 
 /// `grade inside`: the sandbox's PID 1. Reads the job from stdin, brings
@@ -604,23 +624,17 @@ mod tests {
             "outcome": outcome_to_json(&Outcome::Fail("why".into())),
             "transcript": ["sent 'x'"],
         });
-        match parse_answer(&check.to_string(), true) {
-            Some(Answer::Check(Outcome::Fail(why), t)) => {
-                assert_eq!(why, "why");
-                assert_eq!(t, ["sent 'x'"]);
-            }
-            _ => panic!("not read back"),
-        }
+        let a = parse_answer(&check.to_string()).expect("read back");
+        assert_eq!(a.outcome, Outcome::Fail("why".into()));
+        assert_eq!(a.transcript, ["sent 'x'"]);
+        assert_eq!(a.protocol, None);
         let differs = json!({ "protocol": "an echo", "transcript": [] });
-        assert!(matches!(
-            parse_answer(&differs.to_string(), false),
-            Some(Answer::Recognised(Ok(Protocol::Differs(p)), _)) if p == "an echo"
-        ));
+        let a = parse_answer(&differs.to_string()).expect("read back");
+        assert_eq!(a.protocol, Some(Protocol::Differs("an echo".into())));
         let failed = json!({ "protocol": null, "outcome": outcome_to_json(&Outcome::Fail("no".into())), "transcript": [] });
-        assert!(matches!(
-            parse_answer(&failed.to_string(), false),
-            Some(Answer::Recognised(Err(Outcome::Fail(_)), _))
-        ));
-        assert!(parse_answer("Traceback", true).is_none());
+        let a = parse_answer(&failed.to_string()).expect("read back");
+        assert_eq!((a.protocol, a.outcome), (None, Outcome::Fail("no".into())));
+        assert!(parse_answer("Traceback").is_none());
+        assert!(parse_answer(r#"{"transcript": []}"#).is_none());
     }
 }

@@ -85,6 +85,18 @@ fn any(
     }
 }
 
+/// The check both TCP clients of 2.1 and 2.4 share: nobody on its port.
+fn no_server_check() -> Check {
+    any(
+        "exits when no server listens",
+        "没有服务器时正常退出",
+        Robust,
+        1,
+        client_without_server,
+    )
+    .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback")
+}
+
 /// Every server's last robustness check: another program holds its port.
 fn port_in_use_check() -> Check {
     any(
@@ -199,14 +211,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 tcp_client_python_server,
             )
                 .does("against `tcp_server.py`"),
-            any(
-                "exits when no server listens",
-                "没有服务器时正常退出",
-                Robust,
-                1,
-                client_without_server,
-            )
-                .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
+            no_server_check(),
             any(
                 "exits when the server closes without a reply",
                 "服务器不回复就关闭时退出",
@@ -295,14 +300,7 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 signin_client_twenty,
             )
                 .does("the Rust server sees twenty sign-ins; each client's three lines"),
-            any(
-                "exits when no server listens",
-                "没有服务器时正常退出",
-                Robust,
-                1,
-                client_without_server,
-            )
-                .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback"),
+            no_server_check(),
         ],
         Program::ThreadpoolServer => {
             let mut checks = signin_checks();

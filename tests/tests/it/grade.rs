@@ -735,6 +735,22 @@ fn assert_all_failed(report: &Report, reason: &str) {
     ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS)"
 )]
 fn a_nested_class_folder_is_a_roster_with_one_denominator() {
+    a_nested_class_folder(&["--no-sandbox"]);
+}
+
+/// The same class, each check in the sandbox: the scripts run as they are.
+#[test]
+#[cfg_attr(
+    not(all(python_originals, namespaces)),
+    ignore = "needs Python 3, the originals and Linux namespaces (unshare --user --net --pid, ip)"
+)]
+fn a_nested_class_folder_is_a_roster_in_the_sandbox_too() {
+    a_nested_class_folder(&[]);
+}
+
+/// Grades the class of [`a_nested_class_folder_is_a_roster_with_one_denominator`]
+/// with `mode` (`--no-sandbox`, or nothing) and checks its roster.
+fn a_nested_class_folder(mode: &[&str]) {
     let class = tempfile::tempdir().unwrap();
     let pinned = broken().join("pinned-host-port/tcp_server.py");
     let put = |path: &str, from: &Path| {
@@ -750,59 +766,52 @@ fn a_nested_class_folder_is_a_roster_with_one_denominator() {
     put("bob/tcp_server.py", &pinned);
     std::fs::write(class.path().join("bob/udp_client.c"), "int main(){}").unwrap();
     put("tcp_server.py", &pinned);
-    let mut modes: Vec<&[&str]> = vec![&["--no-sandbox"]];
-    if cfg!(namespaces) {
-        modes.push(&[]);
-    }
-    for mode in modes {
-        let out = tempfile::tempdir().unwrap();
-        let json = out.path().join("grades.json");
-        let run = Command::new(bin("grade"))
-            .arg("all")
-            .arg(class.path())
-            .arg("--originals")
-            .arg(originals())
-            .args(["--jobs", "4", "--json"])
-            .arg(&json)
-            .args(mode)
-            .output()
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("grades.json");
+    let run = Command::new(bin("grade"))
+        .arg("all")
+        .arg(class.path())
+        .arg("--originals")
+        .arg(originals())
+        .args(["--jobs", "4", "--json"])
+        .arg(&json)
+        .args(mode)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("tcp_server.py is at the class root, in no student's folder: left out"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bob: udp_client.c: found, but only .py"),
+        "{stderr}"
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let rows = parsed.as_array().unwrap();
+    let of = |student: &str| -> Vec<&serde_json::Value> {
+        rows.iter().filter(|r| r["student"] == student).collect()
+    };
+    let (alice, bob) = (of("alice"), of("bob"));
+    assert_eq!(alice.len(), 9, "{mode:?}");
+    assert_eq!(bob.len(), 9, "{mode:?}");
+    let possible = |rows: &[&serde_json::Value]| -> u64 {
+        rows.iter().map(|r| r["possible"].as_u64().unwrap()).sum()
+    };
+    assert_eq!(possible(&alice), possible(&bob), "{mode:?}");
+    for student in [&alice, &bob] {
+        let tcp = student
+            .iter()
+            .find(|r| r["program"] == "tcp-server")
             .unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(
-            stderr.contains("tcp_server.py is at the class root, in no student's folder: left out"),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains("bob: udp_client.c: found, but only .py"),
-            "{stderr}"
-        );
-        let parsed: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        let rows = parsed.as_array().unwrap();
-        let of = |student: &str| -> Vec<&serde_json::Value> {
-            rows.iter().filter(|r| r["student"] == student).collect()
-        };
-        let (alice, bob) = (of("alice"), of("bob"));
-        assert_eq!(alice.len(), 9, "{mode:?}");
-        assert_eq!(bob.len(), 9, "{mode:?}");
-        let possible = |rows: &[&serde_json::Value]| -> u64 {
-            rows.iter().map(|r| r["possible"].as_u64().unwrap()).sum()
-        };
-        assert_eq!(possible(&alice), possible(&bob), "{mode:?}");
-        for student in [&alice, &bob] {
-            let tcp = student
-                .iter()
-                .find(|r| r["program"] == "tcp-server")
-                .unwrap();
-            assert_eq!(tcp["scored"], tcp["possible"], "{mode:?} {tcp:#}");
-        }
-        let alice_client = alice.iter().find(|r| r["program"] == "tcp-client").unwrap();
-        assert_eq!(alice_client["protocol"], "lab", "{alice_client:#}");
-        let missing = bob.iter().find(|r| r["program"] == "udp-client").unwrap();
-        assert_eq!(missing["scored"], 0);
-        assert_eq!(missing["possible"], 6);
-        assert_eq!(missing["checks"][0]["detail"], "not submitted");
+        assert_eq!(tcp["scored"], tcp["possible"], "{mode:?} {tcp:#}");
     }
+    let alice_client = alice.iter().find(|r| r["program"] == "tcp-client").unwrap();
+    assert_eq!(alice_client["protocol"], "lab", "{alice_client:#}");
+    let missing = bob.iter().find(|r| r["program"] == "udp-client").unwrap();
+    assert_eq!(missing["scored"], 0);
+    assert_eq!(missing["possible"], 6);
+    assert_eq!(missing["checks"][0]["detail"], "not submitted");
 }
 
 /// `--feedback` writes one file per student, Chinese first, with the
@@ -900,59 +909,70 @@ fn feedback_per_student_and_one_student_regraded() {
     ignore = "needs Python 3, the originals and a signal to send (not on Windows)"
 )]
 fn stopping_grade_stops_every_program_it_started() {
-    let mut modes: Vec<&[&str]> = vec![&["--no-sandbox"]];
-    if cfg!(namespaces) {
-        modes.push(&[]);
-    }
-    for mode in modes {
-        // A name of its own (through --map), which its adapted copy keeps
-        // too, so that its processes can be told from any other test's.
-        let class = tempfile::tempdir().unwrap();
-        let student = class.path().join("alice");
-        std::fs::create_dir(&student).unwrap();
-        let mine = format!("stop_test_{}_{}", std::process::id(), mode.len());
-        std::fs::copy(
-            broken().join("pinned-host-port/tcp_server.py"),
-            student.join(format!("{mine}.py")),
-        )
+    stopping_grade_stops_every_program(&["--no-sandbox"]);
+}
+
+/// The same, each check in the sandbox.
+#[test]
+#[cfg_attr(
+    not(all(unix, python_originals, namespaces)),
+    ignore = "needs Python 3, the originals and Linux namespaces (unshare --user --net --pid, ip)"
+)]
+fn stopping_grade_stops_every_program_in_the_sandbox_too() {
+    stopping_grade_stops_every_program(&[]);
+}
+
+/// Starts `grade all` on a one-student class with `mode`, stops it with
+/// SIGTERM once the student's server runs, and checks that nothing of it,
+/// program or cgroup, is left.
+fn stopping_grade_stops_every_program(mode: &[&str]) {
+    // A name of its own (through --map), which its adapted copy keeps
+    // too, so that its processes can be told from any other test's.
+    let class = tempfile::tempdir().unwrap();
+    let student = class.path().join("alice");
+    std::fs::create_dir(&student).unwrap();
+    let mine = format!("stop_test_{}_{}", std::process::id(), mode.len());
+    std::fs::copy(
+        broken().join("pinned-host-port/tcp_server.py"),
+        student.join(format!("{mine}.py")),
+    )
+    .unwrap();
+    let map = class.path().join("names.map");
+    std::fs::write(&map, format!("tcp-server: {mine}\n")).unwrap();
+    let running = || {
+        let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+        String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .filter(|l| l.contains(&mine) && l.contains("python"))
+            .count()
+    };
+    let mut cmd = Command::new(bin("grade"));
+    cmd.arg("all")
+        .arg(class.path())
+        .arg("--map")
+        .arg(&map)
+        .args(mode);
+    let mut grade = Proc::spawn(cmd);
+    wait_for("the student's server to run", || {
+        (running() > 0).then_some(())
+    })
+    .expect("grade started the student's server");
+    let pid = grade.id();
+    grade.terminate();
+    let status = grade.wait(WAIT).expect("grade stops on SIGTERM");
+    assert!(!status.success(), "{mode:?}");
+    assert!(
+        wait_for("every program of it to be gone", || (running() == 0)
+            .then_some(()))
+        .is_some(),
+        "{mode:?}: still running after grade stopped"
+    );
+    // Nor any cgroup it made for a check.
+    let find = Command::new("find")
+        .args(["/sys/fs/cgroup", "-maxdepth", "5", "-name"])
+        .arg(format!("socket-lab-{pid}-*"))
+        .output()
         .unwrap();
-        let map = class.path().join("names.map");
-        std::fs::write(&map, format!("tcp-server: {mine}\n")).unwrap();
-        let running = || {
-            let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
-            String::from_utf8_lossy(&ps.stdout)
-                .lines()
-                .filter(|l| l.contains(&mine) && l.contains("python"))
-                .count()
-        };
-        let mut cmd = Command::new(bin("grade"));
-        cmd.arg("all")
-            .arg(class.path())
-            .arg("--map")
-            .arg(&map)
-            .args(mode);
-        let mut grade = Proc::spawn(cmd);
-        wait_for("the student's server to run", || {
-            (running() > 0).then_some(())
-        })
-        .expect("grade started the student's server");
-        let pid = grade.id();
-        grade.terminate();
-        let status = grade.wait(WAIT).expect("grade stops on SIGTERM");
-        assert!(!status.success(), "{mode:?}");
-        assert!(
-            wait_for("every program of it to be gone", || (running() == 0)
-                .then_some(()))
-            .is_some(),
-            "{mode:?}: still running after grade stopped"
-        );
-        // Nor any cgroup it made for a check.
-        let find = Command::new("find")
-            .args(["/sys/fs/cgroup", "-maxdepth", "5", "-name"])
-            .arg(format!("socket-lab-{pid}-*"))
-            .output()
-            .unwrap();
-        let left = String::from_utf8_lossy(&find.stdout);
-        assert!(left.trim().is_empty(), "{mode:?}: cgroups left: {left}");
-    }
+    let left = String::from_utf8_lossy(&find.stdout);
+    assert!(left.trim().is_empty(), "{mode:?}: cgroups left: {left}");
 }
