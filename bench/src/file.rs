@@ -18,7 +18,7 @@
 use crate::{ratio, time_command};
 use anyhow::{Context, Result, ensure};
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use file_transfer::client::{self, Config as ClientConfig};
 use file_transfer::server::{self, Config as ServerConfig};
 use md5::{Digest, Md5};

@@ -71,7 +71,7 @@ struct Served {
 
 impl Served {
     /// Binds the server's port and installs its stop handle.
-    fn listen(&self) -> anyhow::Result<(std::net::TcpListener, common::server::Stop)> {
+    fn listen(&self) -> anyhow::Result<(std::net::TcpListener, common::stop::Stop)> {
         listen_and_stop(self.host.with_port(self.port)?, &self.opts)
     }
 }

@@ -3,7 +3,7 @@
 //! the accept. What the machine can do at best, to compare the sign-in
 //! servers with. Not a lab exercise.
 
-use common::server::Stop;
+use common::stop::Stop;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 

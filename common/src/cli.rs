@@ -88,9 +88,12 @@ pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
 /// switch, let Ctrl-C and SIGTERM pull it, and say where it listens (on
 /// stderr; stdout stays the original's). `what` is the bound address as
 /// shown, such as `127.0.0.1:9999` or `127.0.0.1:9999/udp`.
-pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::server::Stop, ctrlc::Error> {
-    let stop = crate::server::Stop::new(grace);
+pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::stop::Stop, ctrlc::Error> {
+    let stop = crate::stop::Stop::new(grace);
     stop.on_signals()?;
+    // A closed stdout (`| head`) stops the server too, quietly.
+    let on_closed = stop.clone();
+    crate::log::on_stdout_failure(move || on_closed.trigger());
     crate::diag!("listening on {what} (Ctrl-C to stop)");
     Ok(stop)
 }
@@ -103,7 +106,7 @@ pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::server::Sto
 pub fn listen_and_stop(
     addr: SocketAddr,
     opts: &ServerOpts,
-) -> anyhow::Result<(std::net::TcpListener, crate::server::Stop)> {
+) -> anyhow::Result<(std::net::TcpListener, crate::stop::Stop)> {
     use anyhow::Context;
     let listener = crate::net::listen(addr, opts.backlog)
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -125,14 +128,19 @@ pub fn main<C: clap::Parser>(
 /// Runs a binary's body and reports a failure once, on one line of stderr,
 /// with its causes (`tcp-basic: error: cannot connect to 127.0.0.1:9999:
 /// Connection refused`), and exit status 1.
+/// A failed stdout is reported here too, unless it was a closed pipe.
 pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    let stdout = crate::log::stdout_error();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            crate::log::diag(format_args!("error: {e:#}"));
-            ExitCode::FAILURE
-        }
+        Err(e) => crate::log::diag(format_args!("error: {e:#}")),
+        Ok(()) => match stdout {
+            Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                crate::log::diag(format_args!("error: cannot write to stdout: {e}"))
+            }
+            _ => return ExitCode::SUCCESS,
+        },
     }
+    ExitCode::FAILURE
 }
 
 #[cfg(test)]

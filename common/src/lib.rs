@@ -3,19 +3,20 @@
 //! needs to stop cleanly.
 //!
 //! Nothing here is an exercise of its own. The exercises' socket calls go
-//! through these helpers, in their Python scripts' order:
-//! `socket`/`bind`/`listen` through [`net::listen`] (called from each
-//! exercise's `cli`), `accept` through [`server::Stop::accept`], `recv` and
-//! `sendall` through [`net::recv`] and [`net::send_all`]; each adds what the
-//! originals lack: the idle limit and the clean stop ([`server`]). In the
-//! 2.1–2.4 exercises each is one helper deep; the file server's upload loop
-//! is deeper (its framing and transfer modules), as its table says. Besides those, what the exercises share
-//! is output ([`log`]) and the command-line pieces ([`cli`]). (The framing
-//! and md5 live with their one user, the file transfer.)
+//! through these helpers, in their Python scripts' order, each one helper
+//! deep from the exercise file: `socket`/`bind`/`listen` through
+//! [`net::listen`] (called from each exercise's `cli`), `accept` through
+//! [`stop::Stop::accept`], `recv` and `sendall` through [`net::recv`] and
+//! [`net::send_all`]; each adds what the originals lack: the idle limit and
+//! the clean stop ([`stop`]). Besides those, what the exercises share is
+//! starting a connection's thread ([`server`]), output ([`log`]) and the
+//! command-line pieces ([`cli`]). (The framing and md5 live with their one
+//! user, the file transfer.)
 
 pub mod addr;
 pub mod cli;
 pub mod log;
 pub mod net;
 pub mod server;
+pub mod stop;
 pub mod text;

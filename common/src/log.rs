@@ -9,7 +9,10 @@
 //! Each line is written whole, in one `write_all` under stdout's lock, so
 //! lines printed by many connection threads never run into each other
 //! (Python's `print` writes the text and the newline separately, and they
-//! sometimes do). A closed stdout (`| head`) ends the program quietly.
+//! sometimes do). A closed stdout (`| head`) ends the program quietly: the
+//! lines after it are dropped, a server stops as on Ctrl-C
+//! ([`on_stdout_failure`]), and [`crate::cli::report`] decides the exit
+//! status. Library code never exits the process.
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -58,6 +61,7 @@ impl Output {
 
     fn write(&self, bytes: &[u8]) {
         match &*self.0 {
+            Sink::Stdout if STDOUT_FAILED.get().is_some() => {}
             Sink::Stdout => {
                 let mut out = io::stdout().lock();
                 if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
@@ -89,16 +93,32 @@ impl Output {
     }
 }
 
-/// A closed pipe (`| head`) ends the program quietly with status 0: the
-/// reader has all it wanted. (`SIGPIPE` would end it with 141; Rust ignores
-/// that signal, so the port decides.) Any other failure, such as a full
-/// disk, is an error: said on stderr, status 1.
-fn stdout_failed(e: io::Error) -> ! {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(0)
+/// The first error writing to stdout, once there was one.
+static STDOUT_FAILED: OnceLock<io::Error> = OnceLock::new();
+/// What a failed stdout sets off: a server's stop ([`on_stdout_failure`]).
+static ON_FAILURE: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+
+/// Notes the first failure and sets off [`on_stdout_failure`]'s action.
+fn stdout_failed(e: io::Error) {
+    if STDOUT_FAILED.set(e).is_ok()
+        && let Some(action) = ON_FAILURE.get()
+    {
+        action();
     }
-    diag(format_args!("error: cannot write to stdout: {e}"));
-    std::process::exit(1)
+}
+
+/// What to do when stdout fails (a server binary: stop, as on Ctrl-C).
+/// Set once per process; later calls are ignored.
+pub fn on_stdout_failure(action: impl Fn() + Send + Sync + 'static) {
+    let _ = ON_FAILURE.set(Box::new(action));
+}
+
+/// Why writing to stdout failed, if it did: a closed pipe (`| head`:
+/// the reader has all it wanted, so status 0), or a real error such as a
+/// full disk (status 1). (`SIGPIPE` would end the program with 141; Rust
+/// ignores that signal, so the port decides.)
+pub fn stdout_error() -> Option<&'static io::Error> {
+    STDOUT_FAILED.get()
 }
 
 /// The program's name, as it prefixes diagnostics (`tcp-basic: …`).

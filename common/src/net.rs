@@ -6,8 +6,8 @@
 //! call to the socket then returns at least that often, and the loop asks
 //! its [`InFlight`] whether to go on waiting.
 
-use crate::server::InFlight;
-pub use crate::server::POLL;
+use crate::stop::InFlight;
+pub use crate::stop::POLL;
 use socket2::{Domain, Socket, Type};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -31,7 +31,7 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListene
 /// Python's `conn.recv(n)`: one read of at most `buf.len()` bytes; 0 means
 /// the peer closed. Waits as long as its [`InFlight`] allows: fails with
 /// `TimedOut` once the peer has been silent past the idle limit, and with
-/// [`crate::server::stopped`] once the server's grace period is over.
+/// [`crate::stop::stopped`] once the server's grace period is over.
 pub fn recv(stream: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io::Result<usize> {
     let started = Instant::now();
     loop {
@@ -67,30 +67,6 @@ pub fn send_all(stream: &mut TcpStream, mut data: &[u8], in_flight: &InFlight) -
         }
     }
     Ok(())
-}
-
-/// A connection as a `Read` and `Write` that wait the way [`recv`] and
-/// [`send_all`] do, for code that takes any reader or writer (`io::copy`,
-/// the framing).
-pub struct StoppableStream<'a> {
-    pub stream: &'a mut TcpStream,
-    pub in_flight: &'a InFlight,
-}
-
-impl Read for StoppableStream<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        recv(self.stream, buf, self.in_flight)
-    }
-}
-
-impl Write for StoppableStream<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        send_all(self.stream, buf, self.in_flight).map(|()| buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Sets both timeouts of a new connection to [`POLL`], so that its reads
@@ -202,7 +178,7 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{Stop, is_stopped};
+    use crate::stop::{Stop, is_stopped};
     use std::net::TcpListener;
 
     fn pair() -> (TcpStream, TcpStream) {

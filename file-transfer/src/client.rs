@@ -11,30 +11,28 @@
 //! | 10: `sk.connect(ip_port)` | `net::connect`               |
 //! | 12: `path = input('path: ')`                       | [`interactive`]              |
 //! | 23-24: `sk.send(f"{file_name}\|{file_size}".encode())`| [`send_on`]: the header      |
-//! | 27: `confirmation = sk.recv(1024).decode()`        | `read_reply`                 |
-//! | 33: `while send_size < file_size:`   | `transfer::send` (`io::copy`)|
-//! | 39: `sk.send(data)`   | `transfer::send` (`io::copy`)|
+//! | 27: `confirmation = sk.recv(1024).decode()`        | [`send_on`]: `sk.read`       |
+//! | 33: `while send_size < file_size:`   | [`send_on`]: `io::copy`      |
+//! | 39: `sk.send(data)`   | [`send_on`]: `io::copy`      |
 //! | 45: `sk.shutdown(socket.SHUT_WR)`                  | `sk.shutdown(Write)`         |
-//! | 46: `final_confirmation = sk.recv(1024).decode()`  | `read_reply`                 |
+//! | 46: `final_confirmation = sk.recv(1024).decode()`  | [`send_on`]: `read_to_end`   |
 //! | 52: `except ConnectionRefusedError:`      | [`NO_SERVER`]                |
 //! | 53: `print("无法连接到服务器，请检查服务器是否运行！")` | [`NO_SERVER`] |
 //!
 //! The header is seed 002 §3.2's framed JSON with the file's md5, so the
-//! server can check what arrived. A server that closes without answering
-//! it (`file_server.py` does) gets one more try with the original's
-//! `name|size`.
+//! server can check what arrived. A server that does not answer it with a
+//! framed reply (`file_server.py` closes without a word) gets one more try
+//! with the original's `name|size`.
 
 use crate::error::TransferError;
-use crate::frame::{self, Header};
-use crate::name::check_name;
+use crate::frame::{self, Answer, Header};
 use crate::progress::Progress;
-use crate::protocol::{self, Answer, LEGACY_RECV};
-use crate::store::Incoming;
-use crate::transfer;
+use crate::store::{self, Incoming, check_name};
 use common::diag;
 use common::log::Output;
 use common::net;
 use common::text::{escape, printable};
+use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{self, BufRead, Read, Seek, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -53,9 +51,6 @@ pub struct Config {
     /// Connect and reply timeout.
     pub timeout: Duration,
 }
-
-/// The final confirmation is read to EOF, but never more than this.
-const MAX_FINAL_REPLY: u64 = 64 * 1024;
 
 /// Uploads one file, printing the original's lines:
 ///
@@ -131,11 +126,10 @@ fn connect(cfg: &Config, out: &Output) -> Result<TcpStream, TransferError> {
 }
 
 fn open_upload(path: &Path) -> Result<(File, u64, String), TransferError> {
-    let (file, size) = transfer::open(path)?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| io::Error::other(format!("{} has no UTF-8 file name", path.display())))?;
+    let (file, size) = store::open(path)?;
+    let name = path.file_name().and_then(|n| n.to_str());
+    let name =
+        name.ok_or_else(|| io::Error::other(format!("{} has no UTF-8 name", path.display())))?;
     // Added: a name the server would refuse is refused here, before any byte.
     check_name(name)?;
     Ok((file, size, name.to_string()))
@@ -145,11 +139,7 @@ fn open_upload(path: &Path) -> Result<(File, u64, String), TransferError> {
 /// its start for the upload.
 fn hash(file: &mut File, size: u64, out: &Output) -> Result<String, TransferError> {
     let mut bar = Progress::hashing(out, size);
-    let mut shown = 0;
-    let (md5, hashed) = crate::digest::md5_reader(&*file, |done| {
-        bar.advance(done - shown);
-        shown = done;
-    })?;
+    let (md5, hashed) = frame::md5_reader(&*file, |done| bar.advance_to(done))?;
     drop(bar);
     if hashed != size {
         return Err(TransferError::FileChanged);
@@ -179,9 +169,9 @@ fn send_with_fallback(
                 }
                 _ => "no reply to the framed header".to_string(),
             };
+            let server = cfg.server;
             diag!(
-                "{}: {why}; trying once more with the original's name|size header (--legacy skips this)",
-                cfg.server
+                "{server}: {why}; trying once more with the original's name|size header (--legacy skips this)"
             );
             file.rewind()?;
             send_on(connect(cfg, out)?, file, name, size, None, out)
@@ -194,93 +184,91 @@ fn send_with_fallback(
 /// final reply. With `md5` the header is framed JSON, without it `name|size`.
 fn send_on(
     mut sk: TcpStream,
-    file: &File,
+    file: &mut File,
     name: &str,
     size: u64,
     md5: Option<&str>,
     out: &Output,
 ) -> Result<(), TransferError> {
-    let legacy = md5.is_none();
-    match md5 {
-        Some(md5) => frame::write_header(
-            &mut sk,
-            &Header {
-                filename: name.to_string(),
+    let (header, framed) = match md5 {
+        Some(md5) => {
+            let header = Header {
+                filename: name.into(),
                 filesize: size,
-                md5: md5.to_string(),
-            },
-        )?,
-        None => sk.write_all(&frame::encode_legacy(name, size)?)?,
+                md5: md5.into(),
+            };
+            (
+                frame::frame(&serde_json::to_vec(&header).map_err(frame::FrameError::from)?)?,
+                true,
+            )
+        }
+        None => (frame::encode_legacy(name, size)?, false),
+    };
+    sk.write_all(&header)?;
+    // confirmation = sk.recv(1024): the go-ahead. Nothing is sent before
+    // it, so a refusal (name, size) costs no data.
+    let mut said = vec![0u8; 1024];
+    let n = sk.read(&mut said).map_err(|e| match e {
+        e if net::is_disconnect(&e) => TransferError::NoReply,
+        e => TransferError::from_socket(e),
+    })?;
+    if n == 0 {
+        return Err(TransferError::NoReply);
     }
-    // Wait for the go-ahead before sending a byte, as the original does:
-    // a refusal (name, size) costs no data.
-    let (ok, confirmation) = read_reply(&mut sk, legacy, LEGACY_RECV as u64, true)?;
+    said.truncate(n);
+    let (ok, confirmation) = match framed {
+        // What arrives first decides: a frame, or another protocol's text.
+        true => frame::read_reply(io::Cursor::new(&said).chain(&mut sk))
+            .map(|reply| (reply.ok, printable(reply.message.as_bytes())))
+            .map_err(|_| TransferError::NotFramed(printable(&said)))?,
+        false => (true, printable(&said)),
+    };
     out.line(format!("服务器确认: {confirmation}"));
     if !ok {
         return Err(TransferError::Refused(confirmation));
     }
     out.line("准备上传文件...");
+    // The loop of sk.send(data): io::copy, which std hands to the kernel
+    // (sendfile on Linux), 8 MiB at a time so that progress moves.
     let mut progress = Progress::new(out, "已发送", size);
-    transfer::send(file, size, &mut sk, &mut progress).map_err(TransferError::from_socket)?;
+    let mut left = size;
+    while left > 0 {
+        let n = io::copy(&mut Read::by_ref(file).take(left.min(8 << 20)), &mut sk)
+            .map_err(TransferError::from_socket)?;
+        if n == 0 {
+            return Err(TransferError::FileChanged);
+        }
+        left -= n;
+        progress.advance(n);
+    }
     drop(progress);
     out.line("文件上传完成！");
     // Half-close: "that was all". The server answers after it sees EOF.
     sk.shutdown(Shutdown::Write)?;
-    let (ok, message) = read_reply(&mut sk, legacy, MAX_FINAL_REPLY, false)?;
+    let (ok, message) = match framed {
+        true => {
+            let reply = frame::read_reply(&mut sk).map_err(|e| match e {
+                frame::FrameError::Io(e) if net::is_disconnect(&e) => TransferError::NoReply,
+                frame::FrameError::Truncated { got: 0, .. } => TransferError::NoReply,
+                e => e.into(),
+            })?;
+            (reply.ok, printable(reply.message.as_bytes()))
+        }
+        false => {
+            let mut all = Vec::new();
+            let mut reply = Read::by_ref(&mut sk).take(64 * 1024);
+            reply
+                .read_to_end(&mut all)
+                .map_err(TransferError::from_socket)?;
+            (true, printable(&all))
+        }
+    };
     out.line(format!("服务器最终确认: {message}"));
     if !ok {
         return Err(TransferError::Refused(message));
     }
     out.line("文件上传成功！");
     Ok(())
-}
-
-/// A server reply as (ok, text). Framed: one reply frame. Legacy: one read
-/// (the confirmation) or everything up to EOF (the final reply), as text.
-/// A server that closes before its first reply gives
-/// [`TransferError::NoReply`]; one whose `first` framed reply is not a
-/// frame gives [`TransferError::NotFramed`], with what it said.
-fn read_reply(
-    sk: &mut TcpStream,
-    legacy: bool,
-    limit: u64,
-    first: bool,
-) -> Result<(bool, String), TransferError> {
-    if legacy {
-        let mut buf = Vec::new();
-        let result = if limit == LEGACY_RECV as u64 {
-            let mut one = vec![0u8; LEGACY_RECV];
-            sk.read(&mut one).map(|n| buf.extend_from_slice(&one[..n]))
-        } else {
-            Read::by_ref(sk).take(limit).read_to_end(&mut buf).map(drop)
-        };
-        result.map_err(TransferError::from_socket)?;
-        if buf.is_empty() && limit == LEGACY_RECV as u64 {
-            return Err(TransferError::NoReply);
-        }
-        return Ok((true, printable(&buf)));
-    }
-    if first {
-        // What arrives first decides: a frame, or another protocol's text.
-        let mut said = vec![0u8; LEGACY_RECV];
-        let n = sk.read(&mut said).map_err(|e| match e {
-            e if net::is_disconnect(&e) => TransferError::NoReply,
-            e => TransferError::from_socket(e),
-        })?;
-        if n == 0 {
-            return Err(TransferError::NoReply);
-        }
-        said.truncate(n);
-        let reply = protocol::read_reply(io::Cursor::new(&said).chain(&mut *sk))
-            .map_err(|_| TransferError::NotFramed(printable(&said)))?;
-        return Ok((reply.ok, printable(reply.message.as_bytes())));
-    }
-    let reply = protocol::read_reply(sk).map_err(|e| match e {
-        frame::FrameError::Io(e) if net::is_disconnect(&e) => TransferError::NoReply,
-        frame::FrameError::Truncated { got: 0, .. } => TransferError::NoReply,
-        e => e.into(),
-    })?;
-    Ok((reply.ok, printable(reply.message.as_bytes())))
 }
 
 /// Downloads `name` from the server's folder into `target`: by default
@@ -300,51 +288,77 @@ pub fn download(
         Some(dir) if dir.is_dir() => dir.join(name),
         Some(path) => path.to_path_buf(),
     };
-    let (dir, file_name) = split_target(&target)?;
+    let file_name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string);
+    let file_name = file_name
+        .ok_or_else(|| io::Error::other(format!("{} is not a file name", target.display())))?;
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let mut sk = net::connect(cfg.server, cfg.timeout)?;
-    protocol::write_get(&mut sk, name)?;
+    frame::write_get(&mut sk, name)?;
     sk.shutdown(Shutdown::Write)?;
-    let header = match protocol::read_answer(&mut sk)? {
+    let header = match frame::read_answer(&mut sk)? {
         Answer::Refused(reply) => return Err(TransferError::Refused(reply.message)),
         Answer::File(header) => header,
     };
     // The server's name obeys the same rules as ours.
     check_name(&header.filename)?;
     let mut incoming = Incoming::create(&dir)?;
-    let mut progress = Progress::new(out, "已接收", header.filesize);
-    let actual = transfer::receive(
-        &mut sk,
-        &[],
-        header.filesize,
-        incoming.file(),
-        true,
-        &mut progress,
-    )?;
-    drop(progress);
-    transfer::expect_eof(&mut sk, header.filesize)?;
-    if actual.as_deref() != Some(header.md5.as_str()) {
+    let mut saved = Hashing {
+        file: incoming.file(),
+        md5: Md5::new(),
+        progress: Progress::new(out, "已接收", header.filesize),
+    };
+    let got = io::copy(&mut Read::by_ref(&mut sk).take(header.filesize), &mut saved)
+        .map_err(TransferError::from_socket)?;
+    if got < header.filesize {
+        return Err(TransferError::Truncated {
+            got,
+            expected: header.filesize,
+        });
+    }
+    if sk.read(&mut [0u8; 1]).map_err(TransferError::from_socket)? != 0 {
+        return Err(TransferError::ExtraBytes {
+            expected: header.filesize,
+        });
+    }
+    let actual = frame::md5_hex(saved.md5);
+    if actual != header.md5 {
         return Err(TransferError::Md5Mismatch {
             expected: header.md5,
-            actual: actual.unwrap_or_default(),
+            actual,
         });
     }
     let path = incoming.commit(&file_name, overwrite, false)?;
+    let shown = path.display().to_string();
     out.line(format!(
         "已保存为 {}，{} 字节，md5 校验一致",
-        escape(&path.display().to_string()),
+        escape(&shown),
         header.filesize
     ));
     Ok(path)
 }
 
-fn split_target(target: &Path) -> Result<(PathBuf, String), TransferError> {
-    let file_name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| io::Error::other(format!("{} is not a file name", target.display())))?;
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    Ok((dir, file_name.to_string()))
+/// A file being downloaded: what is written to it is hashed and counted.
+struct Hashing<'a> {
+    file: &'a mut File,
+    md5: Md5,
+    progress: Progress,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.md5.update(&buf[..n]);
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }

@@ -14,9 +14,9 @@
 //! | 9, 12, 15: `socket()`, `bind(("127.0.0.1", 8081))`, `listen()` | `net::listen`, in the cli |
 //! | 18: `new_client_socket, client_addr = accept()` (once) | [`serve`]: `stop.accept(listener)` |
 //! | 21: `file_name = new_client_socket.recv(1024).decode()` | `serve_one`: `net::recv` |
-//! | 24–26: `open(file_name, "rb").read()`                | `send_named`: `check_name`, `transfer::open` in `--dir` |
+//! | 24–26: `open(file_name, "rb").read()`                | `serve_one`: `store::open_inside` in `--dir` |
 //! | 28: `print("{}文件不存在".format(file_name))`         | `out.line`               |
-//! | 29: `new_client_socket.send(file_content)`           | `transfer::send`         |
+//! | 29: `new_client_socket.send(file_content)`           | `server::send_file` (`net::send_all`) |
 //! | 31–32: `close()`, both sockets                       | `conn` dropped; [`serve`] returns |
 //!
 //! | `003_download_client.py`, line: code                 | here                     |
@@ -29,16 +29,13 @@
 //! | 23: `tcp_socket.close()`                             | `sk.shutdown`            |
 
 use crate::error::TransferError;
-use crate::name::check_name;
-use crate::progress::Progress;
-use crate::store::Incoming;
-use crate::transfer;
+use crate::store::{self, Incoming, check_name};
 use common::diag;
 use common::log::Output;
-use common::net::{self, StoppableStream};
-use common::server::{InFlight, Stop};
+use common::net;
+use common::stop::{InFlight, Stop};
 use common::text::{escape, printable};
-use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::Duration;
@@ -65,7 +62,7 @@ pub fn serve(
     stop: &Stop,
     out: &Output,
 ) {
-    // One accept: the seed serves one client, then closes its socket.
+    // new_client_socket, client_addr = accept(), once.
     if let Some((conn, addr)) = stop.accept(listener) {
         let in_flight = stop.admit(idle);
         if let Err(e) = serve_one(conn, &in_flight, dir, out) {
@@ -75,49 +72,25 @@ pub fn serve(
     stop.finish();
 }
 
-/// The one client: its request (a file name, one `recv(1024)`), then the
-/// file's bytes, then the connection closes.
+/// The one client: a file name, then the file's bytes, then the close.
 fn serve_one(
     mut conn: TcpStream,
     in_flight: &InFlight,
     dir: &Path,
     out: &Output,
 ) -> Result<(), TransferError> {
-    // Added: reads wake every POLL to check the idle limit and the stop.
+    // Added: reads wake every POLL, to see the stop and the idle limit.
     net::poll_often(&conn)?;
+    // file_name = new_client_socket.recv(1024).decode()
     let mut buf = [0u8; 1024];
     let n = net::recv(&mut conn, &mut buf, in_flight).map_err(TransferError::from_socket)?;
     let name = String::from_utf8_lossy(&buf[..n]).into_owned();
-    let mut peer = StoppableStream {
-        stream: &mut conn,
-        in_flight,
-    };
-    send_named(&mut peer, &name, dir, out)
-}
-
-/// Sends the file `name` from `dir`, or says it does not exist (the seed
-/// then crashes on its unbound `file_content`; here the connection simply
-/// closes, and the client saves nothing).
-fn send_named(
-    peer: &mut StoppableStream<'_>,
-    name: &str,
-    dir: &Path,
-    out: &Output,
-) -> Result<(), TransferError> {
-    // Added: only a plain name inside --dir (the seed opens any path).
-    let file = check_name(name)
-        .map_err(TransferError::from)
-        .and_then(|()| transfer::open(&dir.join(name)).map_err(TransferError::from));
-    let (file, size) = match file {
-        Ok(found) => found,
-        Err(e) => {
-            out.line(format!("{}文件不存在", escape(name)));
-            return Err(e);
-        }
-    };
-    let mut progress = Progress::new(&Output::discard(), "", size);
-    let mut sink = BufWriter::with_capacity(transfer::CHUNK, &mut *peer);
-    transfer::send(&file, size, &mut sink, &mut progress).map_err(TransferError::from_socket)
+    // Added: only a plain name inside --dir (the seed opens any path). The
+    // seed crashes on a missing file; here the connection closes, empty.
+    let (mut file, _) = store::open_inside(dir, &name)
+        .inspect_err(|_| out.line(format!("{}文件不存在", escape(&name))))?;
+    // new_client_socket.send(file_content)
+    crate::server::send_file(&mut conn, in_flight, &mut file, &Output::discard())
 }
 
 /// The seed's client: asks for a name (unless `name` is given), sends it,

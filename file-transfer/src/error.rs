@@ -2,7 +2,7 @@
 //! to the user and sent to the peer.
 
 use crate::frame::FrameError;
-use crate::name::NameError;
+use crate::store::NameError;
 use std::io;
 
 #[derive(Debug, thiserror::Error)]

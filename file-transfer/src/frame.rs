@@ -1,7 +1,7 @@
-//! The framed header of seed 002 §3.2 ("solving sticky packets") and the
-//! legacy `name|size` header of `file_client.py` (main lab 2.5), as the file
-//! transfer speaks them. (Seed 001's chat sends bare bytes and `ACK`, as
-//! its report does, and counts ACKs in the stream instead.)
+//! What the file client and server say, as pure code over bytes, `Read`
+//! and `Write`: seed 002 §3.2's framed header ("solving sticky packets"),
+//! `file_client.py`'s `name|size` (main lab 2.5), and the replies.
+//! PROTOCOL.md beside this crate walks through whole conversations.
 //!
 //! TCP is a byte stream: one `send` may arrive as two `recv`s, and two sends
 //! as one. A receiver can only find where a message ends if the sender says
@@ -18,14 +18,15 @@
 //!
 //! Python writes the length with `str(len(header)).zfill(4)`, which silently
 //! writes five digits for a header over 9999 bytes and so breaks the frame;
-//! [`write_frame`] refuses instead. A reader allocates at most 9999 bytes for
-//! a frame, whatever the peer sends.
-//!
-//! The same `LLLL` + body frame carries the file server's replies too.
+//! [`write_frame`] refuses instead. A reader allocates at most 9999 bytes.
+//! The same frame carries a download request, `{"get":NAME}`, and each
+//! framed reply, `{"ok":true,"message":TEXT}`. Four digits and `{` tell a
+//! frame from `name|size`, which `file_client.py` sends in one `send`.
 //!
 //! End of stream: a clean EOF *between* frames ends the conversation and is
 //! not an error (`Ok(None)`); EOF *inside* a frame is [`FrameError::Truncated`].
 
+use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
@@ -44,19 +45,13 @@ pub enum FrameError {
     #[error("frame body of {0} bytes is over the 9999 that 4 digits can announce")]
     TooLong(usize),
     #[error("header is not valid JSON of the expected shape: {0}")]
-    BadJson(serde_json::Error),
+    BadJson(#[from] serde_json::Error),
     #[error("header md5 is not 32 hex digits: {0:?}")]
     BadMd5(String),
     #[error("legacy header is not `name|size`: {0}")]
     BadLegacy(String),
     #[error(transparent)]
     Io(#[from] io::Error),
-}
-
-impl From<serde_json::Error> for FrameError {
-    fn from(e: serde_json::Error) -> Self {
-        FrameError::BadJson(e)
-    }
 }
 
 /// The JSON header that announces a file (seed 002 §3.2).
@@ -71,7 +66,8 @@ pub struct Header {
 }
 
 impl Header {
-    /// Parses and checks a header's JSON body.
+    /// Parses and checks a header's JSON body (Python's `json.dumps`
+    /// layout, with spaces, included).
     pub fn from_json(body: &[u8]) -> Result<Self, FrameError> {
         let mut header: Header = serde_json::from_slice(body)?;
         header.check()?;
@@ -79,19 +75,44 @@ impl Header {
         Ok(header)
     }
 
-    /// The JSON body, as `json.dumps` would lay out the same fields.
-    pub fn to_json(&self) -> Result<Vec<u8>, FrameError> {
-        self.check()?;
-        Ok(serde_json::to_vec(self)?)
-    }
-
     fn check(&self) -> Result<(), FrameError> {
-        if crate::digest::is_md5_hex(&self.md5) {
-            Ok(())
-        } else {
-            Err(FrameError::BadMd5(self.md5.clone()))
+        match is_md5_hex(&self.md5) {
+            true => Ok(()),
+            false => Err(FrameError::BadMd5(self.md5.clone())),
         }
     }
+}
+
+/// What a client's first bytes ask for: the server's three handlers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// The framed header: an upload with its md5 (seed 002 §3.2).
+    Upload(Header),
+    /// `name|size`: `file_client.py`'s upload, without md5.
+    Legacy { filename: String, filesize: u64 },
+    /// `{"get":NAME}`: a checked download (seed 003 五, framed).
+    Get { filename: String },
+}
+
+/// The body of every framed server reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    pub ok: bool,
+    pub message: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Get {
+    get: String,
+}
+
+/// What the server answers a download request with.
+#[derive(Debug)]
+pub enum Answer {
+    File(Header),
+    Refused(Reply),
 }
 
 /// The four length digits for a body of `len` bytes.
@@ -99,14 +120,13 @@ pub fn encode_len(len: usize) -> Result<[u8; LEN_DIGITS], FrameError> {
     if len > MAX_BODY {
         return Err(FrameError::TooLong(len));
     }
-    let digits = format!("{len:04}");
     let mut out = [0u8; LEN_DIGITS];
-    out.copy_from_slice(digits.as_bytes());
+    out.copy_from_slice(format!("{len:04}").as_bytes());
     Ok(out)
 }
 
-/// Reads the four length digits back. Exactly four ASCII digits: no sign, no
-/// spaces, nothing Python's `int()` would also accept.
+/// Reads the four length digits back: exactly four ASCII digits, no sign,
+/// no spaces, nothing else Python's `int()` would also accept.
 pub fn parse_len(field: &[u8]) -> Result<usize, FrameError> {
     if field.len() != LEN_DIGITS || !field.iter().all(u8::is_ascii_digit) {
         return Err(FrameError::BadLength(
@@ -116,36 +136,38 @@ pub fn parse_len(field: &[u8]) -> Result<usize, FrameError> {
     Ok(field.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
 }
 
-/// Writes one frame: the length digits and the body in a single write, so a
-/// small frame leaves in one segment.
-pub fn write_frame(mut w: impl Write, body: &[u8]) -> Result<(), FrameError> {
-    let len = encode_len(body.len())?;
-    let mut frame = Vec::with_capacity(LEN_DIGITS + body.len());
-    frame.extend_from_slice(&len);
+/// One frame, length digits and body together, so that a small frame
+/// leaves in one segment.
+pub fn frame(body: &[u8]) -> Result<Vec<u8>, FrameError> {
+    let mut frame = encode_len(body.len())?.to_vec();
     frame.extend_from_slice(body);
-    w.write_all(&frame)?;
-    Ok(())
+    Ok(frame)
+}
+
+/// Writes one frame.
+pub fn write_frame(mut w: impl Write, body: &[u8]) -> Result<(), FrameError> {
+    Ok(w.write_all(&frame(body)?)?)
 }
 
 /// Reads one frame's body. `Ok(None)` on a clean EOF before the first byte.
 pub fn read_frame(mut r: impl Read) -> Result<Option<Vec<u8>>, FrameError> {
     let mut len = [0u8; LEN_DIGITS];
-    let got = read_full(&mut r, &mut len)?;
-    if got == 0 {
-        return Ok(None);
+    match read_full(&mut r, &mut len)? {
+        0 => return Ok(None),
+        got if got < LEN_DIGITS => {
+            return Err(FrameError::Truncated {
+                expected: LEN_DIGITS,
+                got,
+            });
+        }
+        _ => {}
     }
-    if got < LEN_DIGITS {
-        return Err(FrameError::Truncated {
-            expected: LEN_DIGITS,
-            got,
-        });
-    }
-    let body_len = parse_len(&len)?;
-    let mut body = vec![0u8; body_len];
+    let mut body = vec![0u8; parse_len(&len)?];
     let got = read_full(&mut r, &mut body)?;
-    if got < body_len {
+    if got < body.len() {
+        let expected = LEN_DIGITS + body.len();
         return Err(FrameError::Truncated {
-            expected: LEN_DIGITS + body_len,
+            expected,
             got: LEN_DIGITS + got,
         });
     }
@@ -154,27 +176,109 @@ pub fn read_frame(mut r: impl Read) -> Result<Option<Vec<u8>>, FrameError> {
 
 /// Writes a framed header.
 pub fn write_header(w: impl Write, header: &Header) -> Result<(), FrameError> {
-    write_frame(w, &header.to_json()?)
+    header.check()?;
+    write_frame(w, &serde_json::to_vec(header)?)
 }
 
 /// Reads a framed header. `Ok(None)` on a clean EOF before it.
 pub fn read_header(r: impl Read) -> Result<Option<Header>, FrameError> {
-    match read_frame(r)? {
-        Some(body) => Header::from_json(&body).map(Some),
-        None => Ok(None),
-    }
+    read_frame(r)?
+        .map(|body| Header::from_json(&body))
+        .transpose()
 }
 
-/// True when `prefix` starts like a framed header: four digits and `{`.
-/// The file server uses it to tell the framed header from `name|size`.
+/// True when `prefix` starts like a frame: four digits and `{`.
 pub fn looks_framed(prefix: &[u8]) -> bool {
     prefix.len() > LEN_DIGITS
         && prefix[..LEN_DIGITS].iter().all(u8::is_ascii_digit)
         && prefix[LEN_DIGITS] == b'{'
 }
 
-/// The `name|size` header that `file_client.py` sends, encoded. Refuses a
-/// name with a `|`, which the receiver could not split back.
+/// How many more bytes the request that starts with `first` needs before
+/// it can be parsed: `name|size` comes in one send (0 more), a framed one
+/// may not, and one cut before its `{` must not be taken for `name|size`.
+pub fn missing(first: &[u8]) -> Result<usize, FrameError> {
+    if first.len() <= LEN_DIGITS && first.iter().all(u8::is_ascii_digit) {
+        return Ok(LEN_DIGITS + 1 - first.len());
+    }
+    if !looks_framed(first) {
+        return Ok(0);
+    }
+    let end = LEN_DIGITS + parse_len(&first[..LEN_DIGITS])?;
+    Ok(end.saturating_sub(first.len()))
+}
+
+/// Parses a whole request (see [`missing`]), and returns it with the bytes
+/// that came after it: the start of the file.
+pub fn parse_request(wire: &[u8]) -> Result<(Request, &[u8]), FrameError> {
+    if !looks_framed(wire) {
+        let (filename, filesize) = parse_legacy(wire)?;
+        return Ok((Request::Legacy { filename, filesize }, &[]));
+    }
+    let end = LEN_DIGITS + parse_len(&wire[..LEN_DIGITS])?;
+    if wire.len() < end {
+        return Err(FrameError::Truncated {
+            expected: end,
+            got: wire.len(),
+        });
+    }
+    let body = &wire[LEN_DIGITS..end];
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    let request = match value.get("get") {
+        Some(_) => Request::Get {
+            filename: serde_json::from_value::<Get>(value)?.get,
+        },
+        None => Request::Upload(Header::from_json(body)?),
+    };
+    Ok((request, &wire[end..]))
+}
+
+/// A server reply: a framed [`Reply`], or the bare text to a `name|size`
+/// client. A reply too long for a frame is cut to fit.
+pub fn reply(framed: bool, ok: bool, message: &str) -> Vec<u8> {
+    if !framed {
+        return message.as_bytes().to_vec();
+    }
+    let message = common::text::shorten(message, 1000).to_string();
+    let body = serde_json::to_vec(&Reply { ok, message });
+    // Cannot fail: two plain fields, at most 1000 characters (6000 bytes, escaped).
+    frame(&body.unwrap_or_default()).unwrap_or_default()
+}
+
+/// Reads a framed [`Reply`].
+pub fn read_reply(r: impl Read) -> Result<Reply, FrameError> {
+    let body = read_frame(r)?.ok_or(FrameError::Truncated {
+        expected: LEN_DIGITS,
+        got: 0,
+    })?;
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// Writes a download request.
+pub fn write_get(w: impl Write, filename: &str) -> Result<(), FrameError> {
+    write_frame(
+        w,
+        &serde_json::to_vec(&Get {
+            get: filename.into(),
+        })?,
+    )
+}
+
+/// Reads the answer to a download request: a file header or a refusal.
+pub fn read_answer(r: impl Read) -> Result<Answer, FrameError> {
+    let body = read_frame(r)?.ok_or(FrameError::Truncated {
+        expected: LEN_DIGITS,
+        got: 0,
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&body)?;
+    match value.get("ok") {
+        Some(_) => Ok(Answer::Refused(serde_json::from_value(value)?)),
+        None => Ok(Answer::File(Header::from_json(&body)?)),
+    }
+}
+
+/// The `name|size` header that `file_client.py` sends. Refuses a name with
+/// a `|`, which the receiver could not split back.
 pub fn encode_legacy(name: &str, size: u64) -> Result<Vec<u8>, FrameError> {
     if name.contains('|') {
         return Err(FrameError::BadLegacy(format!("name {name:?} contains '|'")));
@@ -183,24 +287,21 @@ pub fn encode_legacy(name: &str, size: u64) -> Result<Vec<u8>, FrameError> {
 }
 
 /// Parses `name|size`: UTF-8, exactly one `|`, and a size of ASCII digits
-/// that fits a u64. (`file_server.py` gets this from one `recv(1024)`.)
+/// that fits a u64.
 pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| FrameError::BadLegacy("not UTF-8".into()))?;
+    let bad = |why: String| FrameError::BadLegacy(why);
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
     let mut parts = text.split('|');
     let (Some(name), Some(size), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(FrameError::BadLegacy(format!(
-            "expected exactly one '|' in {:?}",
-            common::text::shorten(text, 80)
-        )));
+        let text = common::text::shorten(text, 80);
+        return Err(bad(format!("expected exactly one '|' in {text:?}")));
     };
     if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FrameError::BadLegacy(format!(
-            "size {size:?} is not a number"
-        )));
+        return Err(bad(format!("size {size:?} is not a number")));
     }
     let size = size
-        .parse::<u64>()
-        .map_err(|_| FrameError::BadLegacy(format!("size {size} is too large")))?;
+        .parse()
+        .map_err(|_| bad(format!("size {size} is too large")))?;
     Ok((name.to_string(), size))
 }
 
@@ -217,6 +318,35 @@ pub fn read_full(mut r: impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(got)
+}
+
+/// An md5 as the header carries it and `hexdigest()` prints it: 32
+/// lowercase hex digits.
+pub fn md5_hex(md5: Md5) -> String {
+    md5.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The md5 of everything `r` yields, 1 MiB at a time, and how many bytes
+/// that was; `progress` hears the count after each block.
+pub fn md5_reader(mut r: impl Read, mut progress: impl FnMut(u64)) -> io::Result<(String, u64)> {
+    let (mut md5, mut buf, mut total) = (Md5::new(), vec![0u8; 1 << 20], 0);
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return Ok((md5_hex(md5), total)),
+            Ok(n) => {
+                md5.update(&buf[..n]);
+                total += n as u64;
+                progress(total);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// True for 32 hex digits (either case), the only md5 a header may carry.
+pub fn is_md5_hex(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -395,7 +525,7 @@ mod fuzz {
         ) {
             let json = format!(r#"{{"filename":{},"filesize":{size},"md5":"{md5}"}}"#, serde_json::to_string(&name).unwrap());
             if let Ok(h) = Header::from_json(json.as_bytes()) {
-                prop_assert!(crate::digest::is_md5_hex(&h.md5));
+                prop_assert!(is_md5_hex(&h.md5));
                 prop_assert_eq!(i128::from(h.filesize), size);
             }
         }
@@ -406,6 +536,164 @@ mod fuzz {
             let mut wire = Vec::new();
             write_header(&mut wire, &header).unwrap();
             prop_assert_eq!(read_header(&wire[..]).unwrap(), Some(header));
+        }
+    }
+}
+
+#[cfg(test)]
+mod requests {
+    use super::*;
+
+    /// What the file server does with `wire`: one recv of up to 1024
+    /// bytes, then more until [`missing`] says the request is whole.
+    pub(super) fn request(wire: &[u8]) -> Result<(Request, Vec<u8>), FrameError> {
+        let mut have = wire.len().min(1024);
+        while let Ok(more) = missing(&wire[..have]) {
+            if more == 0 || have == wire.len() {
+                break;
+            }
+            have = (have + more).min(wire.len());
+        }
+        if missing(&wire[..have])? > 0 {
+            return Err(FrameError::Truncated {
+                expected: have + 1,
+                got: have,
+            });
+        }
+        let (request, rest) = parse_request(&wire[..have])?;
+        let mut rest = rest.to_vec();
+        rest.extend_from_slice(&wire[have..]);
+        Ok((request, rest))
+    }
+
+    #[test]
+    fn a_framed_header_cut_before_its_brace_is_not_taken_for_legacy() {
+        let mut wire = Vec::new();
+        write_get(&mut wire, "a.txt").unwrap();
+        // The first read got only "00": three more bytes are needed first.
+        assert_eq!(missing(b"00").unwrap(), 3);
+        assert_eq!(missing(&wire[..5]).unwrap(), wire.len() - 5);
+        let (request, _) = parse_request(&wire).unwrap();
+        assert_eq!(
+            request,
+            Request::Get {
+                filename: "a.txt".into()
+            }
+        );
+    }
+
+    #[test]
+    fn framed_upload_with_data_behind_it() {
+        let header = Header {
+            filename: "a.txt".into(),
+            filesize: 3,
+            md5: "900150983cd24fb0d6963f7d28e17f72".into(),
+        };
+        let mut wire = Vec::new();
+        write_header(&mut wire, &header).unwrap();
+        wire.extend_from_slice(b"abc");
+        let (req, rest) = request(&wire).unwrap();
+        assert_eq!(req, Request::Upload(header));
+        assert_eq!(rest, b"abc");
+    }
+
+    #[test]
+    fn a_header_longer_than_the_first_read() {
+        let header = Header {
+            filename: "长".repeat(1000),
+            filesize: 1,
+            md5: "900150983cd24fb0d6963f7d28e17f72".into(),
+        };
+        let mut wire = Vec::new();
+        write_header(&mut wire, &header).unwrap();
+        assert!(missing(&wire[..1024]).unwrap() > 0);
+        let (req, rest) = request(&wire).unwrap();
+        assert!(matches!(req, Request::Upload(u) if u.filename == header.filename));
+        assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn legacy_and_download_requests() {
+        let (req, _) = request("实验报告.pdf|12".as_bytes()).unwrap();
+        assert_eq!(
+            req,
+            Request::Legacy {
+                filename: "实验报告.pdf".into(),
+                filesize: 12
+            }
+        );
+        let mut wire = Vec::new();
+        write_get(&mut wire, "a.txt").unwrap();
+        assert_eq!(&wire[4..], br#"{"get":"a.txt"}"#);
+        let (req, _) = request(&wire).unwrap();
+        assert_eq!(
+            req,
+            Request::Get {
+                filename: "a.txt".into()
+            }
+        );
+    }
+
+    #[test]
+    fn hostile_requests() {
+        for wire in [
+            &b"0010{\"get\":"[..],
+            b"0005{\"a\":",
+            b"0002{}",
+            b"0003{\"}",
+            b"a|b|5",
+            b"a.txt|-1",
+            b"a.txt",
+            b"",
+        ] {
+            assert!(
+                request(wire).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let wire = reply(true, false, "no");
+        let expected = Reply {
+            ok: false,
+            message: "no".into(),
+        };
+        assert_eq!(read_reply(&wire[..]).unwrap(), expected);
+        assert!(matches!(
+            read_answer(&wire[..]).unwrap(),
+            Answer::Refused(_)
+        ));
+        assert_eq!(reply(false, true, "a.txt已发送"), "a.txt已发送".as_bytes());
+        // A reply longer than a frame allows is cut, never refused.
+        let long = reply(true, false, &"\u{1}".repeat(20_000));
+        assert!(read_reply(&long[..]).unwrap().message.ends_with('…'));
+    }
+}
+
+/// Property tests: whatever a hostile client sends first, reading the
+/// request gives a request or an error, never a panic.
+#[cfg(test)]
+mod request_fuzz {
+    use super::requests::request;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_first_bytes(wire in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = request(&wire);
+        }
+
+        #[test]
+        fn framed_prefix_then_anything(len in 0usize..10_000, rest in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut wire = format!("{len:04}{{").into_bytes();
+            wire.extend_from_slice(&rest);
+            prop_assert!(super::looks_framed(&wire));
+            let _ = request(&wire);
         }
     }
 }

@@ -7,15 +7,11 @@
 
 pub mod cli;
 pub mod client;
-pub mod digest;
 pub mod download;
 pub mod error;
 pub mod frame;
-pub mod name;
 pub mod progress;
-pub mod protocol;
 pub mod server;
 pub mod store;
-pub mod transfer;
 
 pub use error::TransferError;

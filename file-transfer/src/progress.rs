@@ -51,7 +51,12 @@ impl Progress {
 
     /// `n` more bytes are done.
     pub fn advance(&mut self, n: u64) {
-        self.done += n;
+        self.advance_to(self.done + n);
+    }
+
+    /// `done` bytes are done in all.
+    pub fn advance_to(&mut self, done: u64) {
+        self.done = done;
         if let Some(bar) = &self.bar {
             bar.set_position(self.done);
             return;

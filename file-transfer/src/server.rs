@@ -10,36 +10,42 @@
 //! | 32: `ThreadingTCPServer(('127.0.0.1', 9996), …)`     | `net::listen` in the cli, then [`run`] |
 //! | 9: `print('connected...')`                          | [`handle_connection`]               |
 //! | 11: `pre_data = conn.recv(1024).decode()`            | [`handle_connection`]: `net::recv`  |
-//! | 12: `file_name, file_size = pre_data.split('\|')`    | `protocol::read_request`            |
-//! | 15: `conn.sendall(f"{file_name}已发送".encode())`    | `protocol::write_reply`             |
-//! | 21: `with open(file_dir, 'wb') as f:`              | `check_name`, `Incoming::create`    |
-//! | 23: `while recv_size < file_size:`   | `transfer::receive`                 |
-//! | 24: `data = conn.recv(1024)`   | `transfer::receive`                 |
-//! | 29: `print('upload successed.')`                     | [`receive_upload`]                  |
+//! | 12: `file_name, file_size = pre_data.split('\|')`    | `frame::parse_request`, then [`upload_legacy`] |
+//! | 15: `conn.sendall(f"{file_name}已发送".encode())`    | [`upload_legacy`]: `net::send_all`  |
+//! | 21: `with open(file_dir, 'wb') as f:`              | `Incoming::create` in [`prepare`]   |
+//! | 23: `while recv_size < file_size:`   | [`receive`]                         |
+//! | 24: `data = conn.recv(1024)`   | [`receive`]: `net::recv`            |
+//! | 29: `print('upload successed.')`                     | [`upload_legacy`], [`upload_framed`] |
 //!
-//! What the port adds, each a step below: the name check (the original
-//! writes wherever `../../x` leads), a temporary file renamed only once
-//! every byte has arrived and the md5 matched, a final reply, the idle
-//! limit, and the clean stop.
+//! The first bytes choose one of three handlers, once: `name|size` (the
+//! original's upload), seed 002's framed header with the md5
+//! ([`upload_framed`]), or a framed download ([`download`]). What the port
+//! adds, each a named step: the name check (the original writes wherever
+//! `../../x` leads), a temporary file renamed only once every byte has
+//! arrived (and the md5 matched), a final reply, the idle limit, the stop.
 
 use crate::error::TransferError;
-use crate::frame::{self, Header};
-use crate::name::check_name;
+use crate::frame::{self, Header, Request};
 use crate::progress::Progress;
-use crate::protocol::{self, Dialect, Request, Upload};
-use crate::store::Incoming;
-use crate::transfer;
+use crate::store::{Incoming, check_name};
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
-use common::net::{self, StoppableStream};
-use common::server::{InFlight, Stop, is_stopped, spawn_connection};
+use common::net;
+use common::server::spawn_connection;
+use common::stop::{InFlight, Stop, is_stopped};
 use common::text::escape;
-use std::io::{self, BufWriter, Seek};
+use md5::{Digest, Md5};
+use std::fs::File;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// How much one `recv` may take: the originals take 1024 bytes; 1 MiB
+/// makes the system calls cheap next to the disk and the md5.
+pub const CHUNK: usize = 1 << 20;
 
 /// What the file server does with what it receives.
 #[derive(Clone, Debug)]
@@ -69,9 +75,8 @@ pub fn run(listener: &TcpListener, cfg: &Config, opts: &ServerOpts, stop: &Stop,
     stop.finish();
 }
 
-/// The original's `handle`: read the request, then receive or send one
-/// file. Any failure is logged and, where the peer can still hear it, told
-/// to it.
+/// The original's `handle`: read the request, then the handler it names.
+/// A failure is logged and, where the peer can still hear it, told to it.
 pub fn handle_connection(
     mut conn: TcpStream,
     addr: SocketAddr,
@@ -80,154 +85,229 @@ pub fn handle_connection(
     out: &Output,
 ) {
     out.line("connected...");
+    // Added: reads wake every POLL, to see the stop and the idle limit.
     if let Err(e) = net::poll_often(&conn) {
-        diag!("{addr}: {e}");
-        return;
+        return diag!("{addr}: {e}");
     }
     // pre_data = conn.recv(1024)
-    let mut first = vec![0u8; protocol::LEGACY_RECV];
+    let mut first = vec![0u8; 1024];
     let n = match net::recv(&mut conn, &mut first, &in_flight) {
-        // Connected and left without a word: nothing to do.
-        Ok(0) => return,
+        Ok(0) => return, // connected and left without a word
         Ok(n) => n,
-        Err(e) => {
-            diag!("{}: {}", PyAddr(addr), TransferError::from_socket(e));
-            return;
-        }
+        Err(e) => return diag!("{}: {}", PyAddr(addr), TransferError::from_socket(e)),
     };
     first.truncate(n);
-    // How to answer, should the request turn out to be bad.
-    let mut dialect = protocol::dialect_of(&first);
-    let mut peer = StoppableStream {
-        stream: &mut conn,
-        in_flight: &in_flight,
-    };
-    // file_name, file_size = pre_data.split('|'), or the framed header;
-    // then the upload (or, seed 003 五, the download) it asks for.
-    let result = protocol::read_request(&mut peer, first)
-        .map_err(TransferError::from)
-        .and_then(|(spoken, request, rest)| {
-            dialect = spoken;
-            match request {
-                Request::Upload(upload) => {
-                    receive_upload(&mut peer, dialect, &upload, &rest, cfg, out)
-                }
-                Request::Download { filename } => serve_download(&mut peer, &filename, cfg, out),
-            }
-        });
+    // Added: a framed header may span several recv calls; read all of it.
+    let read_whole = read_request(&mut conn, &in_flight, &mut first);
+    // file_name, file_size = pre_data.split('|'), or seed 002's header.
+    let framed = frame::looks_framed(&first);
+    let result = read_whole.and_then(|()| match frame::parse_request(&first)? {
+        (Request::Legacy { filename, filesize }, _) => {
+            upload_legacy(&mut conn, &in_flight, &filename, filesize, cfg, out)
+        }
+        (Request::Upload(header), rest) => {
+            upload_framed(&mut conn, &in_flight, &header, rest, cfg, out)
+        }
+        (Request::Get { filename }, _) => download(&mut conn, &in_flight, &filename, cfg, out),
+    });
     if let Err(e) = result {
         let e = match e {
             TransferError::Io(e) if is_stopped(&e) => TransferError::ShuttingDown,
             e => e,
         };
         diag!("{}: {e}", PyAddr(addr));
-        // Tell the peer why, unless it is gone. The reply is short: a
-        // write to a live peer does not wait.
-        let _ = protocol::write_reply(&mut conn, dialect, false, &e.to_string());
+        // Tell the peer why, in its own dialect. Not through `in_flight`:
+        // the server may be stopping. A short write to a live peer is quick.
+        let _ = conn.write_all(&frame::reply(framed, false, &e.to_string()));
     }
 }
 
-fn receive_upload(
-    peer: &mut StoppableStream<'_>,
-    dialect: Dialect,
-    upload: &Upload,
+/// Reads more of the request until it is whole ([`frame::missing`]).
+fn read_request(
+    conn: &mut TcpStream,
+    in_flight: &InFlight,
+    first: &mut Vec<u8>,
+) -> Result<(), TransferError> {
+    loop {
+        let mut more = vec![0u8; frame::missing(first)?];
+        if more.is_empty() {
+            return Ok(());
+        }
+        let n = net::recv(conn, &mut more, in_flight).map_err(TransferError::from_socket)?;
+        if n == 0 {
+            let (expected, got) = (first.len() + more.len(), first.len());
+            return Err(frame::FrameError::Truncated { expected, got }.into());
+        }
+        first.extend_from_slice(&more[..n]);
+    }
+}
+
+/// `file_server.py`'s own upload: `name|size`, plain-text replies, no md5.
+fn upload_legacy(
+    conn: &mut TcpStream,
+    in_flight: &InFlight,
+    name: &str,
+    size: u64,
+    cfg: &Config,
+    out: &Output,
+) -> Result<(), TransferError> {
+    let mut incoming = prepare(name, size, cfg)?;
+    // conn.sendall(f"{file_name}已发送".encode()): the go-ahead.
+    net::send_all(conn, format!("{name}已发送").as_bytes(), in_flight)?;
+    receive(conn, in_flight, &[], size, incoming.file(), None, out)?;
+    let saved = incoming.commit(name, cfg.overwrite, cfg.sync)?;
+    let saved = saved.file_name().unwrap_or_default().to_string_lossy();
+    out.line("upload successed.");
+    // Added: the original closes without a word; this says what was saved.
+    let message = format!("{} 已保存，{size} 字节，未校验 md5", escape(&saved));
+    Ok(net::send_all(conn, message.as_bytes(), in_flight)?)
+}
+
+/// Seed 002 §3.2's upload: the framed header with the file's md5, which
+/// must match what arrived; framed replies.
+fn upload_framed(
+    conn: &mut TcpStream,
+    in_flight: &InFlight,
+    header: &Header,
     rest: &[u8],
     cfg: &Config,
     out: &Output,
 ) -> Result<(), TransferError> {
-    let name = upload.filename.as_str();
-    // Added: one plain file name only; `../x` and `C:\x` are refused.
-    check_name(name)?;
-    if let Some(max) = cfg.max_size
-        && upload.filesize > max
-    {
-        return Err(TransferError::TooLarge {
-            size: upload.filesize,
-            max,
-        });
-    }
-    // Added: the bytes go to a temporary file, deleted if anything fails.
-    let mut incoming = Incoming::create(&cfg.dir)?;
-    // The go-ahead: only now does the client send the bytes.
-    protocol::write_reply(&mut *peer, dialect, true, &format!("{name}已发送"))?;
-    let mut progress = Progress::new(out, "已接收", upload.filesize);
-    let actual = transfer::receive(
-        &mut *peer,
+    let (name, size) = (header.filename.as_str(), header.filesize);
+    let mut incoming = prepare(name, size, cfg)?;
+    let go_ahead = frame::reply(true, true, &format!("{name}已发送"));
+    net::send_all(conn, &go_ahead, in_flight)?;
+    let mut md5 = Md5::new();
+    receive(
+        conn,
+        in_flight,
         rest,
-        upload.filesize,
+        size,
         incoming.file(),
-        upload.md5.is_some(),
-        &mut progress,
+        Some(&mut md5),
+        out,
     )?;
-    drop(progress);
-    transfer::expect_eof(&mut *peer, upload.filesize)?;
-    if let (Some(expected), Some(actual)) = (&upload.md5, actual)
-        && *expected != actual
-    {
-        return Err(TransferError::Md5Mismatch {
-            expected: expected.clone(),
-            actual,
-        });
+    let actual = frame::md5_hex(md5);
+    if actual != header.md5 {
+        let expected = header.md5.clone();
+        return Err(TransferError::Md5Mismatch { expected, actual });
     }
-    // Added: the file gets its name only now, complete and checked.
-    let path = incoming.commit(name, cfg.overwrite, cfg.sync)?;
+    let saved = incoming.commit(name, cfg.overwrite, cfg.sync)?;
+    let saved = saved.file_name().unwrap_or_default().to_string_lossy();
     out.line("upload successed.");
-    let saved = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let verdict = if upload.md5.is_some() {
-        "md5 校验一致"
-    } else {
-        "未校验 md5"
-    };
-    let message = format!(
-        "{} 已保存，{} 字节，{verdict}",
-        escape(&saved),
-        upload.filesize
-    );
-    protocol::write_reply(&mut *peer, dialect, true, &message)?;
-    Ok(())
+    let message = format!("{} 已保存，{size} 字节，md5 校验一致", escape(&saved));
+    Ok(net::send_all(
+        conn,
+        &frame::reply(true, true, &message),
+        in_flight,
+    )?)
 }
 
-fn serve_download(
-    peer: &mut StoppableStream<'_>,
+/// What both uploads check before the go-ahead, so that a refusal costs no
+/// data. Added: one plain file name only (`../x`, `C:\x` are refused), the
+/// size limit, and a temporary file that is deleted if anything fails.
+fn prepare(name: &str, size: u64, cfg: &Config) -> Result<Incoming, TransferError> {
+    check_name(name)?;
+    if let Some(max) = cfg.max_size.filter(|max| size > *max) {
+        return Err(TransferError::TooLarge { size, max });
+    }
+    Ok(Incoming::create(&cfg.dir)?)
+}
+
+/// The upload loop, `while recv_size < file_size: data = conn.recv(1024);
+/// f.write(data)`: exactly `size` bytes (`rest`, which came with the
+/// header, first), hashed into `md5` on the way when there is one.
+fn receive(
+    conn: &mut TcpStream,
+    in_flight: &InFlight,
+    rest: &[u8],
+    size: u64,
+    file: &mut File,
+    mut md5: Option<&mut Md5>,
+    out: &Output,
+) -> Result<(), TransferError> {
+    if rest.len() as u64 > size {
+        return Err(TransferError::ExtraBytes { expected: size });
+    }
+    let mut progress = Progress::new(out, "已接收", size);
+    let mut data = vec![0u8; CHUNK];
+    data[..rest.len()].copy_from_slice(rest);
+    let (mut n, mut got) = (rest.len(), 0);
+    loop {
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&data[..n]);
+        }
+        file.write_all(&data[..n])?;
+        got += n as u64;
+        progress.advance(n as u64);
+        if got == size {
+            break;
+        }
+        let want = usize::try_from(size - got).map_or(CHUNK, |left| left.min(CHUNK));
+        n = net::recv(conn, &mut data[..want], in_flight).map_err(TransferError::from_socket)?;
+        if n == 0 {
+            return Err(TransferError::Truncated {
+                got,
+                expected: size,
+            });
+        }
+    }
+    // Added: after the last byte the client half-closes; more is refused.
+    match net::recv(conn, &mut [0u8; 1], in_flight).map_err(TransferError::from_socket)? {
+        0 => Ok(()),
+        _ => Err(TransferError::ExtraBytes { expected: size }),
+    }
+}
+
+/// The framed download (seed 003 五, checked): the header with the file's
+/// size and md5, then its bytes.
+fn download(
+    conn: &mut TcpStream,
+    in_flight: &InFlight,
     name: &str,
     cfg: &Config,
     out: &Output,
 ) -> Result<(), TransferError> {
-    check_name(name)?;
-    // The name is one component, but the entry may be a symlink: follow it
-    // and refuse anything that ends up outside the folder.
-    let real = match std::fs::canonicalize(cfg.dir.join(name)) {
-        Ok(real) => real,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+    let (mut file, size) = match crate::store::open_inside(&cfg.dir, name) {
+        Err(e @ TransferError::NotFound(_)) => {
             out.line(format!("{}文件不存在", escape(name)));
-            return Err(TransferError::NotFound(name.to_string()));
+            return Err(e);
         }
-        Err(e) => return Err(e.into()),
+        opened => opened?,
     };
-    if !real.starts_with(std::fs::canonicalize(&cfg.dir)?) {
-        return Err(TransferError::Outside(name.to_string()));
-    }
-    let (mut file, size) = transfer::open(&real)?;
-    let (md5, hashed) = crate::digest::md5_reader(&file, |_| {})?;
+    let (md5, hashed) = frame::md5_reader(&file, |_| {})?;
     if hashed != size {
         return Err(TransferError::FileChanged);
     }
-    file.rewind()?;
     let header = Header {
         filename: name.to_string(),
         filesize: size,
         md5,
     };
-    frame::write_header(&mut *peer, &header)?;
-    let mut progress = Progress::new(out, "已发送", size);
-    // Through a large buffer: the stoppable stream takes whole chunks.
-    let mut sink = BufWriter::with_capacity(transfer::CHUNK, &mut *peer);
-    transfer::send(&file, size, &mut sink, &mut progress).map_err(TransferError::from_socket)?;
-    drop(sink);
-    drop(progress);
+    let header = frame::frame(&serde_json::to_vec(&header).map_err(frame::FrameError::from)?)?;
+    net::send_all(conn, &header, in_flight)?;
+    send_file(conn, in_flight, &mut file, out)?;
     out.line(format!("download successed: {}", escape(name)));
     Ok(())
+}
+
+/// Sends the rest of `file` with `sendall`, 1 MiB at a time.
+pub(crate) fn send_file(
+    conn: &mut TcpStream,
+    in_flight: &InFlight,
+    file: &mut File,
+    out: &Output,
+) -> Result<(), TransferError> {
+    use std::io::Seek;
+    file.rewind()?;
+    let mut progress = Progress::new(out, "已发送", file.metadata()?.len());
+    let mut data = vec![0u8; CHUNK];
+    loop {
+        let n = file.read(&mut data)?;
+        if n == 0 {
+            return Ok(());
+        }
+        net::send_all(conn, &data[..n], in_flight).map_err(TransferError::from_socket)?;
+        progress.advance(n as u64);
+    }
 }

@@ -23,7 +23,7 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::{InFlight, Stop};
+use common::stop::{InFlight, Stop};
 use common::text::printable;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 

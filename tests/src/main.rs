@@ -10,7 +10,7 @@ use anyhow::{Context, Result, ensure};
 use clap::Parser;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::ExitCode;
 use std::thread;

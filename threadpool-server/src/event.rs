@@ -31,7 +31,7 @@ use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
 use common::log::Output;
-use common::server::{InFlight, POLL, Stop};
+use common::stop::{InFlight, POLL, Stop};
 use common::text::printable;
 use multithread::server::{RECV_SIZE, REPLY};
 use std::io;

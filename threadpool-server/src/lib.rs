@@ -24,7 +24,7 @@ pub mod event;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use multithread::server::handle_connection;
 use std::net::TcpListener;
 use std::time::Duration;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use common::addr::UDP_PORT;
 use common::cli::{ClientOpts, Host, stop_on_signals};
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;

@@ -16,7 +16,7 @@
 use common::diag;
 use common::log::Output;
 use common::net::{self, POLL};
-use common::server::Stop;
+use common::stop::Stop;
 use common::text::printable;
 use std::io;
 use std::net::UdpSocket;

@@ -46,7 +46,7 @@ pub fn run_model(
     model: ModelName,
     listener: &TcpListener,
     opts: &common::cli::ServerOpts,
-    stop: &common::server::Stop,
+    stop: &common::stop::Stop,
 ) {
     let out = common::log::Output::discard();
     match model {
@@ -74,10 +74,10 @@ pub fn run_model(
 pub(super) fn start_model(
     model: ModelName,
     idle: Duration,
-) -> Result<(SocketAddr, common::server::Stop, thread::JoinHandle<()>)> {
+) -> Result<(SocketAddr, common::stop::Stop, thread::JoinHandle<()>)> {
     let listener = common::net::listen(loopback(), 1024)?;
     let addr = listener.local_addr()?;
-    let stop = common::server::Stop::new(Duration::from_secs(1));
+    let stop = common::stop::Stop::new(Duration::from_secs(1));
     let opts = common::cli::ServerOpts::for_tests(idle);
     let s = stop.clone();
     let handle = thread::spawn(move || run_model(model, &listener, &opts, &s));

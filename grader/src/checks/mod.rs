@@ -14,7 +14,7 @@
 use crate::run::{Running, START, STEP, Transcript, scratch, wait_until};
 use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict};
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use common::log::Output;
 use file_transfer::TransferError;
 use file_transfer::client::{self, Config as ClientConfig};
 use file_transfer::frame::{self, Header};
-use file_transfer::protocol;
+
 use file_transfer::server::{self, Config};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -153,12 +153,12 @@ fn empty_files_and_odd_names_work() {
 }
 
 /// Sends a framed header and returns the server's first reply.
-fn framed_request(addr: SocketAddr, body: &[u8]) -> protocol::Reply {
+fn framed_request(addr: SocketAddr, body: &[u8]) -> frame::Reply {
     let mut s = connect(addr);
     s.write_all(&frame::encode_len(body.len()).unwrap())
         .unwrap();
     s.write_all(body).unwrap();
-    protocol::read_reply(&mut s).unwrap()
+    frame::read_reply(&mut s).unwrap()
 }
 
 fn header_json(name: &str, size: u64, md5: &str) -> Vec<u8> {
@@ -177,7 +177,7 @@ pub fn begin_upload(addr: SocketAddr, name: &str, size: u64, md5: &str) -> TcpSt
         md5: md5.into(),
     };
     frame::write_header(&mut s, &header).unwrap();
-    let reply = protocol::read_reply(&mut s).unwrap();
+    let reply = frame::read_reply(&mut s).unwrap();
     assert!(reply.ok, "{}", reply.message);
     s
 }
@@ -306,7 +306,7 @@ fn an_md5_mismatch_leaves_nothing_and_the_client_is_told() {
     let mut s = begin_upload(srv.addr, "bad.bin", 3, MD5_EMPTY);
     s.write_all(b"abc").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
-    let reply = protocol::read_reply(&mut s).unwrap();
+    let reply = frame::read_reply(&mut s).unwrap();
     assert!(!reply.ok);
     assert!(reply.message.contains("md5 mismatch"), "{}", reply.message);
     srv.settle();
@@ -319,7 +319,7 @@ fn extra_bytes_are_refused() {
     let mut s = begin_upload(srv.addr, "x.bin", 0, MD5_EMPTY);
     s.write_all(b"surprise").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
-    let reply = protocol::read_reply(&mut s).unwrap();
+    let reply = frame::read_reply(&mut s).unwrap();
     assert!(reply.message.contains("more bytes"), "{}", reply.message);
     srv.settle();
     assert!(srv.saved().is_empty());
@@ -395,7 +395,7 @@ fn the_idle_timeout_drops_a_peer_that_stops_mid_file() {
     let mut s = begin_upload(srv.addr, "stall.bin", 100, MD5_EMPTY);
     s.write_all(&[0u8; 10]).unwrap();
     // Say nothing more: the server gives up and says why.
-    let reply = protocol::read_reply(&mut s).unwrap();
+    let reply = frame::read_reply(&mut s).unwrap();
     assert!(
         reply.message.contains("nothing for too long"),
         "{}",
@@ -480,12 +480,12 @@ fn download_refusals() {
     // Names the client would refuse to send are refused by the server too.
     for name in HOSTILE_NAMES {
         let mut s = connect(srv.addr);
-        protocol::write_get(&mut s, name).unwrap();
-        match protocol::read_answer(&mut s).unwrap() {
-            protocol::Answer::Refused(r) => {
+        frame::write_get(&mut s, name).unwrap();
+        match frame::read_answer(&mut s).unwrap() {
+            frame::Answer::Refused(r) => {
                 assert!(r.message.contains("not allowed"), "{name}: {}", r.message)
             }
-            protocol::Answer::File(h) => panic!("{name} served as {h:?}"),
+            frame::Answer::File(h) => panic!("{name} served as {h:?}"),
         }
     }
     assert!(!target.exists());
@@ -567,9 +567,9 @@ fn a_file_over_4_gib_arrives_intact() {
     let saved = srv.save_dir().join("huge.bin");
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
     let (a, _) =
-        file_transfer::digest::md5_reader(std::fs::File::open(&path).unwrap(), |_| {}).unwrap();
+        file_transfer::frame::md5_reader(std::fs::File::open(&path).unwrap(), |_| {}).unwrap();
     let (b, _) =
-        file_transfer::digest::md5_reader(std::fs::File::open(&saved).unwrap(), |_| {}).unwrap();
+        file_transfer::frame::md5_reader(std::fs::File::open(&saved).unwrap(), |_| {}).unwrap();
     assert_eq!(a, b);
 }
 

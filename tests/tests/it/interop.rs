@@ -6,7 +6,7 @@
 use crate::file::{FileServer, write_file};
 use crate::util::*;
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::thread;

@@ -4,7 +4,7 @@ use crate::file::{FileServer, MD5_EMPTY, begin_upload};
 use crate::util::*;
 use bench::load::load;
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
@@ -277,7 +277,7 @@ fn ctrl_c_mid_upload_with_the_default_grace_removes_the_temporary_file() {
     server.terminate();
     // The upload stalls (the client sends no more): after the default grace
     // of 3 s the server gives up on it, says why, and removes its file.
-    let reply = file_transfer::protocol::read_reply(&mut s).unwrap();
+    let reply = file_transfer::frame::read_reply(&mut s).unwrap();
     assert!(!reply.ok);
     assert!(reply.message.contains("shutting down"), "{}", reply.message);
     let (status, _, err) = server.finish();

@@ -4,7 +4,7 @@
 use crate::util::*;
 use common::cli::ServerOpts;
 use common::log::Output;
-use common::server::Stop;
+use common::stop::Stop;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread;

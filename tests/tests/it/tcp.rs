@@ -61,7 +61,7 @@ fn survives_silent_resetting_and_non_utf8_clients() {
 fn ipv6_loopback_works() {
     let listener = common::net::listen("[::1]:0".parse().unwrap(), 5).expect("bind [::1]:0");
     let addr = listener.local_addr().unwrap();
-    let stop = common::server::Stop::new(Duration::from_secs(1));
+    let stop = common::stop::Stop::new(Duration::from_secs(1));
     let out = Output::memory();
     let (s, o) = (stop.clone(), out.clone());
     let handle = std::thread::spawn(move || tcp_basic::server::run(&listener, &opts(WAIT), &s, &o));

@@ -461,7 +461,7 @@ pub fn lines(text: &str) -> impl BufRead + '_ {
 /// printing into memory.
 pub struct Running {
     pub addr: SocketAddr,
-    pub stop: common::server::Stop,
+    pub stop: common::stop::Stop,
     pub out: common::log::Output,
     handle: thread::JoinHandle<()>,
 }
@@ -469,7 +469,7 @@ pub struct Running {
 impl Running {
     /// Runs a TCP server on a fresh 127.0.0.1:0 listener.
     pub fn tcp(
-        serve: impl FnOnce(&TcpListener, &common::server::Stop, &common::log::Output) + Send + 'static,
+        serve: impl FnOnce(&TcpListener, &common::stop::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
         let listener = listener();
         let addr = listener.local_addr().unwrap();
@@ -478,7 +478,7 @@ impl Running {
 
     /// Runs a UDP server on a fresh 127.0.0.1:0 socket.
     pub fn udp(
-        serve: impl FnOnce(UdpSocket, &common::server::Stop, &common::log::Output) + Send + 'static,
+        serve: impl FnOnce(UdpSocket, &common::stop::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
         let socket = udp();
         let addr = socket.local_addr().unwrap();
@@ -487,9 +487,9 @@ impl Running {
 
     fn start(
         addr: SocketAddr,
-        serve: impl FnOnce(&common::server::Stop, &common::log::Output) + Send + 'static,
+        serve: impl FnOnce(&common::stop::Stop, &common::log::Output) + Send + 'static,
     ) -> Running {
-        let stop = common::server::Stop::new(Duration::from_secs(1));
+        let stop = common::stop::Stop::new(Duration::from_secs(1));
         let out = common::log::Output::memory();
         let (s, o) = (stop.clone(), out.clone());
         let handle = thread::spawn(move || serve(&s, &o));
