@@ -330,7 +330,7 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
             grader::python::rewrite(&text, &rewrite),
         )?;
     }
-    let mut server = crate::spawn_python(&dir.path().join("file_server.py"), dir.path(), port)?;
+    let server = crate::spawn_python(&dir.path().join("file_server.py"), dir.path(), port)?;
     let started = Instant::now();
     let mut client = grader::python::python()
         .context("no Python 3 found (python3, python or py -3)")?
@@ -342,9 +342,7 @@ fn python_upload(originals: &Path, file: &Path, work: &Path) -> Result<Duration>
     writeln!(client.stdin.take().context("stdin")?, "{}", file.display())?;
     let status = client.wait()?;
     let elapsed = started.elapsed();
-    let _ = server.kill();
-    let _ = server.wait();
-    crate::untrack(server.id());
+    crate::stop(server);
     ensure!(status.success(), "file_client.py failed");
     let saved = std::fs::metadata(save.join(file.file_name().context("file name")?))?.len();
     ensure!(

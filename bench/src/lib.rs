@@ -14,9 +14,8 @@ pub mod reference;
 pub mod signin;
 
 use anyhow::{Context, Result, ensure};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// `a / b` of two durations.
@@ -39,80 +38,43 @@ pub fn time_command(cmd: &mut Command) -> Result<Duration> {
 /// most 10 s) until it has bound 127.0.0.1:`port`. The child is stopped
 /// with the bench on Ctrl-C.
 pub fn spawn_python(script: &Path, cwd: &Path, port: u16) -> Result<Child> {
-    let mut child = grader::python::python()
-        .context("no Python 3 found (python3, python or py -3)")?
-        .arg(script)
+    let mut cmd =
+        grader::python::python().context("no Python 3 found (python3, python or py -3)")?;
+    cmd.arg(script)
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start Python")?;
-    track(&child);
+        .stderr(Stdio::null());
+    let mut child = grader::run::spawn_tracked(&mut cmd).context("cannot start Python")?;
     let alive = |c: &mut Child| matches!(c.try_wait(), Ok(None));
     if grader::ports::wait_bound(port, false, Duration::from_secs(10), || alive(&mut child)) {
         return Ok(child);
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    untrack(child.id());
+    stop(child);
     anyhow::bail!("{} did not bind port {port}", script.display())
 }
 
-/// What a Ctrl-C or SIGTERM cleans up: the bench's folders and the
-/// servers it started.
-static CLEANUP: Mutex<(Vec<PathBuf>, Vec<u32>)> = Mutex::new((Vec::new(), Vec::new()));
-
-/// Remembers a server process, to be stopped if the bench is.
-pub fn track(child: &Child) {
-    lock_cleanup().1.push(child.id());
+/// Stops a server the bench started ([`grader::run::spawn_tracked`]) and
+/// forgets it.
+pub fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+    grader::run::untrack(child.id());
 }
 
-/// Forgets a server that has been stopped (its id may be reused).
-pub fn untrack(pid: u32) {
-    lock_cleanup().1.retain(|p| *p != pid);
-}
-
-/// Makes Ctrl-C and SIGTERM remove `dir` (and stop the tracked servers)
+/// Makes Ctrl-C and SIGTERM remove `dir` (and stop the servers started)
 /// before the bench exits, so an interrupted run leaves nothing behind.
 pub fn remove_on_signal(dir: &Path) {
-    let first = {
-        let mut cleanup = lock_cleanup();
-        cleanup.0.push(dir.to_path_buf());
-        cleanup.0.len() == 1 && cleanup.1.is_empty()
-    };
-    if first {
-        install_handler();
-    }
+    grader::run::made(dir);
+    install_handler();
 }
 
-fn lock_cleanup() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, Vec<u32>)> {
-    // A poisoned lock still holds valid lists.
-    CLEANUP.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Installs the handler once; later calls are refused by ctrlc and ignored.
+/// Installs the handler once (the grader's cleanup: [`grader::run::kill_all`]);
+/// later calls are refused by ctrlc and ignored.
 pub fn install_handler() {
     let _ = ctrlc::set_handler(|| {
-        let cleanup = lock_cleanup();
-        for pid in &cleanup.1 {
-            stop_process(*pid);
-        }
-        for dir in &cleanup.0 {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        grader::run::kill_all();
         common::diag!("interrupted: removed the bench's files; exiting");
         std::process::exit(130);
     });
-}
-
-/// Stops a process by id, with the platform's own command.
-fn stop_process(pid: u32) {
-    let _ = if cfg!(windows) {
-        Command::new("taskkill")
-            .args(["/F", "/PID", &pid.to_string()])
-            .status()
-    } else {
-        Command::new("kill").arg(pid.to_string()).status()
-    };
 }

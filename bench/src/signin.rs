@@ -378,7 +378,7 @@ pub(crate) fn measure(
     work_ms: u64,
     timeout: Duration,
 ) -> Result<Row> {
-    let (mut child, addr) = start(target, backlog, work_ms)?;
+    let (child, addr) = start(target, backlog, work_ms)?;
     let pid = child.id();
     let stop = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(Mutex::new((0u64, 0u64)));
@@ -403,9 +403,7 @@ pub(crate) fn measure(
     let hwm = status_field(pid, "VmHWM:");
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
-    let _ = child.kill();
-    let _ = child.wait();
-    crate::untrack(child.id());
+    crate::stop(child);
     let (threads, rss) = *peak.lock().unwrap_or_else(|p| p.into_inner());
     Ok(Row {
         server: target.name.clone(),
@@ -423,8 +421,8 @@ pub(crate) fn measure(
 fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAddr)> {
     match &target.kind {
         Kind::Rust(bin, args) => {
-            let mut child = Command::new(bin)
-                .args(args)
+            let mut cmd = Command::new(bin);
+            cmd.args(args)
                 .args([
                     "--port",
                     "0",
@@ -440,10 +438,9 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
                 })
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
+                .stderr(Stdio::piped());
+            let mut child = grader::run::spawn_tracked(&mut cmd)
                 .with_context(|| format!("cannot start {}", bin.display()))?;
-            crate::track(&child);
             // Ready once it says where it listens (stderr).
             let stderr = child.stderr.take().context("stderr")?;
             let mut lines = BufReader::new(stderr).lines();

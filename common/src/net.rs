@@ -1,10 +1,11 @@
 //! A server's `socket`/`bind`/`listen` ([`listen`]), and a connection's
 //! `recv` and `sendall`, as the Python calls them, with the two things the
-//! originals lack: an idle limit, and a clean stop (see [`crate::server`]).
+//! originals lack: an idle limit, and a clean stop (see [`crate::stop`]).
 //!
-//! Both expect the stream's read and write timeouts to be [`POLL`]: each
-//! call to the socket then returns at least that often, and the loop asks
-//! its [`InFlight`] whether to go on waiting.
+//! Both expect the stream's read and write timeouts to be [`POLL`], as
+//! [`crate::stop::Stop::accept`] sets them ([`poll_often`]): each call to
+//! the socket then returns at least that often, and the loop asks its
+//! [`InFlight`] whether to go on waiting.
 
 use crate::stop::InFlight;
 pub use crate::stop::POLL;

@@ -92,8 +92,9 @@ impl Stop {
     }
 
     /// `conn, addr = sk.accept()` until a stop (`while let Some((conn, addr))
-    /// = stop.accept(&listener)`); the stop's own wake-up is never served,
-    /// and a failed accept (out of file descriptors) is retried.
+    /// = stop.accept(&listener)`), the connection reading with a [`POLL`]
+    /// timeout; the stop's own wake-up is never served, and a failed accept
+    /// (out of file descriptors) is retried.
     pub fn accept(&self, listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
         if let Err(e) = self.wake_on_stop(listener) {
             diag!("cannot arrange a clean stop: {e}");
@@ -101,7 +102,11 @@ impl Stop {
         while !self.is_stopping() {
             match listener.accept() {
                 Ok(_) if self.is_stopping() => break,
-                Ok(accepted) => return Some(accepted),
+                // Added: its reads and writes wake every POLL to see the stop.
+                Ok((conn, addr)) => match crate::net::poll_often(&conn) {
+                    Ok(()) => return Some((conn, addr)),
+                    Err(e) => diag!("{addr}: {e}; connection closed"),
+                },
                 Err(e) => crate::server::accept_failed(&e),
             }
         }

@@ -30,18 +30,8 @@ enum Command {
         port: u16,
         #[command(flatten)]
         host: Host,
-        /// Folder to save into and serve from (created if missing)
-        #[arg(long, default_value = "file_save")]
-        dir: PathBuf,
-        /// Refuse files larger than this many bytes, before they are sent
-        #[arg(long, value_name = "BYTES")]
-        max_size: Option<u64>,
-        /// Replace an existing file instead of keeping both as `name (1).ext`
-        #[arg(long)]
-        overwrite: bool,
-        /// Flush every file to disk before giving it its final name
-        #[arg(long)]
-        sync: bool,
+        #[command(flatten)]
+        cfg: server::Config,
         #[command(flatten)]
         opts: ServerOpts,
     },
@@ -99,17 +89,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Server {
             port,
             host,
-            dir,
-            max_size,
-            overwrite,
-            sync,
+            cfg,
             opts,
         } => {
-            std::fs::create_dir_all(&dir)
+            let dir = &cfg.dir;
+            std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             // A run that was killed outright could not delete its
             // temporary files; this one does.
-            let removed = store::remove_leftovers(&dir)
+            let removed = store::remove_leftovers(dir)
                 .with_context(|| format!("cannot read {}", dir.display()))?;
             if !removed.is_empty() {
                 common::diag!(
@@ -120,12 +108,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            let cfg = server::Config {
-                dir,
-                max_size,
-                overwrite,
-                sync,
-            };
             server::run(&listener, &cfg, &opts, &stop, &out);
         }
         Command::DownloadServer {

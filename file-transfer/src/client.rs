@@ -197,10 +197,7 @@ fn send_on(
                 filesize: size,
                 md5: md5.into(),
             };
-            (
-                frame::frame(&serde_json::to_vec(&header).map_err(frame::FrameError::from)?)?,
-                true,
-            )
+            (frame::encode_header(&header)?, true)
         }
         None => (frame::encode_legacy(name, size)?, false),
     };

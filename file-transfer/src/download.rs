@@ -79,8 +79,6 @@ fn serve_one(
     dir: &Path,
     out: &Output,
 ) -> Result<(), TransferError> {
-    // Added: reads wake every POLL, to see the stop and the idle limit.
-    net::poll_often(&conn)?;
     // file_name = new_client_socket.recv(1024).decode()
     let mut buf = [0u8; 1024];
     let n = net::recv(&mut conn, &mut buf, in_flight).map_err(TransferError::from_socket)?;

@@ -174,10 +174,15 @@ pub fn read_frame(mut r: impl Read) -> Result<Option<Vec<u8>>, FrameError> {
     Ok(Some(body))
 }
 
-/// Writes a framed header.
-pub fn write_header(w: impl Write, header: &Header) -> Result<(), FrameError> {
+/// A framed header, ready to send.
+pub fn encode_header(header: &Header) -> Result<Vec<u8>, FrameError> {
     header.check()?;
-    write_frame(w, &serde_json::to_vec(header)?)
+    frame(&serde_json::to_vec(header)?)
+}
+
+/// Writes a framed header.
+pub fn write_header(mut w: impl Write, header: &Header) -> Result<(), FrameError> {
+    Ok(w.write_all(&encode_header(header)?)?)
 }
 
 /// Reads a framed header. `Ok(None)` on a clean EOF before it.

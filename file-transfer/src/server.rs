@@ -47,17 +47,21 @@ use std::sync::Arc;
 /// makes the system calls cheap next to the disk and the md5.
 pub const CHUNK: usize = 1 << 20;
 
-/// What the file server does with what it receives.
-#[derive(Clone, Debug)]
+/// What the file server does with what it receives (its options).
+#[derive(Clone, Debug, clap::Args)]
 pub struct Config {
-    /// The folder files are saved into and served from; nothing outside it
-    /// is ever written or read.
+    /// Folder to save into and serve from (created if missing); nothing
+    /// outside it is ever written or read
+    #[arg(long, default_value = "file_save")]
     pub dir: PathBuf,
-    /// Refuse larger uploads before any of their bytes are sent.
+    /// Refuse files larger than this many bytes, before they are sent
+    #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
-    /// Replace an existing file instead of keeping both.
+    /// Replace an existing file instead of keeping both as `name (1).ext`
+    #[arg(long)]
     pub overwrite: bool,
-    /// Flush each file to disk before giving it its final name.
+    /// Flush every file to disk before giving it its final name
+    #[arg(long)]
     pub sync: bool,
 }
 
@@ -85,10 +89,6 @@ pub fn handle_connection(
     out: &Output,
 ) {
     out.line("connected...");
-    // Added: reads wake every POLL, to see the stop and the idle limit.
-    if let Err(e) = net::poll_often(&conn) {
-        return diag!("{addr}: {e}");
-    }
     // pre_data = conn.recv(1024)
     let mut first = vec![0u8; 1024];
     let n = match net::recv(&mut conn, &mut first, &in_flight) {
@@ -284,8 +284,7 @@ fn download(
         filesize: size,
         md5,
     };
-    let header = frame::frame(&serde_json::to_vec(&header).map_err(frame::FrameError::from)?)?;
-    net::send_all(conn, &header, in_flight)?;
+    net::send_all(conn, &frame::encode_header(&header)?, in_flight)?;
     send_file(conn, in_flight, &mut file, out)?;
     out.line(format!("download successed: {}", escape(name)));
     Ok(())

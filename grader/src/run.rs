@@ -421,19 +421,30 @@ impl Running {
     /// more) for what it printed to be read to the end: a program that has
     /// exited may have output still in the pipe.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.exited() {
-                wait_until(Duration::from_secs(1), || {
-                    lock(&self.stdout).ended && lock(&self.stderr).ended
-                });
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
+        let status = wait_child(&mut self.child, limit)?;
+        wait_until(Duration::from_secs(1), || {
+            lock(&self.stdout).ended && lock(&self.stderr).ended
+        });
+        Some(status)
+    }
+
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Asks it to stop, as Ctrl-C would: SIGTERM, sent with `kill` (Unix).
+    /// Windows cannot send another process a console signal from safe
+    /// code, so there it is killed.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        #[cfg(unix)]
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        #[cfg(windows)]
+        let _ = Command::new("taskkill")
+            .args(["/F", "/PID", &pid])
+            .stdout(Stdio::null())
+            .status();
     }
 
     /// The CPU time (user and system) it has used so far, read portably
@@ -518,6 +529,16 @@ fn collect(pipe: Option<impl Read + Send + 'static>, into: Arc<Mutex<Capture>>) 
         }
         lock(&into).ended = true;
     });
+}
+
+/// Waits for `child` to exit, at most `limit`.
+pub fn wait_child(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let mut status = None;
+    wait_until(limit, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    status
 }
 
 /// Polls `done` every 10 ms until it holds, at most `limit`.

@@ -71,11 +71,6 @@ pub fn handle_connection(
     out: &Output,
 ) {
     let addr = PyAddr(addr);
-    // Added: reads wake every POLL to check the idle limit and the stop.
-    if let Err(e) = net::poll_often(&conn) {
-        diag!("{addr}: {e}");
-        return;
-    }
     let mut buf = [0u8; RECV_SIZE];
     let n = match net::recv(&mut conn, &mut buf, &in_flight) {
         Ok(n) => n,

@@ -108,10 +108,6 @@ fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, Vec<(SocketAddr, TcpStre
 /// One client: print and acknowledge each message until it leaves, is
 /// silent past the idle limit, or the server stops.
 pub fn handle_client(mut conn: TcpStream, addr: SocketAddr, in_flight: InFlight, out: &Output) {
-    if let Err(e) = net::poll_often(&conn) {
-        diag!("{addr}: {e}");
-        return;
-    }
     let mut buf = [0u8; RECV_SIZE];
     loop {
         let n = match net::recv(&mut conn, &mut buf, &in_flight) {

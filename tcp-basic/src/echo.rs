@@ -301,10 +301,6 @@ pub fn handle_connection(
 ) {
     let settings = seed.settings();
     (settings.connected)(&conn, addr, out);
-    if let Err(e) = net::poll_often(&conn) {
-        diag!("{addr}: {e}");
-        return;
-    }
     let mut buf = [0u8; RECV_SIZE];
     loop {
         let n = match net::recv(&mut conn, &mut buf, &in_flight) {

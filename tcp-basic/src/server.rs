@@ -50,11 +50,6 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output)
 
 /// One client: one read of up to 1024 bytes, print it, answer, close.
 pub fn handle_connection(mut conn: TcpStream, addr: SocketAddr, in_flight: InFlight, out: &Output) {
-    // Added: reads wake every POLL to check the idle limit and the stop.
-    if let Err(e) = net::poll_often(&conn) {
-        diag!("{addr}: {e}");
-        return;
-    }
     let mut buf = [0u8; RECV_SIZE];
     let n = match net::recv(&mut conn, &mut buf, &in_flight) {
         Ok(n) => n,

@@ -189,7 +189,7 @@ fn a_closed_stdout_ends_the_program_quietly() {
         .unwrap();
     // Read nothing: close the pipe at once, as `| head -0` would.
     drop(child.stdout.take());
-    let status = wait_exit(&mut child, WAIT).expect("client exits");
+    let status = grader::run::wait_child(&mut child, WAIT).expect("client exits");
     let mut err = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(!err.contains("panicked"), "{err}");

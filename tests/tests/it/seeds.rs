@@ -651,15 +651,11 @@ fn a_fast_chat_gets_one_status_line_per_ack() {
 #[test]
 fn seed_003_threads_serves_two_sessions_at_once_and_drops_idle_ones() {
     use tcp_basic::echo::Seed;
-    let running = Running::tcp(|l, s, o| {
-        tcp_basic::echo::run(
-            l,
-            Seed::S003Threads,
-            &opts(Duration::from_millis(400)),
-            s,
-            o,
-        )
-    });
+    // The idle limit leaves 2 s and more for the second session to be
+    // served while the first is open.
+    let idle = Duration::from_secs(3);
+    let running =
+        Running::tcp(move |l, s, o| tcp_basic::echo::run(l, Seed::S003Threads, &opts(idle), s, o));
     // The first client holds its session open while the second is served.
     let mut first = connect(running.addr);
     first.write_all(b"one").unwrap();
@@ -673,13 +669,21 @@ fn seed_003_threads_serves_two_sessions_at_once_and_drops_idle_ones() {
     )
     .unwrap();
     assert_eq!(second_out.contents(), ">>:服务端发来的消息 two\n>>:");
-    // Then the first goes silent and is dropped after the idle timeout.
+    // The first session is still open: a server that served one session
+    // at a time would have served the second only after dropping it.
     let mut buf = [0u8; 8];
     use std::io::Read;
     assert_eq!(first.read(&mut buf).unwrap(), 3);
+    first.write_all(b"again").unwrap();
+    assert_eq!(
+        first.read(&mut buf).unwrap(),
+        5,
+        "the first session was closed"
+    );
+    // Then the first goes silent and is dropped after the idle limit.
     let started = Instant::now();
     assert_eq!(first.read(&mut buf).unwrap(), 0, "dropped");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < idle + SLACK, "{:?}", started.elapsed());
     // The seed's threaded server prints nothing.
     assert_eq!(running.stop(), "");
 }

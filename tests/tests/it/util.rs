@@ -1,13 +1,13 @@
 //! Helpers for the integration tests: the workspace's binaries, Python
-//! originals in a temp folder, child processes that are killed on drop,
-//! signals, and waiting for readiness (never a blind sleep).
+//! originals in a temp folder, child processes (the grader's runner, with
+//! waits that fail the test), and waiting for readiness (never a blind sleep).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -59,75 +59,56 @@ pub fn bin(name: &str) -> PathBuf {
     dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// A child process that is killed when the test ends, with its stdout and
-/// stderr collected as they come.
-pub struct Proc {
-    pub child: Child,
-    pub stdin: Option<ChildStdin>,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    readers: Vec<thread::JoinHandle<()>>,
+/// A child process under test: the grader's runner
+/// ([`grader::run::Running`]: its own process group, its output collected
+/// as it comes, killed with its children on drop), with the waits a test
+/// wants, each failing the test when it runs out.
+pub struct Proc(grader::run::Running);
+
+impl std::ops::Deref for Proc {
+    type Target = grader::run::Running;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Proc {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Proc {
-    pub fn spawn(mut cmd: Command) -> Proc {
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let readers = vec![
-            collect(child.stdout.take().expect("piped"), stdout.clone()),
-            collect(child.stderr.take().expect("piped"), stderr.clone()),
-        ];
-        let stdin = child.stdin.take();
-        Proc {
-            child,
-            stdin,
-            stdout,
-            stderr,
-            readers,
-        }
-    }
-
-    /// Everything printed so far. Decoded as a whole: a chunk read from the
-    /// pipe may end inside a character.
-    pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
-    }
-
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    pub fn spawn(cmd: Command) -> Proc {
+        let what = format!("{cmd:?}");
+        let transcript = grader::run::Transcript::default();
+        let running = grader::run::Running::start(cmd, &transcript);
+        Proc(running.unwrap_or_else(|e| panic!("spawn {what}: {e}")))
     }
 
     /// Waits until stdout satisfies `pred`, or fails the test.
     pub fn wait_stdout(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        wait_for(what, || {
-            let s = self.stdout();
-            pred(&s).then_some(s)
-        })
-        .unwrap_or_else(|| {
+        if !self.0.wait_stdout(WAIT, pred) {
             panic!(
                 "{what}; stdout: {:?}; stderr: {:?}",
                 self.stdout(),
                 self.stderr()
-            )
-        })
+            );
+        }
+        self.stdout()
     }
 
     /// Waits for a Rust server's `listening on ADDR` line and returns ADDR.
     pub fn listening_addr(&self) -> SocketAddr {
         let line = wait_for("the server to listen", || {
             let err = self.stderr();
-            err.lines()
-                .find_map(|l| l.split("listening on ").nth(1))
-                .map(|rest| {
-                    rest.split([' ', '/'])
-                        .next()
-                        .unwrap_or_default()
-                        .to_string()
-                })
+            let rest = err.lines().find_map(|l| l.split("listening on ").nth(1))?;
+            Some(
+                rest.split([' ', '/'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
         })
         .unwrap_or_else(|| panic!("no 'listening on' line; stderr: {:?}", self.stderr()));
         line.parse()
@@ -136,99 +117,26 @@ impl Proc {
 
     /// True while the process runs.
     pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.0.exited().is_none()
     }
 
     /// Closes stdin and waits for the exit, at most WAIT. Returns the exit
     /// status, stdout and stderr.
     pub fn finish(mut self) -> (std::process::ExitStatus, String, String) {
-        drop(self.stdin.take());
-        let status = wait_exit(&mut self.child, WAIT).unwrap_or_else(|| {
-            let _ = self.child.kill();
+        self.0.close_stdin();
+        let Some(status) = self.0.wait_exit(WAIT) else {
             panic!(
                 "process did not exit in time; stdout: {:?}; stderr: {:?}",
                 self.stdout(),
                 self.stderr()
             )
-        });
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
+        };
         (status, self.stdout(), self.stderr())
     }
 
-    /// Waits for the exit, at most `limit`, without closing stdin; once it
-    /// has exited, reads its output to the end (a process that has exited
-    /// may have output still in the pipe).
+    /// Waits for the exit, at most `limit`, without closing stdin.
     pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let status = wait_exit(&mut self.child, limit)?;
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        Some(status)
-    }
-
-    /// Its process id.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Asks the process to stop as Ctrl-C would (SIGTERM).
-    pub fn terminate(&self) {
-        signal::terminate(&self.child);
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Sending the stop signal, where the platform allows it in safe code.
-/// Tests that need it are ignored on Windows, saying why.
-pub mod signal {
-    #[cfg(unix)]
-    pub fn terminate(child: &std::process::Child) {
-        use nix::sys::signal::{Signal, kill};
-        use nix::unistd::Pid;
-        let pid = i32::try_from(child.id()).expect("a pid fits an i32");
-        kill(Pid::from_raw(pid), Signal::SIGTERM).expect("send SIGTERM");
-    }
-
-    #[cfg(not(unix))]
-    pub fn terminate(_child: &std::process::Child) {
-        panic!("sends a signal, which Windows has no safe way to send");
-    }
-}
-
-fn collect(
-    mut pipe: impl Read + Send + 'static,
-    into: Arc<Mutex<Vec<u8>>>,
-) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => into.lock().unwrap().extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-}
-
-/// Waits for a child to exit, at most `limit`.
-pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        thread::sleep(Duration::from_millis(10));
+        self.0.wait_exit(limit)
     }
 }
 
