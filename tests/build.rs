@@ -28,6 +28,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+// The grader's own probes, compiled here too, so that a test is ignored
+// exactly where the grader would find the thing missing.
+#[path = "../grader/src/machine.rs"]
+mod machine;
+
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(python_originals)");
     println!("cargo::rustc-check-cfg=cfg(seed_peers)");
@@ -39,6 +44,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=PY_ORIGINALS");
     println!("cargo::rerun-if-env-changed=SOCKET_LAB_PEERS");
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=../grader/src/machine.rs");
     // Python found (or not) on PATH: a change of PATH, or of a folder on
     // it (a Python installed there), finds it again, with no `cargo clean`.
     println!("cargo::rerun-if-env-changed=PATH");
@@ -52,7 +58,7 @@ fn main() {
     let workspace = manifest.parent().expect("tests/ is inside the workspace");
     let originals = folder(workspace, "PY_ORIGINALS", "../shared/originals");
     let peers = folder(workspace, "SOCKET_LAB_PEERS", "../shared/peers");
-    let python = find_python();
+    let python = machine::find_python().map(|words| words.join(" "));
     match (&python, originals.join("tcp_server.py").is_file()) {
         (Some(python), true) => {
             let originals = originals.canonicalize().unwrap_or(originals);
@@ -105,39 +111,13 @@ fn main() {
     if nft {
         println!("cargo::rustc-cfg=nftables");
     }
-    if namespaces() {
+    if machine::namespaces().is_ok() {
         println!("cargo::rustc-cfg=namespaces");
     } else {
         println!(
             "cargo::warning=no Linux namespaces (unshare --user --net --pid, ip): the grader's sandbox tests are ignored"
         );
     }
-}
-
-/// True when the grader's sandbox can be made here (as its probe does).
-fn namespaces() -> bool {
-    cfg!(target_os = "linux")
-        && Command::new("unshare")
-            .args([
-                "--user",
-                "--map-root-user",
-                "--net",
-                "--pid",
-                "--fork",
-                "--kill-child",
-                "--mount-proc",
-                "--",
-                "ip",
-                "link",
-                "set",
-                "lo",
-                "up",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
 }
 
 /// The folder `var` names (relative to the workspace root), or else
@@ -151,28 +131,6 @@ fn folder(workspace: &Path, var: &str, default: &str) -> PathBuf {
     dir
 }
 
-/// The first of `python3`, `python`, `py -3` that runs a Python 3.
-fn find_python() -> Option<String> {
-    for candidate in ["python3", "python", "py -3"] {
-        let mut words = candidate.split(' ');
-        let program = words.next()?;
-        let ok = Command::new(program)
-            .args(words)
-            .args([
-                "-c",
-                "import sys; sys.exit(0 if sys.version_info >= (3, 7) else 1)",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Some(candidate.to_string());
-        }
-    }
-    None
-}
 
 /// True when a pids cgroup can be made (and is removed again) here.
 fn pids_cgroup() -> bool {

@@ -2,7 +2,7 @@
 //! all; `cargo run --release -p bench -- --help` lists them.
 
 use clap::{Args, Parser, Subcommand};
-use common::cli::{Host, ServerOpts, listen_and_stop, report};
+use common::cli::{ServerOpts, listen_and_stop, report};
 use common::log::Output;
 use std::process::ExitCode;
 
@@ -64,15 +64,13 @@ struct Served {
     #[arg(long, default_value_t = 9997)]
     port: u16,
     #[command(flatten)]
-    host: Host,
-    #[command(flatten)]
     opts: ServerOpts,
 }
 
 impl Served {
     /// Binds the server's port and installs its stop handle.
     fn listen(&self) -> anyhow::Result<(std::net::TcpListener, common::stop::Stop)> {
-        listen_and_stop(self.host.with_port(self.port)?, &self.opts)
+        listen_and_stop(self.port, &self.opts)
     }
 }
 

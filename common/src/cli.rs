@@ -28,9 +28,11 @@ impl Host {
 /// `--grace` when none is given, in seconds.
 pub const GRACE_DEFAULT: &str = "3";
 
-/// The options every TCP server takes.
+/// The options every TCP server takes, `--host` with them.
 #[derive(Args, Debug, Clone)]
 pub struct ServerOpts {
+    #[command(flatten)]
+    pub host: Host,
     /// Accept queue length, as listen(N); the originals use 5
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub backlog: i32,
@@ -51,6 +53,9 @@ impl ServerOpts {
     /// Options for a server that tests or the tour run in process.
     pub fn for_tests(idle: Duration) -> Self {
         ServerOpts {
+            host: Host {
+                host: "127.0.0.1".into(),
+            },
             backlog: 128,
             idle_timeout: idle,
             grace: Duration::from_secs(1),
@@ -58,10 +63,12 @@ impl ServerOpts {
     }
 }
 
-/// `--timeout` of a client: how long connecting, or waiting for a reply,
-/// may take.
+/// `--host` and `--timeout` of a client: where, and how long connecting or
+/// waiting for a reply may take.
 #[derive(Args, Debug, Clone)]
 pub struct ClientOpts {
+    #[command(flatten)]
+    pub host: Host,
     /// Give up on connecting, or on waiting for a reply, after this long
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_positive_secs)]
     pub timeout: Duration,
@@ -104,10 +111,11 @@ pub fn stop_on_signals(grace: Duration, what: &str) -> Result<crate::stop::Stop,
 ///
 /// [`net::listen`]: crate::net::listen
 pub fn listen_and_stop(
-    addr: SocketAddr,
+    port: u16,
     opts: &ServerOpts,
 ) -> anyhow::Result<(std::net::TcpListener, crate::stop::Stop)> {
     use anyhow::Context;
+    let addr = opts.host.with_port(port)?;
     let listener = crate::net::listen(addr, opts.backlog)
         .with_context(|| format!("cannot listen on {addr}"))?;
     let stop = stop_on_signals(opts.grace, &listener.local_addr()?.to_string())?;
@@ -120,9 +128,9 @@ pub fn listen_and_stop(
 /// and `grade --rust` with its own, so both run the same code.
 pub fn main<C: clap::Parser>(
     args: impl IntoIterator<Item = std::ffi::OsString>,
-    run: impl FnOnce(C) -> anyhow::Result<()>,
+    run: impl FnOnce(C, &crate::log::Output) -> anyhow::Result<()>,
 ) -> ExitCode {
-    report(run(C::parse_from(args)))
+    report(run(C::parse_from(args), &crate::log::Output::stdout()))
 }
 
 /// Runs a binary's body and reports a failure once, on one line of stderr,

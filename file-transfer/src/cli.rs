@@ -1,35 +1,26 @@
 //! The `file-transfer` command line: its subcommands and options (clap derive),
-//! and what each one binds and calls. `src/main.rs` is one call to
-//! [`main`].
+//! and what each one binds and calls ([`run`]). `src/main.rs` is one call
+//! to `common::cli::main`.
 
 use crate::{client, download, server, store};
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use common::addr::FILE_PORT;
-use common::cli::{ClientOpts, Host, ServerOpts, listen_and_stop};
+use common::cli::{ClientOpts, ServerOpts, listen_and_stop};
 use common::log::Output;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     version,
     about = "File upload and download with an md5-checked framed header (main lab 2.5, seeds 002, 003)"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// file_server.py: save uploads into --dir, serve downloads from it
     Server {
         /// Port to listen on
         #[arg(long, default_value_t = FILE_PORT)]
         port: u16,
-        #[command(flatten)]
-        host: Host,
         #[command(flatten)]
         cfg: server::Config,
         #[command(flatten)]
@@ -40,8 +31,6 @@ enum Command {
         /// Port to listen on
         #[arg(long, default_value_t = download::PORT)]
         port: u16,
-        #[command(flatten)]
-        host: Host,
         /// Folder to serve from
         #[arg(long, default_value = ".")]
         dir: PathBuf,
@@ -72,26 +61,15 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
         opts: ClientOpts,
     },
 }
 
-/// The binary's `main` ([`common::cli::main`] with this crate's commands).
-pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    common::cli::main(args, run)
-}
-
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let out = Output::stdout();
-    match cli.command {
-        Command::Server {
-            port,
-            host,
-            cfg,
-            opts,
-        } => {
+/// What each command binds and calls; each binary's `main` is
+/// `common::cli::main(args, run)`.
+pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
+    match command {
+        Command::Server { port, cfg, opts } => {
             let dir = &cfg.dir;
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -107,29 +85,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     removed.join(", ")
                 );
             }
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            server::run(&listener, &cfg, &opts, &stop, &out);
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            server::run(&listener, &cfg, &opts, &stop, out);
         }
-        Command::DownloadServer {
-            port,
-            host,
-            dir,
-            opts,
-        } => {
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            download::serve(&listener, &dir, opts.idle(), &stop, &out);
+        Command::DownloadServer { port, dir, opts } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            download::serve(&listener, &dir, opts.idle(), &stop, out);
         }
         Command::Client {
             seed: Some(download::Seed::S003),
             get,
             port,
-            host,
             opts,
             ..
         } => {
-            let addr = host.with_port(port.unwrap_or(download::PORT))?;
+            let addr = opts.host.with_port(port.unwrap_or(download::PORT))?;
             let stdin = std::io::stdin().lock();
-            download::fetch(addr, get.as_deref(), stdin, opts.timeout, &out)?;
+            download::fetch(addr, get.as_deref(), stdin, opts.timeout, out)?;
         }
         Command::Client {
             path,
@@ -138,22 +110,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             overwrite,
             legacy,
             port,
-            host,
             opts,
             seed: None,
         } => {
             let cfg = client::Config {
-                server: host.with_port(port.unwrap_or(FILE_PORT))?,
+                server: opts.host.with_port(port.unwrap_or(FILE_PORT))?,
                 legacy,
                 timeout: opts.timeout,
             };
             if let Some(name) = get {
-                client::download(&cfg, &name, target.as_deref(), overwrite, &out)?;
+                client::download(&cfg, &name, target.as_deref(), overwrite, out)?;
                 return Ok(());
             }
             let result = match path {
-                Some(path) => client::upload(&cfg, &path, &out),
-                None => client::interactive(&cfg, std::io::stdin().lock(), &out).map(drop),
+                Some(path) => client::upload(&cfg, &path, out),
+                None => client::interactive(&cfg, std::io::stdin().lock(), out).map(drop),
             };
             // The original says goodbye however the upload went.
             out.line("客户端已退出");

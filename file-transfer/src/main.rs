@@ -2,5 +2,5 @@
 //! download of seed 003. `cargo run -p file-transfer -- --help`.
 
 fn main() -> std::process::ExitCode {
-    file_transfer::cli::main(std::env::args_os())
+    common::cli::main(std::env::args_os(), file_transfer::cli::run)
 }

@@ -28,6 +28,7 @@
 pub mod book;
 pub mod checks;
 pub mod class;
+pub mod machine;
 pub mod ports;
 pub mod python;
 pub mod run;
@@ -595,11 +596,11 @@ impl Report {
 pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
     let name = args.first().and_then(|a| a.to_str()).unwrap_or_default();
     match name {
-        "tcp-basic" => tcp_basic::cli::main(args),
-        "udp-basic" => udp_basic::cli::main(args),
-        "multithread" => multithread::cli::main(args),
-        "threadpool-server" => threadpool_server::cli::main(args),
-        "file-transfer" => file_transfer::cli::main(args),
+        "tcp-basic" => common::cli::main(args, tcp_basic::cli::run),
+        "udp-basic" => common::cli::main(args, udp_basic::cli::run),
+        "multithread" => common::cli::main(args, multithread::cli::run),
+        "threadpool-server" => common::cli::main(args, threadpool_server::cli::run),
+        "file-transfer" => common::cli::main(args, file_transfer::cli::run),
         _ => {
             eprintln!(
                 "grade exercise: no exercise called {name:?} (tcp-basic, udp-basic, multithread, threadpool-server, file-transfer)"

@@ -404,7 +404,7 @@ fn find_python(given: Option<&Path>) -> anyhow::Result<Option<Vec<String>>> {
     match given {
         Some(path) => {
             let words = vec![path.to_string_lossy().into_owned()];
-            if !grader::python::runs_python3(&words) {
+            if !grader::machine::runs_python3(&words) {
                 bail!(
                     "--python {} does not run a Python 3.7 or later",
                     path.display()

@@ -5,7 +5,7 @@
 //! [`crate::ports`].)
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 /// What to change in a copy of an original.
@@ -48,38 +48,11 @@ pub fn rewrite(script: &str, rewrite: &Rewrite<'_>) -> String {
     out
 }
 
-/// The first of `python3`, `python` and `py -3` on PATH that runs a
-/// Python 3.7 or later, as the words of a command (`["py", "-3"]`). Looked
-/// for once, at run time: nothing about the machine is fixed when the
-/// grader is built.
+/// The Python [`crate::machine::find_python`] finds, looked for once, at
+/// run time: nothing about the machine is fixed when the grader is built.
 pub fn find() -> Option<Vec<String>> {
     static FOUND: OnceLock<Option<Vec<String>>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            ["python3", "python", "py -3"]
-                .into_iter()
-                .map(|c| c.split(' ').map(str::to_string).collect::<Vec<_>>())
-                .find(|words| runs_python3(words))
-        })
-        .clone()
-}
-
-/// True when `words` start a Python 3.7 or later.
-pub fn runs_python3(words: &[String]) -> bool {
-    let Some((program, args)) = words.split_first() else {
-        return false;
-    };
-    Command::new(program)
-        .args(args)
-        .args([
-            "-c",
-            "import sys; sys.exit(0 if sys.version_info >= (3, 7) else 1)",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    FOUND.get_or_init(crate::machine::find_python).clone()
 }
 
 /// A command of `words` (a Python found by [`find`] or given with

@@ -115,37 +115,10 @@ impl Sandbox {
     }
 }
 
-/// The words of `unshare` that make a check's namespaces.
-const UNSHARE: [&str; 8] = [
-    "--user",
-    "--map-root-user",
-    "--net",
-    "--pid",
-    "--fork",
-    "--kill-child",
-    "--mount-proc",
-    "--",
-];
-
 /// Finds out whether checks can run in namespaces here: `Ok` with the
 /// sandbox, or `Err` with the reason they cannot (said once by `grade`).
 pub fn probe(grade: &Path, disk: u64) -> Result<Sandbox, String> {
-    if !cfg!(target_os = "linux") {
-        return Err("network namespaces are Linux's".into());
-    }
-    let out = Command::new("unshare")
-        .args(UNSHARE)
-        .args(["ip", "link", "set", "lo", "up"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run unshare: {e}"))?;
-    if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "unshare --user --net --pid could not make a namespace with a loopback: {}",
-            why.lines().next().unwrap_or("no reason given")
-        ));
-    }
+    crate::machine::namespaces()?;
     Ok(Sandbox {
         grade: grade.to_path_buf(),
         controllers: controllers(),
@@ -297,7 +270,7 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
     crate::run::made(disk.path());
     let cgroups = Cgroups::new(&sandbox.controllers);
     let mut cmd = Command::new("unshare");
-    cmd.args(UNSHARE)
+    cmd.args(crate::machine::UNSHARE)
         .arg(&sandbox.grade)
         .arg("inside")
         .stdin(Stdio::piped())

@@ -1,33 +1,24 @@
 //! The `multithread` command line: its subcommands and options (clap derive),
-//! and what each one binds and calls. `src/main.rs` is one call to
-//! [`main`].
+//! and what each one binds and calls ([`run`]). `src/main.rs` is one call
+//! to `common::cli::main`.
 
 use crate::{ClientArgs, WorkArgs};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use common::addr::MULTITHREAD_PORT;
-use common::cli::{Host, ServerOpts, listen_and_stop};
+use common::cli::{ServerOpts, listen_and_stop};
 use common::log::Output;
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     version,
     about = "Thread-per-connection sign-in server and client (main lab 2.4 (1))"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// multithread_server.py: one thread per connection, answers 你已签到
     Server {
         /// Port to listen on
         #[arg(long, default_value_t = MULTITHREAD_PORT)]
         port: u16,
-        #[command(flatten)]
-        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
         #[command(flatten)]
@@ -39,30 +30,19 @@ enum Command {
         #[arg(long, default_value_t = MULTITHREAD_PORT)]
         port: u16,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
         args: ClientArgs,
     },
 }
 
-/// The binary's `main` ([`common::cli::main`] with this crate's commands).
-pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    common::cli::main(args, run)
-}
-
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let out = Output::stdout();
-    match cli.command {
-        Command::Server {
-            port,
-            host,
-            opts,
-            work,
-        } => {
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            crate::server::run(&listener, &opts, work.pause(), &stop, &out);
+/// What each command binds and calls; each binary's `main` is
+/// `common::cli::main(args, run)`.
+pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
+    match command {
+        Command::Server { port, opts, work } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            crate::server::run(&listener, &opts, work.pause(), &stop, out);
         }
-        Command::Client { port, host, args } => args.run(host.with_port(port)?, &out)?,
+        Command::Client { port, args } => args.run(args.opts.host.with_port(port)?, out)?,
     }
     Ok(())
 }

@@ -2,5 +2,5 @@
 //! client of main lab 2.4 (1). `cargo run -p multithread -- --help`.
 
 fn main() -> std::process::ExitCode {
-    multithread::cli::main(std::env::args_os())
+    common::cli::main(std::env::args_os(), multithread::cli::run)
 }

@@ -1,33 +1,24 @@
 //! The `tcp-basic` command line: its subcommands and options (clap derive),
-//! and what each one binds and calls. `src/main.rs` is one call to
-//! [`main`].
+//! and what each one binds and calls ([`run`]). `src/main.rs` is one call
+//! to `common::cli::main`.
 
 use crate::echo::Seed;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use common::addr::{CHAT_PORT, TCP_PORT};
-use common::cli::{ClientOpts, Host, ServerOpts, listen_and_stop};
+use common::cli::{ClientOpts, ServerOpts, listen_and_stop};
 use common::log::Output;
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     version,
     about = "TCP exercises of the socket lab: main lab 2.1, the echo programs of seeds 002-004, the chat of seed 001"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// tcp_server.py: answer every client once with 不要回答 and close
     Server {
         /// Port to listen on
         #[arg(long, default_value_t = TCP_PORT)]
         port: u16,
-        #[command(flatten)]
-        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
     },
@@ -36,8 +27,6 @@ enum Command {
         /// Port to connect to
         #[arg(long, default_value_t = TCP_PORT)]
         port: u16,
-        #[command(flatten)]
-        host: Host,
         #[command(flatten)]
         opts: ClientOpts,
     },
@@ -50,8 +39,6 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
         opts: ServerOpts,
     },
     /// The echo clients of seeds 002-004: send each line typed, print each reply
@@ -63,8 +50,6 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
         opts: ClientOpts,
     },
     /// Seed 001's serverTCP: print and ACK every message; Ctrl-C closes every client
@@ -72,8 +57,6 @@ enum Command {
         /// Port to listen on
         #[arg(long, default_value_t = CHAT_PORT)]
         port: u16,
-        #[command(flatten)]
-        host: Host,
         #[command(flatten)]
         opts: ServerOpts,
     },
@@ -83,56 +66,39 @@ enum Command {
         #[arg(long, default_value_t = CHAT_PORT)]
         port: u16,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
         opts: ClientOpts,
     },
 }
 
-/// The binary's `main` ([`common::cli::main`] with this crate's commands).
-pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    common::cli::main(args, run)
-}
-
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let out = Output::stdout();
-    match cli.command {
-        Command::Server { port, host, opts } => {
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            crate::server::run(&listener, &opts, &stop, &out);
+/// What each command binds and calls; each binary's `main` is
+/// `common::cli::main(args, run)`.
+pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
+    match command {
+        Command::Server { port, opts } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            crate::server::run(&listener, &opts, &stop, out);
         }
-        Command::Client { port, host, opts } => {
-            let addr = host.with_port(port)?;
-            crate::client::run(addr, opts.timeout, &out)?;
+        Command::Client { port, opts } => {
+            let addr = opts.host.with_port(port)?;
+            crate::client::run(addr, opts.timeout, out)?;
         }
-        Command::EchoServer {
-            seed,
-            port,
-            host,
-            opts,
-        } => {
-            let (listener, stop) =
-                listen_and_stop(host.with_port(port.unwrap_or(seed.port()))?, &opts)?;
-            crate::echo::run(&listener, seed, &opts, &stop, &out);
+        Command::EchoServer { seed, port, opts } => {
+            let (listener, stop) = listen_and_stop(port.unwrap_or(seed.port()), &opts)?;
+            crate::echo::run(&listener, seed, &opts, &stop, out);
         }
-        Command::EchoClient {
-            seed,
-            port,
-            host,
-            opts,
-        } => {
-            let addr = host.with_port(port.unwrap_or(seed.port()))?;
+        Command::EchoClient { seed, port, opts } => {
+            let addr = opts.host.with_port(port.unwrap_or(seed.port()))?;
             let stdin = std::io::stdin().lock();
-            crate::echo::client(addr, seed, stdin, opts.timeout, &out)?;
+            crate::echo::client(addr, seed, stdin, opts.timeout, out)?;
         }
-        Command::ChatServer { port, host, opts } => {
-            let (listener, stop) = listen_and_stop(host.with_port(port)?, &opts)?;
-            crate::chat::run(&listener, &opts, &stop, &out);
+        Command::ChatServer { port, opts } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            crate::chat::run(&listener, &opts, &stop, out);
         }
-        Command::ChatClient { port, host, opts } => {
-            let addr = host.with_port(port)?;
+        Command::ChatClient { port, opts } => {
+            let addr = opts.host.with_port(port)?;
             let stdin = std::io::BufReader::new(std::io::stdin());
-            crate::chat::client(addr, stdin, opts.timeout, &out)?;
+            crate::chat::client(addr, stdin, opts.timeout, out)?;
         }
     }
     Ok(())

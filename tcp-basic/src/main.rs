@@ -2,5 +2,5 @@
 //! program. `cargo run -p tcp-basic -- --help` lists them.
 
 fn main() -> std::process::ExitCode {
-    tcp_basic::cli::main(std::env::args_os())
+    common::cli::main(std::env::args_os(), tcp_basic::cli::run)
 }

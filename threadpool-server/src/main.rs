@@ -3,5 +3,5 @@
 //! `cargo run -p threadpool-server -- --help`.
 
 fn main() -> std::process::ExitCode {
-    threadpool_server::cli::main(std::env::args_os())
+    common::cli::main(std::env::args_os(), threadpool_server::cli::run)
 }

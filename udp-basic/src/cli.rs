@@ -1,16 +1,15 @@
 //! The `udp-basic` command line: its subcommands and options (clap derive),
-//! and what each one binds and calls. `src/main.rs` is one call to
-//! [`main`].
+//! and what each one binds and calls ([`run`]). `src/main.rs` is one call
+//! to `common::cli::main`.
 
 use crate::echo::Seed;
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use common::addr::UDP_PORT;
 use common::cli::{ClientOpts, Host, stop_on_signals};
 use common::log::Output;
 use common::stop::Stop;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -18,13 +17,7 @@ use std::time::Duration;
     version,
     about = "UDP exercises of the socket lab (main lab 2.2, seeds 001, 002, 004)"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// udp_server.py: print every datagram, cut to 1024 bytes as recv(1024) cuts it
     Server {
         /// Port to listen on
@@ -65,15 +58,8 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
         #[command(flatten)]
-        host: Host,
-        #[command(flatten)]
         opts: ClientOpts,
     },
-}
-
-/// The binary's `main` ([`common::cli::main`] with this crate's commands).
-pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    common::cli::main(args, run)
 }
 
 /// The server's socket ([`crate::server::bind`]) and the Ctrl-C / SIGTERM
@@ -84,33 +70,29 @@ fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Stop)> {
     Ok((sk, stop))
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let out = Output::stdout();
-    match cli.command {
+/// What each command binds and calls; each binary's `main` is
+/// `common::cli::main(args, run)`.
+pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
+    match command {
         Command::Server {
             port,
             host,
             recv_size,
         } => {
             let (sk, stop) = start(host.with_port(port)?)?;
-            crate::server::run(&sk, recv_size.into(), &stop, &out);
+            crate::server::run(&sk, recv_size.into(), &stop, out);
         }
         Command::Client { port, host } => {
-            crate::client::run(host.with_port(port)?, std::io::stdin().lock(), &out)?;
+            crate::client::run(host.with_port(port)?, std::io::stdin().lock(), out)?;
         }
         Command::EchoServer { seed, port, host } => {
             let (sk, stop) = start(host.with_port(port.unwrap_or(seed.port()))?)?;
-            crate::echo::run(sk, seed, &stop, &out);
+            crate::echo::run(sk, seed, &stop, out);
         }
-        Command::EchoClient {
-            seed,
-            port,
-            host,
-            opts,
-        } => {
-            let addr = host.with_port(port.unwrap_or(seed.port()))?;
+        Command::EchoClient { seed, port, opts } => {
+            let addr = opts.host.with_port(port.unwrap_or(seed.port()))?;
             let stdin = std::io::stdin().lock();
-            crate::echo::client(addr, seed, stdin, opts.timeout, &out)?;
+            crate::echo::client(addr, seed, stdin, opts.timeout, out)?;
         }
     }
     Ok(())

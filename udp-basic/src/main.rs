@@ -2,5 +2,5 @@
 //! program. `cargo run -p udp-basic -- --help` lists them.
 
 fn main() -> std::process::ExitCode {
-    udp_basic::cli::main(std::env::args_os())
+    common::cli::main(std::env::args_os(), udp_basic::cli::run)
 }

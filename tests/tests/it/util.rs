@@ -431,8 +431,7 @@ impl Running {
 pub fn opts(idle: Duration) -> common::cli::ServerOpts {
     common::cli::ServerOpts {
         backlog: 1024,
-        idle_timeout: idle,
-        grace: Duration::from_secs(1),
+        ..common::cli::ServerOpts::for_tests(idle)
     }
 }
 
