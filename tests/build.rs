@@ -131,7 +131,6 @@ fn folder(workspace: &Path, var: &str, default: &str) -> PathBuf {
     dir
 }
 
-
 /// True when a pids cgroup can be made (and is removed again) here.
 fn pids_cgroup() -> bool {
     let root = Path::new("/sys/fs/cgroup/pids");

@@ -1,6 +1,6 @@
-//! What every thread-per-connection accept loop shares besides the stop
-//! ([`crate::stop`]): starting a connection's thread, and surviving a
-//! failed `accept()`.
+//! What every accept loop shares besides the stop ([`crate::stop`]):
+//! starting a connection's thread, saying why a connection failed, and
+//! surviving a failed `accept()`.
 
 use crate::diag;
 use std::io;
@@ -25,6 +25,16 @@ pub fn spawn_connection(addr: SocketAddr, job: impl FnOnce() + Send + 'static) {
     if let Err(e) = spawned {
         diag!("cannot start a thread for {addr}: {e}; connection closed");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Says on stderr why a connection's handler failed (`addr: why`): a
+/// failed connection ends itself only, never the server. Every handler
+/// that returns a `Result` is called through this, on a thread, in a pool's
+/// job or inline: `logged(addr, handle_connection(conn, addr, …))`.
+pub fn logged<E: std::fmt::Display>(addr: impl std::fmt::Display, result: Result<(), E>) {
+    if let Err(e) = result {
+        diag!("{addr}: {e}");
     }
 }
 

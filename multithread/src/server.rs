@@ -23,12 +23,12 @@
 
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
-use common::diag;
 use common::log::Output;
 use common::net;
-use common::server::spawn_connection;
+use common::server::{logged, spawn_connection};
 use common::stop::{InFlight, Stop};
 use common::text::printable;
+use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
@@ -54,7 +54,10 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, pause: Duration, stop: &St
         let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
         spawn_connection(addr, move || {
-            handle_connection(conn, addr, in_flight, pause, &job_out)
+            logged(
+                addr,
+                handle_connection(conn, addr, in_flight, pause, &job_out),
+            )
         });
     }
     // Added: wait (at most --grace) for the connections in flight.
@@ -69,18 +72,12 @@ pub fn handle_connection(
     in_flight: InFlight,
     pause: Duration,
     out: &Output,
-) {
+) -> io::Result<()> {
     let addr = PyAddr(addr);
+    // data = conn.recv(1024). Added: a failed read ends this client only
+    // (a silent one after --idle-timeout, a reset, the stop's grace over).
     let mut buf = [0u8; RECV_SIZE];
-    let n = match net::recv(&mut conn, &mut buf, &in_flight) {
-        Ok(n) => n,
-        // Added: a failed read ends this client only: a silent one dropped
-        // after --idle-timeout, a reset, or the stop's grace running out.
-        Err(e) => {
-            diag!("{addr}: {e}");
-            return;
-        }
-    };
+    let n = net::recv(&mut conn, &mut buf, &in_flight)?;
     out.line(format!(
         "服务器接收来自:\t{addr}的信息,内容为:{}\n",
         printable(&buf[..n])
@@ -88,12 +85,10 @@ pub fn handle_connection(
     if !pause.is_zero() {
         thread::sleep(pause);
     }
-    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &in_flight) {
-        diag!("replying to {addr}: {e}");
-        return;
-    }
+    net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
     out.line(format!("服务器向{addr}回复消息\n"));
     // conn.close(): the client has its answer and EOF before the last line.
     drop(conn);
     out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
+    Ok(())
 }

@@ -20,12 +20,13 @@
 //! one waits in the listen queue (section 2.4 shows why that matters).
 
 use common::cli::ServerOpts;
-use common::diag;
 use common::log::Output;
 use common::net;
+use common::server::logged;
 use common::stop::{InFlight, Stop};
 use common::text::printable;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{TcpListener, TcpStream};
 
 /// What the server answers.
 pub const REPLY: &str = "不要回答,不要回答,不要回答";
@@ -41,7 +42,7 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output)
         let Some((conn, addr)) = stop.accept(listener) else {
             break;
         };
-        handle_connection(conn, addr, stop.admit(opts.idle()), out);
+        logged(addr, handle_connection(conn, stop.admit(opts.idle()), out));
     }
     // Added: the stop's bookkeeping; each connection was served inline, so
     // none is in flight by now and this returns at once.
@@ -49,21 +50,15 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output)
 }
 
 /// One client: one read of up to 1024 bytes, print it, answer, close.
-pub fn handle_connection(mut conn: TcpStream, addr: SocketAddr, in_flight: InFlight, out: &Output) {
+pub fn handle_connection(mut conn: TcpStream, in_flight: InFlight, out: &Output) -> io::Result<()> {
+    // client_data = conn.recv(1024). Added: a client that says nothing is
+    // dropped after --idle-timeout, not waited for forever.
     let mut buf = [0u8; RECV_SIZE];
-    let n = match net::recv(&mut conn, &mut buf, &in_flight) {
-        Ok(n) => n,
-        // Added: a client that says nothing is dropped, not waited for forever.
-        Err(e) => {
-            diag!("{addr}: {e}");
-            return;
-        }
-    };
+    let n = net::recv(&mut conn, &mut buf, &in_flight)?;
     // Added: bytes that are not UTF-8 print as U+FFFD; `.decode()` would
     // raise UnicodeDecodeError and end the Python server.
     out.line(printable(&buf[..n]));
-    if let Err(e) = net::send_all(&mut conn, REPLY.as_bytes(), &in_flight) {
-        diag!("replying to {addr}: {e}");
-    }
+    net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
     drop(conn);
+    Ok(())
 }

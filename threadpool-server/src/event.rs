@@ -56,57 +56,49 @@ pub fn run(
         .enable_time()
         .build()
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start the event loop: {e}")))?;
-    runtime.block_on(serve(listener, opts, pause, stop, out))
-}
-
-async fn serve(
-    listener: &std::net::TcpListener,
-    opts: &ServerOpts,
-    pause: Duration,
-    stop: &Stop,
-    out: &Output,
-) -> std::io::Result<()> {
-    // Added: a stop connects here once, so that the waiting accept returns.
-    if let Err(e) = stop.wake_on_stop(listener) {
-        diag!("cannot arrange a clean stop: {e}");
-    }
-    // The same socket, watched by the event loop instead of blocking on it.
-    let listener = listener
-        .try_clone()
-        .and_then(|l| l.set_nonblocking(true).map(|()| l))
-        .and_then(TcpListener::from_std)
-        .map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot hand the listener to the event loop: {e}"),
-            )
-        })?;
-    out.line("server waiting...");
-    while !stop.is_stopping() {
-        let (conn, addr) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Added: one failed accept (out of file descriptors) is not the end.
-            Err(e) => {
-                diag!("accept failed: {e}; retrying in 100 ms");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        // Added: the stop's own wake-up connection is not served.
-        if stop.is_stopping() {
-            break;
+    runtime.block_on(async {
+        // Added: a stop connects here once, so that the waiting accept returns.
+        if let Err(e) = stop.wake_on_stop(listener) {
+            diag!("cannot arrange a clean stop: {e}");
         }
-        // Added: the connection counts as in flight until its task ends.
-        let in_flight = stop.admit(opts.idle());
-        let job_out = out.clone();
-        tokio::spawn(handle_connection(conn, addr, in_flight, pause, job_out));
-        out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
-    }
-    // Added: wait (at most --grace) for the connections in flight. The wait
-    // blocks, so it runs beside the event loop, which goes on serving them.
-    let finishing = stop.clone();
-    let _ = tokio::task::spawn_blocking(move || finishing.finish()).await;
-    Ok(())
+        // The same socket, watched by the event loop instead of blocking on it.
+        let listener = listener
+            .try_clone()
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .and_then(TcpListener::from_std)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot hand the listener to the event loop: {e}"),
+                )
+            })?;
+        out.line("server waiting...");
+        while !stop.is_stopping() {
+            let (conn, addr) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                // Added: one failed accept (out of file descriptors) is not the end.
+                Err(e) => {
+                    diag!("accept failed: {e}; retrying in 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            // Added: the stop's own wake-up connection is not served.
+            if stop.is_stopping() {
+                break;
+            }
+            // Added: the connection counts as in flight until its task ends.
+            let in_flight = stop.admit(opts.idle());
+            let job_out = out.clone();
+            tokio::spawn(handle_connection(conn, addr, in_flight, pause, job_out));
+            out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
+        }
+        // Added: wait (at most --grace) for the connections in flight. The wait
+        // blocks, so it runs beside the event loop, which goes on serving them.
+        let finishing = stop.clone();
+        let _ = tokio::task::spawn_blocking(move || finishing.finish()).await;
+        Ok(())
+    })
 }
 
 /// The pool's `work(conn, addr)` as a task: read one message, print it,

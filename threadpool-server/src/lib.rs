@@ -24,6 +24,7 @@ pub mod event;
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::log::Output;
+use common::server::logged;
 use common::stop::Stop;
 use multithread::server::handle_connection;
 use std::net::TcpListener;
@@ -57,7 +58,12 @@ pub fn run(
         // Added: the connection counts as in flight until its job ends.
         let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
-        pool.execute(move || handle_connection(conn, addr, in_flight, pause, &job_out));
+        pool.execute(move || {
+            logged(
+                addr,
+                handle_connection(conn, addr, in_flight, pause, &job_out),
+            )
+        });
         out.line(format!("客户端:\t\t{}连接成功", PyAddr(addr)));
     }
     // Added: wait (at most --grace) for the connections in flight.

@@ -70,42 +70,28 @@ fn lab(
     }
 }
 
-/// A check that holds whatever the program speaks (starting, surviving
-/// hostile clients, not spinning).
-fn any(
-    name: &'static str,
-    zh: &'static str,
-    category: Category,
-    points: u32,
-    run: fn(&Subject) -> Verdict,
-) -> Check {
-    Check {
-        protocol: false,
-        ..lab(name, zh, category, points, run)
-    }
-}
-
 /// The check both TCP clients of 2.1 and 2.4 share: nobody on its port.
 fn no_server_check() -> Check {
-    any(
+    lab(
         "exits when no server listens",
         "没有服务器时正常退出",
         Robust,
         1,
         client_without_server,
-    )
+    ).whatever_it_speaks()
     .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback")
 }
 
 /// Every server's last robustness check: another program holds its port.
 fn port_in_use_check() -> Check {
-    any(
+    lab(
         "exits when its port is in use",
         "端口被占用时退出",
         Robust,
         1,
         port_in_use,
     )
+    .whatever_it_speaks()
     .does("the grader holds the port first: it must give up (exit) within 10 s, not hang")
 }
 
@@ -113,45 +99,45 @@ fn port_in_use_check() -> Check {
 /// client, no spin, a port already taken.
 fn tcp_robustness(checks: &mut Vec<Check>) {
     checks.extend([
-        any(
+        lab(
             "keeps serving after its first client",
             "第一个客户端之后继续服务",
             Robust,
             1,
             keeps_serving,
-        )
+        ).whatever_it_speaks()
             .does("two normal clients, one after the other: the second must be answered too"),
-        any(
+        lab(
             "survives invalid UTF-8",
             "收到非 UTF-8 数据后不崩溃",
             Robust,
             1,
             |s| survives(s, Hostile::Bytes(b"\xff\xfe\x00")),
-        )
+        ).whatever_it_speaks()
         .does("bytes `ff fe 00`, then a normal client must be answered (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
-        any(
+        lab(
             "survives an empty connection",
             "空连接之后不崩溃",
             Robust,
             1,
             |s| survives(s, Hostile::Empty),
-        )
+        ).whatever_it_speaks()
         .does("a connection closed at once, then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
-        any(
+        lab(
             "survives a reset connection",
             "连接被重置之后不崩溃",
             Robust,
             1,
             |s| survives(s, Hostile::Reset),
-        )
+        ).whatever_it_speaks()
         .does("a connection reset (RST), then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
-        any(
+        lab(
             "does not spin after a client leaves",
             "客户端离开后不空转占用 CPU",
             Robust,
             1,
             no_spin_after_a_client,
-        )
+        ).whatever_it_speaks()
             .does("one normal client, then under 10 % of a core for 2 s (CPU time read with sysinfo, on Linux, macOS and Windows)"),
         port_in_use_check(),
     ]);
@@ -212,13 +198,13 @@ pub fn for_program(program: Program) -> Vec<Check> {
             )
                 .does("against `tcp_server.py`"),
             no_server_check(),
-            any(
+            lab(
                 "exits when the server closes without a reply",
                 "服务器不回复就关闭时退出",
                 Robust,
                 1,
                 tcp_client_no_reply,
-            )
+            ).whatever_it_speaks()
                 .does("a server that reads and closes: it must not wait forever"),
         ],
         Program::UdpServer => vec![
@@ -238,13 +224,13 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 udp_server_python_client,
             )
                 .does("`udp_client.py`'s lines"),
-            any(
+            lab(
                 "survives invalid UTF-8",
                 "收到非 UTF-8 数据后不崩溃",
                 Robust,
                 2,
                 udp_server_invalid_utf8,
-            )
+            ).whatever_it_speaks()
                 .does("a datagram `ff fe 00`, then one that must be printed"),
             lab(
                 "keeps 1024 bytes of a longer datagram",
@@ -254,13 +240,13 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 udp_server_long_datagram,
             )
                 .does("2000 bytes of `a`: the longest run of them it prints is 1024 (`recv(1024)`), whatever it prints around them"),
-            any(
+            lab(
                 "does not spin after a datagram",
                 "收到数据报后不空转占用 CPU",
                 Robust,
                 1,
                 udp_no_spin,
-            )
+            ).whatever_it_speaks()
                 .does("under 10 % of a core for 2 s"),
             port_in_use_check(),
         ],
@@ -281,13 +267,13 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 udp_client_exit,
             )
                 .does("nothing is sent after `exit`"),
-            any(
+            lab(
                 "ends cleanly at the end of input",
                 "输入结束时正常退出",
                 Robust,
                 2,
                 udp_client_eof,
-            )
+            ).whatever_it_speaks()
                 .does("stdin closed: exit status 0 within 5 s, no traceback"),
         ],
         Program::MultithreadServer => signin_checks(),
@@ -381,21 +367,21 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 file_client_uploads,
             )
                 .does("against the Rust server: the file arrives; 服务器确认 and 文件上传成功！ are printed"),
-            any(
+            lab(
                 "says so and exits when no server listens",
                 "没有服务器时提示并退出",
                 Robust,
                 1,
                 client_without_server,
-            )
+            ).whatever_it_speaks()
                 .does("prints 无法连接到服务器，请检查服务器是否运行！ and exits"),
-            any(
+            lab(
                 "ends at the end of input",
                 "输入结束时退出",
                 Robust,
                 2,
                 file_client_eof,
-            )
+            ).whatever_it_speaks()
                 .does("stdin closed at once: it must exit within 5 s"),
         ],
         Program::EchoServer => vec![lab(
@@ -431,13 +417,13 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 udp_echo_empty,
             )
                 .does("UDP can carry an empty datagram (seed 002 §二)"),
-            any(
+            lab(
                 "survives invalid UTF-8",
                 "收到非 UTF-8 数据后不崩溃",
                 Robust,
                 1,
                 udp_echo_invalid_utf8,
-            )
+            ).whatever_it_speaks()
                 .does("a datagram `ff fe 00`, then `after` must be answered"),
         ],
         Program::ChatServer => vec![
@@ -546,13 +532,14 @@ fn signin_checks() -> Vec<Check> {
             signin_python_client,
         )
         .does("`multithread_client.py`: twenty sign in"),
-        any(
+        lab(
             "answers a client that sends invalid UTF-8",
             "回复发送非 UTF-8 数据的客户端",
             Robust,
             1,
             signin_invalid_utf8,
         )
+        .whatever_it_speaks()
         .does("that client gets an answer, and so does the next"),
         lab(
             "an idle client does not block the others",

@@ -58,10 +58,20 @@ impl FileServer {
 
     pub fn client(&self, legacy: bool) -> ClientConfig {
         ClientConfig {
-            server: self.addr,
             legacy,
-            timeout: WAIT,
+            ..framed_client(self.addr)
         }
+    }
+
+    /// Downloads `name` with the framed client into `target`, quietly.
+    pub fn download(&self, name: &str, target: &Path) -> Result<PathBuf, TransferError> {
+        client::download(
+            &self.client(false),
+            name,
+            Some(target),
+            false,
+            &Output::discard(),
+        )
     }
 
     /// Stops the server, as Ctrl-C does, and waits for its `run` to return.
@@ -84,6 +94,15 @@ impl Drop for FileServer {
         if let Some(running) = self.running.take() {
             running.stop();
         }
+    }
+}
+
+/// The client's options for a framed upload or download to `addr`.
+fn framed_client(addr: SocketAddr) -> ClientConfig {
+    ClientConfig {
+        server: addr,
+        legacy: false,
+        timeout: WAIT,
     }
 }
 
@@ -425,25 +444,11 @@ fn download_checks_and_saves_under_the_seed_003_name() {
     write_file(&srv.save_dir(), "课件.bin", &data(2 << 20));
     let dst = tempfile::tempdir().unwrap();
     let target = dst.path().join("新课件.bin");
-    let path = client::download(
-        &srv.client(false),
-        "课件.bin",
-        Some(&target),
-        false,
-        &Output::discard(),
-    )
-    .unwrap();
+    let path = srv.download("课件.bin", &target).unwrap();
     assert_eq!(path, target);
     assert_eq!(std::fs::read(&target).unwrap(), data(2 << 20));
     // Downloading again keeps both.
-    let again = client::download(
-        &srv.client(false),
-        "课件.bin",
-        Some(&target),
-        false,
-        &Output::discard(),
-    )
-    .unwrap();
+    let again = srv.download("课件.bin", &target).unwrap();
     assert_eq!(again.file_name().unwrap(), "新课件 (1).bin");
 }
 
@@ -471,14 +476,7 @@ fn download_refusals() {
         ("link.txt", "outside the served folder"),
         ("abs.txt", "outside the served folder"),
     ] {
-        let err = client::download(
-            &srv.client(false),
-            name,
-            Some(&target),
-            false,
-            &Output::discard(),
-        )
-        .unwrap_err();
+        let err = srv.download(name, &target).unwrap_err();
         assert!(err.to_string().contains(expect), "{name}: {err}");
     }
     // Names the client would refuse to send are refused by the server too.
@@ -494,14 +492,7 @@ fn download_refusals() {
     }
     assert!(!target.exists());
     // A symlink that stays inside is fine.
-    client::download(
-        &srv.client(false),
-        "alias.txt",
-        Some(&target),
-        false,
-        &Output::discard(),
-    )
-    .unwrap();
+    srv.download("alias.txt", &target).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"fine");
 }
 
@@ -526,11 +517,7 @@ fn a_download_that_fails_its_check_is_not_kept() {
     });
     let dst = tempfile::tempdir().unwrap();
     let target = dst.path().join("f.txt");
-    let cfg = ClientConfig {
-        server: addr,
-        legacy: false,
-        timeout: WAIT,
-    };
+    let cfg = framed_client(addr);
     let err =
         client::download(&cfg, "f.txt", Some(&target), false, &Output::discard()).unwrap_err();
     assert!(matches!(err, TransferError::Md5Mismatch { .. }), "{err}");
@@ -601,11 +588,7 @@ fn against_a_server_that_closes_on_the_framed_header_the_client_falls_back_to_na
     });
     let src = tempfile::tempdir().unwrap();
     let path = write_file(src.path(), "f.txt", b"abc");
-    let cfg = ClientConfig {
-        server: addr,
-        legacy: false,
-        timeout: WAIT,
-    };
+    let cfg = framed_client(addr);
     let out = Output::memory();
     client::upload(&cfg, &path, &out).unwrap();
     assert_eq!(fake.join().unwrap(), b"abc");
@@ -620,25 +603,11 @@ fn a_download_into_a_folder_keeps_its_name_there() {
     let srv = FileServer::start(None, WAIT);
     write_file(&srv.save_dir(), "课件.txt", b"slides");
     let dst = tempfile::tempdir().unwrap();
-    let got = client::download(
-        &srv.client(false),
-        "课件.txt",
-        Some(dst.path()),
-        false,
-        &Output::discard(),
-    )
-    .unwrap();
+    let got = srv.download("课件.txt", dst.path()).unwrap();
     assert_eq!(got, dst.path().join("课件.txt"));
     assert_eq!(std::fs::read(&got).unwrap(), b"slides");
     // Again: kept beside it, never clobbered.
-    let again = client::download(
-        &srv.client(false),
-        "课件.txt",
-        Some(dst.path()),
-        false,
-        &Output::discard(),
-    )
-    .unwrap();
+    let again = srv.download("课件.txt", dst.path()).unwrap();
     assert_eq!(again, dst.path().join("课件 (1).txt"));
 }
 
@@ -675,11 +644,7 @@ fn the_client_falls_back_when_a_name_size_server_answers_the_framed_header_with_
     });
     let src = tempfile::tempdir().unwrap();
     let path = write_file(src.path(), "a.txt", b"hello");
-    let cfg = ClientConfig {
-        server: addr,
-        legacy: false,
-        timeout: WAIT,
-    };
+    let cfg = framed_client(addr);
     let out = Output::memory();
     within("the upload", move || {
         client::upload(&cfg, &path, &out).map(|()| out.contents())
