@@ -20,3 +20,4 @@ pub mod net;
 pub mod server;
 pub mod stop;
 pub mod text;
+pub mod todo;

@@ -2,7 +2,7 @@
 //! and what each one binds and calls ([`run`]). `src/main.rs` is one call
 //! to `common::cli::main`.
 
-use crate::{client, download, server, store};
+use crate::{client, server, store};
 use anyhow::Context;
 use clap::Parser;
 use common::addr::FILE_PORT;
@@ -13,7 +13,10 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(
     version,
+    // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
     about = "File upload and download with an md5-checked framed header (main lab 2.5, seeds 002, 003)"
+    // END NOT IN HANDOUT
+    // HANDOUT ONLY: about = "File upload with an md5-checked framed header (main lab 2.5, seed 002)"
 )]
 pub enum Command {
     /// file_server.py: save uploads into --dir, serve downloads from it
@@ -26,10 +29,11 @@ pub enum Command {
         #[command(flatten)]
         opts: ServerOpts,
     },
+    // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
     /// Seed 003 五's download server.py: send the named file from --dir, raw, to one client
     DownloadServer {
         /// Port to listen on
-        #[arg(long, default_value_t = download::PORT)]
+        #[arg(long, default_value_t = crate::download::PORT)]
         port: u16,
         /// Folder to serve from
         #[arg(long, default_value = ".")]
@@ -37,31 +41,29 @@ pub enum Command {
         #[command(flatten)]
         opts: ServerOpts,
     },
+    // END NOT IN HANDOUT
     /// file_client.py: upload FILE (or prompt `path: `), or download with --get
     Client {
         /// The file to upload; without it, prompt for a path as the original does
+        // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
         #[arg(conflicts_with = "get")]
+        // END NOT IN HANDOUT
         path: Option<PathBuf>,
-        /// Download this file from the server's folder instead
-        #[arg(long, value_name = "NAME")]
-        get: Option<String>,
-        /// Speak seed 003 五's raw download (name, then the bytes) instead; asks for the name without --get
-        #[arg(long, value_enum, conflicts_with_all = ["path", "legacy", "out", "overwrite"])]
-        seed: Option<download::Seed>,
-        /// Where to save a download: a file name, or a folder to keep NAME in [default: 新NAME]
-        #[arg(long, value_name = "PATH", requires = "get")]
-        out: Option<PathBuf>,
-        /// Replace an existing download target instead of keeping both
-        #[arg(long, requires = "get")]
-        overwrite: bool,
         /// Speak only the original `name|size` header (no md5), as file_client.py does
+        // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
         #[arg(long, conflicts_with = "get")]
+        // END NOT IN HANDOUT
+        // HANDOUT ONLY: #[arg(long)]
         legacy: bool,
         /// Port to connect to [default: 9996; 8081 with --seed 003]
         #[arg(long)]
         port: Option<u16>,
         #[command(flatten)]
         opts: ClientOpts,
+        // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
+        #[command(flatten)]
+        download: DownloadArgs,
+        // END NOT IN HANDOUT
     },
 }
 
@@ -69,6 +71,12 @@ pub enum Command {
 /// `common::cli::main(args, run)`.
 pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
     match command {
+        // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
+        Command::DownloadServer { port, dir, opts } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            crate::download::serve(&listener, &dir, opts.idle(), &stop, out);
+        }
+        // END NOT IN HANDOUT
         Command::Server { port, cfg, opts } => {
             let dir = &cfg.dir;
             std::fs::create_dir_all(dir)
@@ -88,40 +96,25 @@ pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
             let (listener, stop) = listen_and_stop(port, &opts)?;
             server::run(&listener, &cfg, &opts, &stop, out);
         }
-        Command::DownloadServer { port, dir, opts } => {
-            let (listener, stop) = listen_and_stop(port, &opts)?;
-            download::serve(&listener, &dir, opts.idle(), &stop, out);
-        }
-        Command::Client {
-            seed: Some(download::Seed::S003),
-            get,
-            port,
-            opts,
-            ..
-        } => {
-            let addr = opts.host.with_port(port.unwrap_or(download::PORT))?;
-            let stdin = std::io::stdin().lock();
-            download::fetch(addr, get.as_deref(), stdin, opts.timeout, out)?;
-        }
         Command::Client {
             path,
-            get,
-            out: target,
-            overwrite,
             legacy,
             port,
             opts,
-            seed: None,
+            // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
+            download,
+            // END NOT IN HANDOUT
         } => {
+            // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
+            if download.wanted() {
+                return download.run(port, &opts, out);
+            }
+            // END NOT IN HANDOUT
             let cfg = client::Config {
                 server: opts.host.with_port(port.unwrap_or(FILE_PORT))?,
                 legacy,
                 timeout: opts.timeout,
             };
-            if let Some(name) = get {
-                client::download(&cfg, &name, target.as_deref(), overwrite, out)?;
-                return Ok(());
-            }
             let result = match path {
                 Some(path) => client::upload(&cfg, &path, out),
                 None => client::interactive(&cfg, std::io::stdin().lock(), out).map(drop),
@@ -133,3 +126,47 @@ pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
+/// The client's downloads: the framed one (`--get`) and seed 003's raw one
+/// (`--seed 003`).
+#[derive(clap::Args)]
+pub struct DownloadArgs {
+    /// Download this file from the server's folder instead
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["path", "legacy"])]
+    get: Option<String>,
+    /// Speak seed 003 五's raw download (name, then the bytes) instead; asks for the name without --get
+    #[arg(long, value_enum, conflicts_with_all = ["path", "legacy", "out", "overwrite"])]
+    seed: Option<crate::download::Seed>,
+    /// Where to save a download: a file name, or a folder to keep NAME in [default: 新NAME]
+    #[arg(long, value_name = "PATH", requires = "get")]
+    out: Option<PathBuf>,
+    /// Replace an existing download target instead of keeping both
+    #[arg(long, requires = "get")]
+    overwrite: bool,
+}
+
+impl DownloadArgs {
+    /// True when a download, not an upload, was asked for.
+    fn wanted(&self) -> bool {
+        self.get.is_some() || self.seed.is_some()
+    }
+
+    fn run(self, port: Option<u16>, opts: &ClientOpts, out: &Output) -> anyhow::Result<()> {
+        if self.seed.is_some() {
+            let addr = opts.host.with_port(port.unwrap_or(crate::download::PORT))?;
+            let stdin = std::io::stdin().lock();
+            crate::download::fetch(addr, self.get.as_deref(), stdin, opts.timeout, out)?;
+            return Ok(());
+        }
+        let cfg = client::Config {
+            server: opts.host.with_port(port.unwrap_or(FILE_PORT))?,
+            legacy: false,
+            timeout: opts.timeout,
+        };
+        let name = self.get.unwrap_or_default();
+        client::download(&cfg, &name, self.out.as_deref(), self.overwrite, out)?;
+        Ok(())
+    }
+}
+// END NOT IN HANDOUT

@@ -117,12 +117,17 @@ pub fn interactive(cfg: &Config, input: impl BufRead, out: &Output) -> Result<bo
 
 /// Connects; when nobody listens, says so in the original's words first.
 fn connect(cfg: &Config, out: &Output) -> Result<TcpStream, TransferError> {
-    net::connect(cfg.server, cfg.timeout).map_err(|e| {
+    // STEP 2.5/5 file_client.py:10 `sk.connect(ip_port)`: connect to cfg.server; when it is refused, print NO_SERVER first
+    // hint: net::connect(cfg.server, cfg.timeout) is TcpStream::connect_timeout; io::ErrorKind::ConnectionRefused is the refusal
+    // gives: sk: TcpStream
+    let sk = net::connect(cfg.server, cfg.timeout).map_err(|e| {
         if e.kind() == io::ErrorKind::ConnectionRefused {
             out.line(NO_SERVER);
         }
         TransferError::Io(e)
-    })
+    })?;
+    // END STEP
+    Ok(sk)
 }
 
 fn open_upload(path: &Path) -> Result<(File, u64, String), TransferError> {
@@ -201,14 +206,19 @@ fn send_on(
         }
         None => (frame::encode_legacy(name, size)?, false),
     };
+    // STEP 2.5/6 file_client.py:24 `sk.send(Informf.encode())`: send the header
+    // hint: Write::write_all
     sk.write_all(&header)?;
-    // confirmation = sk.recv(1024): the go-ahead. Nothing is sent before
-    // it, so a refusal (name, size) costs no data.
+    // END STEP
+    // STEP 2.5/7 file_client.py:27 `confirmation = sk.recv(1024).decode()`: read the go-ahead, at most 1024 bytes, before any byte of the file
+    // hint: Read::read; a reset (net::is_disconnect) or 0 bytes is TransferError::NoReply, any other error TransferError::from_socket
+    // gives: (mut said, n): (Vec<u8>, usize)
     let mut said = vec![0u8; 1024];
     let n = sk.read(&mut said).map_err(|e| match e {
         e if net::is_disconnect(&e) => TransferError::NoReply,
         e => TransferError::from_socket(e),
     })?;
+    // END STEP
     if n == 0 {
         return Err(TransferError::NoReply);
     }
@@ -228,6 +238,8 @@ fn send_on(
     // The loop of sk.send(data): io::copy, which std hands to the kernel
     // (sendfile on Linux), 8 MiB at a time so that progress moves.
     let mut progress = Progress::new(out, "已发送", size);
+    // STEP 2.5/8 file_client.py:39 `sk.send(data)`: the upload loop: send the file's `size` bytes, 8 MiB at a time so that progress moves
+    // hint: io::copy(&mut Read::by_ref(file).take(…), &mut sk) (std hands it to the kernel); 0 bytes copied means the file got shorter: TransferError::FileChanged
     let mut left = size;
     while left > 0 {
         let n = io::copy(&mut Read::by_ref(file).take(left.min(8 << 20)), &mut sk)
@@ -238,10 +250,13 @@ fn send_on(
         left -= n;
         progress.advance(n);
     }
+    // END STEP
     drop(progress);
     out.line("文件上传完成！");
-    // Half-close: "that was all". The server answers after it sees EOF.
+    // STEP 2.5/9 file_client.py:45 `sk.shutdown(socket.SHUT_WR)`: half-close: "that was all"; the server answers after it sees EOF
+    // hint: TcpStream::shutdown(Shutdown::Write)
     sk.shutdown(Shutdown::Write)?;
+    // END STEP
     let (ok, message) = match framed {
         true => {
             let reply = frame::read_reply(&mut sk).map_err(|e| match e {
@@ -252,11 +267,15 @@ fn send_on(
             (reply.ok, printable(reply.message.as_bytes()))
         }
         false => {
+            // STEP 2.5/10 file_client.py:46 `final_confirmation = sk.recv(1024).decode()`: read the final reply, to the end of the stream, 64 KiB at most
+            // hint: Read::by_ref(&mut sk).take(64 * 1024), then Read::read_to_end
+            // gives: all: Vec<u8>
             let mut all = Vec::new();
             let mut reply = Read::by_ref(&mut sk).take(64 * 1024);
             reply
                 .read_to_end(&mut all)
                 .map_err(TransferError::from_socket)?;
+            // END STEP
             (true, printable(&all))
         }
     };
@@ -268,6 +287,7 @@ fn send_on(
     Ok(())
 }
 
+// NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
 /// Downloads `name` from the server's folder into `target`: by default
 /// `新NAME`, as seed 003 names it; a folder means the file keeps its name
 /// there. The file is checked (size, md5) before it gets its name; a file
@@ -359,3 +379,4 @@ impl Write for Hashing<'_> {
         self.file.flush()
     }
 }
+// END NOT IN HANDOUT

@@ -89,26 +89,32 @@ pub fn handle_connection(
     out: &Output,
 ) {
     out.line("connected...");
-    // pre_data = conn.recv(1024)
+    // STEP 2.5/1 file_server.py:11 `pre_data = conn.recv(1024).decode()`: read the request, at most 1024 bytes
+    // hint: net::recv is Read::read with the idle limit; return at once on 0 bytes (the client left without a word), and on an error after saying it with diag!
+    // gives: (mut first, n): (Vec<u8>, usize)
     let mut first = vec![0u8; 1024];
     let n = match net::recv(&mut conn, &mut first, &in_flight) {
         Ok(0) => return, // connected and left without a word
         Ok(n) => n,
         Err(e) => return diag!("{}: {}", PyAddr(addr), TransferError::from_socket(e)),
     };
+    // END STEP
     first.truncate(n);
     // Added: a framed header may span several recv calls; read all of it.
     let read_whole = read_request(&mut conn, &in_flight, &mut first);
     // file_name, file_size = pre_data.split('|'), or seed 002's header.
     let framed = frame::looks_framed(&first);
     let result = read_whole.and_then(|()| match frame::parse_request(&first)? {
+        // NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
+        (Request::Get { filename }, _) => download(&mut conn, &in_flight, &filename, cfg, out),
+        // END NOT IN HANDOUT
+        // HANDOUT ONLY: (Request::Get { .. }, _) => Err(std::io::Error::other("downloads are not part of the lab's handout").into()),
         (Request::Legacy { filename, filesize }, _) => {
             upload_legacy(&mut conn, &in_flight, &filename, filesize, cfg, out)
         }
         (Request::Upload(header), rest) => {
             upload_framed(&mut conn, &in_flight, &header, rest, cfg, out)
         }
-        (Request::Get { filename }, _) => download(&mut conn, &in_flight, &filename, cfg, out),
     });
     if let Err(e) = result {
         let e = match e {
@@ -152,8 +158,10 @@ fn upload_legacy(
     out: &Output,
 ) -> Result<(), TransferError> {
     let mut incoming = prepare(name, size, cfg)?;
-    // conn.sendall(f"{file_name}已发送".encode()): the go-ahead.
+    // STEP 2.5/2 file_server.py:15 `conn.sendall(f"{file_name}已发送".encode())`: the go-ahead, `NAME已发送`
+    // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(conn, format!("{name}已发送").as_bytes(), in_flight)?;
+    // END STEP
     receive(conn, in_flight, &[], size, incoming.file(), None, out)?;
     let saved = incoming.commit(name, cfg.overwrite, cfg.sync)?;
     let saved = saved.file_name().unwrap_or_default().to_string_lossy();
@@ -176,7 +184,10 @@ fn upload_framed(
     let (name, size) = (header.filename.as_str(), header.filesize);
     let mut incoming = prepare(name, size, cfg)?;
     let go_ahead = frame::reply(true, true, &format!("{name}已发送"));
+    // STEP 2.5/3 file_server.py:15 `conn.sendall(f"{file_name}已发送".encode())`: the go-ahead, framed
+    // hint: the same net::send_all, of the go_ahead frame
     net::send_all(conn, &go_ahead, in_flight)?;
+    // END STEP
     let mut md5 = Md5::new();
     receive(
         conn,
@@ -233,6 +244,8 @@ fn receive(
     let mut data = vec![0u8; CHUNK];
     data[..rest.len()].copy_from_slice(rest);
     let (mut n, mut got) = (rest.len(), 0);
+    // STEP 2.5/4 file_server.py:23 `while recv_size < file_size:`: the upload loop: hash (when md5 is Some) and write the `n` bytes in data, then receive the next, until `size` bytes are in
+    // hint: net::recv into &mut data[..want], at most CHUNK and what is left; 0 bytes before the end is TransferError::Truncated; Write::write_all, Md5::update, progress.advance
     loop {
         if let Some(md5) = md5.as_mut() {
             md5.update(&data[..n]);
@@ -252,6 +265,7 @@ fn receive(
             });
         }
     }
+    // END STEP
     // Added: after the last byte the client half-closes; more is refused.
     match net::recv(conn, &mut [0u8; 1], in_flight).map_err(TransferError::from_socket)? {
         0 => Ok(()),
@@ -259,6 +273,7 @@ fn receive(
     }
 }
 
+// NOT IN HANDOUT: the downloads of seed 003, not the lab's exercises
 /// The framed download (seed 003 五, checked): the header with the file's
 /// size and md5, then its bytes.
 fn download(
@@ -310,3 +325,4 @@ pub(crate) fn send_file(
         progress.advance(n as u64);
     }
 }
+// END NOT IN HANDOUT

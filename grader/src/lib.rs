@@ -28,6 +28,7 @@
 pub mod book;
 pub mod checks;
 pub mod class;
+pub mod handout;
 pub mod machine;
 pub mod ports;
 pub mod python;

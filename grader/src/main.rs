@@ -96,6 +96,7 @@ fn main() -> ExitCode {
     match args.get(1).and_then(|a| a.to_str()) {
         Some("exercise") => return grader::run_exercise(args.split_off(2)),
         Some("inside") => return grader::sandbox::inside(),
+        Some("handout") => return handout(&args[2..]),
         Some("checks") => {
             print!("{}", grader::checks::table());
             return ExitCode::SUCCESS;
@@ -388,6 +389,58 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             .with_context(|| format!("cannot write the transcripts into {}", dir.display()))?;
     }
     Ok(book::all_passed(&entries))
+}
+
+/// `grade handout DIR [--originals DIR]`: writes the students' handout
+/// (grader::handout) into DIR, a new or empty folder.
+fn handout(args: &[std::ffi::OsString]) -> ExitCode {
+    const USAGE: &str = "usage: grade handout DIR [--originals DIR]\n\n\
+        Writes the students' handout of the main lab into DIR (new or empty):\n\
+        the model answer's nine programs with every socket step left to write\n\
+        (README.md in it says what, in Chinese and English). --originals copies\n\
+        the lab's Python programs into DIR/python.";
+    let mut dir = None;
+    let mut originals = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("-h" | "--help") => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            Some("--originals") => originals = args.next().map(PathBuf::from),
+            _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
+            _ => {
+                eprintln!("grade handout: unexpected {arg:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(dir) = dir else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    // The model answer is the workspace this grader was built from.
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let written = grader::handout::generate(&model)
+        .map_err(anyhow::Error::from)
+        .and_then(|files| {
+            grader::handout::write(&files, &dir, originals.as_deref())
+                .with_context(|| format!("cannot write the handout into {}", dir.display()))
+        });
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "grade: the handout is in {}; its README.md says what to do",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("grade handout: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn rust_launch(program: Program, grade_exe: &Path, scratch: &tempfile::TempDir) -> Launch {

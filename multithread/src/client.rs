@@ -38,6 +38,9 @@ pub fn message(i: usize) -> String {
 /// Starts `clients` sign-ins at once, one thread each, and waits for them
 /// all. Returns how many failed; each failure is said on stderr.
 pub fn run(addr: SocketAddr, clients: usize, timeout: Duration, out: &Output) -> usize {
+    // STEP 2.4/10 multithread_client.py:25 `thread = threading.Thread(target=work, args=(i,))`: start one thread per client, each running sign_in
+    // hint: thread::Builder::new().stack_size(common::server::CONNECTION_STACK).spawn(…), collected into a Vec
+    // gives: threads: Vec<io::Result<thread::JoinHandle<io::Result<()>>>>
     let threads: Vec<_> = (0..clients)
         .map(|i| {
             let out = out.clone();
@@ -47,6 +50,7 @@ pub fn run(addr: SocketAddr, clients: usize, timeout: Duration, out: &Output) ->
                 .spawn(move || sign_in(addr, i, timeout, &out))
         })
         .collect();
+    // END STEP
     let mut failed = 0;
     for (i, thread) in threads.into_iter().enumerate() {
         let result = match thread {
@@ -66,11 +70,22 @@ pub fn run(addr: SocketAddr, clients: usize, timeout: Duration, out: &Output) ->
 /// The original's `work(x)`: connect, send, print, read the answer, print,
 /// close, print.
 pub fn sign_in(addr: SocketAddr, i: usize, timeout: Duration, out: &Output) -> io::Result<()> {
+    // STEP 2.4/6 multithread_client.py:12 `sk.connect(ip_port)`: connect to the server
+    // hint: net::connect(addr, timeout) is TcpStream::connect_timeout, with `timeout` on every later read and write too
+    // gives: mut sk: std::net::TcpStream
     let mut sk = net::connect(addr, timeout)?;
+    // END STEP
+    // STEP 2.4/7 multithread_client.py:14 `sk.send(message.encode())`: send this client's message(i)
+    // hint: Write::write_all
     sk.write_all(message(i).as_bytes())?;
+    // END STEP
     out.line(format!("客户端{i}发送签到请求成功\n"));
+    // STEP 2.4/8 multithread_client.py:16 `data = sk.recv(1024).decode()`: read the answer, at most 1024 bytes
+    // hint: Read::read; .map_err(net::waiting_for(addr, timeout)) says what it waited for when it times out
+    // gives: (buf, n): ([u8; RECV_SIZE], usize)
     let mut buf = [0u8; RECV_SIZE];
     let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
+    // END STEP
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -81,7 +96,10 @@ pub fn sign_in(addr: SocketAddr, i: usize, timeout: Duration, out: &Output) -> i
         "客户端{i}成功签到，接收消息:{}\n",
         printable(&buf[..n])
     ));
+    // STEP 2.4/9 multithread_client.py:19 `sk.close()`: close the connection
+    // hint: a TcpStream closes when it is dropped
     drop(sk);
+    // END STEP
     out.line(format!("客户端{i}断开连接成功\n"));
     Ok(())
 }

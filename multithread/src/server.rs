@@ -47,18 +47,27 @@ pub const RECV_SIZE: usize = 1024;
 /// work, for the benchmark of 2.4 (3). The lab's servers do none.
 pub fn run(listener: &TcpListener, opts: &ServerOpts, pause: Duration, stop: &Stop, out: &Output) {
     out.line("server waiting...");
-    // Added: `None` once Ctrl-C or SIGTERM stops the server.
-    while let Some((conn, addr)) = stop.accept(listener) {
+    loop {
+        // STEP 2.4/1 multithread_server.py:24 `conn, addr = sk.accept()`: wait for the next client
+        // hint: stop.accept(listener) is TcpListener::accept that gives None once Ctrl-C or SIGTERM stops the server: then break
+        // gives: (conn, addr): (TcpStream, SocketAddr)
+        let Some((conn, addr)) = stop.accept(listener) else {
+            break;
+        };
+        // END STEP
         out.line(format!("客户端:\t\t{}连接成功\n", PyAddr(addr)));
         // Added: the connection counts as in flight until its job ends.
         let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
+        // STEP 2.4/2 multithread_server.py:26 `thread = threading.Thread(target=work, args=(conn, addr), daemon=True)`: serve the client on a thread of its own
+        // hint: spawn_connection(addr, move || …) starts a std::thread; inside, logged(addr, handle_connection(…)) says why a client failed
         spawn_connection(addr, move || {
             logged(
                 addr,
                 handle_connection(conn, addr, in_flight, pause, &job_out),
             )
         });
+        // END STEP
     }
     // Added: wait (at most --grace) for the connections in flight.
     stop.finish();
@@ -74,10 +83,12 @@ pub fn handle_connection(
     out: &Output,
 ) -> io::Result<()> {
     let addr = PyAddr(addr);
-    // data = conn.recv(1024). Added: a failed read ends this client only
-    // (a silent one after --idle-timeout, a reset, the stop's grace over).
+    // STEP 2.4/3 multithread_server.py:9 `data = conn.recv(1024).decode()`: read the sign-in, at most 1024 bytes
+    // hint: net::recv(&mut conn, &mut buf, &in_flight) is Read::read that also drops a client silent past --idle-timeout
+    // gives: (buf, n): ([u8; RECV_SIZE], usize)
     let mut buf = [0u8; RECV_SIZE];
     let n = net::recv(&mut conn, &mut buf, &in_flight)?;
+    // END STEP
     out.line(format!(
         "服务器接收来自:\t{addr}的信息,内容为:{}\n",
         printable(&buf[..n])
@@ -85,10 +96,15 @@ pub fn handle_connection(
     if !pause.is_zero() {
         thread::sleep(pause);
     }
+    // STEP 2.4/4 multithread_server.py:11 `conn.send('你已签到'.encode())`: answer with REPLY, every byte
+    // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
+    // END STEP
     out.line(format!("服务器向{addr}回复消息\n"));
-    // conn.close(): the client has its answer and EOF before the last line.
+    // STEP 2.4/5 multithread_server.py:13 `conn.close()`: close the connection before the last line
+    // hint: a TcpStream closes when it is dropped
     drop(conn);
+    // END STEP
     out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! and what each one binds and calls ([`run`]). `src/main.rs` is one call
 //! to `common::cli::main`.
 
+// NOT IN HANDOUT: the seeds' programs, not the lab's exercises
 use crate::echo::Seed;
+// END NOT IN HANDOUT
 use clap::Parser;
 use common::addr::{CHAT_PORT, TCP_PORT};
 use common::cli::{ClientOpts, ServerOpts, listen_and_stop};
@@ -11,7 +13,10 @@ use common::log::Output;
 #[derive(Parser)]
 #[command(
     version,
+    // NOT IN HANDOUT: the seeds' programs, not the lab's exercises
     about = "TCP exercises of the socket lab: main lab 2.1, the echo programs of seeds 002-004, the chat of seed 001"
+    // END NOT IN HANDOUT
+    // HANDOUT ONLY: about = "TCP exercises of the socket lab: main lab 2.1"
 )]
 pub enum Command {
     /// tcp_server.py: answer every client once with 不要回答 and close
@@ -30,6 +35,7 @@ pub enum Command {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    // NOT IN HANDOUT: the seeds' programs, not the lab's exercises
     /// The echo servers of seeds 002-004: answer every message until the client leaves
     EchoServer {
         /// Which seed's server to be
@@ -68,20 +74,14 @@ pub enum Command {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    // END NOT IN HANDOUT
 }
 
 /// What each command binds and calls; each binary's `main` is
 /// `common::cli::main(args, run)`.
 pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
     match command {
-        Command::Server { port, opts } => {
-            let (listener, stop) = listen_and_stop(port, &opts)?;
-            crate::server::run(&listener, &opts, &stop, out);
-        }
-        Command::Client { port, opts } => {
-            let addr = opts.host.with_port(port)?;
-            crate::client::run(addr, opts.timeout, out)?;
-        }
+        // NOT IN HANDOUT: the seeds' programs, not the lab's exercises
         Command::EchoServer { seed, port, opts } => {
             let (listener, stop) = listen_and_stop(port.unwrap_or(seed.port()), &opts)?;
             crate::echo::run(&listener, seed, &opts, &stop, out);
@@ -99,6 +99,15 @@ pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
             let addr = opts.host.with_port(port)?;
             let stdin = std::io::BufReader::new(std::io::stdin());
             crate::chat::client(addr, stdin, opts.timeout, out)?;
+        }
+        // END NOT IN HANDOUT
+        Command::Server { port, opts } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            crate::server::run(&listener, &opts, &stop, out);
+        }
+        Command::Client { port, opts } => {
+            let addr = opts.host.with_port(port)?;
+            crate::client::run(addr, opts.timeout, out)?;
         }
     }
     Ok(())

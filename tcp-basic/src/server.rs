@@ -38,10 +38,13 @@ pub const RECV_SIZE: usize = 1024;
 pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output) {
     loop {
         out.line("server waiting...");
-        // Added: `None` once Ctrl-C or SIGTERM stops the server.
+        // STEP 2.1/1 tcp_server.py:22 `conn, addr = sk.accept()`: wait for the next client
+        // hint: stop.accept(listener) is TcpListener::accept that gives None once Ctrl-C or SIGTERM stops the server: then break
+        // gives: (conn, addr): (TcpStream, std::net::SocketAddr)
         let Some((conn, addr)) = stop.accept(listener) else {
             break;
         };
+        // END STEP
         logged(addr, handle_connection(conn, stop.admit(opts.idle()), out));
     }
     // Added: the stop's bookkeeping; each connection was served inline, so
@@ -51,14 +54,22 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output)
 
 /// One client: one read of up to 1024 bytes, print it, answer, close.
 pub fn handle_connection(mut conn: TcpStream, in_flight: InFlight, out: &Output) -> io::Result<()> {
-    // client_data = conn.recv(1024). Added: a client that says nothing is
-    // dropped after --idle-timeout, not waited for forever.
+    // STEP 2.1/2 tcp_server.py:25 `client_data = conn.recv(1024)`: read at most 1024 bytes
+    // hint: net::recv(&mut conn, &mut buf, &in_flight) is Read::read that also drops a client silent past --idle-timeout
+    // gives: (buf, n): ([u8; RECV_SIZE], usize)
     let mut buf = [0u8; RECV_SIZE];
     let n = net::recv(&mut conn, &mut buf, &in_flight)?;
+    // END STEP
     // Added: bytes that are not UTF-8 print as U+FFFD; `.decode()` would
     // raise UnicodeDecodeError and end the Python server.
     out.line(printable(&buf[..n]));
+    // STEP 2.1/3 tcp_server.py:29 `conn.sendall('不要回答,不要回答,不要回答'.encode())`: answer with REPLY
+    // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
+    // END STEP
+    // STEP 2.1/4 tcp_server.py:32 `conn.close()`: close the connection
+    // hint: a TcpStream closes when it is dropped
     drop(conn);
+    // END STEP
     Ok(())
 }

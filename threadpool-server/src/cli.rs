@@ -11,7 +11,10 @@ use multithread::{ClientArgs, WorkArgs};
 #[derive(Parser)]
 #[command(
     version,
+    // NOT IN HANDOUT: the event-driven server is not one of the lab's exercises
     about = "Thread-pool sign-in server and client (main lab 2.4 (2)), and the same server event-driven"
+    // END NOT IN HANDOUT
+    // HANDOUT ONLY: about = "Thread-pool sign-in server and client (main lab 2.4 (2))"
 )]
 pub enum Command {
     /// threadpool_server.py: the sign-in server on a fixed pool of workers
@@ -27,6 +30,7 @@ pub enum Command {
         #[command(flatten)]
         work: WorkArgs,
     },
+    // NOT IN HANDOUT: the event-driven server is not one of the lab's exercises
     /// The same sign-in server, event-driven: one thread, a task per connection (tokio)
     EventServer {
         /// Port to listen on
@@ -37,6 +41,7 @@ pub enum Command {
         #[command(flatten)]
         work: WorkArgs,
     },
+    // END NOT IN HANDOUT
     /// multithread_client.py on port 9997: N clients sign in at once
     Client {
         /// Port to connect to
@@ -51,6 +56,12 @@ pub enum Command {
 /// `common::cli::main(args, run)`.
 pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
     match command {
+        // NOT IN HANDOUT: the event-driven server is not one of the lab's exercises
+        Command::EventServer { port, opts, work } => {
+            let (listener, stop) = listen_and_stop(port, &opts)?;
+            crate::event::run(&listener, &opts, work.pause(), &stop, out)?;
+        }
+        // END NOT IN HANDOUT
         Command::Server {
             port,
             workers,
@@ -59,10 +70,6 @@ pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
         } => {
             let (listener, stop) = listen_and_stop(port, &opts)?;
             crate::run(&listener, workers, &opts, work.pause(), &stop, out);
-        }
-        Command::EventServer { port, opts, work } => {
-            let (listener, stop) = listen_and_stop(port, &opts)?;
-            crate::event::run(&listener, &opts, work.pause(), &stop, out)?;
         }
         Command::Client { port, args } => args.run(args.opts.host.with_port(port)?, out)?,
     }

@@ -2,7 +2,9 @@
 //! and what each one binds and calls ([`run`]). `src/main.rs` is one call
 //! to `common::cli::main`.
 
+// NOT IN HANDOUT: the seeds' programs, not the lab's exercises
 use crate::echo::Seed;
+// END NOT IN HANDOUT
 use anyhow::Context;
 use clap::Parser;
 use common::addr::UDP_PORT;
@@ -15,7 +17,10 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(
     version,
+    // NOT IN HANDOUT: the seeds' programs, not the lab's exercises
     about = "UDP exercises of the socket lab (main lab 2.2, seeds 001, 002, 004)"
+    // END NOT IN HANDOUT
+    // HANDOUT ONLY: about = "UDP exercises of the socket lab (main lab 2.2)"
 )]
 pub enum Command {
     /// udp_server.py: print every datagram, cut to 1024 bytes as recv(1024) cuts it
@@ -38,6 +43,7 @@ pub enum Command {
         #[command(flatten)]
         host: Host,
     },
+    // NOT IN HANDOUT: the seeds' programs, not the lab's exercises
     /// The UDP echo servers of seeds 001, 002 and 004: answer every datagram
     EchoServer {
         /// Which seed's server to be
@@ -60,6 +66,7 @@ pub enum Command {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    // END NOT IN HANDOUT
 }
 
 /// The server's socket ([`crate::server::bind`]) and the Ctrl-C / SIGTERM
@@ -74,6 +81,17 @@ fn start(addr: SocketAddr) -> anyhow::Result<(UdpSocket, Stop)> {
 /// `common::cli::main(args, run)`.
 pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
     match command {
+        // NOT IN HANDOUT: the seeds' programs, not the lab's exercises
+        Command::EchoServer { seed, port, host } => {
+            let (sk, stop) = start(host.with_port(port.unwrap_or(seed.port()))?)?;
+            crate::echo::run(sk, seed, &stop, out);
+        }
+        Command::EchoClient { seed, port, opts } => {
+            let addr = opts.host.with_port(port.unwrap_or(seed.port()))?;
+            let stdin = std::io::stdin().lock();
+            crate::echo::client(addr, seed, stdin, opts.timeout, out)?;
+        }
+        // END NOT IN HANDOUT
         Command::Server {
             port,
             host,
@@ -84,15 +102,6 @@ pub fn run(command: Command, out: &Output) -> anyhow::Result<()> {
         }
         Command::Client { port, host } => {
             crate::client::run(host.with_port(port)?, std::io::stdin().lock(), out)?;
-        }
-        Command::EchoServer { seed, port, host } => {
-            let (sk, stop) = start(host.with_port(port.unwrap_or(seed.port()))?)?;
-            crate::echo::run(sk, seed, &stop, out);
-        }
-        Command::EchoClient { seed, port, opts } => {
-            let addr = opts.host.with_port(port.unwrap_or(seed.port()))?;
-            let stdin = std::io::stdin().lock();
-            crate::echo::client(addr, seed, stdin, opts.timeout, out)?;
         }
     }
     Ok(())

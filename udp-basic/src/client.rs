@@ -25,7 +25,11 @@ pub const EXIT: &str = "exit";
 /// Sends each line of `input` until `exit` or the end of input. An empty
 /// line is sent as an empty datagram, which UDP allows (seed 002 §二).
 pub fn run(addr: SocketAddr, input: impl BufRead, out: &Output) -> io::Result<()> {
+    // STEP 2.2/3 udp_client.py:14 `sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 0)`: make a UDP socket
+    // hint: net::udp_socket_for(addr) is UdpSocket::bind to port 0 of addr's family, as Python's first sendto does
+    // gives: sk: std::net::UdpSocket
     let sk = net::udp_socket_for(addr)?;
+    // END STEP
     let mut lines = input.split(b'\n');
     loop {
         out.prompt(PROMPT);
@@ -40,9 +44,15 @@ pub fn run(addr: SocketAddr, input: impl BufRead, out: &Output) -> io::Result<()
         if inp == EXIT {
             break;
         }
+        // STEP 2.2/4 udp_client.py:25 `sk.sendto(inp.encode(), ip_port)`: send the line as one datagram to addr
+        // hint: UdpSocket::send_to; say where it was sending in the error
         sk.send_to(inp.as_bytes(), addr)
             .map_err(|e| io::Error::new(e.kind(), format!("sending to {addr}: {e}")))?;
+        // END STEP
     }
+    // STEP 2.2/5 udp_client.py:28 `sk.close()`: close the socket
+    // hint: a UdpSocket closes when it is dropped
     drop(sk);
+    // END STEP
     Ok(())
 }

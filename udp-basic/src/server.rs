@@ -30,7 +30,12 @@ pub const MAX_DATAGRAM: usize = 65_507;
 /// makes and binds the socket in one call. (No SO_REUSEADDR: a UDP port is
 /// free again as soon as its socket closes.)
 pub fn bind(addr: std::net::SocketAddr) -> io::Result<UdpSocket> {
-    UdpSocket::bind(addr)
+    // STEP 2.2/1 udp_server.py:17 `sk.bind(ip_port)`: make the UDP socket and bind it to addr
+    // hint: UdpSocket::bind makes and binds the socket in one call
+    // gives: sk: UdpSocket
+    let sk = UdpSocket::bind(addr)?;
+    // END STEP
+    Ok(sk)
 }
 
 /// Prints every datagram until Ctrl-C or SIGTERM, each cut to `recv_size`
@@ -44,6 +49,9 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
     // Room for the largest datagram, to tell what recv(1024) would lose.
     let mut buf = vec![0u8; MAX_DATAGRAM];
     while !stop.is_stopping() {
+        // STEP 2.2/2 udp_server.py:23 `data = sk.recv(1024)`: receive one datagram into buf
+        // hint: UdpSocket::recv; on an error is_harmless(&e) says to `continue` (the POLL time-out); say any other with diag! and continue
+        // gives: n: usize
         let n = match sk.recv(&mut buf) {
             Ok(n) => n,
             Err(e) if is_harmless(&e) => continue,
@@ -53,6 +61,7 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
                 continue;
             }
         };
+        // END STEP
         out.line(printable(truncate_datagram(&buf[..n], recv_size, "recv")));
     }
     stop.announce("stopped");

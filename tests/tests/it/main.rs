@@ -13,6 +13,7 @@ mod binaries;
 mod claims;
 mod file;
 mod grade;
+mod handout;
 mod interop;
 mod robust;
 mod seeds;
