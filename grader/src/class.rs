@@ -29,6 +29,10 @@ pub struct Student {
     pub notes: Vec<String>,
     /// The file each program was taken from.
     pub sources: Vec<(Program, PathBuf)>,
+    /// Programs handed in that cannot run, with why: a Rust handout
+    /// workspace that does not build scores 0 on each, with the
+    /// compiler's first error ([`crate::workspace`]).
+    pub failed: Vec<(Program, String)>,
 }
 
 /// A class: every student, and the programs every one of them is graded
@@ -167,9 +171,17 @@ pub fn class_folder(
     };
     let mut folders = Vec::new();
     let mut at_root = Vec::new();
-    for name in files_in(&dir) {
+    let mut handouts = Vec::new();
+    // One student's Rust handout, given as the class folder itself.
+    let whole = crate::workspace::is_handout(&dir);
+    if whole {
+        handouts.push((name_of(&dir), dir.clone()));
+    }
+    for name in files_in(&dir).into_iter().filter(|_| !whole) {
         let path = dir.join(&name);
-        if path.is_dir() && !name.starts_with('.') {
+        if path.is_dir() && crate::workspace::is_handout(&path) {
+            handouts.push((name, path));
+        } else if path.is_dir() && !name.starts_with('.') {
             let mut found = Vec::new();
             programs_under(&path, names, DEPTH, &mut found);
             if !found.is_empty() {
@@ -180,7 +192,7 @@ pub fn class_folder(
         }
     }
     let mut warnings = Vec::new();
-    if folders.is_empty() {
+    if folders.is_empty() && handouts.is_empty() {
         // One student's own folder.
         let mut found = Vec::new();
         programs_under(&dir, names, DEPTH, &mut found);
@@ -199,6 +211,28 @@ pub fn class_folder(
         let copies = scratch.join(format!("student-{i}"));
         std::fs::create_dir_all(&copies)?;
         students.push(choose(name, &base, found, names, python, adapt, &copies));
+    }
+    // Rust handouts: each built once, into a folder of its own.
+    for (i, (name, base)) in handouts.into_iter().enumerate() {
+        let copies = scratch.join(format!("handout-{i}"));
+        std::fs::create_dir_all(&copies)?;
+        eprintln!("grade: building {name}'s Rust workspace");
+        let mut student = Student {
+            name,
+            programs: Vec::new(),
+            notes: Vec::new(),
+            sources: Vec::new(),
+            failed: Vec::new(),
+        };
+        match crate::workspace::build(&base, &copies.join("target")) {
+            Ok(bin) => student.programs = crate::workspace::launches(&bin, &copies),
+            Err(why) => {
+                student.notes.push(why.clone());
+                let lab = Program::ALL.into_iter().filter(|p| p.is_main_lab());
+                student.failed = lab.map(|p| (p, why.clone())).collect();
+            }
+        }
+        students.push(student);
     }
     // Every student is graded on the lab's nine, and on each seed program
     // that anyone handed in.
@@ -302,6 +336,7 @@ fn choose(
         programs,
         notes,
         sources,
+        failed: Vec::new(),
     }
 }
 

@@ -322,6 +322,17 @@ pub fn stub(file: &str, text: &str) -> Result<String, MarkerError> {
 /// A handout file with the model answer's solutions, left-out parts and
 /// comments put back: the model answer's file, when nothing drifted.
 pub fn restore(file: &str, handout: &str, model: &str) -> Result<String, MarkerError> {
+    put_back(file, handout, model, true)
+}
+
+/// A handout file with the model answer's solutions written in, as a
+/// student who finished it would have it (what the handout leaves out
+/// stays out).
+pub fn solve(file: &str, handout: &str, model: &str) -> Result<String, MarkerError> {
+    put_back(file, handout, model, false)
+}
+
+fn put_back(file: &str, handout: &str, model: &str, all: bool) -> Result<String, MarkerError> {
     let c = comment_of(file);
     let mut solutions = Vec::new();
     let mut left_out = Vec::new();
@@ -356,12 +367,16 @@ pub fn restore(file: &str, handout: &str, model: &str) -> Result<String, MarkerE
                 .next()
                 .ok_or_else(|| bad(i, "a step the model lacks"))?;
             out.push_str(&code);
-        } else if body.is_some_and(|b| b.starts_with("(left out of the handout: ")) {
+        } else if all && body.is_some_and(|b| b.starts_with("(left out of the handout: ")) {
             let part = left_out
                 .next()
                 .ok_or_else(|| bad(i, "a part the model lacks"))?;
             out.push_str(&part);
-        } else if let Some(code) = t.trim_end().strip_suffix(&format!(" {c} HANDOUT ONLY")) {
+        } else if let Some(code) = t
+            .trim_end()
+            .strip_suffix(&format!(" {c} HANDOUT ONLY"))
+            .filter(|_| all)
+        {
             out.push_str(&format!("{indent}{c} HANDOUT ONLY: {code}\n"));
         } else {
             out.push_str(l);

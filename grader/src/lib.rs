@@ -34,6 +34,7 @@ pub mod ports;
 pub mod python;
 pub mod run;
 pub mod sandbox;
+pub mod workspace;
 
 pub use class::{Class, Names, Student, class_folder, python_launch};
 use run::Launch;
@@ -369,7 +370,21 @@ impl Program {
     /// inside the `grade` binary at `grade` (so that grading the port needs
     /// nothing but the grader built).
     pub fn rust_command(self, grade: &Path) -> Vec<String> {
-        let (bin, args): (&str, &[&str]) = match self {
+        let (bin, args) = self.rust_binary();
+        let mut argv = vec![
+            grade.to_string_lossy().into_owned(),
+            "exercise".to_string(),
+            bin.to_string(),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        argv.extend(["--port".to_string(), "{port}".to_string()]);
+        argv
+    }
+
+    /// The port's binary (its package's name) and subcommand that is this
+    /// program.
+    pub fn rust_binary(self) -> (&'static str, &'static [&'static str]) {
+        match self {
             Program::TcpServer => ("tcp-basic", &["server"]),
             Program::TcpClient => ("tcp-basic", &["client"]),
             Program::UdpServer => ("udp-basic", &["server"]),
@@ -384,15 +399,7 @@ impl Program {
             Program::UdpEchoServer => ("udp-basic", &["echo-server", "--seed", "002"]),
             Program::ChatServer => ("tcp-basic", &["chat-server"]),
             Program::DownloadServer => ("file-transfer", &["download-server"]),
-        };
-        let mut argv = vec![
-            grade.to_string_lossy().into_owned(),
-            "exercise".to_string(),
-            bin.to_string(),
-        ];
-        argv.extend(args.iter().map(|a| a.to_string()));
-        argv.extend(["--port".to_string(), "{port}".to_string()]);
-        argv
+        }
     }
 
     pub fn checks(self) -> Vec<Check> {
@@ -431,7 +438,7 @@ impl Report {
 
     /// A program every check of which failed for one reason (it did not
     /// start, it never did its job, it was not handed in).
-    fn all_failed(program: Program, command: Vec<String>, why: &str) -> Report {
+    pub fn all_failed(program: Program, command: Vec<String>, why: &str) -> Report {
         Report {
             program,
             command,
@@ -623,6 +630,24 @@ pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
 /// What a program the student did not hand in says for every check.
 pub const NOT_SUBMITTED: &str = "not submitted";
 
+/// How a step of the Rust handout that is not written yet starts its
+/// message (common::todo::step).
+pub const NOT_WRITTEN: &str = "not written yet: ";
+
+/// A reason as the student reads it: where a step of the handout was not
+/// written yet, that step alone ("not written yet: 2.1 step 1, …"), not
+/// what the grader saw of the crash it caused.
+fn plain(why: &str) -> String {
+    match why.find(NOT_WRITTEN) {
+        Some(at) => why[at..]
+            .split(['\n', '"'])
+            .next()
+            .unwrap_or(why)
+            .to_string(),
+        None => why.to_string(),
+    }
+}
+
 /// Runs one check in this process: its outcome (a flood of output fails
 /// it, beside whatever else it found) and its transcript.
 pub fn run_check(subject: &Subject, check: &Check) -> (Outcome, Vec<String>) {
@@ -666,8 +691,8 @@ pub fn grade(subject: &Subject) -> Report {
     let protocol = match recognised {
         Ok(protocol) => protocol,
         Err(reason) => {
-            let why = reason.reason().unwrap_or("it does not start");
-            return Report::all_failed(subject.program, subject.launch.argv.clone(), why);
+            let why = plain(reason.reason().unwrap_or("it does not start"));
+            return Report::all_failed(subject.program, subject.launch.argv.clone(), &why);
         }
     };
     let run = |check: &Check| match &subject.sandbox {
@@ -686,6 +711,10 @@ pub fn grade(subject: &Subject) -> Report {
                     (Outcome::Skip(_), _) => run(&check),
                     done => done,
                 },
+            };
+            let outcome = match outcome {
+                Outcome::Fail(why) => Outcome::Fail(plain(&why)),
+                outcome => outcome,
             };
             Graded {
                 check: check.name,

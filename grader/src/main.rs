@@ -159,6 +159,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     // a program the student did not hand in has no command.
     let mut wanted: Vec<(String, Program, Launch)> = Vec::new();
     let mut roster: Vec<(String, Program)> = Vec::new();
+    // Programs handed in that cannot run (a Rust workspace that does not
+    // build), with why: each scores 0, with that reason on every check.
+    let mut failed: Vec<(String, Program, String)> = Vec::new();
     // Alike submissions, for the teacher's eyes only.
     let mut flags: Vec<String> = Vec::new();
     match (cli.what.as_str(), cli.rust) {
@@ -208,6 +211,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 }
                 for (program, launch) in student.programs {
                     wanted.push((student.name.clone(), program, launch));
+                }
+                for (program, why) in student.failed {
+                    failed.push((student.name.clone(), program, why));
                 }
             }
         }
@@ -290,10 +296,17 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                         .position(|e| e.student == student && e.report.program == program)
                     {
                         Some(i) => graded.swap_remove(i),
-                        None => Entry {
-                            student,
-                            report: Report::not_submitted(program),
-                        },
+                        None => {
+                            let why = failed
+                                .iter()
+                                .find(|(s, p, _)| *s == student && *p == program)
+                                .map(|(_, _, why)| why.as_str());
+                            let report = match why {
+                                Some(why) => Report::all_failed(program, Vec::new(), why),
+                                None => Report::not_submitted(program),
+                            };
+                            Entry { student, report }
+                        }
                     }
                 })
                 .collect()

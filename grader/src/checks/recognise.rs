@@ -18,7 +18,16 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
         return Ok(Protocol::Lab);
     }
     let (request, _) = first_exchange(s.program);
-    let Ok(reply) = exchange(t, server.addr, &request, false) else {
+    let exchanged = exchange(t, server.addr, &request, false);
+    // A step of the Rust handout not written yet, met by the connection's
+    // thread: the server listens, but serves no one yet. Its message is on
+    // stderr by the time the connection closes, or a moment later.
+    let silent = exchanged.as_ref().map_or(true, |r| r.bytes.is_empty());
+    let not_written = || server.proc.stderr().contains(crate::NOT_WRITTEN);
+    if silent && crate::run::wait_until(std::time::Duration::from_secs(1), not_written) {
+        return Err(Outcome::Fail(last_line(&server.proc.stderr())));
+    }
+    let Ok(reply) = exchanged else {
         return Ok(Protocol::Lab);
     };
     if is_lab_reply(s.program, &request, &reply.bytes) || server.proc.exited().is_some() {
@@ -96,6 +105,11 @@ pub(super) fn client_at_work(s: &Subject) -> Verdict {
     }
     let what = shown(wanted);
     let got = recorder.bytes();
+    // A step of the Rust handout not written yet: that step is the reason.
+    let said = proc.stderr();
+    if said.contains(crate::NOT_WRITTEN) {
+        return fail(last_line(&said));
+    }
     let how = match proc.exited() {
         Some(status) => match last_line(&proc.stderr()) {
             line if line.is_empty() => format!("it {}", ended(status)),

@@ -23,7 +23,11 @@ pub(super) fn shown(bytes: &[u8]) -> String {
 }
 
 pub(super) fn shorten(text: &str) -> String {
-    common::text::shorten(text, 80).into_owned()
+    // A step of the handout not written yet is said whole: it names the step.
+    match text.starts_with(crate::NOT_WRITTEN) {
+        true => text.to_string(),
+        false => common::text::shorten(text, 80).into_owned(),
+    }
 }
 
 pub(super) fn fail<T>(why: impl Into<String>) -> Result<T, Outcome> {
@@ -36,9 +40,19 @@ pub(super) fn pass_if(ok: bool, why: impl FnOnce() -> String) -> Verdict {
 
 /// The last non-empty line of a program's stderr.
 pub(super) fn last_line(text: &str) -> String {
+    // A step of the Rust handout that is not written yet says which.
+    if let Some(at) = text.find(crate::NOT_WRITTEN) {
+        return text[at..]
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+    }
+    // A Rust panic ends with a note on backtraces; its message is above.
     text.lines()
         .rev()
-        .find(|l| !l.trim().is_empty())
+        .find(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
         .unwrap_or("")
         .trim()
         .to_string()

@@ -191,3 +191,108 @@ fn the_handout_builds_without_a_warning_and_its_given_tests_pass() {
         "{err}"
     );
 }
+
+/// A handout with the solutions of `files` put back from the model answer.
+fn solved(files: &[&str], dir: &Path) {
+    for file in files {
+        let path = dir.join(file);
+        let handed_out = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            handout::solve(file, &handed_out, &model(file)).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+/// `grade all CLASS` on handout workspaces, with a Python student beside
+/// them: the untouched handout scores 0 on every check, each for the step
+/// not written yet; the one with every solution put back scores full
+/// marks on the nine programs; the one with only 2.1 written scores 2.1's
+/// points and no others; and all four are one gradebook.
+#[test]
+#[cfg_attr(
+    not(python_originals),
+    ignore = "needs Python 3 and the originals (../shared/originals or PY_ORIGINALS): the interop checks run them"
+)]
+fn a_class_of_handouts_is_graded_from_not_written_to_full_marks() {
+    let class = tempfile::tempdir().unwrap();
+    let make = |name: &str| {
+        let dir = class.path().join(name);
+        let out = Command::new(bin("grade"))
+            .arg("handout")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    };
+    make("untouched");
+    let all: Vec<&str> = marked().collect();
+    solved(&all, &make("finished"));
+    solved(
+        &["tcp-basic/src/server.rs", "tcp-basic/src/client.rs"],
+        &make("only-2.1"),
+    );
+    let python = class.path().join("python-student");
+    std::fs::create_dir(&python).unwrap();
+    for script in ["tcp_server.py", "tcp_client.py"] {
+        std::fs::copy(originals().join(script), python.join(script)).unwrap();
+    }
+    let json = class.path().join("grades.json");
+    let started = std::time::Instant::now();
+    let run = Command::new(bin("grade"))
+        .arg("all")
+        .arg(class.path())
+        .args(["--jobs", "2", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    eprintln!("graded a class of four in {:?}", started.elapsed());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&json).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let row = |student: &str, program: &str| {
+        rows.iter()
+            .find(|r| r["student"] == student && r["program"] == program)
+            .unwrap_or_else(|| panic!("no row for {student} {program}: {stderr}"))
+    };
+    let nine = [
+        "tcp-server",
+        "tcp-client",
+        "udp-server",
+        "udp-client",
+        "multithread-server",
+        "multithread-client",
+        "threadpool-server",
+        "file-server",
+        "file-client",
+    ];
+    for program in nine {
+        let untouched = row("untouched", program);
+        assert_eq!(untouched["scored"], 0, "{untouched}");
+        for check in untouched["checks"].as_array().unwrap() {
+            let why = check["detail"].as_str().unwrap_or_default();
+            assert!(why.starts_with("not written yet: "), "{program}: {check}");
+        }
+        let finished = row("finished", program);
+        assert_eq!(finished["scored"], finished["possible"], "{finished}");
+        let partial = row("only-2.1", program);
+        match program.starts_with("tcp-") {
+            true => assert_eq!(partial["scored"], partial["possible"], "{partial}"),
+            false => assert_eq!(partial["scored"], 0, "{partial}"),
+        }
+    }
+    // The Python student is in the same gradebook.
+    assert!(
+        row("python-student", "tcp-server")["scored"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
