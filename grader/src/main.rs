@@ -407,13 +407,16 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
 /// `grade handout DIR [--originals DIR]`: writes the students' handout
 /// (grader::handout) into DIR, a new or empty folder.
 fn handout(args: &[std::ffi::OsString]) -> ExitCode {
-    const USAGE: &str = "usage: grade handout DIR [--originals DIR]\n\n\
+    const USAGE: &str = "usage: grade handout DIR [--originals DIR] [--with-solutions]\n\n\
         Writes the students' handout of the main lab into DIR (new or empty):\n\
         the model answer's nine programs with every socket step left to write\n\
         (README.md in it says what, in Chinese and English). --originals copies\n\
-        the lab's Python programs into DIR/python.";
+        the lab's Python programs into DIR/python. --with-solutions writes every\n\
+        step's solution in (a finished student's handout, to try the grading on;\n\
+        never hand it out).";
     let mut dir = None;
     let mut originals = None;
+    let mut with_solutions = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.to_str() {
@@ -422,6 +425,7 @@ fn handout(args: &[std::ffi::OsString]) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             Some("--originals") => originals = args.next().map(PathBuf::from),
+            Some("--with-solutions") => with_solutions = true,
             _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
             _ => {
                 eprintln!("grade handout: unexpected {arg:?}\n{USAGE}");
@@ -436,6 +440,10 @@ fn handout(args: &[std::ffi::OsString]) -> ExitCode {
     // The model answer is the workspace this grader was built from.
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let written = grader::handout::generate(&model)
+        .and_then(|files| match with_solutions {
+            true => grader::handout::solved(&model, files),
+            false => Ok(files),
+        })
         .map_err(anyhow::Error::from)
         .and_then(|files| {
             grader::handout::write(&files, &dir, originals.as_deref())
