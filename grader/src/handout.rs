@@ -78,6 +78,10 @@ pub const FILES: &[&str] = &[
     "file-transfer/src/cli.rs",
     "file-transfer/src/client.rs",
     "file-transfer/src/server.rs",
+    "progress/Cargo.toml",
+    "progress/src/lib.rs",
+    "progress/src/main.rs",
+    "progress/src/bin/board.rs",
 ];
 
 /// The rest of file-transfer, given code with no step in it.
