@@ -3,11 +3,14 @@
 //! with the same checks as the port's own (`grade all --rust`).
 //!
 //! The build runs the student's code too (a build script, a macro), so it
-//! is bounded like a program under test where it can be: in its own
-//! process group, killed with everything it started after [`BUILD_TIME`]
-//! or when `grade` is stopped, with no network (`--offline`, from the
-//! crates this machine already has), into a target folder of its own
-//! under the grader's scratch folder.
+//! is bounded like a program under test outside the sandbox: through
+//! `grade limit` on Unix (the same hard limits: address space, file size,
+//! CPU seconds per process, open files, processes), in its own process
+//! group, killed with everything it started after [`BUILD_TIME`] or when
+//! `grade` is stopped, with no network (`--offline`, from the crates this
+//! machine already has), into a target folder of its own under the
+//! grader's scratch folder. It is not in namespaces: cargo needs its
+//! package cache, in the user's home.
 
 use crate::Program;
 use crate::run::{Launch, spawn_tracked, untrack, wait_child};
@@ -30,9 +33,16 @@ pub fn is_handout(dir: &Path) -> bool {
 /// Builds the workspace in `dir` (release, offline) into `target`, and
 /// returns the folder of its binaries, or why it does not build, in one
 /// line: the compiler's first error and where.
-pub fn build(dir: &Path, target: &Path) -> Result<PathBuf, String> {
+pub fn build(dir: &Path, target: &Path, limiter: Option<&Path>) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = match limiter.filter(|_| cfg!(unix)) {
+        Some(grade) => {
+            let mut cmd = Command::new(grade);
+            cmd.args(["limit", "--"]).arg(cargo);
+            cmd
+        }
+        None => Command::new(cargo),
+    };
     cmd.args(["build", "--release", "--offline", "--workspace", "--bins"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
