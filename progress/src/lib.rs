@@ -369,23 +369,32 @@ fn udp() -> (State, State) {
     )
 }
 
-/// 2.4 (1): three clients sign in to the thread-per-connection server.
-fn multithread() -> (State, State) {
+/// Three clients of 2.4's sign-in client against `serve`; and how many
+/// were answered 你已签到.
+fn sign_ins(
+    serve: impl FnOnce(&std::net::TcpListener, &Stop, &Output) + Send + 'static,
+) -> (Run, usize) {
     let l = listener();
     let addr = l.local_addr().expect("a bound listener's address");
     let run = exchange(
-        move |s, o| multithread::server::run(&l, &opts(), Duration::ZERO, s, o),
+        move |s, o| serve(&l, s, o),
         move |o| {
             multithread::client::run(addr, 3, WAIT, o);
         },
     );
-    let done = run
+    let answered = run
         .client
         .contents()
         .matches(multithread::server::REPLY)
-        .count()
-        == 3
-        && run.server.contents().matches("服务器接收来自").count() == 3;
+        .count();
+    (run, answered)
+}
+
+/// 2.4 (1): three clients sign in to the thread-per-connection server.
+fn multithread() -> (State, State) {
+    let (run, answered) =
+        sign_ins(|l, s, o| multithread::server::run(l, &opts(), Duration::ZERO, s, o));
+    let done = answered == 3 && run.server.contents().matches("服务器接收来自").count() == 3;
     judge(
         &run,
         done,
@@ -395,20 +404,9 @@ fn multithread() -> (State, State) {
 
 /// 2.4 (2): the pool, with the sign-in client.
 fn threadpool(client: &State) -> State {
-    let l = listener();
-    let addr = l.local_addr().expect("a bound listener's address");
-    let run = exchange(
-        move |s, o| threadpool_server::run(&l, 2, &opts(), Duration::ZERO, s, o),
-        move |o| {
-            multithread::client::run(addr, 3, WAIT, o);
-        },
-    );
-    let done = run
-        .client
-        .contents()
-        .matches(multithread::server::REPLY)
-        .count()
-        == 3;
+    let (run, answered) =
+        sign_ins(|l, s, o| threadpool_server::run(l, 2, &opts(), Duration::ZERO, s, o));
+    let done = answered == 3;
     match (not_written(&run, true), client) {
         (Some(state), _) => state,
         (None, State::Done) if done => State::Done,

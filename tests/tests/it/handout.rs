@@ -37,6 +37,8 @@ fn putting_every_solution_back_gives_the_model_answer_byte_for_byte() {
         steps += handout::steps(file, &model).unwrap().len();
     }
     assert!(steps >= 30, "only {steps} steps are marked");
+    // The same commit gives the same handout, byte for byte.
+    assert!(files == handout::generate(&workspace()).unwrap());
 }
 
 #[test]
@@ -141,16 +143,7 @@ fn every_step_cites_the_python_line_that_holds_its_code() {
 #[test]
 fn the_handout_builds_without_a_warning_and_its_given_tests_pass() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(bin("grade"))
-        .arg("handout")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    handout_in(dir.path());
     let target = workspace().join("target/handout");
     let cargo = |args: &[&str]| {
         let out = Command::new(env!("CARGO"))
@@ -202,6 +195,17 @@ fn the_handout_builds_without_a_warning_and_its_given_tests_pass() {
     );
 }
 
+/// `grade handout DIR`, as a teacher runs it.
+fn handout_in(dir: &Path) {
+    let out = Command::new(bin("grade"))
+        .arg("handout")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+}
+
 /// A handout with the solutions of `files` put back from the model answer.
 fn solved(files: &[&str], dir: &Path) {
     for file in files {
@@ -229,16 +233,7 @@ fn a_class_of_handouts_is_graded_from_not_written_to_full_marks() {
     let class = tempfile::tempdir().unwrap();
     let make = |name: &str| {
         let dir = class.path().join(name);
-        let out = Command::new(bin("grade"))
-            .arg("handout")
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        handout_in(&dir);
         dir
     };
     make("untouched");
