@@ -32,7 +32,8 @@ use std::process::ExitCode;
     grade all alice/                      (tcp_server.py, udp_client.py, … anywhere in one folder)\n  \
     grade all class/ --csv grades.csv --feedback feedback/   (one folder per student)\n  \
     grade all class/ --only alice --csv grades.csv           (regrade one student)\n  \
-    grade all --rust                      (the Rust port itself, run by this binary)\n\n\
+    grade all --rust                      (the Rust port itself, run by this binary)\n  \
+    grade handout ~/lab2 --originals ../shared/originals   (the students' handout; grade handout --help)\n\n\
     On Linux each check runs in a sandbox of its own (namespaces, cgroups);\n\
     GRADING.md says what is bounded where.\n\n\
     Programs: tcp-server tcp-client udp-server udp-client multithread-server\n  \
@@ -42,7 +43,7 @@ use std::process::ExitCode;
 struct Cli {
     /// The program to grade, or `all` for a class folder
     what: String,
-    /// For `all`: the class folder (one student's programs, or a folder per student)
+    /// For `all`: the class folder (one student's programs, or a folder per student; a student's folder may be a Rust handout workspace)
     folder: Option<PathBuf>,
     /// After --: the command that starts it ({port} is replaced by a free port)
     #[arg(last = true)]
