@@ -268,6 +268,40 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
             );
             Some(verdict)
         }
+        "udp-vs-tcp" => {
+            let rows = udp_vs_tcp::PAYLOADS.iter().map(|&size| {
+                let p = &figures[format!("payload_{size}")];
+                let pair = |t: &str| {
+                    let rate = p[format!("{t}_rps")].as_f64()?;
+                    Some((rate, p[format!("{t}_cpu_us_per_msg")].as_f64()?))
+                };
+                Some(udp_vs_tcp::Payload {
+                    size,
+                    udp: pair("udp")?,
+                    kept: pair("tcp_kept")?,
+                    new: pair("tcp_new")?,
+                })
+            });
+            let rows: Option<Vec<_>> = rows.collect();
+            Some(udp_vs_tcp::udp_vs_tcp_verdict(&rows?).0)
+        }
+        "models" => {
+            let keys = figures.as_object()?.keys();
+            let prefix = "thread per connection @ ";
+            let top = keys
+                .filter_map(|k| k.strip_prefix(prefix)?.parse::<usize>().ok())
+                .max()?;
+            let thread = &figures[format!("{prefix}{top}")];
+            let pool = &figures[format!("thread pool (10) @ {top}")];
+            Some(models::models_verdict(
+                figures["pool_vs_thread_at_top"].as_f64()?,
+                top,
+                pool["failed"].as_u64()? as usize,
+                thread["failed"].as_u64()? as usize,
+                thread["threads"].as_u64()?,
+                thread["rss_kb"].as_f64()? / 1024.0,
+            ))
+        }
         _ => None,
     }
 }
