@@ -285,6 +285,16 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
             let rows: Option<Vec<_>> = rows.collect();
             Some(udp_vs_tcp::udp_vs_tcp_verdict(&rows?).0)
         }
+        "udp-loss" => Some(udp_loss::udp_loss_verdict(
+            figures["udp_loss_pct"].as_f64()? > 0.0,
+            figures["tcp_lost"].as_u64()?,
+        )),
+        "slow-clients" => Some(slow_clients::slow_clients_verdict(
+            figures["pool_p99_ms"].as_f64()?,
+            n("pool_failed")?,
+            figures["event_p99_ms"].as_f64()?,
+            n("event_failed")?,
+        )),
         "models" => {
             let keys = figures.as_object()?.keys();
             let prefix = "thread per connection @ ";

@@ -85,11 +85,7 @@ pub(super) fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         .flat_map(|(_, s)| s.iter().map(|(_, v)| *v))
         .fold(0.0, f64::max);
     figures.insert("udp_loss_pct".into(), json!(max_loss));
-    let verdict = match (loss_seen, tcp_lost) {
-        (true, 0) => "holds".to_string(),
-        (false, 0) => "holds only when the receiver falls behind; on this loopback at these rates no datagram was lost".to_string(),
-        _ => "does not hold here".to_string(),
-    };
+    let verdict = udp_loss_verdict(loss_seen, tcp_lost);
     Ok(Finding {
         name: "udp-loss",
         claim: CLAIM,
@@ -217,6 +213,28 @@ pub(super) fn rcvbuf_errors() -> Option<u64> {
     let values: Vec<&str> = udp.next()?.split_whitespace().collect();
     let at = names.iter().position(|n| *n == "RcvbufErrors")?;
     values.get(at)?.parse().ok()
+}
+
+/// The verdict on UDP's unreliability against TCP's: datagrams lost
+/// somewhere in the runs (`loss_seen`), and the messages TCP lost.
+pub(super) fn udp_loss_verdict(loss_seen: bool, tcp_lost: u64) -> String {
+    match (loss_seen, tcp_lost) {
+        (true, 0) => "holds".to_string(),
+        (false, 0) => "holds only when the receiver falls behind; on this loopback at these rates no datagram was lost".to_string(),
+        _ => "does not hold here".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_follows_the_figures_both_ways() {
+        assert_eq!(udp_loss_verdict(true, 0), "holds");
+        assert!(udp_loss_verdict(false, 0).starts_with("holds only when"));
+        assert_eq!(udp_loss_verdict(true, 3), "does not hold here");
+    }
 }
 
 #[cfg(test)]

@@ -114,7 +114,10 @@ fn a_quick_run_writes_every_claim_with_a_verdict() {
             recomputed += 1;
         }
     }
-    assert_eq!(recomputed, 4, "udp-vs-tcp, framing, datagrams and models");
+    assert_eq!(
+        recomputed, 6,
+        "udp-vs-tcp, udp-loss, framing, datagrams, models and slow-clients"
+    );
     // The lossy link runs where the machine can make one (CI installs
     // nftables); elsewhere it must say what is missing.
     let lossy = &json[2];
