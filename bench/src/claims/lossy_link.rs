@@ -91,22 +91,20 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    // The claim is about silent damage: TCP delivers the bytes intact or
-    // says it could not; a naive UDP sender hands over a damaged file and
-    // nobody is told.
-    let verdict = match (tcp_damaged.is_empty(), udp_damaged.is_empty()) {
-        (true, false) if tcp_gave_up.is_empty() => "holds".to_string(),
-        (true, false) => format!(
-            "holds: TCP never delivered a damaged file; at {} the upload was not done within {} s, and said so",
-            list(&tcp_gave_up),
-            patience.as_secs()
-        ),
-        (true, true) => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
-        (false, _) => format!(
-            "does not hold here: the TCP upload delivered a damaged file at {}",
-            list(&tcp_damaged)
-        ),
-    };
+    let outcomes: Vec<Outcome> = LOSS_RATES
+        .iter()
+        .map(|rate| {
+            let got = &per_rate[&format!("{rate}")];
+            let flag = |k: &str| got[k].as_bool().unwrap_or(false);
+            (
+                *rate,
+                flag("tcp_md5_ok"),
+                flag("tcp_gave_up"),
+                flag("udp_md5_ok"),
+            )
+        })
+        .collect();
+    let verdict = lossy_verdict(&outcomes, patience.as_secs());
     let reason = format!(
         "a {} file over a loopback with Ethernet's MTU (1500), in a private network namespace, dropping 0–30 % of packets at random: the md5-checked TCP upload arrived intact at {}{}; the naive UDP sender (1024-byte chunks, no retransmission) lost about the dropped share of its chunks, and its file differed at {}",
         grader::run::bytes(size as u64),
@@ -132,7 +130,7 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         seed: LOSSY_SEED,
         verdict,
         reason,
-        figures: json!({ "size": size, "rates": per_rate }),
+        figures: json!({ "size": size, "patience_s": patience.as_secs(), "rates": per_rate }),
         csv,
         chart: vec![
             ("TCP upload, seconds".into(), tcp_series),
@@ -244,4 +242,56 @@ pub(super) fn md5_hex(data: &[u8]) -> String {
     file_transfer::frame::md5_reader(data, |_| {})
         .map(|(hex, _)| hex)
         .unwrap_or_default()
+}
+/// One loss rate's outcome: (rate %, TCP's file intact, TCP gave up and
+/// said so, the naive UDP sender's file intact).
+pub(super) type Outcome = (u32, bool, bool, bool);
+
+/// The verdict on silent damage: TCP delivers the bytes intact or says it
+/// could not; a naive UDP sender hands over a damaged file and nobody is
+/// told.
+pub(super) fn lossy_verdict(outcomes: &[Outcome], patience_s: u64) -> String {
+    let list = |keep: &dyn Fn(&Outcome) -> bool| {
+        let rates: Vec<String> = outcomes
+            .iter()
+            .filter(|o| keep(o))
+            .map(|o| format!("{} %", o.0))
+            .collect();
+        rates.join(", ")
+    };
+    let tcp_damaged = list(&|o| !o.1 && !o.2);
+    let tcp_gave_up = list(&|o| !o.1 && o.2);
+    let udp_damaged = list(&|o| !o.3);
+    match (tcp_damaged.is_empty(), udp_damaged.is_empty()) {
+        (true, false) if tcp_gave_up.is_empty() => "holds".to_string(),
+        (true, false) => format!(
+            "holds: TCP never delivered a damaged file; at {tcp_gave_up} the upload was not done within {patience_s} s, and said so"
+        ),
+        (true, true) => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
+        (false, _) => format!("does not hold here: the TCP upload delivered a damaged file at {tcp_damaged}"),
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_follows_the_figures_both_ways() {
+        assert_eq!(
+            lossy_verdict(&[(0, true, false, true), (10, true, false, false)], 60),
+            "holds"
+        );
+        let slow = lossy_verdict(&[(10, true, false, false), (30, false, true, false)], 60);
+        assert!(
+            slow.starts_with("holds: TCP never") && slow.contains("at 30 %"),
+            "{slow}"
+        );
+        assert!(lossy_verdict(&[(10, true, false, true)], 60).starts_with("holds only in part"));
+        let bad = lossy_verdict(&[(10, false, false, false)], 60);
+        assert!(
+            bad.starts_with("does not hold here") && bad.contains("10 %"),
+            "{bad}"
+        );
+    }
 }

@@ -285,6 +285,22 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
             let rows: Option<Vec<_>> = rows.collect();
             Some(udp_vs_tcp::udp_vs_tcp_verdict(&rows?).0)
         }
+        "lossy-link" => {
+            let rates = figures["rates"].as_object()?;
+            let mut outcomes = Vec::new();
+            for (rate, got) in rates {
+                let flag = |k: &str| got[k].as_bool();
+                outcomes.push((
+                    rate.parse().ok()?,
+                    flag("tcp_md5_ok")?,
+                    flag("tcp_gave_up")?,
+                    flag("udp_md5_ok")?,
+                ));
+            }
+            outcomes.sort_by_key(|o| o.0);
+            let patience = figures["patience_s"].as_u64()?;
+            Some(lossy_link::lossy_verdict(&outcomes, patience))
+        }
         "udp-loss" => Some(udp_loss::udp_loss_verdict(
             figures["udp_loss_pct"].as_f64()? > 0.0,
             figures["tcp_lost"].as_u64()?,

@@ -114,10 +114,15 @@ fn a_quick_run_writes_every_claim_with_a_verdict() {
             recomputed += 1;
         }
     }
-    assert_eq!(
-        recomputed, 6,
-        "udp-vs-tcp, udp-loss, framing, datagrams, models and slow-clients"
-    );
+    // Every verdict, where its experiment ran (the lossy link needs a
+    // network namespace and nftables).
+    let skipped = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"].as_str().unwrap().starts_with("skipped"))
+        .count();
+    assert_eq!(recomputed + skipped, 7, "every experiment's verdict");
     // The lossy link runs where the machine can make one (CI installs
     // nftables); elsewhere it must say what is missing.
     let lossy = &json[2];
