@@ -150,7 +150,7 @@ pub(super) fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
                 ("one Ethernet frame (1500 − 28)".into(), 1472.0),
             ],
         )],
-        unit: "bytes",
+        unit: "bytes (x: what is measured)",
     })
 }
 

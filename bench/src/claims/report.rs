@@ -44,26 +44,42 @@ pub(super) fn chart(path: &Path, f: &Finding) -> Result<()> {
         }
         l
     };
+    // Room above the tallest bar for the legend, so it covers none.
     let max = f
         .chart
         .iter()
         .flat_map(|(_, s)| s.iter().map(|(_, v)| *v))
         .fold(1e-9, f64::max)
-        * 1.15;
+        * 1.45;
+    // Each axis says what it shows, with its unit: `y (x: x)` in the unit.
+    let (y_desc, x_desc) = match f.unit.split_once(" (x: ") {
+        Some((y, x)) => (y.to_string(), x.trim_end_matches(')').to_string()),
+        None => (f.unit.to_string(), String::new()),
+    };
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let groups = labels.len().max(1) as f64;
     let mut ctx = ChartBuilder::on(&root)
-        .caption(format!("{}: {}", f.name, f.unit), ("sans-serif", 18))
+        .caption(f.name, ("sans-serif", 18))
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+        .x_label_area_size(55)
+        .y_label_area_size(85)
         // Group i is centred on x = i, where the axis puts its ticks.
         .build_cartesian_2d(-0.5..groups - 0.5, 0.0..max)
         .map_err(|e| err(&e))?;
     let l2 = labels.clone();
     ctx.configure_mesh()
         .disable_x_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        // 30000, not 30000.0; 0.5, not 0.50000.
+        .y_label_formatter(&|v| match *v {
+            v if v.abs() >= 100.0 => format!("{v:.0}"),
+            v => format!("{v:.2}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+        })
         .x_labels(labels.len())
         .x_label_formatter(&move |x| {
             let i = x.round();
@@ -92,6 +108,7 @@ pub(super) fn chart(path: &Path, f: &Finding) -> Result<()> {
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
     ctx.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()

@@ -117,7 +117,7 @@ pub(super) fn slow_clients(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         figures: Value::Object(figures),
         csv,
         chart: vec![("fast client's p99, ms".into(), series)],
-        unit: "ms",
+        unit: "p99, ms (x: the server model)",
     })
 }
 /// The verdict on slow clients holding a full pool (000 §2.4, 004): the

@@ -98,7 +98,7 @@ pub(super) fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         figures: Value::Object(figures),
         csv,
         chart,
-        unit: "% of datagrams lost",
+        unit: "% of datagrams lost (x: datagrams sent per second)",
     })
 }
 

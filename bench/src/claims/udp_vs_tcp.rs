@@ -161,7 +161,7 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         figures: Value::Object(figures),
         csv,
         chart,
-        unit: "requests/s",
+        unit: "requests/s (x: payload)",
     })
 }
 
