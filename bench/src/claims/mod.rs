@@ -273,7 +273,13 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
                 let p = &figures[format!("payload_{size}")];
                 let pair = |t: &str| {
                     let rate = p[format!("{t}_rps")].as_f64()?;
-                    Some((rate, p[format!("{t}_cpu_us_per_msg")].as_f64()?))
+                    let spread = |end: &str| p[format!("{t}_rps_{end}")].as_f64().unwrap_or(rate);
+                    Some(udp_vs_tcp::Figure {
+                        rate,
+                        cpu: p[format!("{t}_cpu_us_per_msg")].as_f64()?,
+                        min: spread("min"),
+                        max: spread("max"),
+                    })
                 };
                 Some(udp_vs_tcp::Payload {
                     size,

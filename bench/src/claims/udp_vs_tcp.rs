@@ -10,6 +10,9 @@ pub(super) const CLAIM: &str = "由于UDP在传输数据报前不用在客户和
 
 pub(super) const PAYLOADS: [usize; 4] = [1, 64, 1024, 1472];
 
+/// How many times each transport is measured at each payload.
+pub(super) const REPEATS: usize = 3;
+
 /// Request/reply rounds with one kind of transport: rate and latencies.
 pub(super) struct Rounds {
     pub(super) rate: f64,
@@ -86,35 +89,44 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         step(bar, format!("udp-vs-tcp: {size}-byte payloads"));
         let payload = vec![b'x'; size];
         let mut buf = vec![0u8; 2048];
-        let udp = rounds(n, || {
-            client.send_to(&payload, udp_addr)?;
-            // A lost datagram would wait WAIT and fail the run: on loopback
-            // at one in flight, none is lost.
-            client.recv_from(&mut buf).context("a UDP reply was lost")?;
-            Ok(())
-        })?;
-        let mut kept = TcpStream::connect(tcp_addr)?;
-        kept.set_nodelay(true)?;
-        kept.set_read_timeout(Some(WAIT))?;
-        let tcp_kept = rounds(n, || {
-            kept.write_all(&payload)?;
-            kept.read_exact(&mut buf[..size])?;
-            Ok(())
-        })?;
-        drop(kept);
-        let tcp_new = rounds(n / 4, || {
-            let mut s = TcpStream::connect(tcp_addr)?;
-            s.set_nodelay(true)?;
-            s.set_read_timeout(Some(WAIT))?;
-            s.write_all(&payload)?;
-            s.read_exact(&mut buf[..size])?;
-            Ok(())
-        })?;
+        // Each transport REPEATS times, interleaved, so that the machine's
+        // drift falls on all three alike; the median is reported, with the
+        // spread (min to max) beside it.
+        let (mut udps, mut kepts, mut news) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..REPEATS {
+            udps.push(rounds(n, || {
+                client.send_to(&payload, udp_addr)?;
+                // A lost datagram would wait WAIT and fail the run: on
+                // loopback at one in flight, none is lost.
+                client.recv_from(&mut buf).context("a UDP reply was lost")?;
+                Ok(())
+            })?);
+            let mut kept = TcpStream::connect(tcp_addr)?;
+            kept.set_nodelay(true)?;
+            kept.set_read_timeout(Some(WAIT))?;
+            kepts.push(rounds(n, || {
+                kept.write_all(&payload)?;
+                kept.read_exact(&mut buf[..size])?;
+                Ok(())
+            })?);
+            drop(kept);
+            news.push(rounds(n / 4, || {
+                let mut s = TcpStream::connect(tcp_addr)?;
+                s.set_nodelay(true)?;
+                s.set_read_timeout(Some(WAIT))?;
+                s.write_all(&payload)?;
+                s.read_exact(&mut buf[..size])?;
+                Ok(())
+            })?);
+        }
+        let (udp, udp_fig) = median(udps);
+        let (tcp_kept, kept_fig) = median(kepts);
+        let (tcp_new, new_fig) = median(news);
         rows.push(Payload {
             size,
-            udp: (udp.rate, udp.cpu_per_msg_us),
-            kept: (tcp_kept.rate, tcp_kept.cpu_per_msg_us),
-            new: (tcp_new.rate, tcp_new.cpu_per_msg_us),
+            udp: udp_fig,
+            kept: kept_fig,
+            new: new_fig,
         });
         let mut row = serde_json::Map::new();
         for (key, r, series) in [
@@ -131,6 +143,9 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
                 r.cpu_per_msg_us
             );
             row.insert(format!("{key}_rps"), json!(r.rate.round()));
+            let fig = [&udp_fig, &kept_fig, &new_fig][series];
+            row.insert(format!("{key}_rps_min"), json!(fig.min.round()));
+            row.insert(format!("{key}_rps_max"), json!(fig.max.round()));
             row.insert(format!("{key}_p50_ms"), json!(ms(&r.hist, 0.5)));
             row.insert(format!("{key}_p99_ms"), json!(ms(&r.hist, 0.99)));
             row.insert(format!("{key}_cpu_us_per_msg"), json!(r.cpu_per_msg_us));
@@ -165,14 +180,38 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     })
 }
 
-/// One payload size's figures: (requests per second, CPU µs per message)
-/// for UDP, TCP on a kept connection, and TCP with a new connection.
+/// One transport at one payload: the median run's rate and CPU µs per
+/// message, and the slowest and fastest run's rates.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Figure {
+    pub(super) rate: f64,
+    pub(super) cpu: f64,
+    pub(super) min: f64,
+    pub(super) max: f64,
+}
+
+/// One payload size's figures, for UDP, TCP on a kept connection, and TCP
+/// with a new connection.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Payload {
     pub(super) size: usize,
-    pub(super) udp: (f64, f64),
-    pub(super) kept: (f64, f64),
-    pub(super) new: (f64, f64),
+    pub(super) udp: Figure,
+    pub(super) kept: Figure,
+    pub(super) new: Figure,
+}
+
+/// The run of median rate, and the figure of all the runs.
+fn median(mut runs: Vec<Rounds>) -> (Rounds, Figure) {
+    runs.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let (min, max) = (runs[0].rate, runs[runs.len() - 1].rate);
+    let mid = runs.swap_remove(runs.len() / 2);
+    let figure = Figure {
+        rate: mid.rate,
+        cpu: mid.cpu_per_msg_us,
+        min,
+        max,
+    };
+    (mid, figure)
 }
 
 /// Differences smaller than this share of the larger figure are not
@@ -180,9 +219,10 @@ pub(super) struct Payload {
 const MARGIN: f64 = 0.10;
 
 /// How `a` compares with `b`: 1 clearly more, -1 clearly less, 0 within
-/// [`MARGIN`].
-fn compare(a: f64, b: f64) -> i32 {
-    let margin = MARGIN * a.max(b);
+/// [`MARGIN`] or within `spread` (the runs' own spread: no measurable
+/// difference).
+fn compare(a: f64, b: f64, spread: f64) -> i32 {
+    let margin = (MARGIN * a.max(b)).max(spread);
     if a > b + margin {
         1
     } else if a + margin < b {
@@ -198,8 +238,15 @@ fn compare(a: f64, b: f64) -> i32 {
 /// message), each clearly, beyond [`MARGIN`]. The cost of a connection per
 /// request is said as measured, not assumed.
 pub(super) fn udp_vs_tcp_verdict(rows: &[Payload]) -> (String, String) {
-    let faster: Vec<i32> = rows.iter().map(|r| compare(r.udp.0, r.kept.0)).collect();
-    let lighter: Vec<i32> = rows.iter().map(|r| compare(r.kept.1, r.udp.1)).collect();
+    let spread = |f: &Figure| f.max - f.min;
+    let faster: Vec<i32> = rows
+        .iter()
+        .map(|r| compare(r.udp.rate, r.kept.rate, spread(&r.udp).max(spread(&r.kept))))
+        .collect();
+    let lighter: Vec<i32> = rows
+        .iter()
+        .map(|r| compare(r.kept.cpu, r.udp.cpu, 0.0))
+        .collect();
     let all = |v: &[i32], x: i32| !v.is_empty() && v.iter().all(|&c| c == x);
     let sizes = |v: &[i32], x: i32| {
         let s: Vec<String> = rows
@@ -218,7 +265,7 @@ pub(super) fn udp_vs_tcp_verdict(rows: &[Payload]) -> (String, String) {
         let part = |what: &str, v: &[i32]| match (sizes(v, 1), sizes(v, 0), sizes(v, -1)) {
             (yes, _, _) if all(v, 1) => format!("{what} at every payload ({yes})"),
             (yes, same, no) => format!(
-                "{what} at [{yes}], no clear difference at [{same}], the opposite at [{no}]"
+                "{what} at [{yes}], no measurable difference at [{same}], the opposite at [{no}]"
             ),
         };
         format!(
@@ -230,18 +277,27 @@ pub(super) fn udp_vs_tcp_verdict(rows: &[Payload]) -> (String, String) {
     let each: Vec<String> = rows
         .iter()
         .map(|r| {
+            let f = |x: &Figure| {
+                format!(
+                    "{:.0}/s ({:.0}–{:.0}), {:.1} µs CPU",
+                    x.rate, x.min, x.max, x.cpu
+                )
+            };
             format!(
-                "{} B: UDP {:.0}/s ({:.1} µs CPU), TCP kept {:.0}/s ({:.1} µs), TCP new {:.0}/s ({:.1} µs)",
-                r.size, r.udp.0, r.udp.1, r.kept.0, r.kept.1, r.new.0, r.new.1
+                "{} B: UDP {}; TCP kept {}; TCP new {}",
+                r.size,
+                f(&r.udp),
+                f(&r.kept),
+                f(&r.new)
             )
         })
         .collect();
     let connection: Vec<String> = rows
         .iter()
-        .map(|r| format!("{:.1} ×", r.kept.0 / r.new.0.max(f64::EPSILON)))
+        .map(|r| format!("{:.1} ×", r.kept.rate / r.new.rate.max(f64::EPSILON)))
         .collect();
     let reason = format!(
-        "one request in flight, differences within {:.0} % not judged; {}; a new TCP connection per request is {} slower than a kept one (the echo server starts a thread per connection, which is part of that cost)",
+        "one request in flight, the median of {REPEATS} runs (min–max), differences within {:.0} % or the runs' spread not judged; {}; a new TCP connection per request is {} slower than a kept one (the echo server starts a thread per connection, which is part of that cost)",
         MARGIN * 100.0,
         each.join("; "),
         connection.join(", ")
@@ -253,12 +309,21 @@ pub(super) fn udp_vs_tcp_verdict(rows: &[Payload]) -> (String, String) {
 mod tests {
     use super::*;
 
+    fn fig((rate, cpu): (f64, f64)) -> Figure {
+        Figure {
+            rate,
+            cpu,
+            min: rate * 0.99,
+            max: rate * 1.01,
+        }
+    }
+
     fn row(size: usize, udp: (f64, f64), kept: (f64, f64)) -> Payload {
         Payload {
             size,
-            udp,
-            kept,
-            new: (kept.0 / 5.0, kept.1 * 3.0),
+            udp: fig(udp),
+            kept: fig(kept),
+            new: fig((kept.0 / 5.0, kept.1 * 3.0)),
         }
     }
 
@@ -287,9 +352,20 @@ mod tests {
             "{verdict}"
         );
         assert!(
-            verdict.contains("no clear difference at [1024 B]"),
+            verdict.contains("no measurable difference at [1024 B]"),
             "{verdict}"
         );
         assert!(reason.contains("5.0 ×"), "{reason}");
+        // A gap smaller than the runs' own spread is no measurable difference.
+        let mut noisy = fast;
+        for r in &mut noisy {
+            r.udp.min = r.kept.rate * 0.5;
+            r.udp.max = r.udp.rate * 1.5;
+        }
+        let (verdict, _) = udp_vs_tcp_verdict(&noisy);
+        assert!(
+            verdict.contains("no measurable difference at [1 B, 1472 B]"),
+            "{verdict}"
+        );
     }
 }
