@@ -20,6 +20,28 @@ pub fn is_bound(port: u16, udp: bool) -> bool {
     free.is_err()
 }
 
+/// True when a TCP socket listens on 127.0.0.1:`port`, found by binding it
+/// with SO_REUSEADDR: on Unix that bind fails for a listener, but not for
+/// a connection left in TIME_WAIT on the port, which [`is_bound`] counts
+/// (a busy machine's earlier connections may have used the number). On
+/// Windows, where SO_REUSEADDR would let the probe share a listener's port,
+/// it is [`is_bound`].
+fn listens(port: u16) -> bool {
+    #[cfg(unix)]
+    {
+        use socket2::{Domain, Socket, Type};
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let free = Socket::new(Domain::IPV4, Type::STREAM, None)
+            .and_then(|s| s.set_reuse_address(true).map(|()| s))
+            .and_then(|s| s.bind(&addr.into()));
+        free.is_err()
+    }
+    #[cfg(not(unix))]
+    {
+        is_bound(port, false)
+    }
+}
+
 /// Waits (at most `limit`) until 127.0.0.1:`port` is bound, while `alive`
 /// says the process that should bind it still runs. The bind probe holds
 /// the port for a moment each time, so a server starting in exactly that
@@ -34,7 +56,13 @@ pub fn wait_bound(port: u16, udp: bool, limit: Duration, mut alive: impl FnMut()
         if !alive() {
             return false;
         }
-        if is_bound(port, udp) {
+        // A TCP server is started once it listens, not when the number is
+        // merely taken.
+        let started = match udp {
+            true => is_bound(port, true),
+            false => listens(port),
+        };
+        if started {
             return true;
         }
         pause = (pause * 2).min(Duration::from_millis(100));
