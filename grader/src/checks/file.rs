@@ -137,7 +137,7 @@ pub(super) fn file_server_rust_client(s: &Subject) -> Verdict {
         legacy: false,
         timeout: STEP,
     };
-    file_transfer::client::upload(&cfg, &path, &Output::discard())
+    refusal_retried(|| file_transfer::client::upload(&cfg, &path, &Output::discard()))
         .map_err(|e| Outcome::Fail(format!("the Rust client failed: {e:#}")))?;
     let saved = wait_until(STEP, || {
         find_files(&server.work, "rs_upload.bin").contains(&data)

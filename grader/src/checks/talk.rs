@@ -212,8 +212,48 @@ pub(super) fn run_client(
 }
 
 pub(super) fn connect(addr: SocketAddr) -> Result<TcpStream, Outcome> {
-    common::net::connect(addr, STEP)
+    refusal_retried(|| common::net::connect(addr, STEP))
         .map_err(|e| Outcome::Fail(format!("could not connect to it: {e}")))
+}
+
+/// How long a refused connection to a server just started is tried again.
+const LISTENING: Duration = Duration::from_secs(2);
+
+/// `attempt`, tried again while it is refused, for at most [`LISTENING`]:
+/// a server counts as started once its port is bound, and it listens a
+/// moment later (Python's `bind` and `listen` are two statements, which a
+/// loaded machine may run far apart). A server that never listens is
+/// still refused after that.
+pub(super) fn refusal_retried<T, E>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E>
+where
+    E: RefusedKind,
+{
+    let until = Instant::now() + LISTENING;
+    loop {
+        match attempt() {
+            Err(e) if e.refused() && Instant::now() < until => {
+                thread::sleep(Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
+}
+
+/// An error that may be a refused connection.
+pub(super) trait RefusedKind {
+    fn refused(&self) -> bool;
+}
+
+impl RefusedKind for std::io::Error {
+    fn refused(&self) -> bool {
+        self.kind() == std::io::ErrorKind::ConnectionRefused
+    }
+}
+
+impl RefusedKind for file_transfer::TransferError {
+    fn refused(&self) -> bool {
+        matches!(self, file_transfer::TransferError::Io(e) if e.refused())
+    }
 }
 
 /// What came back on one connection.

@@ -195,7 +195,7 @@ pub(super) fn tcp_server_prints(s: &Subject) -> Verdict {
 pub(super) fn tcp_server_rust_client(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
     let out = Output::memory();
-    match tcp_basic::client::run(server.addr, STEP, &out) {
+    match refusal_retried(|| tcp_basic::client::run(server.addr, STEP, &out)) {
         Ok(()) => pass_if(out.contents() == format!("{REPLY}\n"), || {
             format!(
                 "the Rust client printed {}",
