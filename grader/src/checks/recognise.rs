@@ -106,6 +106,10 @@ pub(super) fn client_at_work(s: &Subject) -> Verdict {
     let what = shown(wanted);
     let got = recorder.bytes();
     // A step of the Rust handout not written yet: that step is the reason.
+    // An exited program's last words may still be in the pipe.
+    if proc.exited().is_some() {
+        proc.wait_exit(Duration::from_secs(1));
+    }
     let said = proc.stderr();
     if said.contains(crate::NOT_WRITTEN) {
         return fail(last_line(&said));

@@ -152,6 +152,11 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
                 _scratch: scratch,
             });
         }
+        // An exited program's last words may still be in the pipe: read to
+        // its end first (a loaded machine reads it a moment late).
+        if proc.exited().is_some() {
+            proc.wait_exit(Duration::from_secs(1));
+        }
         let stderr = proc.stderr();
         tries -= 1;
         if tries > 0 && proc.exited().is_some() && crate::ports::port_taken(&stderr) {
