@@ -225,6 +225,17 @@ fn exchange(
     serve: impl FnOnce(&Stop, &Output) + Send + 'static,
     client: impl FnOnce(&Output) + Send + 'static,
 ) -> Run {
+    exchange_until(serve, client, |_| true)
+}
+
+/// [`exchange`], then also waiting (at most [`WAIT`]) until `printed`
+/// holds for what the server printed: a UDP server has no connection in
+/// flight to wait for, only the datagram it is still printing.
+fn exchange_until(
+    serve: impl FnOnce(&Stop, &Output) + Send + 'static,
+    client: impl FnOnce(&Output) + Send + 'static,
+    printed: impl Fn(&str) -> bool,
+) -> Run {
     panics().clear();
     let stop = Stop::new(Duration::from_millis(200));
     let (server, client_out) = (Output::memory(), Output::memory());
@@ -242,7 +253,7 @@ fn exchange(
         .expect("a thread for the client");
     let _ = asking.join();
     let until = Instant::now() + WAIT;
-    while stop.live() > 0 && Instant::now() < until {
+    while (stop.live() > 0 || !printed(&server.contents())) && Instant::now() < until {
         thread::sleep(Duration::from_millis(10));
     }
     stop.trigger();
@@ -353,13 +364,12 @@ fn udp() -> (State, State) {
         }
     };
     let addr = sk.local_addr().expect("a bound socket's address");
-    let run = exchange(
+    let run = exchange_until(
         move |s, o| udp_basic::server::run(&sk, 1024, s, o),
         move |o| {
             let _ = udp_basic::client::run(addr, "你好，UDP\nexit\n".as_bytes(), o);
-            // A datagram takes a moment to be printed.
-            thread::sleep(Duration::from_millis(300));
         },
+        |printed| printed.contains("你好，UDP"),
     );
     let done = run.server.contents().contains("你好，UDP");
     judge(
