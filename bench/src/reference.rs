@@ -14,5 +14,5 @@ pub fn run(listener: &TcpListener, stop: &Stop) {
             let _ = conn.write_all(multithread::server::REPLY.as_bytes());
         }
     }
-    stop.announce("stopped");
+    stop.finish();
 }

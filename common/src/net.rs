@@ -32,14 +32,14 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListene
 /// Python's `conn.recv(n)`: one read of at most `buf.len()` bytes; 0 means
 /// the peer closed. Waits as long as its [`InFlight`] allows: fails with
 /// `TimedOut` once the peer has been silent past the idle limit, and with
-/// [`crate::stop::stopped`] once the server's grace period is over.
+/// the stop error ([`crate::stop::is_stopped`]) once the server's grace period is over.
 pub fn recv(stream: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io::Result<usize> {
     let started = Instant::now();
     loop {
         // A peer that never pauses never times out: the stop is checked
         // before every read too, or a busy upload would outlive the grace
         // period and its temporary file the server.
-        in_flight.still_running()?;
+        in_flight.still_waiting(Duration::ZERO)?;
         match stream.read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if is_timeout(&e) => in_flight.still_waiting(started.elapsed())?,
@@ -55,7 +55,7 @@ pub fn recv(stream: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io:
 pub fn send_all(stream: &mut TcpStream, mut data: &[u8], in_flight: &InFlight) -> io::Result<()> {
     let mut stalled = Instant::now();
     while !data.is_empty() {
-        in_flight.still_running()?;
+        in_flight.still_waiting(Duration::ZERO)?;
         match stream.write(data) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {

@@ -1,11 +1,33 @@
-//! What every accept loop shares besides the stop ([`crate::stop`]):
-//! starting a connection's thread, saying why a connection failed, and
-//! surviving a failed `accept()`.
+//! What every accept loop shares besides the stop switch ([`crate::stop`]):
+//! accepting until a stop, starting a connection's thread, saying why a
+//! connection failed, and surviving a failed `accept()`.
 
 use crate::diag;
+use crate::stop::Stop;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
+
+impl Stop {
+    /// `conn, addr = sk.accept()` until a stop, the connection reading with
+    /// a [`POLL`] timeout; the stop's own wake-up is never served, and a
+    /// failed accept (out of file descriptors) is retried.
+    pub fn accept(&self, listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
+        self.wake_on_stop(listener);
+        while !self.is_stopping() {
+            match listener.accept() {
+                Ok(_) if self.is_stopping() => break,
+                // Added: its reads and writes wake every POLL to see the stop.
+                Ok((conn, addr)) => match crate::net::poll_often(&conn) {
+                    Ok(()) => return Some((conn, addr)),
+                    Err(e) => diag!("{addr}: {e}; connection closed"),
+                },
+                Err(e) => accept_failed(&e),
+            }
+        }
+        None
+    }
+}
 
 /// Stack size of a connection thread. The handlers keep their buffers small
 /// or on the heap, so 256 KiB is plenty, and a thousand threads reserve
@@ -43,7 +65,7 @@ pub fn logged<E: std::fmt::Display>(addr: impl std::fmt::Display, result: Result
 /// the listener: accept again at once. Anything else (out of file
 /// descriptors, `EMFILE`) is logged, and the loop pauses briefly so that it
 /// does not spin while clients keep arriving. Python's loop would die here.
-pub(crate) fn accept_failed(e: &io::Error) {
+fn accept_failed(e: &io::Error) {
     use io::ErrorKind::*;
     if !matches!(
         e.kind(),

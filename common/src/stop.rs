@@ -1,56 +1,46 @@
-//! Stopping a server on Ctrl-C or SIGTERM, on every platform (the Python
+//! Stopping a server on Ctrl-C or SIGTERM on every platform (the Python
 //! servers are killed mid-sentence), in three steps, as tokio's mini-redis:
 //!
-//! 1. **The signal starts the stop.** [`Stop::on_signals`] (the ctrlc crate)
-//!    calls [`Stop::trigger`]: it notes when the grace period (`--grace`)
-//!    ends, then connects once to each listener, so that a thread blocked in
-//!    `accept()` returns and [`Stop::accept`] sees the stop.
-//! 2. **Each connection sees it at its next read.** Connections read with a
-//!    [`POLL`] timeout (socketserver polls every 0.5 s too); each time a read
-//!    wakes, its [`InFlight`] says whether to go on: not after the grace
-//!    period, nor past the idle limit. (Shutting the socket down from another
-//!    thread would be quicker, but only Linux wakes a blocked read that way.)
-//! 3. **The server waits for them.** Every [`InFlight`] holds a sender of one
-//!    channel; [`Stop::finish`] drops its own and waits until the channel has
-//!    no sender left (the last connection has cleaned up) or the grace is over.
+//! 1. **The signal starts the stop.** [`Stop::trigger`] notes when the grace
+//!    period (`--grace`) ends, then connects once to the listener, so that a
+//!    blocked `accept()` returns and sees it ([`Stop::accept`], in `server`).
+//! 2. **Each connection sees it at its next read.** Reads wake every [`POLL`]
+//!    (socketserver polls every 0.5 s too) and ask their [`InFlight`] whether
+//!    to go on. (Shutting the socket down from another thread would be
+//!    quicker, but only Linux wakes a blocked read that way.)
+//! 3. **The server waits for them.** Every [`InFlight`] holds a clone of one
+//!    token; [`Stop::finish`] waits until none is left, or the grace is over.
 
 use crate::diag;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, mpsc};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How often a blocked read wakes to see a stop or its idle limit.
 pub const POLL: Duration = Duration::from_millis(200);
 
-/// The stop switch of one server, shared by the signal handler, the accept
-/// loop and every connection. (Not `Shutdown`: that is std's half-close.)
-#[derive(Clone)]
+/// One server's switch, shared by the signal handler, the accept loop and
+/// every connection (not `Shutdown`, which is std's half-close).
+#[derive(Clone, Default)]
 pub struct Stop(Arc<Inner>);
 
+#[derive(Default)]
 struct Inner {
     grace: Duration,
     deadline: OnceLock<Instant>, // the end of the grace period, once stopping
     by_signal: AtomicBool,       // a signal, not code, stopped it: say so
-    live: AtomicUsize,           // connections in flight
-    listeners: Mutex<Vec<SocketAddr>>,
-    sender: Mutex<Option<mpsc::Sender<()>>>,
-    all_done: Mutex<mpsc::Receiver<()>>,
+    listener: OnceLock<SocketAddr>, // whose accept() a trigger wakes
+    token: Arc<()>,              // one clone per connection in flight
 }
 
 impl Stop {
     /// A switch whose connections may finish for `grace` after a stop.
     pub fn new(grace: Duration) -> Self {
-        let (sender, all_done) = mpsc::channel();
         Stop(Arc::new(Inner {
             grace,
-            deadline: OnceLock::new(),
-            by_signal: AtomicBool::new(false),
-            live: AtomicUsize::new(0),
-            listeners: Mutex::new(Vec::new()),
-            sender: Mutex::new(Some(sender)),
-            all_done: Mutex::new(all_done),
+            ..Inner::default()
         }))
     }
 
@@ -68,19 +58,16 @@ impl Stop {
         })
     }
 
-    /// Starts the grace period, then wakes every listener's `accept`.
+    /// Starts the grace period and wakes the listener's `accept`; a timeout (a
+    /// full accept queue) is retried for 10 s, a refusal (no listener) is not.
     pub fn trigger(&self) {
-        self.0
-            .deadline
-            .get_or_init(|| Instant::now() + self.0.grace);
-        for addr in lock(&self.0.listeners).clone() {
-            // A full accept queue can time a wake-up out: retry for 10 s. A
-            // refusal means the listener is gone, and nobody waits on it.
+        let grace = self.0.grace;
+        self.0.deadline.get_or_init(|| Instant::now() + grace);
+        if let Some(addr) = self.0.listener.get() {
             let until = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < until {
-                match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-                    Err(e) if e.kind() != io::ErrorKind::ConnectionRefused => continue,
-                    _ => break,
+            while let Err(e) = TcpStream::connect_timeout(addr, Duration::from_secs(1)) {
+                if e.kind() == io::ErrorKind::ConnectionRefused || Instant::now() > until {
+                    break;
                 }
             }
         }
@@ -91,130 +78,67 @@ impl Stop {
         self.0.deadline.get().is_some()
     }
 
-    /// `conn, addr = sk.accept()` until a stop (`while let Some((conn, addr))
-    /// = stop.accept(&listener)`), the connection reading with a [`POLL`]
-    /// timeout; the stop's own wake-up is never served, and a failed accept
-    /// (out of file descriptors) is retried.
-    pub fn accept(&self, listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
-        if let Err(e) = self.wake_on_stop(listener) {
-            diag!("cannot arrange a clean stop: {e}");
-        }
-        while !self.is_stopping() {
-            match listener.accept() {
-                Ok(_) if self.is_stopping() => break,
-                // Added: its reads and writes wake every POLL to see the stop.
-                Ok((conn, addr)) => match crate::net::poll_often(&conn) {
-                    Ok(()) => return Some((conn, addr)),
-                    Err(e) => diag!("{addr}: {e}; connection closed"),
-                },
-                Err(e) => crate::server::accept_failed(&e),
+    /// Lets [`Stop::trigger`] wake `listener`'s `accept` (through loopback
+    /// for a listener on 0.0.0.0 or ::); one listener per stop.
+    pub fn wake_on_stop(&self, listener: &TcpListener) {
+        if let Ok(mut addr) = listener.local_addr() {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr.is_ipv4() {
+                    true => Ipv4Addr::LOCALHOST.into(),
+                    false => Ipv6Addr::LOCALHOST.into(),
+                });
             }
+            self.0.listener.get_or_init(|| addr);
         }
-        None
     }
 
-    /// Lets [`Stop::trigger`] wake `listener`'s `accept` (a listener on
-    /// 0.0.0.0 or :: through loopback). [`Stop::accept`] calls it.
-    pub fn wake_on_stop(&self, listener: &TcpListener) -> io::Result<()> {
-        let mut addr = listener.local_addr()?;
-        if addr.ip().is_unspecified() {
-            let ip: IpAddr = match addr {
-                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-            };
-            addr.set_ip(ip);
-        }
-        let mut listeners = lock(&self.0.listeners);
-        if !listeners.contains(&addr) {
-            listeners.push(addr);
-        }
-        Ok(())
-    }
-
-    /// Admits a connection: in flight until its [`InFlight`] drops; its reads
-    /// give up after `idle` of silence (`None`: never) or after the grace.
+    /// Admits a connection, in flight until its [`InFlight`] drops.
     pub fn admit(&self, idle: Option<Duration>) -> InFlight {
-        self.0.live.fetch_add(1, SeqCst);
-        InFlight(self.clone(), idle, lock(&self.0.sender).clone())
+        InFlight(self.clone(), idle, self.0.token.clone())
     }
 
-    /// How many connections are in flight.
+    /// How many connections are in flight: the token's clones.
     pub fn live(&self) -> usize {
-        self.0.live.load(SeqCst)
+        Arc::strong_count(&self.0.token) - 1
     }
 
-    /// The end of a TCP server's `run`: waits for the connections in flight
+    /// The end of a server's `run`: waits for the connections in flight
     /// (the grace period and 600 ms to clean up at most), then says so.
     pub fn finish(&self) {
-        drop(lock(&self.0.sender).take());
         if let Some(deadline) = self.0.deadline.get() {
-            // Nothing is ever sent: this returns when the last sender drops.
-            let left =
-                (*deadline + Duration::from_millis(600)).saturating_duration_since(Instant::now());
-            let _ = lock(&self.0.all_done).recv_timeout(left);
+            let until = *deadline + Duration::from_millis(600);
+            while self.live() > 0 && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
-        match self.live() {
-            0 => self.announce("stopped"),
-            n => self.announce(&format!("stopped; {n} connection(s) dropped unfinished")),
-        }
-    }
-
-    /// Says `what` on stderr when a signal stopped the server.
-    pub fn announce(&self, what: &str) {
         if self.0.by_signal.load(SeqCst) {
-            diag!("{what}");
+            match self.live() {
+                0 => diag!("stopped"),
+                n => diag!("stopped; {n} connection(s) dropped unfinished"),
+            }
         }
     }
 }
 
-/// A lock poisoned by a panic still guards consistent data (a list, a sender).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A connection in flight: its server's switch, its idle limit, and its
-/// sender, held only to be dropped with it.
-pub struct InFlight(
-    Stop,
-    Option<Duration>,
-    #[allow(dead_code)] Option<mpsc::Sender<()>>,
-);
+/// A connection in flight: its switch, its idle limit, and a token clone.
+pub struct InFlight(Stop, Option<Duration>, #[allow(dead_code)] Arc<()>);
 
 impl InFlight {
-    /// Whether a call that has waited `silent` goes on: `Err` after the
-    /// grace period ([`stopped`]) or past the idle limit (`TimedOut`).
+    /// An error after the grace period ([`is_stopped`]), or when `silent` is
+    /// past the idle limit (`TimedOut`; no limit is zero: `ZERO` checks the stop).
     pub fn still_waiting(&self, silent: Duration) -> io::Result<()> {
-        self.still_running()?;
-        match self.1 {
-            Some(idle) if silent >= idle => Err(io::Error::new(
+        match (self.0.0.deadline.get(), self.1) {
+            (Some(deadline), _) if Instant::now() >= *deadline => Err(io::Error::other(Stopped)),
+            (_, Some(idle)) if silent >= idle => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!("idle for {}s; dropped", idle.as_secs_f64()),
             )),
             _ => Ok(()),
         }
     }
-
-    /// `Err(stopped())` once the grace period after a stop is over.
-    pub fn still_running(&self) -> io::Result<()> {
-        match self.0.0.deadline.get() {
-            Some(deadline) if Instant::now() >= *deadline => Err(stopped()),
-            _ => Ok(()),
-        }
-    }
 }
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.0.live.fetch_sub(1, SeqCst);
-    }
-}
-
-/// The error of a connection's call once the grace is over.
-pub fn stopped() -> io::Error {
-    io::Error::other(Stopped)
-}
-
-/// True for the error [`stopped`] makes.
+/// True for the error a connection's call gets once the grace is over.
 pub fn is_stopped(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<Stopped>())
 }
@@ -232,7 +156,7 @@ mod tests {
     fn trigger_wakes_a_blocked_accept() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stop = Stop::new(Duration::ZERO);
-        stop.wake_on_stop(&listener).unwrap();
+        stop.wake_on_stop(&listener);
         let s = stop.clone();
         let waker = thread::spawn(move || s.trigger());
         // Returns because the trigger connected; the flag is set by then.
@@ -251,7 +175,7 @@ mod tests {
         // is not retried as a timeout is.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stop = Stop::new(Duration::ZERO);
-        stop.wake_on_stop(&listener).unwrap();
+        stop.wake_on_stop(&listener);
         drop(listener);
         let started = Instant::now();
         stop.trigger();

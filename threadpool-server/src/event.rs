@@ -58,9 +58,7 @@ pub fn run(
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start the event loop: {e}")))?;
     runtime.block_on(async {
         // Added: a stop connects here once, so that the waiting accept returns.
-        if let Err(e) = stop.wake_on_stop(listener) {
-            diag!("cannot arrange a clean stop: {e}");
-        }
+        stop.wake_on_stop(listener);
         // The same socket, watched by the event loop instead of blocking on it.
         let listener = listener
             .try_clone()
@@ -145,7 +143,7 @@ pub async fn handle_connection(
 async fn recv(conn: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io::Result<usize> {
     let started = Instant::now();
     loop {
-        in_flight.still_running()?;
+        in_flight.still_waiting(Duration::ZERO)?;
         match tokio::time::timeout(POLL, conn.read(buf)).await {
             Ok(read) => return read,
             Err(_) => in_flight.still_waiting(started.elapsed())?,

@@ -129,7 +129,7 @@ pub fn run(sk: UdpSocket, seed: Seed, stop: &Stop, out: &Output) {
         drop(sk);
         out.line("server is shutting down !");
     }
-    stop.announce("stopped");
+    stop.finish();
 }
 
 /// Prints one datagram the way the seed's server does and answers it.

@@ -64,7 +64,7 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
         // END STEP
         out.line(printable(truncate_datagram(&buf[..n], recv_size, "recv")));
     }
-    stop.announce("stopped");
+    stop.finish();
 }
 
 /// The errors of a UDP `recv` that say nothing about this socket: the
