@@ -211,12 +211,12 @@ fn send_on(
     sk.write_all(&header)?;
     // END STEP
     // STEP 2.5/7 file_client.py:27 `confirmation = sk.recv(1024).decode()`: read the go-ahead, at most 1024 bytes, before any byte of the file
-    // hint: Read::read; a reset (net::is_disconnect) or 0 bytes is TransferError::NoReply, any other error TransferError::from_socket
+    // hint: Read::read; a reset (net::is_disconnect) or 0 bytes is TransferError::NoReply, any other error converts with `?` (TransferError::from)
     // gives: (mut said, n): (Vec<u8>, usize)
     let mut said = vec![0u8; 1024];
     let n = sk.read(&mut said).map_err(|e| match e {
         e if net::is_disconnect(&e) => TransferError::NoReply,
-        e => TransferError::from_socket(e),
+        e => e.into(),
     })?;
     // END STEP
     if n == 0 {
@@ -242,8 +242,7 @@ fn send_on(
     // hint: io::copy(&mut Read::by_ref(file).take(…), &mut sk) (std hands it to the kernel); 0 bytes copied means the file got shorter: TransferError::FileChanged
     let mut left = size;
     while left > 0 {
-        let n = io::copy(&mut Read::by_ref(file).take(left.min(8 << 20)), &mut sk)
-            .map_err(TransferError::from_socket)?;
+        let n = io::copy(&mut Read::by_ref(file).take(left.min(8 << 20)), &mut sk)?;
         if n == 0 {
             return Err(TransferError::FileChanged);
         }
@@ -272,9 +271,7 @@ fn send_on(
             // gives: all: Vec<u8>
             let mut all = Vec::new();
             let mut reply = Read::by_ref(&mut sk).take(64 * 1024);
-            reply
-                .read_to_end(&mut all)
-                .map_err(TransferError::from_socket)?;
+            reply.read_to_end(&mut all)?;
             // END STEP
             (true, printable(&all))
         }
@@ -330,15 +327,14 @@ pub fn download(
         md5: Md5::new(),
         progress: Progress::new(out, "已接收", header.filesize),
     };
-    let got = io::copy(&mut Read::by_ref(&mut sk).take(header.filesize), &mut saved)
-        .map_err(TransferError::from_socket)?;
+    let got = io::copy(&mut Read::by_ref(&mut sk).take(header.filesize), &mut saved)?;
     if got < header.filesize {
         return Err(TransferError::Truncated {
             got,
             expected: header.filesize,
         });
     }
-    if sk.read(&mut [0u8; 1]).map_err(TransferError::from_socket)? != 0 {
+    if sk.read(&mut [0u8; 1])? != 0 {
         return Err(TransferError::ExtraBytes {
             expected: header.filesize,
         });

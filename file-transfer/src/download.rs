@@ -81,7 +81,7 @@ fn serve_one(
 ) -> Result<(), TransferError> {
     // file_name = new_client_socket.recv(1024).decode()
     let mut buf = [0u8; 1024];
-    let n = net::recv(&mut conn, &mut buf, in_flight).map_err(TransferError::from_socket)?;
+    let n = net::recv(&mut conn, &mut buf, in_flight)?;
     let name = String::from_utf8_lossy(&buf[..n]).into_owned();
     // Added: only a plain name inside --dir (the seed opens any path). The
     // seed crashes on a missing file; here the connection closes, empty.

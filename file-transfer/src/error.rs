@@ -1,8 +1,11 @@
 //! Why a transfer failed. Every variant reads as one line that can be shown
-//! to the user and sent to the peer.
+//! to the user and sent to the peer. The causes are part of each message
+//! (it is also what the peer is told), so they are not chained as `source`
+//! too, which would print them twice.
 
 use crate::frame::FrameError;
 use crate::store::NameError;
+use common::net::NetError;
 use std::io;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,22 +36,31 @@ pub enum TransferError {
     NoReply,
     #[error("the file changed while it was being read")]
     FileChanged,
-    /// The server's answer to the framed header was not a framed reply:
-    /// it speaks another protocol (what it said is kept).
-    #[error(
-        "the server did not answer the framed header (seed 002 §3.2) with a framed reply; it said {0:?}"
-    )]
+    /// The server speaks another protocol (what it said is kept).
+    #[error("the server did not answer the framed header with a framed reply; it said {0:?}")]
     NotFramed(String),
     #[error(transparent)]
-    Io(#[from] io::Error),
+    Io(io::Error),
 }
 
-// The causes are part of each message (it is also what the peer is told),
-// so they are not chained as `source` too, which would print them twice.
+/// An I/O error, sorted: a socket's timeout, or the idle limit, means an
+/// idle peer (a connect's or a client's timeout, a [`NetError`], keeps its
+/// own words), and the stop's error means the server is shutting down.
+impl From<io::Error> for TransferError {
+    fn from(e: io::Error) -> Self {
+        let named = e.get_ref().is_some_and(|inner| inner.is::<NetError>());
+        match e {
+            e if common::net::is_timeout(&e) && !named => TransferError::Idle,
+            e if common::stop::is_stopped(&e) => TransferError::ShuttingDown,
+            e => TransferError::Io(e),
+        }
+    }
+}
+
 impl From<FrameError> for TransferError {
     fn from(e: FrameError) -> Self {
         match e {
-            FrameError::Io(e) => TransferError::from_socket(e),
+            FrameError::Io(e) => e.into(),
             e => TransferError::Header(e),
         }
     }
@@ -57,16 +69,5 @@ impl From<FrameError> for TransferError {
 impl From<NameError> for TransferError {
     fn from(e: NameError) -> Self {
         TransferError::Name(e)
-    }
-}
-
-impl TransferError {
-    /// Sorts an I/O error from the socket: a timeout means an idle peer.
-    pub fn from_socket(e: io::Error) -> Self {
-        if common::net::is_timeout(&e) {
-            TransferError::Idle
-        } else {
-            TransferError::Io(e)
-        }
     }
 }

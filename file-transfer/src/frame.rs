@@ -16,15 +16,13 @@
 //!    4 ASCII decimal digits, zero-padded (`0061`): the JSON's length, 0..=9999
 //! ```
 //!
-//! Python writes the length with `str(len(header)).zfill(4)`, which silently
-//! writes five digits for a header over 9999 bytes and so breaks the frame;
-//! [`write_frame`] refuses instead. A reader allocates at most 9999 bytes.
+//! Python's `str(len(header)).zfill(4)` silently writes five digits for a
+//! header over 9999 bytes, which breaks the frame; [`write_frame`] refuses.
 //! The same frame carries a download request, `{"get":NAME}`, and each
 //! framed reply, `{"ok":true,"message":TEXT}`. Four digits and `{` tell a
 //! frame from `name|size`, which `file_client.py` sends in one `send`.
-//!
-//! End of stream: a clean EOF *between* frames ends the conversation and is
-//! not an error (`Ok(None)`); EOF *inside* a frame is [`FrameError::Truncated`].
+//! A clean EOF *between* frames is not an error (`Ok(None)`); EOF *inside*
+//! one is [`FrameError::Truncated`].
 
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -54,14 +52,13 @@ pub enum FrameError {
     Io(#[from] io::Error),
 }
 
-/// The JSON header that announces a file (seed 002 §3.2).
+/// The JSON header that announces a file (seed 002 §3.2); `filesize` bytes
+/// follow it, and `md5` is 32 lowercase hex digits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Header {
     pub filename: String,
-    /// The exact number of file bytes that follow the header.
     pub filesize: u64,
-    /// 32 lowercase hex digits.
     pub md5: String,
 }
 
@@ -70,16 +67,11 @@ impl Header {
     /// layout, with spaces, included).
     pub fn from_json(body: &[u8]) -> Result<Self, FrameError> {
         let mut header: Header = serde_json::from_slice(body)?;
-        header.check()?;
+        if !is_md5_hex(&header.md5) {
+            return Err(FrameError::BadMd5(header.md5));
+        }
         header.md5.make_ascii_lowercase();
         Ok(header)
-    }
-
-    fn check(&self) -> Result<(), FrameError> {
-        match is_md5_hex(&self.md5) {
-            true => Ok(()),
-            false => Err(FrameError::BadMd5(self.md5.clone())),
-        }
     }
 }
 
@@ -117,31 +109,26 @@ pub enum Answer {
 
 /// The four length digits for a body of `len` bytes.
 pub fn encode_len(len: usize) -> Result<[u8; LEN_DIGITS], FrameError> {
-    if len > MAX_BODY {
-        return Err(FrameError::TooLong(len));
-    }
-    let mut out = [0u8; LEN_DIGITS];
-    out.copy_from_slice(format!("{len:04}").as_bytes());
-    Ok(out)
+    let digits = format!("{len:04}");
+    digits
+        .as_bytes()
+        .try_into()
+        .map_err(|_| FrameError::TooLong(len))
 }
 
 /// Reads the four length digits back: exactly four ASCII digits, no sign,
 /// no spaces, nothing else Python's `int()` would also accept.
-pub fn parse_len(field: &[u8]) -> Result<usize, FrameError> {
-    if field.len() != LEN_DIGITS || !field.iter().all(u8::is_ascii_digit) {
-        return Err(FrameError::BadLength(
-            String::from_utf8_lossy(field).into_owned(),
-        ));
+fn parse_len(field: &[u8]) -> Result<usize, FrameError> {
+    match field.iter().all(u8::is_ascii_digit) && field.len() == LEN_DIGITS {
+        true => Ok(field.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0'))),
+        false => Err(FrameError::BadLength(String::from_utf8_lossy(field).into())),
     }
-    Ok(field.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
 }
 
 /// One frame, length digits and body together, so that a small frame
 /// leaves in one segment.
 pub fn frame(body: &[u8]) -> Result<Vec<u8>, FrameError> {
-    let mut frame = encode_len(body.len())?.to_vec();
-    frame.extend_from_slice(body);
-    Ok(frame)
+    Ok([&encode_len(body.len())?[..], body].concat())
 }
 
 /// Writes one frame.
@@ -151,8 +138,9 @@ pub fn write_frame(mut w: impl Write, body: &[u8]) -> Result<(), FrameError> {
 
 /// Reads one frame's body. `Ok(None)` on a clean EOF before the first byte.
 pub fn read_frame(mut r: impl Read) -> Result<Option<Vec<u8>>, FrameError> {
-    let mut len = [0u8; LEN_DIGITS];
-    match read_full(&mut r, &mut len)? {
+    // `take(n).read_to_end` reads n bytes or up to EOF, whichever is first.
+    let mut len = Vec::new();
+    match (&mut r).take(LEN_DIGITS as u64).read_to_end(&mut len)? {
         0 => return Ok(None),
         got if got < LEN_DIGITS => {
             return Err(FrameError::Truncated {
@@ -162,21 +150,22 @@ pub fn read_frame(mut r: impl Read) -> Result<Option<Vec<u8>>, FrameError> {
         }
         _ => {}
     }
-    let mut body = vec![0u8; parse_len(&len)?];
-    let got = read_full(&mut r, &mut body)?;
-    if got < body.len() {
-        let expected = LEN_DIGITS + body.len();
-        return Err(FrameError::Truncated {
-            expected,
-            got: LEN_DIGITS + got,
-        });
+    let expected = parse_len(&len)?;
+    let mut body = Vec::new();
+    match r.take(expected as u64).read_to_end(&mut body)? {
+        got if got < expected => {
+            let (expected, got) = (LEN_DIGITS + expected, LEN_DIGITS + got);
+            Err(FrameError::Truncated { expected, got })
+        }
+        _ => Ok(Some(body)),
     }
-    Ok(Some(body))
 }
 
 /// A framed header, ready to send.
 pub fn encode_header(header: &Header) -> Result<Vec<u8>, FrameError> {
-    header.check()?;
+    if !is_md5_hex(&header.md5) {
+        return Err(FrameError::BadMd5(header.md5.clone()));
+    }
     frame(&serde_json::to_vec(header)?)
 }
 
@@ -206,11 +195,10 @@ pub fn missing(first: &[u8]) -> Result<usize, FrameError> {
     if first.len() <= LEN_DIGITS && first.iter().all(u8::is_ascii_digit) {
         return Ok(LEN_DIGITS + 1 - first.len());
     }
-    if !looks_framed(first) {
-        return Ok(0);
+    match looks_framed(first) {
+        true => Ok((LEN_DIGITS + parse_len(&first[..LEN_DIGITS])?).saturating_sub(first.len())),
+        false => Ok(0),
     }
-    let end = LEN_DIGITS + parse_len(&first[..LEN_DIGITS])?;
-    Ok(end.saturating_sub(first.len()))
 }
 
 /// Parses a whole request (see [`missing`]), and returns it with the bytes
@@ -221,13 +209,11 @@ pub fn parse_request(wire: &[u8]) -> Result<(Request, &[u8]), FrameError> {
         return Ok((Request::Legacy { filename, filesize }, &[]));
     }
     let end = LEN_DIGITS + parse_len(&wire[..LEN_DIGITS])?;
-    if wire.len() < end {
-        return Err(FrameError::Truncated {
-            expected: end,
-            got: wire.len(),
-        });
-    }
-    let body = &wire[LEN_DIGITS..end];
+    let body = wire.get(LEN_DIGITS..end);
+    let body = body.ok_or(FrameError::Truncated {
+        expected: end,
+        got: wire.len(),
+    })?;
     let value: serde_json::Value = serde_json::from_slice(body)?;
     let request = match value.get("get") {
         Some(_) => Request::Get {
@@ -250,13 +236,17 @@ pub fn reply(framed: bool, ok: bool, message: &str) -> Vec<u8> {
     frame(&body.unwrap_or_default()).unwrap_or_default()
 }
 
-/// Reads a framed [`Reply`].
-pub fn read_reply(r: impl Read) -> Result<Reply, FrameError> {
-    let body = read_frame(r)?.ok_or(FrameError::Truncated {
+/// Reads one whole frame: EOF before it is truncation too.
+fn read_body(r: impl Read) -> Result<Vec<u8>, FrameError> {
+    read_frame(r)?.ok_or(FrameError::Truncated {
         expected: LEN_DIGITS,
         got: 0,
-    })?;
-    Ok(serde_json::from_slice(&body)?)
+    })
+}
+
+/// Reads a framed [`Reply`].
+pub fn read_reply(r: impl Read) -> Result<Reply, FrameError> {
+    Ok(serde_json::from_slice(&read_body(r)?)?)
 }
 
 /// Writes a download request.
@@ -271,24 +261,20 @@ pub fn write_get(w: impl Write, filename: &str) -> Result<(), FrameError> {
 
 /// Reads the answer to a download request: a file header or a refusal.
 pub fn read_answer(r: impl Read) -> Result<Answer, FrameError> {
-    let body = read_frame(r)?.ok_or(FrameError::Truncated {
-        expected: LEN_DIGITS,
-        got: 0,
-    })?;
-    let value: serde_json::Value = serde_json::from_slice(&body)?;
-    match value.get("ok") {
-        Some(_) => Ok(Answer::Refused(serde_json::from_value(value)?)),
-        None => Ok(Answer::File(Header::from_json(&body)?)),
+    let body = read_body(r)?;
+    match serde_json::from_slice::<Reply>(&body) {
+        Ok(reply) => Ok(Answer::Refused(reply)),
+        Err(_) => Ok(Answer::File(Header::from_json(&body)?)),
     }
 }
 
 /// The `name|size` header that `file_client.py` sends. Refuses a name with
 /// a `|`, which the receiver could not split back.
 pub fn encode_legacy(name: &str, size: u64) -> Result<Vec<u8>, FrameError> {
-    if name.contains('|') {
-        return Err(FrameError::BadLegacy(format!("name {name:?} contains '|'")));
+    match name.contains('|') {
+        true => Err(FrameError::BadLegacy(format!("name {name:?} contains '|'"))),
+        false => Ok(format!("{name}|{size}").into_bytes()),
     }
-    Ok(format!("{name}|{size}").into_bytes())
 }
 
 /// Parses `name|size`: UTF-8, exactly one `|`, and a size of ASCII digits
@@ -296,8 +282,7 @@ pub fn encode_legacy(name: &str, size: u64) -> Result<Vec<u8>, FrameError> {
 pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
     let bad = |why: String| FrameError::BadLegacy(why);
     let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
-    let mut parts = text.split('|');
-    let (Some(name), Some(size), None) = (parts.next(), parts.next(), parts.next()) else {
+    let Some((name, size)) = text.split_once('|').filter(|(_, size)| !size.contains('|')) else {
         let text = common::text::shorten(text, 80);
         return Err(bad(format!("expected exactly one '|' in {text:?}")));
     };
@@ -308,21 +293,6 @@ pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
         .parse()
         .map_err(|_| bad(format!("size {size} is too large")))?;
     Ok((name.to_string(), size))
-}
-
-/// Like `read_exact`, but returns how much it got before EOF instead of
-/// failing, so callers can tell a clean EOF from a truncated frame.
-pub fn read_full(mut r: impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// An md5 as the header carries it and `hexdigest()` prints it: 32

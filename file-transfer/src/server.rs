@@ -34,7 +34,7 @@ use common::diag;
 use common::log::Output;
 use common::net;
 use common::server::spawn_connection;
-use common::stop::{InFlight, Stop, is_stopped};
+use common::stop::{InFlight, Stop};
 use common::text::escape;
 use md5::{Digest, Md5};
 use std::fs::File;
@@ -96,7 +96,7 @@ pub fn handle_connection(
     let n = match net::recv(&mut conn, &mut first, &in_flight) {
         Ok(0) => return, // connected and left without a word
         Ok(n) => n,
-        Err(e) => return diag!("{}: {}", PyAddr(addr), TransferError::from_socket(e)),
+        Err(e) => return diag!("{}: {}", PyAddr(addr), TransferError::from(e)),
     };
     // END STEP
     first.truncate(n);
@@ -117,10 +117,6 @@ pub fn handle_connection(
         }
     });
     if let Err(e) = result {
-        let e = match e {
-            TransferError::Io(e) if is_stopped(&e) => TransferError::ShuttingDown,
-            e => e,
-        };
         diag!("{}: {e}", PyAddr(addr));
         // Tell the peer why, in its own dialect. Not through `in_flight`:
         // the server may be stopping. A short write to a live peer is quick.
@@ -139,7 +135,7 @@ fn read_request(
         if more.is_empty() {
             return Ok(());
         }
-        let n = net::recv(conn, &mut more, in_flight).map_err(TransferError::from_socket)?;
+        let n = net::recv(conn, &mut more, in_flight)?;
         if n == 0 {
             let (expected, got) = (first.len() + more.len(), first.len());
             return Err(frame::FrameError::Truncated { expected, got }.into());
@@ -257,7 +253,7 @@ fn receive(
             break;
         }
         let want = usize::try_from(size - got).map_or(CHUNK, |left| left.min(CHUNK));
-        n = net::recv(conn, &mut data[..want], in_flight).map_err(TransferError::from_socket)?;
+        n = net::recv(conn, &mut data[..want], in_flight)?;
         if n == 0 {
             return Err(TransferError::Truncated {
                 got,
@@ -267,7 +263,7 @@ fn receive(
     }
     // END STEP
     // Added: after the last byte the client half-closes; more is refused.
-    match net::recv(conn, &mut [0u8; 1], in_flight).map_err(TransferError::from_socket)? {
+    match net::recv(conn, &mut [0u8; 1], in_flight)? {
         0 => Ok(()),
         _ => Err(TransferError::ExtraBytes { expected: size }),
     }
@@ -321,7 +317,7 @@ pub(crate) fn send_file(
         if n == 0 {
             return Ok(());
         }
-        net::send_all(conn, &data[..n], in_flight).map_err(TransferError::from_socket)?;
+        net::send_all(conn, &data[..n], in_flight)?;
         progress.advance(n as u64);
     }
 }

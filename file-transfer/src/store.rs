@@ -1,29 +1,24 @@
 //! The folder's side of a transfer: which names a peer may use, and
 //! writing a received file safely.
 //!
-//! **Writing.** The bytes go to a temporary file, `.part-XXXXXX`, created in the target
-//! folder. Only when every announced byte has arrived and the md5 matched
-//! is it renamed to its final name; on any failure, and when the server
-//! stops, it is deleted (when the [`Incoming`] drops). So no file under its
-//! final name is ever partial, and the rename cannot cross file systems. A
-//! process that is killed outright cannot delete anything, so the server
-//! removes such leftovers when it starts ([`remove_leftovers`]).
+//! **Writing.** The bytes go to a temporary file, `.part-XXXXXX`, in the
+//! target folder. Only when every announced byte has arrived and the md5
+//! matched is it renamed to its final name; on any failure, and when the
+//! server stops, it is deleted (when the [`Incoming`] drops). So no file
+//! under its final name is ever partial, and the rename cannot cross file
+//! systems. A killed process cannot delete anything, so the server removes
+//! such leftovers when it starts ([`remove_leftovers`]). An existing file
+//! is never silently replaced: without `overwrite` the next free
+//! `name (1).ext` is taken (tempfile's `persist_noclobber`), so two
+//! uploads of one name at once both survive.
 //!
-//! An existing file is never silently replaced: without `overwrite` the
-//! rename refuses to replace (tempfile's `persist_noclobber`) and the next
-//! free `name (1).ext` is tried, so two uploads of one name at once both
-//! survive.
-//!
-//! **Names.** `file_server.py` joins whatever name it is sent onto its folder, so
-//! `../../.bashrc` or `/etc/passwd` writes outside it. The port accepts only
-//! a single path component of valid UTF-8, in any script (`实验报告.pdf`,
-//! `document..pdf`, `a b (1).txt`), and refuses everything else, on upload
-//! and on download, in both header formats.
-//!
-//! A file uploaded on Linux may be downloaded on Windows, so the names
-//! Windows cannot store are refused on every platform: the device names
-//! (`CON`, `NUL`, `COM1`, … with or without an extension), names that end
-//! in a dot or a space, and the characters `: < > " | ? *`.
+//! **Names.** `file_server.py` joins whatever name it is sent onto its
+//! folder, so `../../.bashrc` or `/etc/passwd` writes outside it. The port
+//! accepts only one path component of valid UTF-8, in any script
+//! (`实验报告.pdf`, `a b (1).txt`), on upload and download, in both header
+//! formats. A file uploaded on Linux may be downloaded on Windows, so the
+//! names Windows cannot store are refused everywhere: device names (`CON`,
+//! `com1.txt`), names ending in a dot or a space, and `: < > " | ? *`.
 
 use crate::error::TransferError;
 use std::fs::File;
@@ -33,7 +28,8 @@ use tempfile::NamedTempFile;
 
 /// How every temporary file's name starts.
 pub const PART_PREFIX: &str = ".part-";
-
+/// The longest name most file systems store (NAME_MAX).
+pub const MAX_NAME_BYTES: usize = 255;
 /// How many `name (n).ext` alternatives are tried before giving up.
 const MAX_ALTERNATIVES: u32 = 10_000;
 
@@ -53,10 +49,8 @@ impl Incoming {
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
         let temp = builder.tempfile_in(dir).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot create a file in {}: {e}", dir.display()),
-            )
+            let why = format!("cannot create a file in {}: {e}", dir.display());
+            io::Error::new(e.kind(), why)
         })?;
         Ok(Incoming {
             temp,
@@ -75,29 +69,25 @@ impl Incoming {
         if sync {
             self.temp.as_file().sync_all()?;
         }
+        let (dir, mut temp) = (self.dir, self.temp);
         if overwrite {
-            let path = self.dir.join(name);
-            self.temp.persist(&path).map_err(|e| e.error)?;
-            return Ok(path);
+            let path = dir.join(name);
+            return temp.persist(&path).map(|_| path).map_err(|e| e.error);
         }
-        let mut temp = self.temp;
         for n in 0..=MAX_ALTERNATIVES {
-            let candidate = if n == 0 {
+            let path = dir.join(if n == 0 {
                 name.to_string()
             } else {
                 numbered(name, n)
-            };
-            let path = self.dir.join(&candidate);
+            });
             match temp.persist_noclobber(&path) {
                 Ok(_) => return Ok(path),
                 Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => temp = e.file,
                 Err(e) => return Err(e.error),
             }
         }
-        Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{name} and {MAX_ALTERNATIVES} numbered alternatives all exist"),
-        ))
+        let why = format!("{name} and {MAX_ALTERNATIVES} numbered alternatives all exist");
+        Err(io::Error::new(io::ErrorKind::AlreadyExists, why))
     }
 }
 
@@ -108,10 +98,11 @@ pub fn remove_leftovers(dir: &Path) -> io::Result<Vec<String>> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_part = name
-            .strip_prefix(PART_PREFIX)
-            .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if is_part && entry.file_type()?.is_file() {
+        let rest = name.strip_prefix(PART_PREFIX).unwrap_or_default();
+        if rest.len() == 6
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            && entry.file_type()?.is_file()
+        {
             std::fs::remove_file(entry.path())?;
             removed.push(name);
         }
@@ -125,11 +116,9 @@ pub fn remove_leftovers(dir: &Path) -> io::Result<Vec<String>> {
 pub fn open_inside(dir: &Path, name: &str) -> Result<(File, u64), TransferError> {
     check_name(name)?;
     let real = match std::fs::canonicalize(dir.join(name)) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(TransferError::NotFound(name.to_string()));
-        }
-        real => real?,
-    };
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(TransferError::NotFound(name.into())),
+        real => Ok(real?),
+    }?;
     if !real.starts_with(std::fs::canonicalize(dir)?) {
         return Err(TransferError::Outside(name.to_string()));
     }
@@ -138,22 +127,17 @@ pub fn open_inside(dir: &Path, name: &str) -> Result<(File, u64), TransferError>
 
 /// Opens a regular file to send, and returns it with its size.
 pub fn open(path: &Path) -> io::Result<(File, u64)> {
-    let cannot =
-        |e: io::Error| io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()));
-    let file = File::open(path).map_err(cannot)?;
+    let cannot = |kind, why| io::Error::new(kind, format!("cannot open {}: {why}", path.display()));
+    let file = File::open(path).map_err(|e| cannot(e.kind(), e.to_string()))?;
     let meta = file.metadata()?;
-    if !meta.is_file() {
-        let kind = io::ErrorKind::InvalidInput;
-        return Err(io::Error::new(
-            kind,
-            format!("{} is not a regular file", path.display()),
-        ));
+    match meta.is_file() {
+        true => Ok((file, meta.len())),
+        false => Err(cannot(
+            io::ErrorKind::InvalidInput,
+            "not a regular file".into(),
+        )),
     }
-    Ok((file, meta.len()))
 }
-
-/// The longest name most file systems store (NAME_MAX).
-pub const MAX_NAME_BYTES: usize = 255;
 
 /// Why a name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,59 +162,50 @@ pub enum NameError {
     WindowsChar(char),
 }
 
-/// Checks that `name` is one safe path component.
+/// Checks that `name` is one safe path component: the first rule it
+/// breaks, in this order, is the error.
 pub fn check_name(name: &str) -> Result<(), NameError> {
-    if name.is_empty() {
-        return Err(NameError::Empty);
-    }
-    if name == "." || name == ".." {
-        return Err(NameError::Dots);
-    }
-    if name.contains(['/', '\\']) {
-        return Err(NameError::Separator);
-    }
     let mut chars = name.chars();
-    if let (Some(c), Some(':')) = (chars.next(), chars.next())
-        && c.is_ascii_alphabetic()
-    {
-        return Err(NameError::DrivePrefix);
+    let drive =
+        matches!((chars.next(), chars.next()), (Some(c), Some(':')) if c.is_ascii_alphabetic());
+    // `:` would also name an alternate data stream on Windows.
+    let forbidden = name
+        .chars()
+        .find(|c| [':', '<', '>', '"', '|', '?', '*'].contains(c));
+    let rules = [
+        (name.is_empty(), NameError::Empty),
+        (name == "." || name == "..", NameError::Dots),
+        (name.contains(['/', '\\']), NameError::Separator),
+        (drive, NameError::DrivePrefix),
+        (name.chars().any(char::is_control), NameError::Control),
+        (name.len() > MAX_NAME_BYTES, NameError::TooLong(name.len())),
+        (
+            forbidden.is_some(),
+            NameError::WindowsChar(forbidden.unwrap_or_default()),
+        ),
+        (name.ends_with(['.', ' ']), NameError::WindowsEnding),
+        (is_windows_device(name), NameError::WindowsDevice),
+    ];
+    match rules.into_iter().find(|(broken, _)| *broken) {
+        Some((_, why)) => Err(why),
+        None => Ok(()),
     }
-    if name.chars().any(char::is_control) {
-        return Err(NameError::Control);
-    }
-    if name.len() > MAX_NAME_BYTES {
-        return Err(NameError::TooLong(name.len()));
-    }
-    if let Some(c) = name.chars().find(|c| WINDOWS_FORBIDDEN.contains(c)) {
-        return Err(NameError::WindowsChar(c));
-    }
-    if name.ends_with(['.', ' ']) {
-        return Err(NameError::WindowsEnding);
-    }
-    if is_windows_device(name) {
-        return Err(NameError::WindowsDevice);
-    }
-    Ok(())
 }
-
-/// Characters no Windows file name may hold (`:` would also name an
-/// alternate data stream).
-const WINDOWS_FORBIDDEN: [char; 7] = [':', '<', '>', '"', '|', '?', '*'];
 
 /// `CON`, `aux.txt`, `Com1.tar.gz`: a device name, in any case, before the
 /// first dot.
 fn is_windows_device(name: &str) -> bool {
-    let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ');
-    let stem = stem.to_ascii_uppercase();
-    match stem.as_str() {
-        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
-        _ => {
-            let digit = stem
-                .strip_prefix("COM")
-                .or_else(|| stem.strip_prefix("LPT"));
-            matches!(digit.map(str::as_bytes), Some([b'1'..=b'9']))
-        }
-    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches(' ')
+        .to_ascii_uppercase();
+    let numbered = stem
+        .strip_prefix("COM")
+        .or_else(|| stem.strip_prefix("LPT"));
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&stem.as_str())
+        || matches!(numbered.map(str::as_bytes), Some([b'1'..=b'9']))
 }
 
 /// The `n`-th alternative to `name` when it is taken: `a.txt` → `a (1).txt`,
