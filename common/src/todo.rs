@@ -4,10 +4,14 @@
 //! saying which step it is and which Python line it ports. The model
 //! answer never calls it.
 
-/// A step not written yet: stops here, naming it (`not written yet: 2.1
-/// step 5, as tcp_server.py line 25 does (…)`) and, through the panic's
-/// location, its file and line.
+/// How the message of a step not written yet starts, Chinese first, as
+/// all the handout's student-facing text.
+pub const NOT_WRITTEN: &str = "还没写 / not written yet: ";
+
+/// A step not written yet: stops here, naming it (`还没写 / not written
+/// yet: 2.1 第 2 步 / step 2, tcp_server.py:25 (…)`) and, through the
+/// panic's location, its file and line.
 #[track_caller]
 pub fn step<T>(what: &str) -> T {
-    panic!("not written yet: {what}")
+    panic!("{NOT_WRITTEN}{what}")
 }

@@ -117,7 +117,8 @@ pub fn interactive(cfg: &Config, input: impl BufRead, out: &Output) -> Result<bo
 
 /// Connects; when nobody listens, says so in the original's words first.
 fn connect(cfg: &Config, out: &Output) -> Result<TcpStream, TransferError> {
-    // STEP 2.5/5 file_client.py:10 `sk.connect(ip_port)`: connect to cfg.server; when it is refused, print NO_SERVER first
+    // STEP 2.5/5 file_client.py:10 `sk.connect(ip_port)`: 连接 cfg.server；被拒绝时先打印 NO_SERVER / connect to cfg.server; when it is refused, print NO_SERVER first
+    // hint: net::connect(cfg.server, cfg.timeout) 就是 TcpStream::connect_timeout；io::ErrorKind::ConnectionRefused 表示被拒绝
     // hint: net::connect(cfg.server, cfg.timeout) is TcpStream::connect_timeout; io::ErrorKind::ConnectionRefused is the refusal
     // gives: sk: TcpStream
     let sk = net::connect(cfg.server, cfg.timeout).map_err(|e| {
@@ -206,11 +207,13 @@ fn send_on(
         }
         None => (frame::encode_legacy(name, size)?, false),
     };
-    // STEP 2.5/6 file_client.py:24 `sk.send(Informf.encode())`: send the header
+    // STEP 2.5/6 file_client.py:24 `sk.send(Informf.encode())`: 发送文件头 / send the header
+    // hint: 用 Write::write_all
     // hint: Write::write_all
     sk.write_all(&header)?;
     // END STEP
-    // STEP 2.5/7 file_client.py:27 `confirmation = sk.recv(1024).decode()`: read the go-ahead, at most 1024 bytes, before any byte of the file
+    // STEP 2.5/7 file_client.py:27 `confirmation = sk.recv(1024).decode()`: 在发送文件的任何字节之前读取服务器的确认，最多 1024 字节 / read the go-ahead, at most 1024 bytes, before any byte of the file
+    // hint: 用 Read::read；连接被重置（net::is_disconnect）或读到 0 字节是 TransferError::NoReply，其他错误用 `?` 转换（TransferError::from）
     // hint: Read::read; a reset (net::is_disconnect) or 0 bytes is TransferError::NoReply, any other error converts with `?` (TransferError::from)
     // gives: (mut said, n): (Vec<u8>, usize)
     let mut said = vec![0u8; 1024];
@@ -238,7 +241,8 @@ fn send_on(
     // The loop of sk.send(data): io::copy, which std hands to the kernel
     // (sendfile on Linux), 8 MiB at a time so that progress moves.
     let mut progress = Progress::new(out, "已发送", size);
-    // STEP 2.5/8 file_client.py:39 `sk.send(data)`: the upload loop: send the file's `size` bytes, 8 MiB at a time so that progress moves
+    // STEP 2.5/8 file_client.py:39 `sk.send(data)`: 上传循环：发送文件的 `size` 个字节，每次 8 MiB，好让进度前进 / the upload loop: send the file's `size` bytes, 8 MiB at a time so that progress moves
+    // hint: io::copy(&mut Read::by_ref(file).take(…), &mut sk)（std 会交给内核去做）；复制了 0 字节说明文件变短了：TransferError::FileChanged
     // hint: io::copy(&mut Read::by_ref(file).take(…), &mut sk) (std hands it to the kernel); 0 bytes copied means the file got shorter: TransferError::FileChanged
     let mut left = size;
     while left > 0 {
@@ -252,7 +256,8 @@ fn send_on(
     // END STEP
     drop(progress);
     out.line("文件上传完成！");
-    // STEP 2.5/9 file_client.py:45 `sk.shutdown(socket.SHUT_WR)`: half-close: "that was all"; the server answers after it sees EOF
+    // STEP 2.5/9 file_client.py:45 `sk.shutdown(socket.SHUT_WR)`: 半关闭：表示“发完了”；服务器看到 EOF 后才回答 / half-close: "that was all"; the server answers after it sees EOF
+    // hint: 用 TcpStream::shutdown(Shutdown::Write)
     // hint: TcpStream::shutdown(Shutdown::Write)
     sk.shutdown(Shutdown::Write)?;
     // END STEP
@@ -266,7 +271,8 @@ fn send_on(
             (reply.ok, printable(reply.message.as_bytes()))
         }
         false => {
-            // STEP 2.5/10 file_client.py:46 `final_confirmation = sk.recv(1024).decode()`: read the final reply, to the end of the stream, 64 KiB at most
+            // STEP 2.5/10 file_client.py:46 `final_confirmation = sk.recv(1024).decode()`: 读取最终回复，读到流结束，最多 64 KiB / read the final reply, to the end of the stream, 64 KiB at most
+            // hint: Read::by_ref(&mut sk).take(64 * 1024)，再 Read::read_to_end
             // hint: Read::by_ref(&mut sk).take(64 * 1024), then Read::read_to_end
             // gives: all: Vec<u8>
             let mut all = Vec::new();

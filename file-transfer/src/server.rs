@@ -89,7 +89,8 @@ pub fn handle_connection(
     out: &Output,
 ) {
     out.line("connected...");
-    // STEP 2.5/1 file_server.py:11 `pre_data = conn.recv(1024).decode()`: read the request, at most 1024 bytes
+    // STEP 2.5/1 file_server.py:11 `pre_data = conn.recv(1024).decode()`: 读取请求，最多 1024 字节 / read the request, at most 1024 bytes
+    // hint: net::recv 就是带空闲时限的 Read::read；读到 0 字节（客户端一言不发就走了）立即返回，出错时先用 diag! 说明再返回
     // hint: net::recv is Read::read with the idle limit; return at once on 0 bytes (the client left without a word), and on an error after saying it with diag!
     // gives: (mut first, n): (Vec<u8>, usize)
     let mut first = vec![0u8; 1024];
@@ -154,7 +155,8 @@ fn upload_legacy(
     out: &Output,
 ) -> Result<(), TransferError> {
     let mut incoming = prepare(name, size, cfg)?;
-    // STEP 2.5/2 file_server.py:15 `conn.sendall(f"{file_name}已发送".encode())`: the go-ahead, `NAME已发送`
+    // STEP 2.5/2 file_server.py:15 `conn.sendall(f"{file_name}已发送".encode())`: 发送确认 `NAME已发送` / the go-ahead, `NAME已发送`
+    // hint: net::send_all 就是 Write::write_all，另外会放弃不再读取的客户端
     // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(conn, format!("{name}已发送").as_bytes(), in_flight)?;
     // END STEP
@@ -180,7 +182,8 @@ fn upload_framed(
     let (name, size) = (header.filename.as_str(), header.filesize);
     let mut incoming = prepare(name, size, cfg)?;
     let go_ahead = frame::reply(true, true, &format!("{name}已发送"));
-    // STEP 2.5/3 file_server.py:15 `conn.sendall(f"{file_name}已发送".encode())`: the go-ahead, framed
+    // STEP 2.5/3 file_server.py:15 `conn.sendall(f"{file_name}已发送".encode())`: 发送确认，带帧头 / the go-ahead, framed
+    // hint: 同样用 net::send_all，发送 go_ahead 这一帧
     // hint: the same net::send_all, of the go_ahead frame
     net::send_all(conn, &go_ahead, in_flight)?;
     // END STEP
@@ -240,7 +243,8 @@ fn receive(
     let mut data = vec![0u8; CHUNK];
     data[..rest.len()].copy_from_slice(rest);
     let (mut n, mut got) = (rest.len(), 0);
-    // STEP 2.5/4 file_server.py:23 `while recv_size < file_size:`: the upload loop: hash (when md5 is Some) and write the `n` bytes in data, then receive the next, until `size` bytes are in
+    // STEP 2.5/4 file_server.py:23 `while recv_size < file_size:`: 上传循环：对 data 中的 `n` 个字节求 md5（md5 为 Some 时）并写入文件，再接收下一块，直到收满 `size` 字节 / the upload loop: hash (when md5 is Some) and write the `n` bytes in data, then receive the next, until `size` bytes are in
+    // hint: net::recv 读进 &mut data[..want]，want 不超过 CHUNK 和剩余字节数；没收完就读到 0 字节是 TransferError::Truncated；用 Write::write_all、Md5::update、progress.advance
     // hint: net::recv into &mut data[..want], at most CHUNK and what is left; 0 bytes before the end is TransferError::Truncated; Write::write_all, Md5::update, progress.advance
     loop {
         if let Some(md5) = md5.as_mut() {

@@ -6,7 +6,8 @@
 //! Cargo.toml):
 //!
 //! ```text
-//! // STEP 2.1/5 tcp_server.py:25 `client_data = conn.recv(1024)`: read at most 1024 bytes
+//! // STEP 2.1/5 tcp_server.py:25 `client_data = conn.recv(1024)`: 最多读取 1024 字节 / read at most 1024 bytes
+//! // hint: net::recv 就是 Read::read，另外会注意空闲时限和停止
 //! // hint: net::recv: one Read::read that also watches the idle limit and the stop
 //! // gives: n: usize
 //! let n = net::recv(&mut conn, &mut buf, &in_flight)?;
@@ -15,12 +16,14 @@
 //!
 //! * `STEP section/number script:line `code`: what` opens a step a student
 //!   writes: the Python line it ports (a test checks that line holds that
-//!   code), then `hint:` lines (kept in the handout: the std API to use),
+//!   code; `what` is Chinese first, then English: `中文 / English`), then
+//!   `hint:` lines (kept in the handout: the std API to use; the Chinese
+//!   line first, then the English),
 //!   then, where the step's code binds names used after it, `gives:` with
 //!   their types. The code up to `END STEP` is the solution. The handout has
 //!   one line in its place, `let n: usize = common::todo::step("…");` (or
 //!   `common::todo::step::<()>("…");` with no `gives:`), which compiles
-//!   where the code did and panics with "not written yet: 2.1 step 5, …".
+//!   where the code did and panics with "还没写 / not written yet: 2.1 第 5 步 / step 5, …".
 //! * `NOT IN HANDOUT: why` … `END NOT IN HANDOUT` encloses what the handout
 //!   leaves out (the seeds' programs, which are not the lab's exercises):
 //!   one line, `(left out of the handout: why)`, stands in its place.
@@ -127,9 +130,10 @@ pub struct Step {
 impl Step {
     /// What the stub says when it is reached.
     pub fn message(&self) -> String {
+        let (section, n, script, line) = (&self.section, &self.number, &self.script, self.line);
         format!(
-            "{} step {}, as {} line {} does (`{}`): {}",
-            self.section, self.number, self.script, self.line, self.code, self.what
+            "{section} 第 {n} 步 / step {n}, {script}:{line} (`{}`): {}",
+            self.code, self.what
         )
     }
 

@@ -632,10 +632,10 @@ pub const NOT_SUBMITTED: &str = "not submitted";
 
 /// How a step of the Rust handout that is not written yet starts its
 /// message (common::todo::step).
-pub const NOT_WRITTEN: &str = "not written yet: ";
+pub use common::todo::NOT_WRITTEN;
 
 /// A reason as the student reads it: where a step of the handout was not
-/// written yet, that step alone ("not written yet: 2.1 step 1, …"), not
+/// written yet, that step alone ("还没写 / not written yet: 2.1 第 1 步 …"), not
 /// what the grader saw of the crash it caused.
 fn plain(why: &str) -> String {
     match why.find(NOT_WRITTEN) {

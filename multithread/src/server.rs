@@ -48,7 +48,8 @@ pub const RECV_SIZE: usize = 1024;
 pub fn run(listener: &TcpListener, opts: &ServerOpts, pause: Duration, stop: &Stop, out: &Output) {
     out.line("server waiting...");
     loop {
-        // STEP 2.4/1 multithread_server.py:24 `conn, addr = sk.accept()`: wait for the next client
+        // STEP 2.4/1 multithread_server.py:24 `conn, addr = sk.accept()`: 等待下一个客户端 / wait for the next client
+        // hint: stop.accept(listener) 就是 TcpListener::accept，Ctrl-C 或 SIGTERM 停止服务器后返回 None：这时 break
         // hint: stop.accept(listener) is TcpListener::accept that gives None once Ctrl-C or SIGTERM stops the server: then break
         // gives: (conn, addr): (TcpStream, SocketAddr)
         let Some((conn, addr)) = stop.accept(listener) else {
@@ -59,7 +60,8 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, pause: Duration, stop: &St
         // Added: the connection counts as in flight until its job ends.
         let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
-        // STEP 2.4/2 multithread_server.py:26 `thread = threading.Thread(target=work, args=(conn, addr), daemon=True)`: serve the client on a thread of its own
+        // STEP 2.4/2 multithread_server.py:26 `thread = threading.Thread(target=work, args=(conn, addr), daemon=True)`: 在单独的线程里服务这个客户端 / serve the client on a thread of its own
+        // hint: spawn_connection(addr, move || …) 启动一个 std::thread；在线程里，logged(addr, handle_connection(…)) 会说明客户端为什么失败
         // hint: spawn_connection(addr, move || …) starts a std::thread; inside, logged(addr, handle_connection(…)) says why a client failed
         spawn_connection(addr, move || {
             logged(
@@ -83,7 +85,8 @@ pub fn handle_connection(
     out: &Output,
 ) -> io::Result<()> {
     let addr = PyAddr(addr);
-    // STEP 2.4/3 multithread_server.py:9 `data = conn.recv(1024).decode()`: read the sign-in, at most 1024 bytes
+    // STEP 2.4/3 multithread_server.py:9 `data = conn.recv(1024).decode()`: 读取签到消息，最多 1024 字节 / read the sign-in, at most 1024 bytes
+    // hint: net::recv(&mut conn, &mut buf, &in_flight) 就是 Read::read，另外会断开沉默超过 --idle-timeout 的客户端
     // hint: net::recv(&mut conn, &mut buf, &in_flight) is Read::read that also drops a client silent past --idle-timeout
     // gives: (buf, n): ([u8; RECV_SIZE], usize)
     let mut buf = [0u8; RECV_SIZE];
@@ -96,12 +99,14 @@ pub fn handle_connection(
     if !pause.is_zero() {
         thread::sleep(pause);
     }
-    // STEP 2.4/4 multithread_server.py:11 `conn.send('你已签到'.encode())`: answer with REPLY, every byte
+    // STEP 2.4/4 multithread_server.py:11 `conn.send('你已签到'.encode())`: 用 REPLY 回答，每个字节都要发出 / answer with REPLY, every byte
+    // hint: net::send_all 就是 Write::write_all，另外会放弃不再读取的客户端
     // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
     // END STEP
     out.line(format!("服务器向{addr}回复消息\n"));
-    // STEP 2.4/5 multithread_server.py:13 `conn.close()`: close the connection before the last line
+    // STEP 2.4/5 multithread_server.py:13 `conn.close()`: 在打印最后一行之前关闭连接 / close the connection before the last line
+    // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped
     drop(conn);
     // END STEP

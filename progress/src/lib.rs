@@ -4,17 +4,18 @@
 //! loopback with its partner (a server with its client), in this process,
 //! and shown as:
 //!
-//! * done: the exchange worked, each side printing what the Python does;
-//! * failing: what each side printed, and what was expected;
-//! * not written yet: the first step it reached that is still a stub, with
+//! * 完成 done: the exchange worked, each side printing what the Python does;
+//! * 出错 failing: what each side printed, and what was expected;
+//! * 待写 to write: the first step it reached that is still a stub, with
 //!   its file and line and the Python line to port;
-//! * waiting: its partner has a step not written yet, so it cannot be run.
+//! * 等待 waiting: its partner has a step not written yet, so it cannot be run.
 //!
 //! `cargo test -p progress` runs the same exchanges as plain tests.
 
 use common::cli::ServerOpts;
 use common::log::Output;
 use common::stop::Stop;
+use common::todo::NOT_WRITTEN;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
@@ -79,10 +80,10 @@ pub fn board(out: &Output) -> usize {
     let mut next = None;
     for ((name, file), state) in EXERCISES.iter().zip(&states) {
         let line = match state {
-            State::Done => format!("  done      {name}"),
-            State::Failing(why) => format!("  failing   {name} ({file}): {why}"),
-            State::NotWritten { step, at } => format!("  to write  {name}: {step} ({at})"),
-            State::Waiting(why) => format!("  waiting   {name}: {why}"),
+            State::Done => format!("  完成 done         {name}"),
+            State::Failing(why) => format!("  出错 failing      {name} ({file}): {why}"),
+            State::NotWritten { step, at } => format!("  待写 to write     {name}: {step} ({at})"),
+            State::Waiting(why) => format!("  等待 waiting      {name}: {why}"),
         };
         out.line(line);
         if next.is_none() && !matches!(state, State::Done | State::Waiting(_)) {
@@ -90,14 +91,21 @@ pub fn board(out: &Output) -> usize {
         }
     }
     let done = states.iter().filter(|s| **s == State::Done).count();
-    out.line(format!("\n{done} of {} programs done.", EXERCISES.len()));
+    let all = EXERCISES.len();
+    out.line(format!(
+        "\n已完成 {done} / {all} 个程序 / {done} of {all} programs done."
+    ));
     match next {
         None if done == EXERCISES.len() => out.line("全部完成 / All done."),
-        None => out.line("Next: write the steps the waiting programs need."),
+        None => out.line(
+            "下一步 / Next: 写等待中的程序需要的步骤 / write the steps the waiting programs need.",
+        ),
         Some((_, _, State::NotWritten { step, at })) => {
             out.line(format!("下一步 / Next: {at}: {step}"))
         }
-        Some((name, file, _)) => out.line(format!("下一步 / Next: make {name} ({file}) work")),
+        Some((name, file, _)) => out.line(format!(
+            "下一步 / Next: 让 {name} ({file}) 正常工作 / make it work"
+        )),
     }
     done
 }
@@ -184,7 +192,7 @@ fn catch_panics() {
             noted(info);
             if !panics()
                 .last()
-                .is_some_and(|p| p.message.starts_with("not written yet: "))
+                .is_some_and(|p| p.message.starts_with(NOT_WRITTEN))
             {
                 printed(info);
             }
@@ -272,9 +280,7 @@ fn not_written(run: &Run, server_side: bool) -> Option<State> {
         |t: &str| t == "server" || t.starts_with("connection") || t == "pool worker";
     run.panics
         .iter()
-        .find(|p| {
-            server_thread(&p.thread) == server_side && p.message.starts_with("not written yet: ")
-        })
+        .find(|p| server_thread(&p.thread) == server_side && p.message.starts_with(NOT_WRITTEN))
         .map(|p| State::NotWritten {
             step: p.message.clone(),
             at: p.at.clone(),
@@ -294,7 +300,9 @@ fn judge(run: &Run, done: bool, expected: &str) -> (State, State) {
     };
     let finished = |own: Option<State>, other: &Option<State>, partner: &str| match (own, other) {
         (Some(state), _) => state,
-        (None, Some(_)) => State::Waiting(format!("its {partner} has a step not written yet")),
+        (None, Some(_)) => State::Waiting(format!(
+            "{partner} 有一步还没写 / its {partner} has a step not written yet"
+        )),
         (None, None) if done => State::Done,
         (None, None) => failing(),
     };
@@ -359,7 +367,9 @@ fn udp() -> (State, State) {
             let state = not_written(&run, true).unwrap_or(State::Failing("bind panicked".into()));
             return (
                 state,
-                State::Waiting("its server has a step not written yet".into()),
+                State::Waiting(
+                    "server 有一步还没写 / its server has a step not written yet".into(),
+                ),
             );
         }
     };

@@ -26,23 +26,27 @@ pub const REQUEST: &str = "请求占领地球";
 
 /// Sends [`REQUEST`] once, prints the reply.
 pub fn run(addr: SocketAddr, timeout: Duration, out: &Output) -> io::Result<()> {
-    // STEP 2.1/5 tcp_client.py:13 `sk.connect(ip_port)`: connect to the server
+    // STEP 2.1/5 tcp_client.py:13 `sk.connect(ip_port)`: 连接服务器 / connect to the server
+    // hint: net::connect(addr, timeout) 就是 TcpStream::connect_timeout，之后的每次读写也都用这个 `timeout`
     // hint: net::connect(addr, timeout) is TcpStream::connect_timeout, with `timeout` on every later read and write too
     // gives: mut sk: std::net::TcpStream
     let mut sk = net::connect(addr, timeout)?;
     // END STEP
-    // STEP 2.1/6 tcp_client.py:16 `sk.sendall('请求占领地球'.encode())`: send REQUEST
+    // STEP 2.1/6 tcp_client.py:16 `sk.sendall('请求占领地球'.encode())`: 发送 REQUEST / send REQUEST
+    // hint: 用 Write::write_all
     // hint: Write::write_all
     sk.write_all(REQUEST.as_bytes())?;
     // END STEP
-    // STEP 2.1/7 tcp_client.py:19 `server_reply = sk.recv(1024)`: read the reply, at most 1024 bytes
+    // STEP 2.1/7 tcp_client.py:19 `server_reply = sk.recv(1024)`: 读取回复，最多 1024 字节 / read the reply, at most 1024 bytes
+    // hint: 用 Read::read；超时时 .map_err(net::waiting_for(addr, timeout)) 会说明在等什么
     // hint: Read::read; .map_err(net::waiting_for(addr, timeout)) says what it waited for when it times out
     // gives: (buf, n): ([u8; RECV_SIZE], usize)
     let mut buf = [0u8; RECV_SIZE];
     let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
     // END STEP
     out.line(printable(&buf[..n]));
-    // STEP 2.1/8 tcp_client.py:24 `sk.close()`: close the connection
+    // STEP 2.1/8 tcp_client.py:24 `sk.close()`: 关闭连接 / close the connection
+    // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped
     drop(sk);
     // END STEP

@@ -38,7 +38,8 @@ pub const RECV_SIZE: usize = 1024;
 pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output) {
     loop {
         out.line("server waiting...");
-        // STEP 2.1/1 tcp_server.py:22 `conn, addr = sk.accept()`: wait for the next client
+        // STEP 2.1/1 tcp_server.py:22 `conn, addr = sk.accept()`: 等待下一个客户端 / wait for the next client
+        // hint: stop.accept(listener) 就是 TcpListener::accept，Ctrl-C 或 SIGTERM 停止服务器后返回 None：这时 break
         // hint: stop.accept(listener) is TcpListener::accept that gives None once Ctrl-C or SIGTERM stops the server: then break
         // gives: (conn, addr): (TcpStream, std::net::SocketAddr)
         let Some((conn, addr)) = stop.accept(listener) else {
@@ -54,7 +55,8 @@ pub fn run(listener: &TcpListener, opts: &ServerOpts, stop: &Stop, out: &Output)
 
 /// One client: one read of up to 1024 bytes, print it, answer, close.
 pub fn handle_connection(mut conn: TcpStream, in_flight: InFlight, out: &Output) -> io::Result<()> {
-    // STEP 2.1/2 tcp_server.py:25 `client_data = conn.recv(1024)`: read at most 1024 bytes
+    // STEP 2.1/2 tcp_server.py:25 `client_data = conn.recv(1024)`: 最多读取 1024 字节 / read at most 1024 bytes
+    // hint: net::recv(&mut conn, &mut buf, &in_flight) 就是 Read::read，另外会断开沉默超过 --idle-timeout 的客户端
     // hint: net::recv(&mut conn, &mut buf, &in_flight) is Read::read that also drops a client silent past --idle-timeout
     // gives: (buf, n): ([u8; RECV_SIZE], usize)
     let mut buf = [0u8; RECV_SIZE];
@@ -63,11 +65,13 @@ pub fn handle_connection(mut conn: TcpStream, in_flight: InFlight, out: &Output)
     // Added: bytes that are not UTF-8 print as U+FFFD; `.decode()` would
     // raise UnicodeDecodeError and end the Python server.
     out.line(printable(&buf[..n]));
-    // STEP 2.1/3 tcp_server.py:29 `conn.sendall('不要回答,不要回答,不要回答'.encode())`: answer with REPLY
+    // STEP 2.1/3 tcp_server.py:29 `conn.sendall('不要回答,不要回答,不要回答'.encode())`: 用 REPLY 回答 / answer with REPLY
+    // hint: net::send_all 就是 Write::write_all，另外会放弃不再读取的客户端
     // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
     // END STEP
-    // STEP 2.1/4 tcp_server.py:32 `conn.close()`: close the connection
+    // STEP 2.1/4 tcp_server.py:32 `conn.close()`: 关闭连接 / close the connection
+    // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped
     drop(conn);
     // END STEP

@@ -55,13 +55,15 @@ pub fn run(
     out: &Output,
 ) {
     out.line("server waiting...");
-    // STEP 2.4/11 threadpool_server.py:24 `pool=ThreadPoolExecutor(max_workers=10)`: start a pool of `workers` threads
+    // STEP 2.4/11 threadpool_server.py:24 `pool=ThreadPoolExecutor(max_workers=10)`: 启动一个有 `workers` 个线程的线程池 / start a pool of `workers` threads
+    // hint: threadpool::ThreadPool::with_name(name, workers)，至少一个线程
     // hint: threadpool::ThreadPool::with_name(name, workers), at least one
     // gives: pool: ThreadPool
     let pool = ThreadPool::with_name("pool worker".into(), workers.max(1));
     // END STEP
     loop {
-        // STEP 2.4/12 threadpool_server.py:26 `conn, addr = sk.accept()`: wait for the next client
+        // STEP 2.4/12 threadpool_server.py:26 `conn, addr = sk.accept()`: 等待下一个客户端 / wait for the next client
+        // hint: stop.accept(listener) 就是 TcpListener::accept，Ctrl-C 或 SIGTERM 停止服务器后返回 None：这时 break
         // hint: stop.accept(listener) is TcpListener::accept that gives None once Ctrl-C or SIGTERM stops the server: then break
         // gives: (conn, addr): (std::net::TcpStream, std::net::SocketAddr)
         let Some((conn, addr)) = stop.accept(listener) else {
@@ -71,7 +73,8 @@ pub fn run(
         // Added: the connection counts as in flight until its job ends.
         let in_flight = stop.admit(opts.idle());
         let job_out = out.clone();
-        // STEP 2.4/13 threadpool_server.py:27 `pool.submit(work, conn, addr)`: hand the client to the pool
+        // STEP 2.4/13 threadpool_server.py:27 `pool.submit(work, conn, addr)`: 把客户端交给线程池 / hand the client to the pool
+        // hint: ThreadPool::execute(move || …)，任务和 multithread 的线程一样：logged(addr, handle_connection(…))
         // hint: ThreadPool::execute(move || …), with the same job as multithread's thread: logged(addr, handle_connection(…))
         pool.execute(move || {
             logged(

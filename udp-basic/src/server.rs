@@ -30,7 +30,8 @@ pub const MAX_DATAGRAM: usize = 65_507;
 /// makes and binds the socket in one call. (No SO_REUSEADDR: a UDP port is
 /// free again as soon as its socket closes.)
 pub fn bind(addr: std::net::SocketAddr) -> io::Result<UdpSocket> {
-    // STEP 2.2/1 udp_server.py:17 `sk.bind(ip_port)`: make the UDP socket and bind it to addr
+    // STEP 2.2/1 udp_server.py:17 `sk.bind(ip_port)`: 创建 UDP 套接字并绑定到 addr / make the UDP socket and bind it to addr
+    // hint: UdpSocket::bind 一次调用就创建并绑定套接字
     // hint: UdpSocket::bind makes and binds the socket in one call
     // gives: sk: UdpSocket
     let sk = UdpSocket::bind(addr)?;
@@ -49,7 +50,8 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
     // Room for the largest datagram, to tell what recv(1024) would lose.
     let mut buf = vec![0u8; MAX_DATAGRAM];
     while !stop.is_stopping() {
-        // STEP 2.2/2 udp_server.py:23 `data = sk.recv(1024)`: receive one datagram into buf
+        // STEP 2.2/2 udp_server.py:23 `data = sk.recv(1024)`: 把一个数据报收进 buf / receive one datagram into buf
+        // hint: 用 UdpSocket::recv；出错时若 is_harmless(&e) 为真（POLL 超时）就 `continue`；其他错误用 diag! 说明后继续
         // hint: UdpSocket::recv; on an error is_harmless(&e) says to `continue` (the POLL time-out); say any other with diag! and continue
         // gives: n: usize
         let n = match sk.recv(&mut buf) {

@@ -89,7 +89,7 @@ fn markers_are_read_strictly() {
     let ok = "fn f() {\n    // STEP 2.1/1 a.py:3 `x = 1`: set x\n    // hint: let\n    // gives: x: u8\n    let x = 1;\n    // END STEP\n    let _ = x;\n}\n";
     let stubbed = handout::stub("a.rs", ok).unwrap();
     assert!(stubbed.contains(
-        "    let x: u8 = common::todo::step(\"2.1 step 1, as a.py line 3 does (`x = 1`): set x\");\n"
+        "    let x: u8 = common::todo::step(\"2.1 第 1 步 / step 1, a.py:3 (`x = 1`): set x\");\n"
     ));
     assert!(!stubbed.contains("let x = 1;"));
     assert_eq!(handout::restore("a.rs", &stubbed, ok).unwrap(), ok);
@@ -176,7 +176,10 @@ fn the_handout_builds_without_a_warning_and_its_given_tests_pass() {
         .unwrap();
     assert!(!board.status.success());
     let said = String::from_utf8_lossy(&board.stdout);
-    assert!(said.contains("not written yet: 2.1 step 1"), "{said}");
+    assert!(
+        said.contains("还没写 / not written yet: 2.1 第 1 步 / step 1"),
+        "{said}"
+    );
     cargo(&["build", "--offline", "--workspace"]);
     // Reached, a step not written says which it is.
     let closed = closed_port();
@@ -190,7 +193,7 @@ fn the_handout_builds_without_a_warning_and_its_given_tests_pass() {
     .unwrap();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
-        err.contains("not written yet: 2.1 step 5, as tcp_client.py line 13 does"),
+        err.contains("还没写 / not written yet: 2.1 第 5 步 / step 5, tcp_client.py:13"),
         "{err}"
     );
 }
@@ -283,7 +286,7 @@ fn a_class_of_handouts_is_graded_from_not_written_to_full_marks() {
         assert_eq!(untouched["scored"], 0, "{untouched}");
         for check in untouched["checks"].as_array().unwrap() {
             let why = check["detail"].as_str().unwrap_or_default();
-            assert!(why.starts_with("not written yet: "), "{program}: {check}");
+            assert!(why.starts_with(grader::NOT_WRITTEN), "{program}: {check}");
         }
         let finished = row("finished", program);
         assert_eq!(finished["scored"], finished["possible"], "{finished}");
