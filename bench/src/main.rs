@@ -52,6 +52,12 @@ enum Command {
         /// Which server
         #[arg(long, value_enum)]
         model: bench::claims::ModelName,
+        /// The pool's size (`--model pool`)
+        #[arg(long, default_value_t = threadpool_server::WORKERS)]
+        workers: usize,
+        /// Each sign-in waits this long first, as a handler blocked on I/O
+        #[arg(long, default_value_t = 0)]
+        work_ms: u64,
         #[command(flatten)]
         served: Served,
     },
@@ -101,9 +107,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out.line(bench::claims::lossy_worker(rate, size, patience)?);
         }
         Command::MtuWorker => out.line(bench::claims::mtu_worker()?),
-        Command::ModelServer { model, served } => {
+        Command::ModelServer {
+            model,
+            workers,
+            work_ms,
+            served,
+        } => {
             let (listener, stop) = served.listen()?;
-            bench::claims::run_model(model, &listener, &served.opts, &stop);
+            let pause = std::time::Duration::from_millis(work_ms);
+            bench::claims::run_model(model, workers, pause, &listener, &served.opts, &stop);
         }
     }
     Ok(())

@@ -98,6 +98,11 @@ pub(crate) struct Row {
     /// CPU time of the server process and of the load generator's threads.
     pub(crate) server_cpu: Duration,
     pub(crate) load_cpu: Duration,
+    /// Context switches of the server's threads during the load, voluntary
+    /// (a thread waited) and involuntary (the scheduler took the core
+    /// away), where the OS tells (Linux's /proc): the threads alive at the
+    /// end (a pool's all are).
+    pub(crate) switches: Option<(u64, u64)>,
 }
 
 pub fn run(args: &SigninArgs, out: &common::log::Output) -> Result<()> {
@@ -396,8 +401,15 @@ pub(crate) fn measure(
         })
     };
     let server_cpu_before = process_cpu(pid);
+    let switches_before = switches(pid);
     let report = load(addr, total, concurrency, timeout);
     let server_cpu = process_cpu(pid).saturating_sub(server_cpu_before);
+    let switches = switches(pid).zip(switches_before).map(|(after, before)| {
+        (
+            after.0.saturating_sub(before.0),
+            after.1.saturating_sub(before.1),
+        )
+    });
     let load_cpu = report.cpu;
     // VmHWM is the kernel's own peak RSS: nothing between samples is missed.
     let hwm = status_field(pid, "VmHWM:");
@@ -415,7 +427,29 @@ pub(crate) fn measure(
         peak_rss_kib: hwm.unwrap_or(rss),
         server_cpu,
         load_cpu,
+        switches,
     })
+}
+
+/// The context switches of a process's live threads so far, voluntary and
+/// involuntary (Linux's /proc/PID/task/*/status).
+fn switches(pid: u32) -> Option<(u64, u64)> {
+    let (mut voluntary, mut involuntary) = (0, 0);
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        for line in status.lines() {
+            let count = |l: &str| l.split_whitespace().nth(1)?.parse::<u64>().ok();
+            match line.split(':').next() {
+                Some("voluntary_ctxt_switches") => voluntary += count(line).unwrap_or(0),
+                Some("nonvoluntary_ctxt_switches") => involuntary += count(line).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    Some((voluntary, involuntary))
 }
 
 fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAddr)> {
@@ -431,11 +465,13 @@ fn start(target: &Target, backlog: i32, work_ms: u64) -> Result<(Child, SocketAd
                     "--idle-timeout",
                     "30",
                 ])
-                .args(if work_ms > 0 && args[0] == "server" {
-                    vec!["--work-ms".to_string(), work_ms.to_string()]
-                } else {
-                    vec![]
-                })
+                .args(
+                    if work_ms > 0 && ["server", "model-server"].contains(&args[0].as_str()) {
+                        vec!["--work-ms".to_string(), work_ms.to_string()]
+                    } else {
+                        vec![]
+                    },
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped());

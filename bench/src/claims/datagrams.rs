@@ -151,6 +151,7 @@ pub(super) fn datagrams(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             ],
         )],
         unit: "bytes (x: what is measured)",
+        spreads: Vec::new(),
     })
 }
 

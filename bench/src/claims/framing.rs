@@ -167,6 +167,7 @@ pub(super) fn framing(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         csv,
         chart,
         unit: "receives (x: whole messages in one receive)",
+        spreads: Vec::new(),
     })
 }
 

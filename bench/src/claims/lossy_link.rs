@@ -31,6 +31,7 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         csv: LOSSY_CSV_HEADER.into(),
         chart: vec![],
         unit: "",
+        spreads: Vec::new(),
     };
     let unshare = match namespace() {
         Ok(unshare) => unshare,
@@ -137,6 +138,7 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             ("UDP chunks lost, %".into(), udp_series),
         ],
         unit: "seconds / % (x: packets dropped)",
+        spreads: Vec::new(),
     })
 }
 

@@ -17,6 +17,14 @@
 //! | `datagrams` | C4: UDP keeps boundaries; its limits | N datagrams → N receives; a datagram larger than the buffer; the largest payload this OS sends |
 //! | `models` | C5: pool vs thread per connection | sign-ins/s, p99, failures, peak threads of thread per connection, the pool and the event-driven server |
 //! | `slow-clients` | C6: slow clients starve a pool | a fast client's p99 while the pool's ten workers are held by slow clients |
+//! | `one-at-a-time` | C7: one client blocks the next | the second client's wait against the first's hold time, one at a time and a thread each |
+//! | `context-switches` | C8: more threads, more switches, more time | context switches per sign-in (the OS's count) and total time, pools of 2 to 512 threads |
+//! | `listen-backlog` | C9: `listen(5)`, and a full queue | clients connected at once with nothing accepted, refusals and time-outs, the next one's wait; clients a thread per connection holds |
+//! | `reuseaddr` | C10: the port is not freed at once | a restart within TIME_WAIT, without and with `SO_REUSEADDR` |
+//! | `closed-peer` | C11: `recv` after the peer went | five receives after a close and after a reset |
+//! | `empty-send` | C12: sending nothing | TCP's `send(b'')` against an empty datagram and its empty answer |
+//! | `udp-serial` | C13: UDP's one-at-a-time serving | a quick request's wait behind a slow one, in turn and a thread each |
+//! | `largest-datagram` | C14: up to about 65500 bytes | the largest payload one `sendto` takes, IPv4 and IPv6 |
 
 use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
@@ -33,14 +41,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod backlog;
+mod closed_peer;
 mod datagrams;
+mod empty_send;
 mod framing;
+mod largest;
 mod lossy_link;
 mod models;
 mod netns;
+mod one_at_a_time;
 mod report;
+mod reuseaddr;
 mod slow_clients;
+mod switches;
 mod udp_loss;
+mod udp_serial;
 mod udp_vs_tcp;
 
 pub use datagrams::mtu_worker;
@@ -60,7 +76,7 @@ use udp_vs_tcp::*;
 /// `bench claims`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClaimsArgs {
-    /// Which experiments to run [default: all]: udp-vs-tcp udp-loss lossy-link framing datagrams models slow-clients
+    /// Which experiments to run [default: all]: udp-vs-tcp udp-loss lossy-link framing datagrams models slow-clients one-at-a-time context-switches listen-backlog reuseaddr closed-peer empty-send udp-serial largest-datagram
     pub names: Vec<String>,
     /// Smaller counts: each experiment in a few seconds
     #[arg(long)]
@@ -71,7 +87,7 @@ pub struct ClaimsArgs {
 }
 
 /// Every experiment, in the report's order.
-pub const EXPERIMENTS: [&str; 7] = [
+pub const EXPERIMENTS: [&str; 15] = [
     "udp-vs-tcp",
     "udp-loss",
     "lossy-link",
@@ -79,6 +95,14 @@ pub const EXPERIMENTS: [&str; 7] = [
     "datagrams",
     "models",
     "slow-clients",
+    "one-at-a-time",
+    "context-switches",
+    "listen-backlog",
+    "reuseaddr",
+    "closed-peer",
+    "empty-send",
+    "udp-serial",
+    "largest-datagram",
 ];
 
 /// One claim's outcome.
@@ -100,6 +124,9 @@ pub struct Finding {
     pub chart: Vec<(String, Vec<(String, f64)>)>,
     /// What the chart's values are.
     pub unit: &'static str,
+    /// The spread of the chart's values that are medians of repeats:
+    /// (series, x label, min, max), drawn as error bars.
+    pub spreads: Vec<(String, String, f64, f64)>,
 }
 
 impl Finding {
@@ -195,6 +222,14 @@ pub fn experiment(name: &str, scale: Scale, bar: &ProgressBar) -> Result<Finding
         "datagrams" => datagrams(scale, bar),
         "models" => models(scale, bar),
         "slow-clients" => slow_clients(scale, bar),
+        "one-at-a-time" => one_at_a_time::one_at_a_time(scale, bar),
+        "context-switches" => switches::context_switches(scale, bar),
+        "listen-backlog" => backlog::listen_backlog(scale, bar),
+        "reuseaddr" => reuseaddr::reuseaddr(scale, bar),
+        "closed-peer" => closed_peer::closed_peer(scale, bar),
+        "empty-send" => empty_send::empty_send(scale, bar),
+        "udp-serial" => udp_serial::udp_serial(scale, bar),
+        "largest-datagram" => largest::largest_datagram(scale, bar),
         _ => anyhow::bail!("no experiment called {name:?}"),
     }
 }
@@ -227,6 +262,17 @@ fn histogram() -> Histogram<u64> {
 
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
+}
+
+/// The median, min and max of repeated measurements (the lower middle one
+/// of an even number); all zero for none.
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match (v.first(), v.last()) {
+        (Some(&min), Some(&max)) => (v[(v.len() - 1) / 2], min, max),
+        _ => (0.0, 0.0, 0.0),
+    }
 }
 
 /// A stop flag for an experiment's server thread.
@@ -317,6 +363,103 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
             figures["event_p99_ms"].as_f64()?,
             n("event_failed")?,
         )),
+        "one-at-a-time" => {
+            let f = |k: &str| figures[k].as_f64();
+            let triple = |k: &str| Some((f(k)?, f(&format!("{k}_min"))?, f(&format!("{k}_max"))?));
+            Some(one_at_a_time::one_at_a_time_verdict(
+                f("hold_ms")?,
+                triple("serial_wait_ms")?,
+                triple("threaded_wait_ms")?,
+                f("serial_connect_ms_max")?,
+            ))
+        }
+        "context-switches" => {
+            let mut levels = Vec::new();
+            for (key, l) in figures.as_object()? {
+                let Some(threads) = key.strip_prefix("pool of ") else {
+                    continue;
+                };
+                let f = |k: &str| l[k].as_f64();
+                levels.push(switches::Level {
+                    threads: threads.parse().ok()?,
+                    switches: (
+                        f("switches_per_signin")?,
+                        f("switches_min")?,
+                        f("switches_max")?,
+                    ),
+                    total_ms: (f("total_ms")?, f("total_ms_min")?, f("total_ms_max")?),
+                });
+            }
+            levels.sort_by_key(|l| l.threads);
+            Some(switches::switches_verdict(&levels).0)
+        }
+        "listen-backlog" => {
+            let f = |k: &str| figures[k].as_f64();
+            let queue = backlog::Queue {
+                tried: n("tried")?,
+                at_once: n("connected_at_once")?,
+                refused: n("refused")?,
+                timed_out: n("timed_out")?,
+                timeout_ms: f("timeout_ms")?,
+                next_wait_ms: (
+                    f("next_wait_ms")?,
+                    f("next_wait_ms_min")?,
+                    f("next_wait_ms_max")?,
+                ),
+                served_at_once: n("served_at_once")?,
+            };
+            Some(backlog::backlog_verdict(&queue).0)
+        }
+        "reuseaddr" => {
+            let result = |k: &str, said: &str| match figures[k].as_bool()? {
+                true => Some(Ok(())),
+                false => Some(Err(figures[said].as_str()?.to_string())),
+            };
+            Some(
+                reuseaddr::reuseaddr_verdict(
+                    &result("without_bound", "restart_without_reuseaddr")?,
+                    &result("with_bound", "restart_with_reuseaddr")?,
+                )
+                .0,
+            )
+        }
+        "closed-peer" => {
+            let receives = |side: &str| {
+                Some(closed_peer::Receives {
+                    empty: n(&format!("{side}_empty_receives"))?,
+                    errors: figures[format!("{side}_errors")]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|e| e.as_str().map(String::from))
+                        .collect(),
+                    slowest_ms: figures[format!("{side}_slowest_ms")]
+                        .as_f64()
+                        .unwrap_or(0.0),
+                })
+            };
+            Some(closed_peer::closed_peer_verdict(&receives("closed")?, &receives("reset")?).0)
+        }
+        "empty-send" => {
+            let b = |k: &str| figures[k].as_bool();
+            let e = empty_send::Empties {
+                tcp_sent: n("tcp_send_returned")?,
+                tcp_received: b("tcp_received")?,
+                tcp_waited_ms: figures["tcp_waited_ms"].as_f64()?,
+                udp_received: b("udp_received_empty")?,
+                udp_answered: b("udp_answered_empty")?,
+            };
+            Some(empty_send::empty_send_verdict(&e).0)
+        }
+        "udp-serial" => {
+            let f = |k: &str| figures[k].as_f64();
+            let triple = |k: &str| Some((f(k)?, f(&format!("{k}_min"))?, f(&format!("{k}_max"))?));
+            Some(udp_serial::udp_serial_verdict(
+                f("work_ms")?,
+                triple("serial_wait_ms")?,
+                triple("threaded_wait_ms")?,
+            ))
+        }
+        "largest-datagram" => Some(largest::largest_verdict(n("largest_ipv4")?)),
         "models" => {
             let keys = figures.as_object()?.keys();
             let prefix = "thread per connection @ ";
@@ -342,7 +485,7 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
 /// cites (`"000 004"`): each piece between `…` is the seed's own sentence,
 /// verbatim; what follows " (in our words" is the project's reading. A test
 /// checks the quotes against the seeds (tests/it/claims.rs).
-pub fn quotes() -> [(&'static str, &'static str); 7] {
+pub fn quotes() -> [(&'static str, &'static str); 15] {
     [
         (udp_vs_tcp::CLAIM, "000"),
         (udp_loss::CLAIM, "000 004"),
@@ -351,5 +494,13 @@ pub fn quotes() -> [(&'static str, &'static str); 7] {
         (datagrams::CLAIM, "002"),
         (models::CLAIM, "000"),
         (slow_clients::CLAIM, "000 004"),
+        (one_at_a_time::CLAIM, "002 003"),
+        (switches::CLAIM, "000"),
+        (backlog::CLAIM, "000 004 002"),
+        (reuseaddr::CLAIM, "002"),
+        (closed_peer::CLAIM, "002"),
+        (empty_send::CLAIM, "002"),
+        (udp_serial::CLAIM, "002"),
+        (largest::CLAIM, "000"),
     ]
 }

@@ -49,6 +49,7 @@ pub(super) fn chart(path: &Path, f: &Finding) -> Result<()> {
         .chart
         .iter()
         .flat_map(|(_, s)| s.iter().map(|(_, v)| *v))
+        .chain(f.spreads.iter().map(|s| s.3))
         .fold(1e-9, f64::max)
         * 1.45;
     // Each axis says what it shows, with its unit: `y (x: x)` in the unit.
@@ -106,6 +107,26 @@ pub(super) fn chart(path: &Path, f: &Finding) -> Result<()> {
         .map_err(|e| err(&e))?
         .label(name.clone())
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        // The spread of a median (min to max of its repeats): an error
+        // bar across the bar's middle, with a cap at each end.
+        let bars = f
+            .spreads
+            .iter()
+            .filter(|s| &s.0 == name)
+            .filter_map(|(_, x, lo, hi)| {
+                let i = labels.iter().position(|l| l == x)? as f64;
+                let mid = i - 0.4 + width * (k as f64 + 0.5);
+                let cap = width / 4.0;
+                Some(
+                    [
+                        vec![(mid, *lo), (mid, *hi)],
+                        vec![(mid - cap, *lo), (mid + cap, *lo)],
+                        vec![(mid - cap, *hi), (mid + cap, *hi)],
+                    ]
+                    .map(|line| PathElement::new(line, BLACK.stroke_width(2))),
+                )
+            });
+        ctx.draw_series(bars.flatten()).map_err(|e| err(&e))?;
     }
     ctx.configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)

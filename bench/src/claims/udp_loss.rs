@@ -99,6 +99,7 @@ pub(super) fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         csv,
         chart,
         unit: "% of datagrams lost (x: datagrams sent per second)",
+        spreads: Vec::new(),
     })
 }
 

@@ -77,6 +77,7 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     });
     let mut csv = String::from("payload,transport,rate_per_s,p50_ms,p99_ms,cpu_us_per_msg\n");
     let mut figures = serde_json::Map::new();
+    let mut spreads = Vec::new();
     let mut chart: Vec<(String, Vec<(String, f64)>)> = vec![
         ("UDP".into(), vec![]),
         ("TCP, kept connection".into(), vec![]),
@@ -150,6 +151,12 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             row.insert(format!("{key}_p99_ms"), json!(ms(&r.hist, 0.99)));
             row.insert(format!("{key}_cpu_us_per_msg"), json!(r.cpu_per_msg_us));
             chart[series].1.push((format!("{size} B"), r.rate));
+            spreads.push((
+                chart[series].0.clone(),
+                format!("{size} B"),
+                fig.min,
+                fig.max,
+            ));
         }
         figures.insert(format!("payload_{size}"), Value::Object(row));
     }
@@ -177,6 +184,7 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         csv,
         chart,
         unit: "requests/s (x: payload)",
+        spreads,
     })
 }
 
