@@ -10,12 +10,16 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// `--host`: where to listen or connect.
+/// `--host`: where to listen or connect; and `--trace`, which every
+/// program takes with it.
 #[derive(Args, Debug, Clone)]
 pub struct Host {
     /// Address to listen on or connect to: IPv4, IPv6 (such as ::1) or a name
     #[arg(long, value_name = "HOST", default_value = crate::addr::DEFAULT_HOST)]
     pub host: String,
+    /// Print each socket call (accept, recv, send, …) with its bytes on stderr
+    #[arg(long)]
+    pub trace: bool,
 }
 
 impl Host {
@@ -55,6 +59,7 @@ impl ServerOpts {
         ServerOpts {
             host: Host {
                 host: "127.0.0.1".into(),
+                trace: false,
             },
             backlog: 128,
             idle_timeout: idle,
@@ -130,7 +135,15 @@ pub fn main<C: clap::Parser>(
     args: impl IntoIterator<Item = std::ffi::OsString>,
     run: impl FnOnce(C, &crate::log::Output) -> anyhow::Result<()>,
 ) -> ExitCode {
-    report(run(C::parse_from(args), &crate::log::Output::stdout()))
+    // As C::parse_from, which prints help or the error and exits; the
+    // matches are looked at first for `--trace` (in every subcommand's Host).
+    let matches = C::command().get_matches_from(args);
+    let sub = matches.subcommand().map_or(&matches, |(_, sub)| sub);
+    if let Ok(Some(true)) = sub.try_get_one::<bool>("trace") {
+        crate::trace::enable();
+    }
+    let command = C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    report(run(command, &crate::log::Output::stdout()))
 }
 
 /// Runs a binary's body and reports a failure once, on one line of stderr,

@@ -9,8 +9,8 @@
 //! [`stop::Stop::accept`], `recv` and `sendall` through [`net::recv`] and
 //! [`net::send_all`]; each adds what the originals lack: the idle limit and
 //! the clean stop ([`stop`]). Besides those, what the exercises share is
-//! starting a connection's thread ([`server`]), output ([`log`]) and the
-//! command-line pieces ([`cli`]). (The framing and md5 live with their one
+//! starting a connection's thread ([`server`]), output ([`log`]), the
+//! command-line pieces ([`cli`]) and `--trace` ([`trace`]). (The framing and md5 live with their one
 //! user, the file transfer.)
 
 pub mod addr;
@@ -21,3 +21,4 @@ pub mod server;
 pub mod stop;
 pub mod text;
 pub mod todo;
+pub mod trace;

@@ -41,7 +41,10 @@ pub fn recv(stream: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io:
         // period and its temporary file the server.
         in_flight.still_waiting(Duration::ZERO)?;
         match stream.read(buf) {
-            Ok(n) => return Ok(n),
+            Ok(n) => {
+                crate::trace::call("recv", peer(stream), Some(&buf[..n]));
+                return Ok(n);
+            }
             Err(e) if is_timeout(&e) => in_flight.still_waiting(started.elapsed())?,
             // A signal interrupted the wait: nothing happened to the socket.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -53,6 +56,7 @@ pub fn recv(stream: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io:
 /// Python's `conn.sendall(data)`: every byte, or an error. A peer that
 /// stops reading holds it only as long as its [`InFlight`] allows.
 pub fn send_all(stream: &mut TcpStream, mut data: &[u8], in_flight: &InFlight) -> io::Result<()> {
+    crate::trace::call("sendall", peer(stream), Some(data));
     let mut stalled = Instant::now();
     while !data.is_empty() {
         in_flight.still_waiting(Duration::ZERO)?;
@@ -68,6 +72,16 @@ pub fn send_all(stream: &mut TcpStream, mut data: &[u8], in_flight: &InFlight) -
         }
     }
     Ok(())
+}
+
+/// The peer's address, for a trace line (only asked for with `--trace`).
+pub fn peer(stream: &TcpStream) -> String {
+    match crate::trace::is_on() {
+        true => stream
+            .peer_addr()
+            .map_or_else(|e| format!("({e})"), |a| a.to_string()),
+        false => String::new(),
+    }
 }
 
 /// Sets both timeouts of a new connection to [`POLL`], so that its reads
@@ -167,6 +181,7 @@ pub fn is_disconnect(e: &io::Error) -> bool {
 /// with the same timeout on every later read and write so that a server
 /// that never answers fails the client instead of hanging it.
 pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    crate::trace::call("connect", addr, None);
     let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| {
         let kind = e.kind();
         NetError::Connect { addr, cause: e }.into_io(kind)

@@ -19,7 +19,10 @@ impl Stop {
                 Ok(_) if self.is_stopping() => break,
                 // Added: its reads and writes wake every POLL to see the stop.
                 Ok((conn, addr)) => match crate::net::poll_often(&conn) {
-                    Ok(()) => return Some((conn, addr)),
+                    Ok(()) => {
+                        crate::trace::call("accept", addr, None);
+                        return Some((conn, addr));
+                    }
                     Err(e) => diag!("{addr}: {e}; connection closed"),
                 },
                 Err(e) => accept_failed(&e),

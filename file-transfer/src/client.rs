@@ -212,6 +212,7 @@ fn send_on(
     // hint: Write::write_all
     sk.write_all(&header)?;
     // END STEP
+    common::trace::call("send", net::peer(&sk), Some(&header)); // Added: --trace
     // STEP 2.5/7 file_client.py:27 `confirmation = sk.recv(1024).decode()`: 在发送文件的任何字节之前读取服务器的确认，最多 1024 字节 / read the go-ahead, at most 1024 bytes, before any byte of the file
     // hint: 用 Read::read；连接被重置（net::is_disconnect）或读到 0 字节是 TransferError::NoReply，其他错误用 `?` 转换（TransferError::from）
     // hint: Read::read; a reset (net::is_disconnect) or 0 bytes is TransferError::NoReply, any other error converts with `?` (TransferError::from)
@@ -222,6 +223,7 @@ fn send_on(
         e => e.into(),
     })?;
     // END STEP
+    common::trace::call("recv", net::peer(&sk), Some(&said[..n])); // Added: --trace
     if n == 0 {
         return Err(TransferError::NoReply);
     }
@@ -254,8 +256,10 @@ fn send_on(
         progress.advance(n);
     }
     // END STEP
+    common::trace::call("send (the file, by io::copy)", net::peer(&sk), None); // Added: --trace
     drop(progress);
     out.line("文件上传完成！");
+    common::trace::call("shutdown(SHUT_WR)", net::peer(&sk), None); // Added: --trace
     // STEP 2.5/9 file_client.py:45 `sk.shutdown(socket.SHUT_WR)`: 半关闭：表示“发完了”；服务器看到 EOF 后才回答 / half-close: "that was all"; the server answers after it sees EOF
     // hint: 用 TcpStream::shutdown(Shutdown::Write)
     // hint: TcpStream::shutdown(Shutdown::Write)
@@ -282,6 +286,7 @@ fn send_on(
             (true, printable(&all))
         }
     };
+    common::trace::call("recv", net::peer(&sk), Some(message.as_bytes())); // Added: --trace
     out.line(format!("服务器最终确认: {message}"));
     if !ok {
         return Err(TransferError::Refused(message));

@@ -123,6 +123,7 @@ pub fn handle_connection(
         // the server may be stopping. A short write to a live peer is quick.
         let _ = conn.write_all(&frame::reply(framed, false, &e.to_string()));
     }
+    common::trace::call("close", addr, None); // Added: --trace
 }
 
 /// Reads more of the request until it is whole ([`frame::missing`]).

@@ -55,6 +55,7 @@ pub const FILES: &[&str] = &[
     "common/src/stop.rs",
     "common/src/text.rs",
     "common/src/todo.rs",
+    "common/src/trace.rs",
     "tcp-basic/Cargo.toml",
     "tcp-basic/src/cli.rs",
     "tcp-basic/src/client.rs",

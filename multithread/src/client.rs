@@ -82,6 +82,7 @@ pub fn sign_in(addr: SocketAddr, i: usize, timeout: Duration, out: &Output) -> i
     // hint: Write::write_all
     sk.write_all(message(i).as_bytes())?;
     // END STEP
+    common::trace::call("send", addr, Some(message(i).as_bytes())); // Added: --trace
     out.line(format!("客户端{i}发送签到请求成功\n"));
     // STEP 2.4/8 multithread_client.py:16 `data = sk.recv(1024).decode()`: 读取回答，最多 1024 字节 / read the answer, at most 1024 bytes
     // hint: 用 Read::read；超时时 .map_err(net::waiting_for(addr, timeout)) 会说明在等什么
@@ -90,6 +91,7 @@ pub fn sign_in(addr: SocketAddr, i: usize, timeout: Duration, out: &Output) -> i
     let mut buf = [0u8; RECV_SIZE];
     let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
     // END STEP
+    common::trace::call("recv", addr, Some(&buf[..n])); // Added: --trace
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -100,6 +102,7 @@ pub fn sign_in(addr: SocketAddr, i: usize, timeout: Duration, out: &Output) -> i
         "客户端{i}成功签到，接收消息:{}\n",
         printable(&buf[..n])
     ));
+    common::trace::call("close", addr, None); // Added: --trace
     // STEP 2.4/9 multithread_client.py:19 `sk.close()`: 关闭连接 / close the connection
     // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped

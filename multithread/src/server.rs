@@ -105,6 +105,7 @@ pub fn handle_connection(
     net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
     // END STEP
     out.line(format!("服务器向{addr}回复消息\n"));
+    common::trace::call("close", net::peer(&conn), None); // Added: --trace
     // STEP 2.4/5 multithread_server.py:13 `conn.close()`: 在打印最后一行之前关闭连接 / close the connection before the last line
     // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped

@@ -37,6 +37,7 @@ pub fn run(addr: SocketAddr, timeout: Duration, out: &Output) -> io::Result<()> 
     // hint: Write::write_all
     sk.write_all(REQUEST.as_bytes())?;
     // END STEP
+    common::trace::call("send", addr, Some(REQUEST.as_bytes())); // Added: --trace
     // STEP 2.1/7 tcp_client.py:19 `server_reply = sk.recv(1024)`: 读取回复，最多 1024 字节 / read the reply, at most 1024 bytes
     // hint: 用 Read::read；超时时 .map_err(net::waiting_for(addr, timeout)) 会说明在等什么
     // hint: Read::read; .map_err(net::waiting_for(addr, timeout)) says what it waited for when it times out
@@ -44,7 +45,9 @@ pub fn run(addr: SocketAddr, timeout: Duration, out: &Output) -> io::Result<()> 
     let mut buf = [0u8; RECV_SIZE];
     let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
     // END STEP
+    common::trace::call("recv", addr, Some(&buf[..n])); // Added: --trace
     out.line(printable(&buf[..n]));
+    common::trace::call("close", addr, None); // Added: --trace
     // STEP 2.1/8 tcp_client.py:24 `sk.close()`: 关闭连接 / close the connection
     // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped

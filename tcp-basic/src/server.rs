@@ -70,6 +70,7 @@ pub fn handle_connection(mut conn: TcpStream, in_flight: InFlight, out: &Output)
     // hint: net::send_all is Write::write_all that also gives up on a client that stops reading
     net::send_all(&mut conn, REPLY.as_bytes(), &in_flight)?;
     // END STEP
+    common::trace::call("close", net::peer(&conn), None); // Added: --trace
     // STEP 2.1/4 tcp_server.py:32 `conn.close()`: 关闭连接 / close the connection
     // hint: TcpStream 被 drop 时就会关闭
     // hint: a TcpStream closes when it is dropped

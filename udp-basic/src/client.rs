@@ -51,7 +51,9 @@ pub fn run(addr: SocketAddr, input: impl BufRead, out: &Output) -> io::Result<()
         sk.send_to(inp.as_bytes(), addr)
             .map_err(|e| io::Error::new(e.kind(), format!("sending to {addr}: {e}")))?;
         // END STEP
+        common::trace::call("sendto", addr, Some(inp.as_bytes())); // Added: --trace
     }
+    common::trace::call("close", addr, None); // Added: --trace
     // STEP 2.2/5 udp_client.py:28 `sk.close()`: 关闭套接字 / close the socket
     // hint: UdpSocket 被 drop 时就会关闭
     // hint: a UdpSocket closes when it is dropped

@@ -64,6 +64,7 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
             }
         };
         // END STEP
+        common::trace::call("recv", "(a datagram)", Some(&buf[..n])); // Added: --trace
         out.line(printable(truncate_datagram(&buf[..n], recv_size, "recv")));
     }
     stop.finish();

@@ -94,15 +94,9 @@ fn next_wait() -> Result<f64> {
 /// A thread per connection (2.4) with `listen(5)`: how many clients it
 /// holds connected and served at once.
 fn served_at_once(clients: usize) -> Result<usize> {
-    let listener = common::net::listen(loopback(), BACKLOG)?;
-    let addr = listener.local_addr()?;
-    let stop = common::stop::Stop::new(Duration::from_secs(1));
-    let opts = common::cli::ServerOpts::for_tests(Duration::from_secs(30));
-    let s = stop.clone();
-    let server = thread::spawn(move || {
-        let out = common::log::Output::discard();
-        multithread::server::run(&listener, &opts, Duration::ZERO, &s, &out)
-    });
+    let (addr, stop, server) = start_server(BACKLOG, |listener, opts, stop, out| {
+        multithread::server::run(listener, opts, Duration::ZERO, stop, out)
+    })?;
     let mut held = Vec::new();
     for _ in 0..clients {
         held.push(TcpStream::connect_timeout(&addr, WAIT)?);

@@ -275,6 +275,24 @@ fn spread(values: &[f64]) -> (f64, f64, f64) {
     }
 }
 
+/// Starts one of the lab's TCP servers in this process, on a fresh
+/// listener with `backlog`: `run` is its `run` with its arguments bound.
+/// Returns its address, stop switch and thread.
+fn start_server(
+    backlog: i32,
+    run: impl FnOnce(&TcpListener, &common::cli::ServerOpts, &common::stop::Stop, &common::log::Output)
+    + Send
+    + 'static,
+) -> Result<(SocketAddr, common::stop::Stop, thread::JoinHandle<()>)> {
+    let listener = common::net::listen(loopback(), backlog)?;
+    let addr = listener.local_addr()?;
+    let stop = common::stop::Stop::new(Duration::from_secs(1));
+    let opts = common::cli::ServerOpts::for_tests(Duration::from_secs(30));
+    let s = stop.clone();
+    let server = thread::spawn(move || run(&listener, &opts, &s, &common::log::Output::discard()));
+    Ok((addr, stop, server))
+}
+
 /// A stop flag for an experiment's server thread.
 #[derive(Clone, Default)]
 struct Flag(Arc<AtomicBool>);
@@ -294,6 +312,15 @@ impl Flag {
 /// that lack what it reads): a test checks the report against it.
 pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
     let n = |key: &str| figures[key].as_u64().map(|v| v as usize);
+    let f = |key: &str| figures[key].as_f64();
+    // A median with its spread: `key`, `key_min`, `key_max`.
+    let triple = |key: &str| {
+        Some((
+            f(key)?,
+            f(&format!("{key}_min"))?,
+            f(&format!("{key}_max"))?,
+        ))
+    };
     match name {
         "framing" => Some(framing::framing_verdict(
             n("naive_glued")?,
@@ -363,16 +390,12 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
             figures["event_p99_ms"].as_f64()?,
             n("event_failed")?,
         )),
-        "one-at-a-time" => {
-            let f = |k: &str| figures[k].as_f64();
-            let triple = |k: &str| Some((f(k)?, f(&format!("{k}_min"))?, f(&format!("{k}_max"))?));
-            Some(one_at_a_time::one_at_a_time_verdict(
-                f("hold_ms")?,
-                triple("serial_wait_ms")?,
-                triple("threaded_wait_ms")?,
-                f("serial_connect_ms_max")?,
-            ))
-        }
+        "one-at-a-time" => Some(one_at_a_time::one_at_a_time_verdict(
+            f("hold_ms")?,
+            triple("serial_wait_ms")?,
+            triple("threaded_wait_ms")?,
+            f("serial_connect_ms_max")?,
+        )),
         "context-switches" => {
             let mut levels = Vec::new();
             for (key, l) in figures.as_object()? {
@@ -450,15 +473,11 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
             };
             Some(empty_send::empty_send_verdict(&e).0)
         }
-        "udp-serial" => {
-            let f = |k: &str| figures[k].as_f64();
-            let triple = |k: &str| Some((f(k)?, f(&format!("{k}_min"))?, f(&format!("{k}_max"))?));
-            Some(udp_serial::udp_serial_verdict(
-                f("work_ms")?,
-                triple("serial_wait_ms")?,
-                triple("threaded_wait_ms")?,
-            ))
-        }
+        "udp-serial" => Some(udp_serial::udp_serial_verdict(
+            f("work_ms")?,
+            triple("serial_wait_ms")?,
+            triple("threaded_wait_ms")?,
+        )),
         "largest-datagram" => Some(largest::largest_verdict(n("largest_ipv4")?)),
         "models" => {
             let keys = figures.as_object()?.keys();

@@ -14,18 +14,10 @@ pub(super) const CLAIM: &str = "前面我们实现的服务端只能同时响应
 /// second connects, sends, and waits for its reply. Returns the second's
 /// connect time and its wait for the reply, in ms.
 pub(super) fn second_client(serial: bool, hold: Duration) -> Result<(f64, f64)> {
-    let listener = common::net::listen(loopback(), 16)?;
-    let addr = listener.local_addr()?;
-    let stop = common::stop::Stop::new(Duration::from_secs(1));
-    let opts = common::cli::ServerOpts::for_tests(Duration::from_secs(30));
-    let s = stop.clone();
-    let server = thread::spawn(move || {
-        let out = common::log::Output::discard();
-        match serial {
-            true => tcp_basic::server::run(&listener, &opts, &s, &out),
-            false => multithread::server::run(&listener, &opts, Duration::ZERO, &s, &out),
-        }
-    });
+    let (addr, stop, server) = start_server(16, move |listener, opts, stop, out| match serial {
+        true => tcp_basic::server::run(listener, opts, stop, out),
+        false => multithread::server::run(listener, opts, Duration::ZERO, stop, out),
+    })?;
     let mut first = TcpStream::connect_timeout(&addr, WAIT)?;
     first.set_read_timeout(Some(WAIT))?;
     // The server has taken the first client once it is in flight.

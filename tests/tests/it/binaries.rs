@@ -319,3 +319,46 @@ fn a_full_stdout_is_an_error() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("cannot write to stdout"), "{err}");
 }
+
+/// `--trace` shows each socket call with its bytes on stderr, on both
+/// sides, and leaves stdout as the original prints it.
+#[test]
+fn trace_shows_each_socket_call_with_its_bytes_and_leaves_stdout_alone() {
+    let (server, port) = rust_server("tcp-basic", &["server", "--trace"]);
+    let client = Command::new(bin("tcp-basic"))
+        .args(["client", "--trace", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&client.stdout),
+        "不要回答,不要回答,不要回答\n"
+    );
+    let said = String::from_utf8_lossy(&client.stderr);
+    for (call, bytes) in [
+        ("connect", ""),
+        ("send", "18 bytes \"请求占领地球\""),
+        ("recv", "38 bytes \"不要回答,不要回答,不要回答\""),
+        ("close", ""),
+    ] {
+        assert!(
+            said.lines().any(|l| l.starts_with("trace ")
+                && l.contains(&format!(" {call} 127.0.0.1:{port}"))
+                && l.contains(bytes)),
+            "no {call} {bytes} in {said}"
+        );
+    }
+    server.wait_stdout("the server to print the request", |o| {
+        o.contains("请求占领地球")
+    });
+    server.terminate();
+    let (_, out, err) = server.finish();
+    assert_eq!(out, "server waiting...\n请求占领地球\nserver waiting...\n");
+    for call in ["accept", "recv", "sendall", "close"] {
+        assert!(
+            err.contains(&format!(" {call} 127.0.0.1:")),
+            "no {call} in {err}"
+        );
+    }
+    assert!(err.contains(": 18 bytes \"请求占领地球\""), "{err}");
+}
