@@ -361,6 +361,164 @@ fn step(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
     }
 }
 
+/// `clients` connections opened and held at once, then every one signs
+/// in at once: a server's model at real scale, without its listen queue in
+/// the way. The connects are paced so that the server's accept queue never
+/// holds more than `room` (see [`accept_queue`]): a full queue drops SYNs,
+/// and the client then waits a second for its retransmit, which would
+/// measure the queue, not the model. Each sign-in's latency runs from its
+/// message to the end of its reply; the sign-ins start once the server
+/// has accepted every connection (where /proc tells). A connect or a
+/// sign-in fails when it is not done within `timeout`.
+pub fn hold_then_sign_in(
+    server: SocketAddr,
+    clients: usize,
+    room: usize,
+    timeout: Duration,
+) -> LoadReport {
+    let mut report = LoadReport::default();
+    let cpu_before = thread_cpu_time("/proc/thread-self/stat");
+    // 1. Connect every client, and hold on.
+    let mut held = Vec::with_capacity(clients);
+    for i in 0..clients {
+        // Fewer clients than the room cannot fill the queue.
+        if clients > room && i % 64 == 0 {
+            let until = Instant::now() + timeout;
+            while accept_queue(server).is_some_and(|n| n >= room) && Instant::now() < until {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        match std::net::TcpStream::connect_timeout(&server, timeout) {
+            Ok(stream) => held.push((i, stream)),
+            Err(e) => report.fail(format!("connect: {e}")),
+        }
+    }
+    // The server has taken every connection (its accept queue is empty):
+    // all of them are held on its side too. (A handful need no wait, and
+    // reading /proc/net/tcp each time would slow small rounds down.)
+    let until = Instant::now() + timeout;
+    while clients >= 64 && accept_queue(server).is_some_and(|n| n > 0) && Instant::now() < until {
+        thread::sleep(Duration::from_millis(1));
+    }
+    // 2. Every held client sends its sign-in at once; the replies are read
+    // as they come, on one event loop.
+    let started = Instant::now();
+    if let Err(e) = sign_in_all(held, timeout, &mut report) {
+        report.fail(format!("the event loop failed: {e}"));
+    }
+    report.elapsed = started.elapsed();
+    report.failed = clients - report.ok;
+    report.latencies.sort();
+    report.cpu = thread_cpu_time("/proc/thread-self/stat").saturating_sub(cpu_before);
+    report
+}
+
+fn sign_in_all(
+    held: Vec<(usize, std::net::TcpStream)>,
+    timeout: Duration,
+    report: &mut LoadReport,
+) -> io::Result<()> {
+    let poll = Poll::new()?;
+    let mut clients: Vec<Option<Client>> = Vec::with_capacity(held.len());
+    for (k, (i, stream)) in held.into_iter().enumerate() {
+        stream.set_nonblocking(true)?;
+        let mut client = Client {
+            stream: TcpStream::from_std(stream),
+            started: Instant::now(),
+            message: signin_message(i).into_bytes(),
+            sent: 0,
+            received: 0,
+        };
+        let sent = send(&mut client).and_then(|()| {
+            let interest = match client.sent < client.message.len() {
+                true => Interest::READABLE | Interest::WRITABLE,
+                false => Interest::READABLE,
+            };
+            poll.registry()
+                .register(&mut client.stream, Token(k), interest)
+        });
+        match sent {
+            Ok(()) => clients.push(Some(client)),
+            Err(e) => {
+                report.fail(e);
+                clients.push(None);
+            }
+        }
+    }
+    let (mut events, mut buf) = (Events::with_capacity(1024), [0u8; 1024]);
+    let mut poll = poll;
+    let deadline = Instant::now() + timeout;
+    let mut left = clients.iter().filter(|c| c.is_some()).count();
+    while left > 0 && Instant::now() < deadline {
+        match poll.poll(&mut events, Some(TIMEOUT_SCAN)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        for event in events.iter() {
+            let k = event.token().0;
+            let Some(client) = clients[k].as_mut() else {
+                continue;
+            };
+            match step(client, &mut buf) {
+                Ok(false) => continue,
+                Ok(true) => {
+                    report.ok += 1;
+                    report.latencies.push(client.started.elapsed());
+                }
+                Err(e) => report.fail(e),
+            }
+            clients[k] = None;
+            left -= 1;
+        }
+    }
+    if left > 0 {
+        report.fail(format!(
+            "{left} sign-in(s) had no answer within {timeout:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// How many connections wait in `server`'s accept queue now, from Linux's
+/// /proc/net/tcp (the `rx_queue` of a listening socket); `None` where it
+/// cannot be read.
+pub fn accept_queue(server: SocketAddr) -> Option<usize> {
+    let table = match server {
+        SocketAddr::V4(_) => "/proc/net/tcp",
+        SocketAddr::V6(_) => "/proc/net/tcp6",
+    };
+    let text = std::fs::read_to_string(table).ok()?;
+    let port = format!(":{:04X}", server.port());
+    text.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // local_address ends in :PORT; state 0A is LISTEN; tx:rx queues.
+        let listening = f.get(1)?.ends_with(&port) && *f.get(3)? == "0A";
+        let rx = f.get(4)?.split(':').nth(1)?;
+        listening
+            .then(|| usize::from_str_radix(rx, 16).ok())
+            .flatten()
+    })
+}
+
+/// Linux's counters of dropped and retransmitted SYNs, for the whole
+/// network namespace (/proc/net/netstat, TcpExt): (TCPSynRetrans,
+/// ListenOverflows, ListenDrops). `None` where they cannot be read.
+pub fn syn_counters() -> Option<(u64, u64, u64)> {
+    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = (lines.next()?, lines.next()?);
+    let get = |name: &str| {
+        let i = names.split_whitespace().position(|n| n == name)?;
+        values.split_whitespace().nth(i)?.parse().ok()
+    };
+    Some((
+        get("TCPSynRetrans")?,
+        get("ListenOverflows")?,
+        get("ListenDrops")?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

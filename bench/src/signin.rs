@@ -383,8 +383,26 @@ pub(crate) fn measure(
     work_ms: u64,
     timeout: Duration,
 ) -> Result<Row> {
+    let run_load = |addr| load(addr, total, concurrency, timeout);
+    measure_with(target, backlog, concurrency, work_ms, |_| Ok(()), run_load)
+}
+
+/// [`measure`] with any load: `on_start` gets the server's pid before the
+/// load starts (to put it in a cgroup), `run_load` its address.
+pub(crate) fn measure_with(
+    target: &Target,
+    backlog: i32,
+    concurrency: usize,
+    work_ms: u64,
+    on_start: impl FnOnce(u32) -> Result<()>,
+    run_load: impl FnOnce(SocketAddr) -> LoadReport,
+) -> Result<Row> {
     let (child, addr) = start(target, backlog, work_ms)?;
     let pid = child.id();
+    if let Err(e) = on_start(pid) {
+        crate::stop(child);
+        return Err(e);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(Mutex::new((0u64, 0u64)));
     let sampler = {
@@ -402,7 +420,7 @@ pub(crate) fn measure(
     };
     let server_cpu_before = process_cpu(pid);
     let switches_before = switches(pid);
-    let report = load(addr, total, concurrency, timeout);
+    let report = run_load(addr);
     let server_cpu = process_cpu(pid).saturating_sub(server_cpu_before);
     let switches = switches(pid).zip(switches_before).map(|(after, before)| {
         (

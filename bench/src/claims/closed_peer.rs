@@ -177,9 +177,17 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_peer_gives_empty_receives_and_a_reset_one_an_error() {
+    fn a_closed_peer_gives_empty_receives() {
         let closed = after_close(false).unwrap();
         assert_eq!(closed.empty, 5, "{closed:?}");
+    }
+
+    #[test]
+    #[cfg_attr(
+        windows,
+        ignore = "Wine, where CI runs the Windows build, does not report a reset as Windows does"
+    )]
+    fn a_reset_peer_gives_an_error() {
         let reset = after_close(true).unwrap();
         assert!(!reset.errors.is_empty(), "{reset:?}");
     }

@@ -15,7 +15,7 @@
 //! | `lossy-link` | C2 on a lossy network | in a private network namespace whose loopback drops 0–30 % of packets (nftables): the md5 upload over TCP against a naive UDP sender |
 //! | `framing` | C3: 粘包, and a length header fixes it | small messages back to back into `recv(1024)`: glued and split receives; the same framed |
 //! | `datagrams` | C4: UDP keeps boundaries; its limits | N datagrams → N receives; a datagram larger than the buffer; the largest payload this OS sends |
-//! | `models` | C5: pool vs thread per connection | sign-ins/s, p99, failures, peak threads of thread per connection, the pool and the event-driven server |
+//! | `models` | C5: pool vs thread per connection | 1 to 10 000 clients connected and held at once, then signing in at once (no SYN dropped): sign-ins/s, p99, failures, peak threads and RSS of thread per connection, the pool and the event-driven server; then each with its threads capped (a pids cgroup) |
 //! | `slow-clients` | C6: slow clients starve a pool | a fast client's p99 while the pool's ten workers are held by slow clients |
 //! | `one-at-a-time` | C7: one client blocks the next | the second client's wait against the first's hold time, one at a time and a thread each |
 //! | `context-switches` | C8: more threads, more switches, more time | context switches per sign-in (the OS's count) and total time, pools of 2 to 512 threads |
@@ -487,14 +487,21 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
                 .max()?;
             let thread = &figures[format!("{prefix}{top}")];
             let pool = &figures[format!("thread pool (10) @ {top}")];
-            Some(models::models_verdict(
-                figures["pool_vs_thread_at_top"].as_f64()?,
+            let capped = |model: &str| {
+                figures["capped"][model]["failed"]
+                    .as_u64()
+                    .map(|n| n as usize)
+            };
+            let cap = capped("thread per connection").zip(capped("thread pool (10)"));
+            Some(models::models_verdict(&models::Scaled {
+                ratio: figures["pool_vs_thread_at_top"].as_f64()?,
                 top,
-                pool["failed"].as_u64()? as usize,
-                thread["failed"].as_u64()? as usize,
-                thread["threads"].as_u64()?,
-                thread["rss_kb"].as_f64()? / 1024.0,
-            ))
+                pool_failed: pool["failed"].as_u64()? as usize,
+                thread_failed: thread["failed"].as_u64()? as usize,
+                threads: thread["threads"].as_u64()?,
+                rss_mb: thread["rss_kb"].as_f64()? / 1024.0,
+                cap: cap.map(|(thread, pool)| (n("capped_threads").unwrap_or(0), thread, pool)),
+            }))
         }
         _ => None,
     }
