@@ -382,7 +382,7 @@ pub fn hold_then_sign_in(
     let mut held = Vec::with_capacity(clients);
     for i in 0..clients {
         // Fewer clients than the room cannot fill the queue.
-        if clients > room && i % 64 == 0 {
+        if clients > room && i % 256 == 0 {
             let until = Instant::now() + timeout;
             while accept_queue(server).is_some_and(|n| n >= room) && Instant::now() < until {
                 thread::sleep(Duration::from_millis(1));

@@ -115,6 +115,7 @@ pub fn fetch(
     // Added: the name becomes a local file name too; refuse what the server would.
     check_name(&name)?;
     sk.write_all(name.as_bytes())?;
+    common::trace::call("send", addr, Some(name.as_bytes())); // Added: --trace
     let mut incoming = Incoming::create(Path::new("."))?;
     let mut first = [0u8; 1];
     let n = sk
@@ -124,8 +125,14 @@ pub fn fetch(
         return Ok(None);
     }
     incoming.file().write_all(&first)?;
-    io::copy(&mut sk, incoming.file()).map_err(net::waiting_for(addr, timeout))?;
+    let rest = io::copy(&mut sk, incoming.file()).map_err(net::waiting_for(addr, timeout))?;
+    common::trace::call(
+        &format!("recv {} bytes (the file, by io::copy)", rest + 1),
+        addr,
+        None,
+    ); // Added: --trace
     let _ = sk.shutdown(Shutdown::Both);
+    common::trace::call("close", addr, None); // Added: --trace
     let path = incoming.commit(&format!("新{name}"), false, false)?;
     diag!("saved {}", printable(path.display().to_string().as_bytes()));
     Ok(Some(path))

@@ -208,10 +208,12 @@ pub fn client(
             if sender.write_all(message).is_err() {
                 return;
             }
+            common::trace::call("send", addr, Some(message)); // Added: --trace
         }
         done.store(true, Ordering::SeqCst);
         // Added: "that was all"; the server answers the rest, then closes.
         let _ = sender.shutdown(Shutdown::Write);
+        common::trace::call("shutdown(SHUT_WR)", addr, None); // Added: --trace
     });
 
     let mut acks = Acks::default();
@@ -223,6 +225,7 @@ pub fn client(
             Err(e) if net::is_disconnect(&e) => 0,
             Err(e) => return Err(e),
         };
+        common::trace::call("recv", addr, Some(&buf[..n])); // Added: --trace
         if n == 0 {
             if !finished.load(Ordering::SeqCst) {
                 out.line(CLOSED);

@@ -366,7 +366,9 @@ pub fn client(
     if settings.once {
         // Seed 003 三(二): one message, no input.
         sk.write_all("你好".as_bytes())?;
+        common::trace::call("send", addr, Some("你好".as_bytes())); // Added: --trace
         let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
+        common::trace::call("recv", addr, Some(&buf[..n])); // Added: --trace
         out.line(format!("服务端发来的消息 {}", py_bytes_repr(&buf[..n])));
         return Ok(());
     }
@@ -388,6 +390,7 @@ pub fn client(
             // Seed 002 sends first, then looks: an empty send puts nothing
             // on the wire, and `q` reaches the server before the client quits.
             sk.write_all(msg)?;
+            common::trace::call("send", addr, Some(msg)); // Added: --trace
             if msg.is_empty() {
                 continue;
             }
@@ -399,8 +402,10 @@ pub fn client(
                 return Ok(());
             }
             sk.write_all(msg)?;
+            common::trace::call("send", addr, Some(msg)); // Added: --trace
         }
         let n = sk.read(&mut buf).map_err(net::waiting_for(addr, timeout))?;
+        common::trace::call("recv", addr, Some(&buf[..n])); // Added: --trace
         if n == 0 {
             if settings.close_ends {
                 return Ok(());

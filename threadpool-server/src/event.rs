@@ -73,7 +73,10 @@ pub fn run(
         out.line("server waiting...");
         while !stop.is_stopping() {
             let (conn, addr) = match listener.accept().await {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    common::trace::call("accept", accepted.1, None); // Added: --trace
+                    accepted
+                }
                 // Added: one failed accept (out of file descriptors) is not the end.
                 Err(e) => {
                     diag!("accept failed: {e}; retrying in 100 ms");
@@ -127,11 +130,13 @@ pub async fn handle_connection(
         tokio::time::sleep(pause).await;
     }
     // A reply this short fits the socket's buffer: it does not wait.
+    common::trace::call("send", addr, Some(REPLY.as_bytes())); // Added: --trace
     if let Err(e) = conn.write_all(REPLY.as_bytes()).await {
         diag!("replying to {addr}: {e}");
         return;
     }
     out.line(format!("服务器向{addr}回复消息\n"));
+    common::trace::call("close", addr, None); // Added: --trace
     drop(conn);
     out.line(format!("服务器与客户端:\t{addr}的连接关闭\n"));
     drop(in_flight);
@@ -145,6 +150,13 @@ async fn recv(conn: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io:
     loop {
         in_flight.still_waiting(Duration::ZERO)?;
         match tokio::time::timeout(POLL, conn.read(buf)).await {
+            Ok(Ok(n)) => {
+                let peer = conn
+                    .peer_addr()
+                    .map_or_else(|e| format!("({e})"), |a| a.to_string());
+                common::trace::call("recv", peer, Some(&buf[..n])); // Added: --trace
+                return Ok(n);
+            }
             Ok(read) => return read,
             Err(_) => in_flight.still_waiting(started.elapsed())?,
         }

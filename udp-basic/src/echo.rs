@@ -116,6 +116,7 @@ pub fn run(sk: UdpSocket, seed: Seed, stop: &Stop, out: &Output) {
             }
         };
         waiting = false;
+        common::trace::call("recvfrom", addr, Some(&buf[..n])); // Added: --trace
         let data = truncate_datagram(&buf[..n], seed.recv_size(), "recvfrom").to_vec();
         if seed == Seed::S002Socketserver {
             let (sk, out) = (sk.clone(), out.clone());
@@ -159,6 +160,7 @@ pub fn answer(sk: &UdpSocket, data: &[u8], addr: SocketAddr, seed: Seed, out: &O
             r
         }
     };
+    common::trace::call("sendto", addr, Some(&reply)); // Added: --trace
     match sk.send_to(&reply, addr) {
         // print(self.request[1].sendto(...)): the count sendto returns.
         Ok(sent) if seed == Seed::S002Socketserver => out.line(sent.to_string()),
@@ -210,9 +212,11 @@ pub fn client(
             _ => {}
         }
         sk.send_to(msg, addr)?;
+        common::trace::call("sendto", addr, Some(msg)); // Added: --trace
         let (n, from) = sk
             .recv_from(&mut buf)
             .map_err(net::waiting_for(addr, timeout))?;
+        common::trace::call("recvfrom", from, Some(&buf[..n])); // Added: --trace
         let data = &buf[..n];
         match seed {
             Seed::S001 => out.line(format!(

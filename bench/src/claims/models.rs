@@ -213,7 +213,7 @@ pub(super) fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     }
     // At least this many sign-ins per run: the clients held at once sign
     // in together, as many rounds as it takes.
-    let total = scale.n(300, 2_000);
+    let total = scale.n(300, 1_000);
     let repeats = 3;
     let exe = bench_binary()?;
     let mut csv = String::from(
