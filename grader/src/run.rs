@@ -541,6 +541,52 @@ pub fn wait_child(child: &mut Child, limit: Duration) -> Option<std::process::Ex
     status
 }
 
+/// A pids cgroup (v1) of its own that caps how many processes and threads
+/// the processes put in it may have in all, as a container's limit would:
+/// the robustness test's out-of-threads server and `bench claims models`
+/// use it. Removed when dropped, once its processes are gone.
+pub struct ThreadCap(PathBuf);
+
+impl ThreadCap {
+    /// A cap of `max` (a number, or `max` for none), where this process
+    /// may make one (Linux, as root, with the pids controller mounted);
+    /// `Err` says why not.
+    pub fn new(max: &str) -> Result<ThreadCap, String> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = Path::new("/sys/fs/cgroup/pids")
+            .join(format!("socket-lab-cap-{}-{n}", std::process::id()));
+        std::fs::create_dir(&dir)
+            .map_err(|e| format!("no pids cgroup to cap threads with ({e})"))?;
+        made(&dir);
+        let cap = ThreadCap(dir);
+        match cap.set(max) {
+            true => Ok(cap),
+            false => Err("cannot set pids.max".into()),
+        }
+    }
+
+    /// Sets the cap; false if the kernel refused it.
+    pub fn set(&self, max: &str) -> bool {
+        std::fs::write(self.0.join("pids.max"), max).is_ok()
+    }
+
+    /// Puts process `pid` (and the threads it starts) under the cap.
+    pub fn add(&self, pid: u32) -> std::io::Result<()> {
+        std::fs::write(self.0.join("cgroup.procs"), pid.to_string())
+    }
+}
+
+impl Drop for ThreadCap {
+    fn drop(&mut self) {
+        // The last threads of a stopped process may take a moment to go.
+        wait_until(Duration::from_secs(2), || {
+            std::fs::remove_dir(&self.0).is_ok()
+        });
+        removed(&self.0);
+    }
+}
+
 /// Polls `done` every 10 ms until it holds, at most `limit`.
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;

@@ -137,7 +137,7 @@ pub fn watch(out: &Output) {
                 .current_dir(&root)
                 .status();
             if let Err(e) = shown {
-                out.line(format!("cannot run cargo: {e}"));
+                out.line(format!("无法运行 cargo / cannot run cargo: {e}"));
                 return;
             }
         }
@@ -293,7 +293,7 @@ fn judge(run: &Run, done: bool, expected: &str) -> (State, State) {
     let (server, client) = (not_written(run, true), not_written(run, false));
     let failing = || {
         State::Failing(format!(
-            "{expected}; the server printed {:?} and the client {:?}",
+            "{expected}; 服务器打印了 / the server printed {:?}, 客户端打印了 / the client {:?}",
             run.server.contents(),
             run.client.contents()
         ))
@@ -336,7 +336,7 @@ fn tcp() -> (State, State) {
     judge(
         &run,
         done,
-        "the server should print 请求占领地球 and the client 不要回答,不要回答,不要回答",
+        "服务器应打印 请求占领地球，客户端应打印 不要回答,不要回答,不要回答 / the server should print 请求占领地球 and the client 不要回答,不要回答,不要回答",
     )
 }
 
@@ -354,8 +354,8 @@ fn udp() -> (State, State) {
         Ok(Ok(sk)) => sk,
         Ok(Err(e)) => {
             return (
-                State::Failing(format!("bind failed: {e}")),
-                State::Waiting("its server does not start".into()),
+                State::Failing(format!("bind 失败 / bind failed: {e}")),
+                State::Waiting("它的服务器启动不了 / its server does not start".into()),
             );
         }
         Err(_) => {
@@ -364,7 +364,8 @@ fn udp() -> (State, State) {
                 client: Output::memory(),
                 panics: panics().clone(),
             };
-            let state = not_written(&run, true).unwrap_or(State::Failing("bind panicked".into()));
+            let state = not_written(&run, true)
+                .unwrap_or(State::Failing("bind 时程序崩溃 / bind panicked".into()));
             return (
                 state,
                 State::Waiting(
@@ -385,7 +386,7 @@ fn udp() -> (State, State) {
     judge(
         &run,
         done,
-        "the server should print 你好，UDP, sent by the client",
+        "服务器应打印客户端发来的 你好，UDP / the server should print 你好，UDP, sent by the client",
     )
 }
 
@@ -418,7 +419,7 @@ fn multithread() -> (State, State) {
     judge(
         &run,
         done,
-        "three clients should sign in (你已签到), and the server print each",
+        "三个客户端都应签到成功（你已签到），服务器逐个打印 / three clients should sign in (你已签到), and the server print each",
     )
 }
 
@@ -431,9 +432,9 @@ fn threadpool(client: &State) -> State {
         (Some(state), _) => state,
         (None, State::Done) if done => State::Done,
         (None, State::Done) => {
-            judge(&run, false, "three clients should sign in through the pool").0
+            judge(&run, false, "三个客户端都应通过线程池签到 / three clients should sign in through the pool").0
         }
-        (None, _) => State::Waiting("it is run with 2.4's client, which is not done yet".into()),
+        (None, _) => State::Waiting("它要和 2.4 的客户端一起运行，那个客户端还没完成 / it is run with 2.4's client, which is not done yet".into()),
     }
 }
 
@@ -472,7 +473,7 @@ fn file() -> (State, State) {
     judge(
         &run,
         done,
-        "the server should save 实验报告.txt byte for byte, and the client print 文件上传成功！",
+        "服务器应逐字节保存 实验报告.txt，客户端应打印 文件上传成功！ / the server should save 实验报告.txt byte for byte, and the client print 文件上传成功！",
     )
 }
 

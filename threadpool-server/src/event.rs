@@ -151,10 +151,13 @@ async fn recv(conn: &mut TcpStream, buf: &mut [u8], in_flight: &InFlight) -> io:
         in_flight.still_waiting(Duration::ZERO)?;
         match tokio::time::timeout(POLL, conn.read(buf)).await {
             Ok(Ok(n)) => {
-                let peer = conn
-                    .peer_addr()
-                    .map_or_else(|e| format!("({e})"), |a| a.to_string());
-                common::trace::call("recv", peer, Some(&buf[..n])); // Added: --trace
+                if common::trace::is_on() {
+                    // Added: --trace (the peer is asked for only then).
+                    let peer = conn
+                        .peer_addr()
+                        .map_or_else(|e| e.to_string(), |a| a.to_string());
+                    common::trace::call("recv", peer, Some(&buf[..n]));
+                }
                 return Ok(n);
             }
             Ok(read) => return read,

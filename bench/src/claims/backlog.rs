@@ -20,7 +20,7 @@ pub(super) const BACKLOG: i32 = 5;
 pub(super) struct Queue {
     /// Clients that tried at once.
     pub tried: usize,
-    /// Handshakes done at once (within 200 ms), nothing accepted.
+    /// Handshakes done with nothing accepted.
     pub at_once: usize,
     /// Clients refused outright (RST).
     pub refused: usize,
@@ -39,21 +39,14 @@ pub(super) struct Queue {
 fn fill(tried: usize, timeout: Duration) -> Result<(usize, usize, usize)> {
     let listener = common::net::listen(loopback(), BACKLOG)?;
     let addr = listener.local_addr()?;
-    let started = Instant::now();
     let clients: Vec<_> = (0..tried)
-        .map(|_| {
-            thread::spawn(move || (TcpStream::connect_timeout(&addr, timeout), Instant::now()))
-        })
+        .map(|_| thread::spawn(move || TcpStream::connect_timeout(&addr, timeout)))
         .collect();
-    let (mut at_once, mut refused, mut timed_out) = (0, 0, 0);
-    let mut held = Vec::new();
+    // Nothing is ever accepted: every client that connects, connects while
+    // all of them are waiting, and is held (`held`) until the count is done.
+    let (mut held, mut refused, mut timed_out) = (Vec::new(), 0, 0);
     for c in clients {
-        let (result, when) = c.join().map_err(|_| anyhow::anyhow!("a client panicked"))?;
-        match result {
-            Ok(s) if when - started < Duration::from_millis(200) => {
-                at_once += 1;
-                held.push(s);
-            }
+        match c.join().map_err(|_| anyhow::anyhow!("a client panicked"))? {
             Ok(s) => held.push(s),
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused += 1,
             Err(e) if common::net::is_timeout(&e) => timed_out += 1,
@@ -61,7 +54,7 @@ fn fill(tried: usize, timeout: Duration) -> Result<(usize, usize, usize)> {
         }
     }
     drop(listener);
-    Ok((at_once, refused, timed_out))
+    Ok((held.len(), refused, timed_out))
 }
 
 /// The queue full, one more client starts, and the server accepts one:
@@ -79,9 +72,21 @@ fn next_wait() -> Result<f64> {
         }
         anyhow::ensure!(queued.len() < 1000, "the queue never filled");
     }
+    let dropped = || crate::load::syn_counters().map(|(_, overflows, drops)| overflows + drops);
+    let before = dropped();
     let started = Instant::now();
     let next = thread::spawn(move || TcpStream::connect_timeout(&addr, Duration::from_secs(10)));
-    thread::sleep(Duration::from_millis(100));
+    // Room is made only once the kernel has dropped the next client's first
+    // SYN (its counters say so); where they cannot be read, after 100 ms.
+    match before {
+        Some(before) => {
+            let until = Instant::now() + WAIT;
+            while dropped().is_some_and(|now| now <= before) && Instant::now() < until {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        None => thread::sleep(Duration::from_millis(100)),
+    }
     let (taken, _) = listener.accept()?;
     let got = next
         .join()

@@ -105,41 +105,6 @@ pub(super) fn bench_binary() -> Result<PathBuf> {
 /// queue never holds more than half of it and no SYN is dropped.
 pub(super) const MODELS_BACKLOG: i32 = 4096;
 
-/// A pids cgroup (v1) that caps how many threads a server may have, as a
-/// container or a host's limit would: where thread per connection falls
-/// over. Removed when dropped.
-struct ThreadCap(PathBuf);
-
-impl ThreadCap {
-    /// A cap of `max` threads, where this process may make one (Linux, as
-    /// root, with the pids controller mounted); `Err` says why not.
-    fn new(max: usize) -> std::result::Result<ThreadCap, String> {
-        let root = Path::new("/sys/fs/cgroup/pids");
-        let dir = root.join(format!("socket-lab-bench-{}", std::process::id()));
-        std::fs::create_dir(&dir)
-            .map_err(|e| format!("no pids cgroup to cap threads with ({e})"))?;
-        let cap = ThreadCap(dir);
-        std::fs::write(cap.0.join("pids.max"), max.to_string())
-            .map_err(|e| format!("cannot set pids.max ({e})"))?;
-        Ok(cap)
-    }
-
-    /// Puts process `pid` (and the threads it starts) under the cap.
-    fn add(&self, pid: u32) -> Result<()> {
-        Ok(std::fs::write(
-            self.0.join("cgroup.procs"),
-            pid.to_string(),
-        )?)
-    }
-}
-
-impl Drop for ThreadCap {
-    fn drop(&mut self) {
-        // Empty by now: the server it held has been stopped and reaped.
-        let _ = std::fs::remove_dir(&self.0);
-    }
-}
-
 /// One run of `model` at `c` clients held at once, `rounds` times, each
 /// server a process of its own measured from outside (peak RSS, threads,
 /// CPU), under `cap` if given. Returns the run and the SYNs retransmitted
@@ -149,7 +114,7 @@ fn held_run(
     model: ModelName,
     c: usize,
     rounds: usize,
-    cap: Option<&ThreadCap>,
+    cap: Option<&grader::run::ThreadCap>,
 ) -> Result<(crate::signin::Row, Option<u64>)> {
     let target = crate::signin::Target {
         name: model.label().into(),
@@ -165,7 +130,7 @@ fn held_run(
         MODELS_BACKLOG,
         c,
         0,
-        |pid| cap.map_or(Ok(()), |cap| cap.add(pid)),
+        |pid| cap.map_or(Ok(()), |cap| Ok(cap.add(pid)?)),
         |addr| {
             let mut all = crate::load::LoadReport::default();
             for _ in 0..rounds {
@@ -289,7 +254,7 @@ pub(super) fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     // thread refused costs the accept loop a 50 ms pause.
     let (cap_max, cap_clients) = if scale.quick { (64, 100) } else { (100, 300) };
     let mut capped = serde_json::Map::new();
-    match ThreadCap::new(cap_max) {
+    match grader::run::ThreadCap::new(&cap_max.to_string()) {
         Ok(cap) => {
             for model in ModelName::ALL {
                 step(

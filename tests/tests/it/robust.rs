@@ -209,37 +209,6 @@ fn survives_exhaustion(
     assert!(status.success());
 }
 
-/// A pids cgroup (v1) that limits how many threads its processes may have
-/// in all, removed again when dropped.
-struct ThreadLimit(std::path::PathBuf);
-
-impl ThreadLimit {
-    fn new() -> Self {
-        let dir = std::path::Path::new("/sys/fs/cgroup/pids")
-            .join(format!("socket-lab-test-{}", std::process::id()));
-        std::fs::create_dir(&dir).expect("the build found a writable pids cgroup");
-        let limit = ThreadLimit(dir);
-        assert!(limit.set("max"));
-        limit
-    }
-
-    fn set(&self, max: &str) -> bool {
-        std::fs::write(self.0.join("pids.max"), max).is_ok()
-    }
-
-    /// Moves every thread of process `pid` into the group.
-    fn add(&self, pid: u32) {
-        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
-    }
-}
-
-impl Drop for ThreadLimit {
-    fn drop(&mut self) {
-        // Empty by now: the process it held has been killed and reaped.
-        let _ = std::fs::remove_dir(&self.0);
-    }
-}
-
 #[test]
 #[cfg_attr(
     not(pids_cgroup),
@@ -247,7 +216,7 @@ impl Drop for ThreadLimit {
 )]
 fn out_of_threads_is_logged_and_survived() {
     // Declared first, so dropped last: after the server has exited.
-    let limit = ThreadLimit::new();
+    let limit = grader::run::ThreadCap::new("max").expect("the build found a writable pids cgroup");
     let mut cmd = Command::new(bin("multithread"));
     cmd.args([
         "server",
@@ -271,7 +240,7 @@ fn out_of_threads_is_logged_and_survived() {
     let own = threads().unwrap();
     // Room for three connection threads, no more.
     assert!(limit.set(&(own + 3).to_string()));
-    limit.add(pid);
+    limit.add(pid).unwrap();
     // Silent clients hold their threads until they hang up.
     survives_exhaustion(
         server,
