@@ -45,6 +45,20 @@ enum Command {
     /// network namespace: prints one line of JSON
     #[command(hide = true)]
     MtuWorker,
+    /// `bench claims listen-backlog`'s half-open queue, run inside a fresh
+    /// network namespace: prints one line of JSON
+    #[command(hide = true)]
+    HalfOpenWorker {
+        /// Whether the namespace answers a full queue with syncookies
+        #[arg(long, action = clap::ArgAction::Set)]
+        cookies: bool,
+        /// How many clients connect at once
+        #[arg(long, default_value_t = 12)]
+        tried: usize,
+        /// How long each client's connect may take, in ms
+        #[arg(long, default_value_t = 2500)]
+        timeout_ms: u64,
+    },
     /// One of the three sign-in servers, as `bench claims models` runs it:
     /// a process of its own, measured from outside (no output)
     #[command(hide = true)]
@@ -107,6 +121,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out.line(bench::claims::lossy_worker(rate, size, patience)?);
         }
         Command::MtuWorker => out.line(bench::claims::mtu_worker()?),
+        Command::HalfOpenWorker {
+            cookies,
+            tried,
+            timeout_ms,
+        } => out.line(bench::claims::half_open_worker(
+            cookies,
+            tried,
+            std::time::Duration::from_millis(timeout_ms),
+        )?),
         Command::ModelServer {
             model,
             workers,

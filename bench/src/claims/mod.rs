@@ -19,7 +19,7 @@
 //! | `slow-clients` | C6: slow clients starve a pool | a fast client's p99 while the pool's ten workers are held by slow clients |
 //! | `one-at-a-time` | C7: one client blocks the next | the second client's wait against the first's hold time, one at a time and a thread each |
 //! | `context-switches` | C8: more threads, more switches, more time | context switches per sign-in (the OS's count) and total time, pools of 2 to 512 threads |
-//! | `listen-backlog` | C9: `listen(5)`, and a full queue | clients connected at once with nothing accepted, refusals and time-outs, the next one's wait; clients a thread per connection holds |
+//! | `listen-backlog` | C9: `listen(5)`, and a full queue | clients connected at once with nothing accepted, refusals and time-outs, the next one's wait; clients a thread per connection holds; the kernel's half-open queue full, syncookies off and on |
 //! | `reuseaddr` | C10: the port is not freed at once | a restart within TIME_WAIT, without and with `SO_REUSEADDR` |
 //! | `closed-peer` | C11: `recv` after the peer went | five receives after a close and after a reset |
 //! | `empty-send` | C12: sending nothing | TCP's `send(b'')` against an empty datagram and its empty answer |
@@ -59,6 +59,7 @@ mod udp_loss;
 mod udp_serial;
 mod udp_vs_tcp;
 
+pub use backlog::half_open_worker;
 pub use datagrams::mtu_worker;
 use datagrams::*;
 use framing::*;
@@ -367,15 +368,18 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
         "lossy-link" => {
             let rates = figures["rates"].as_object()?;
             let mut outcomes = Vec::new();
-            for (rate, got) in rates {
-                let flag = |k: &str| got[k].as_bool();
-                outcomes.push((
-                    rate.parse().ok()?,
-                    flag("tcp_md5_ok")?,
-                    flag("tcp_gave_up")?,
-                    flag("udp_md5_ok")?,
-                ));
+            for (rate, per_rate) in rates {
+                for got in per_rate["runs"].as_array()? {
+                    let flag = |k: &str| got[k].as_bool();
+                    outcomes.push((
+                        rate.parse().ok()?,
+                        flag("tcp_md5_ok")?,
+                        flag("tcp_gave_up")?,
+                        flag("udp_md5_ok")?,
+                    ));
+                }
             }
+            // Stable: each rate's runs stay in their order.
             outcomes.sort_by_key(|o| o.0);
             let patience = figures["patience_s"].as_u64()?;
             Some(lossy_link::lossy_verdict(&outcomes, patience))
@@ -430,6 +434,14 @@ pub fn verdict_of(name: &str, figures: &Value) -> Option<String> {
                     f("next_wait_ms_max")?,
                 ),
                 served_at_once: n("served_at_once")?,
+                half_open: match figures["half_open_held"].is_null() {
+                    true => None,
+                    false => Some(backlog::HalfOpen {
+                        held: n("half_open_held")?,
+                        timed_out: n("half_open_timed_out")?,
+                        timed_out_cookies: n("half_open_timed_out_cookies")?,
+                    }),
+                },
             };
             Some(backlog::backlog_verdict(&queue).0)
         }

@@ -21,65 +21,88 @@ pub(super) struct Tally {
 }
 
 pub(super) fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
-    let n = scale.n(20_000, 200_000) as u64;
+    let n = scale.n(20_000, 70_000) as u64;
+    // Three runs each (one with --quick, which is for a quick look).
+    let repeats = scale.n(1, 3);
     // Datagrams per second; 0: as fast as the sender can.
     let rates: [u64; 4] = [20_000, 100_000, 400_000, 0];
-    // Each rate into each buffer, then TCP.
-    bar.set_length(2 * rates.len() as u64 + 1);
+    // Each rate into each buffer, then TCP, `repeats` times each.
+    bar.set_length(((2 * rates.len() + 1) * repeats) as u64);
     let mut csv = String::from(
-        "rcvbuf,rate_per_s,sent,received,lost_pct,reordered,duplicated,jitter_us,rcvbuf_errors\n",
+        "rcvbuf,rate_per_s,sent,received,lost_pct,lost_pct_min,lost_pct_max,reordered,duplicated,jitter_us,rcvbuf_errors\n",
     );
     let mut figures = serde_json::Map::new();
-    let mut chart = Vec::new();
+    let (mut chart, mut spreads) = (Vec::new(), Vec::new());
     let mut loss_seen = false;
     for (label, rcvbuf) in [("small (4 KiB)", Some(4096)), ("default", None)] {
+        let series_name = format!("UDP, {label} receive buffer");
         let mut series = Vec::new();
         for rate in rates {
-            step(
-                bar,
-                format!(
-                    "udp-loss: {label} buffer, {} /s",
-                    if rate == 0 {
-                        "unlimited".into()
-                    } else {
-                        rate.to_string()
-                    }
-                ),
-            );
-            let errors_before = rcvbuf_errors();
-            let tally = udp_stream(n, rate, rcvbuf)?;
-            let errors = rcvbuf_errors()
-                .zip(errors_before)
-                .map(|(a, b)| a.saturating_sub(b));
-            let lost_pct = 100.0 * (n - tally.received.min(n)) as f64 / n as f64;
-            loss_seen |= lost_pct > 0.0;
-            let rate_label = if rate == 0 {
-                "unlimited".to_string()
-            } else {
-                rate.to_string()
+            let rate_label = match rate {
+                0 => "unlimited".to_string(),
+                rate => rate.to_string(),
             };
+            let (mut lost, mut jitter, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut received, mut reordered, mut duplicated) = (0, 0, 0);
+            for trial in 0..repeats {
+                step(
+                    bar,
+                    format!(
+                        "udp-loss: {label} buffer, {rate_label} /s, trial {}",
+                        trial + 1
+                    ),
+                );
+                let errors_before = rcvbuf_errors();
+                let tally = udp_stream(n, rate, rcvbuf)?;
+                let after = rcvbuf_errors().zip(errors_before);
+                errors.extend(after.map(|(a, b)| a.saturating_sub(b) as f64));
+                lost.push(100.0 * (n - tally.received.min(n)) as f64 / n as f64);
+                jitter.push(tally.jitter_us);
+                received += tally.received;
+                reordered += tally.reordered;
+                duplicated += tally.duplicated;
+            }
+            let (lost_pct, lost_min, lost_max) = spread(&lost);
+            let jitter_us = spread(&jitter).0;
+            let errors = (!errors.is_empty()).then(|| spread(&errors).0 as u64);
+            loss_seen |= lost_pct > 0.0;
             let _ = writeln!(
                 csv,
-                "{label},{rate_label},{n},{},{lost_pct:.2},{},{},{:.1},{}",
-                tally.received,
-                tally.reordered,
-                tally.duplicated,
-                tally.jitter_us,
+                "{label},{rate_label},{},{received},{lost_pct:.2},{lost_min:.2},{lost_max:.2},{reordered},{duplicated},{jitter_us:.1},{}",
+                n * repeats as u64,
                 errors.map_or("-".into(), |e| e.to_string())
             );
             figures.insert(
                 format!("{}_{rate_label}", if rcvbuf.is_some() { "small" } else { "default" }),
-                json!({"udp_loss_pct": lost_pct, "reordered": tally.reordered, "duplicated": tally.duplicated, "jitter_us": tally.jitter_us, "rcvbuf_errors": errors}),
+                json!({"udp_loss_pct": lost_pct, "udp_loss_pct_min": lost_min, "udp_loss_pct_max": lost_max, "reordered": reordered, "duplicated": duplicated, "jitter_us": jitter_us, "rcvbuf_errors": errors}),
             );
+            spreads.push((series_name.clone(), rate_label.clone(), lost_min, lost_max));
             series.push((rate_label, lost_pct));
         }
-        chart.push((format!("UDP, {label} receive buffer"), series));
+        chart.push((series_name, series));
     }
-    step(bar, "udp-loss: the same messages over TCP");
-    let (tcp_lost, tcp_secs) = tcp_stream(n)?;
-    let _ = writeln!(csv, "tcp,unlimited,{n},{},0.00,0,0,0,-", n - tcp_lost);
+    let (mut tcp_lost, mut tcp_secs) = (0, Vec::new());
+    for trial in 0..repeats {
+        step(
+            bar,
+            format!("udp-loss: the same messages over TCP, trial {}", trial + 1),
+        );
+        let (lost, secs) = tcp_stream(n)?;
+        tcp_lost += lost;
+        tcp_secs.push(secs);
+    }
+    let (tcp_secs, tcp_min, tcp_max) = spread(&tcp_secs);
+    let _ = writeln!(
+        csv,
+        "tcp,unlimited,{},{},0.00,0.00,0.00,0,0,0,-",
+        n * repeats as u64,
+        n * repeats as u64 - tcp_lost
+    );
     figures.insert("tcp_lost".into(), json!(tcp_lost));
     figures.insert("tcp_seconds".into(), json!(tcp_secs));
+    figures.insert("tcp_seconds_min".into(), json!(tcp_min));
+    figures.insert("tcp_seconds_max".into(), json!(tcp_max));
+    figures.insert("repeats".into(), json!(repeats));
     let max_loss = chart
         .iter()
         .flat_map(|(_, s)| s.iter().map(|(_, v)| *v))
@@ -92,14 +115,16 @@ pub(super) fn udp_loss(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
         seed: "000 §2.2 and summary; 004",
         verdict,
         reason: format!(
-            "{n} numbered datagrams per run, sent as fast as asked: up to {max_loss:.1} % lost when the sender outruns the receiver's buffer (the kernel drops them, nobody is told); the same {n} messages over TCP: {tcp_lost} lost, none out of order ({:.0} ms)",
-            tcp_secs * 1000.0
+            "{n} numbered datagrams per run, sent as fast as asked, {repeats} runs each (the median shown, min–max as error bars): up to {max_loss:.1} % lost when the sender outruns the receiver's buffer (the kernel drops them, nobody is told); the same {n} messages over TCP, {repeats} runs: {tcp_lost} lost, none out of order ({:.0} ms, min {:.0}, max {:.0})",
+            tcp_secs * 1000.0,
+            tcp_min * 1000.0,
+            tcp_max * 1000.0
         ),
         figures: Value::Object(figures),
         csv,
         chart,
         unit: "% of datagrams lost (x: datagrams sent per second)",
-        spreads: Vec::new(),
+        spreads,
     })
 }
 
@@ -217,7 +242,8 @@ pub(super) fn rcvbuf_errors() -> Option<u64> {
 }
 
 /// The verdict on UDP's unreliability against TCP's: datagrams lost
-/// somewhere in the runs (`loss_seen`), and the messages TCP lost.
+/// in the median of some rate's runs (`loss_seen`), and the messages TCP
+/// lost in all its runs.
 pub(super) fn udp_loss_verdict(loss_seen: bool, tcp_lost: u64) -> String {
     match (loss_seen, tcp_lost) {
         (true, 0) => "holds".to_string(),
