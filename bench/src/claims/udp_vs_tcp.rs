@@ -173,7 +173,23 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     figures.insert("udp_rps".into(), json!(udp));
     figures.insert("tcp_kept_rps".into(), json!(kept));
     figures.insert("tcp_new_rps".into(), json!(new));
-    let (verdict, reason) = udp_vs_tcp_verdict(&rows);
+    let (verdict, mut reason) = udp_vs_tcp_verdict(&rows);
+    // The thread the echo server starts for each new connection, measured
+    // apart, the same way `models` and `bench signin` measure it.
+    let mut costs = Vec::new();
+    for _ in 0..3 {
+        costs.push(crate::signin::thread_cost()?.as_secs_f64() * 1e6);
+    }
+    let (cost, cost_min, cost_max) = spread(&costs);
+    figures.insert("thread_cost_us".into(), json!(cost));
+    figures.insert("thread_cost_us_min".into(), json!(cost_min));
+    figures.insert("thread_cost_us_max".into(), json!(cost_max));
+    let _ = write!(
+        reason,
+        "; starting and ending that thread costs {cost:.1} µs of CPU here, measured apart (median of 3, min {cost_min:.1}, max {cost_max:.1}), of the {:.1}–{:.1} µs of CPU a request on a new connection costs",
+        rows.iter().map(|r| r.new.cpu).fold(f64::INFINITY, f64::min),
+        rows.iter().map(|r| r.new.cpu).fold(0.0, f64::max)
+    );
     Ok(Finding {
         name: "udp-vs-tcp",
         claim: CLAIM,
@@ -270,16 +286,28 @@ pub(super) fn udp_vs_tcp_verdict(rows: &[Payload]) -> (String, String) {
     } else if faster.iter().chain(&lighter).all(|&c| c <= 0) {
         "does not hold here".to_string()
     } else {
-        let part = |what: &str, v: &[i32]| match (sizes(v, 1), sizes(v, 0), sizes(v, -1)) {
-            (yes, _, _) if all(v, 1) => format!("{what} at every payload ({yes})"),
-            (yes, same, no) => format!(
-                "{what} at [{yes}], no measurable difference at [{same}], the opposite at [{no}]"
-            ),
+        // "faster … at 64 B, 1024 B; no measurable difference at 1 B": the
+        // payloads of each outcome, the empty ones left out.
+        let part = |what: &str, v: &[i32]| {
+            if all(v, 1) {
+                return format!("{what} at every payload ({})", sizes(v, 1));
+            }
+            let said: Vec<String> = [
+                (1, what),
+                (0, "no measurable difference"),
+                (-1, "the opposite"),
+            ]
+            .into_iter()
+            .map(|(x, outcome)| (outcome, sizes(v, x)))
+            .filter(|(_, at)| !at.is_empty())
+            .map(|(outcome, at)| format!("{outcome} at {at}"))
+            .collect();
+            said.join(", ")
         };
         format!(
-            "holds only in part: UDP {}; {}",
-            part("faster than TCP on a kept connection", &faster),
-            part("uses less CPU per message", &lighter)
+            "holds only in part: speed, {}; CPU, {}",
+            part("UDP faster than TCP on a kept connection", &faster),
+            part("UDP uses less per message", &lighter)
         )
     };
     let each: Vec<String> = rows
@@ -356,11 +384,9 @@ mod tests {
         let (verdict, reason) = udp_vs_tcp_verdict(&mixed);
         assert!(verdict.starts_with("holds only in part"), "{verdict}");
         assert!(
-            verdict.contains("faster than TCP on a kept connection at [1 B]"),
-            "{verdict}"
-        );
-        assert!(
-            verdict.contains("no measurable difference at [1024 B]"),
+            verdict.contains(
+                "speed, UDP faster than TCP on a kept connection at 1 B, no measurable difference at 1024 B; CPU, the opposite at 1 B, 1024 B"
+            ),
             "{verdict}"
         );
         assert!(reason.contains("5.0 ×"), "{reason}");
@@ -372,7 +398,7 @@ mod tests {
         }
         let (verdict, _) = udp_vs_tcp_verdict(&noisy);
         assert!(
-            verdict.contains("no measurable difference at [1 B, 1472 B]"),
+            verdict.contains("speed, no measurable difference at 1 B, 1472 B;"),
             "{verdict}"
         );
     }
