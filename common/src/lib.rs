@@ -10,11 +10,13 @@
 //! [`net::send_all`]; each adds what the originals lack: the idle limit and
 //! the clean stop ([`stop`]). Besides those, what the exercises share is
 //! starting a connection's thread ([`server`]), output ([`log`]), the
-//! command-line pieces ([`cli`]) and `--trace` ([`trace`]). (The framing and md5 live with their one
-//! user, the file transfer.)
+//! command-line pieces ([`cli`]), `--trace` ([`trace`]), and seed 002's
+//! framed header with its md5 ([`frame`]), which the file transfer speaks
+//! and the bench measures.
 
 pub mod addr;
 pub mod cli;
+pub mod frame;
 pub mod log;
 pub mod net;
 pub mod server;

@@ -25,10 +25,10 @@
 //! with the original's `name|size`.
 
 use crate::error::TransferError;
-use crate::frame::{self, Answer, Header};
 use crate::progress::Progress;
 use crate::store::{self, Incoming, check_name};
 use common::diag;
+use common::frame::{self, Answer, Header};
 use common::log::Output;
 use common::net;
 use common::text::{escape, printable};

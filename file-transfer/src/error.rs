@@ -3,8 +3,8 @@
 //! (it is also what the peer is told), so they are not chained as `source`
 //! too, which would print them twice.
 
-use crate::frame::FrameError;
 use crate::store::NameError;
+use common::frame::FrameError;
 use common::net::NetError;
 use std::io;
 

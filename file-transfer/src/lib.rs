@@ -12,7 +12,6 @@ pub mod client;
 pub mod download;
 // END NOT IN HANDOUT
 pub mod error;
-pub mod frame;
 pub mod progress;
 pub mod server;
 pub mod store;

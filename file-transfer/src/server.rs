@@ -25,12 +25,12 @@
 //! arrived (and the md5 matched), a final reply, the idle limit, the stop.
 
 use crate::error::TransferError;
-use crate::frame::{self, Header, Request};
 use crate::progress::Progress;
 use crate::store::{Incoming, check_name};
 use common::addr::PyAddr;
 use common::cli::ServerOpts;
 use common::diag;
+use common::frame::{self, Header, Request};
 use common::log::Output;
 use common::net;
 use common::server::spawn_connection;

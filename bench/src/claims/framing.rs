@@ -73,7 +73,7 @@ pub(super) fn framed_errors(messages: usize) -> Result<usize> {
         let mut s = TcpStream::connect(addr)?;
         for i in 0..messages {
             let body = format!("m{i:04};");
-            s.write_all(&file_transfer::frame::encode_len(body.len())?)?;
+            s.write_all(&common::frame::encode_len(body.len())?)?;
             s.write_all(body.as_bytes())?;
         }
         Ok(())
@@ -82,7 +82,7 @@ pub(super) fn framed_errors(messages: usize) -> Result<usize> {
     conn.set_read_timeout(Some(WAIT))?;
     let mut errors = 0;
     for i in 0..messages {
-        match file_transfer::frame::read_frame(&mut conn)? {
+        match common::frame::read_frame(&mut conn)? {
             Some(body) if body == format!("m{i:04};").as_bytes() => {}
             _ => errors += 1,
         }

@@ -269,7 +269,7 @@ pub(super) fn naive_udp_file(data: &[u8]) -> Result<(usize, usize, Vec<u8>)> {
 
 pub(super) fn md5_hex(data: &[u8]) -> String {
     // Reading from a slice cannot fail.
-    file_transfer::frame::md5_reader(data, |_| {})
+    common::frame::md5_reader(data, |_| {})
         .map(|(hex, _)| hex)
         .unwrap_or_default()
 }

@@ -2,10 +2,10 @@
 //! speaking hostile headers.
 
 use crate::util::*;
+use common::frame::{self, Header};
 use common::log::Output;
 use file_transfer::TransferError;
 use file_transfer::client::{self, Config as ClientConfig};
-use file_transfer::frame::{self, Header};
 
 use file_transfer::server::{self, Config};
 use std::io::{Read, Write};
@@ -557,10 +557,8 @@ fn a_file_over_4_gib_arrives_intact() {
     srv.settle();
     let saved = srv.save_dir().join("huge.bin");
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
-    let (a, _) =
-        file_transfer::frame::md5_reader(std::fs::File::open(&path).unwrap(), |_| {}).unwrap();
-    let (b, _) =
-        file_transfer::frame::md5_reader(std::fs::File::open(&saved).unwrap(), |_| {}).unwrap();
+    let (a, _) = common::frame::md5_reader(std::fs::File::open(&path).unwrap(), |_| {}).unwrap();
+    let (b, _) = common::frame::md5_reader(std::fs::File::open(&saved).unwrap(), |_| {}).unwrap();
     assert_eq!(a, b);
 }
 

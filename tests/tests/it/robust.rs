@@ -274,7 +274,7 @@ fn ctrl_c_mid_upload_with_the_default_grace_removes_the_temporary_file() {
     server.terminate();
     // The upload stalls (the client sends no more): after the default grace
     // of 3 s the server gives up on it, says why, and removes its file.
-    let reply = file_transfer::frame::read_reply(&mut s).unwrap();
+    let reply = common::frame::read_reply(&mut s).unwrap();
     assert!(!reply.ok);
     assert!(reply.message.contains("shutting down"), "{}", reply.message);
     let (status, _, err) = server.finish();

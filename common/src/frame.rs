@@ -1,7 +1,7 @@
 //! What the file client and server say, as pure code over bytes, `Read`
 //! and `Write`: seed 002 §3.2's framed header ("solving sticky packets"),
 //! `file_client.py`'s `name|size` (main lab 2.5), and the replies.
-//! PROTOCOL.md beside this crate walks through whole conversations.
+//! `file-transfer/PROTOCOL.md` walks through whole conversations.
 //!
 //! TCP is a byte stream: one `send` may arrive as two `recv`s, and two sends
 //! as one. A receiver can only find where a message ends if the sender says
@@ -230,7 +230,7 @@ pub fn reply(framed: bool, ok: bool, message: &str) -> Vec<u8> {
     if !framed {
         return message.as_bytes().to_vec();
     }
-    let message = common::text::shorten(message, 1000).to_string();
+    let message = crate::text::shorten(message, 1000).to_string();
     let body = serde_json::to_vec(&Reply { ok, message });
     // Cannot fail: two plain fields, at most 1000 characters (6000 bytes, escaped).
     frame(&body.unwrap_or_default()).unwrap_or_default()
@@ -283,7 +283,7 @@ pub fn parse_legacy(bytes: &[u8]) -> Result<(String, u64), FrameError> {
     let bad = |why: String| FrameError::BadLegacy(why);
     let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
     let Some((name, size)) = text.split_once('|').filter(|(_, size)| !size.contains('|')) else {
-        let text = common::text::shorten(text, 80);
+        let text = crate::text::shorten(text, 80);
         return Err(bad(format!("expected exactly one '|' in {text:?}")));
     };
     if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
