@@ -276,6 +276,22 @@ fn spread(values: &[f64]) -> (f64, f64, f64) {
     }
 }
 
+/// The CPU cost of starting and ending one std thread, in µs, measured as
+/// `bench signin` measures it (the same function), three times: (median,
+/// min, max), also kept in `figures` as `thread_cost_us` and its `_min`
+/// and `_max`.
+fn thread_cost(figures: &mut serde_json::Map<String, Value>) -> Result<(f64, f64, f64)> {
+    let mut costs = Vec::new();
+    for _ in 0..3 {
+        costs.push(crate::signin::thread_cost()?.as_secs_f64() * 1e6);
+    }
+    let (median, min, max) = spread(&costs);
+    figures.insert("thread_cost_us".into(), json!(median));
+    figures.insert("thread_cost_us_min".into(), json!(min));
+    figures.insert("thread_cost_us_max".into(), json!(max));
+    Ok((median, min, max))
+}
+
 /// Starts one of the lab's TCP servers in this process, on a fresh
 /// listener with `backlog`: `run` is its `run` with its arguments bound.
 /// Returns its address, stop switch and thread.

@@ -277,16 +277,7 @@ pub(super) fn models(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     figures.insert("capped_clients".into(), json!(cap_clients));
     figures.insert("capped".into(), Value::Object(capped.clone()));
     step(bar, "models: the cost of one thread");
-    // Measured as `bench signin` measures it (the same function), three
-    // times: the median, with the spread kept.
-    let mut costs = Vec::new();
-    for _ in 0..3 {
-        costs.push(crate::signin::thread_cost()?.as_secs_f64() * 1e6);
-    }
-    let (thread_cost_us, cost_min, cost_max) = spread(&costs);
-    figures.insert("thread_cost_us".into(), json!(thread_cost_us));
-    figures.insert("thread_cost_us_min".into(), json!(cost_min));
-    figures.insert("thread_cost_us_max".into(), json!(cost_max));
+    let (thread_cost_us, cost_min, cost_max) = thread_cost(&mut figures)?;
     figures.insert("open_file_limit".into(), json!(files));
     figures.insert("syns_dropped_or_retransmitted".into(), json!(syns_total));
 

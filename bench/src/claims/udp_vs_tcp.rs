@@ -175,15 +175,8 @@ pub(super) fn udp_vs_tcp(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     figures.insert("tcp_new_rps".into(), json!(new));
     let (verdict, mut reason) = udp_vs_tcp_verdict(&rows);
     // The thread the echo server starts for each new connection, measured
-    // apart, the same way `models` and `bench signin` measure it.
-    let mut costs = Vec::new();
-    for _ in 0..3 {
-        costs.push(crate::signin::thread_cost()?.as_secs_f64() * 1e6);
-    }
-    let (cost, cost_min, cost_max) = spread(&costs);
-    figures.insert("thread_cost_us".into(), json!(cost));
-    figures.insert("thread_cost_us_min".into(), json!(cost_min));
-    figures.insert("thread_cost_us_max".into(), json!(cost_max));
+    // apart.
+    let (cost, cost_min, cost_max) = thread_cost(&mut figures)?;
     let _ = write!(
         reason,
         "; starting and ending that thread costs {cost:.1} µs of CPU here, measured apart (median of 3, min {cost_min:.1}, max {cost_max:.1}), of the {:.1}–{:.1} µs of CPU a request on a new connection costs",
