@@ -272,9 +272,9 @@ pub(super) fn listen_backlog(scale: Scale, bar: &ProgressBar) -> Result<Finding>
     );
     let mut bars = vec![
         ("listen(5)".into(), BACKLOG as f64),
-        ("connected at once, none accepted".into(), at_once as f64),
+        ("queued, none accepted".into(), at_once as f64),
         ("timed out".into(), timed_out as f64),
-        ("served at once by 2.4".into(), queue.served_at_once as f64),
+        ("served by 2.4".into(), queue.served_at_once as f64),
     ];
     if let Some(h) = queue.half_open {
         let _ = write!(
@@ -283,15 +283,9 @@ pub(super) fn listen_backlog(scale: Scale, bar: &ProgressBar) -> Result<Finding>
             h.held, h.timed_out, h.timed_out_cookies
         );
         bars.extend([
-            ("half-open held, no cookies".into(), h.held as f64),
-            (
-                "timed out, half-open, no cookies".into(),
-                h.timed_out as f64,
-            ),
-            (
-                "timed out, half-open, cookies".into(),
-                h.timed_out_cookies as f64,
-            ),
+            ("SYN_RECV held".into(), h.held as f64),
+            ("timed out, off".into(), h.timed_out as f64),
+            ("timed out, on".into(), h.timed_out_cookies as f64),
         ]);
     }
     Ok(Finding {
@@ -308,7 +302,12 @@ pub(super) fn listen_backlog(scale: Scale, bar: &ProgressBar) -> Result<Finding>
         figures,
         csv,
         chart: vec![("clients".into(), bars)],
-        unit: "clients (x: what is measured)",
+        unit: match queue.half_open {
+            Some(_) => {
+                "clients (x: what is measured; the last three, the kernel's half-open queue with syncookies off and on)"
+            }
+            None => "clients (x: what is measured)",
+        },
         spreads: Vec::new(),
     })
 }

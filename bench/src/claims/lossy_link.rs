@@ -88,9 +88,12 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
                 outcome.2,
                 outcome.3
             );
-            // An upload that gave up has no time: the spread is of those done.
-            if outcome.1 {
-                seconds.push(tcp_seconds);
+            // An upload that gave up counts as the time it was given (it
+            // took at least that); a damaged one has no time.
+            match outcome {
+                (_, true, _, _) => seconds.push(tcp_seconds),
+                (_, false, true, _) => seconds.push(patience.as_secs_f64()),
+                _ => {}
             }
             lost.push(udp_lost);
             outcomes.push(outcome);
@@ -144,8 +147,9 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let tcp_gave_up = rates_where(&|o| !o.1 && o.2);
     let verdict = lossy_verdict(&outcomes, patience.as_secs());
     let reason = format!(
-        "a {} file over a loopback with Ethernet's MTU (1500), in a private network namespace, dropping 0–30 % of packets at random, {repeats} run(s) a rate (the median shown, min–max as error bars): the md5-checked TCP upload arrived intact at {}{}; the naive UDP sender (1024-byte chunks, no retransmission) lost about the dropped share of its chunks, and its file differed at {}",
+        "a {} file over a loopback with Ethernet's MTU (1500), in a private network namespace, dropping 0–30 % of packets at random, {repeats} run(s) a rate (the median shown, min–max as error bars; an upload that gave up counts as the {} s it was given): the md5-checked TCP upload arrived intact at {}{}; the naive UDP sender (1024-byte chunks, no retransmission) lost about the dropped share of its chunks, and its file differed at {}",
         grader::run::bytes(size as u64),
+        patience.as_secs(),
         rates_where(&|o| o.1),
         match tcp_gave_up.as_str() {
             "no rate" => String::new(),
