@@ -47,7 +47,7 @@ fn a_full_half_open_queue_times_clients_out_only_without_syncookies() {
         let mut cmd = Command::new("unshare");
         cmd.args(["--net", "--map-root-user", "--"])
             .arg(bin("bench"))
-            .args(["half-open-worker", "--tried=10", "--timeout-ms=1000"])
+            .args(["half-open-worker", "--tried=10", "--timeout-ms=2000"])
             .arg(format!("--cookies={cookies}"));
         let mut run = Proc::spawn(cmd);
         let status = run.wait(Duration::from_secs(30)).expect("the worker ends");
