@@ -100,6 +100,33 @@ fn every_quote_is_verbatim_in_a_seed_it_cites() {
     }
 }
 
+/// The report in the repository (bench/CLAIMS.md, from
+/// bench/results/claims/claims.json) says what its figures say: every
+/// experiment is there, and each verdict is the one its verdict function
+/// gives for the figures beside it.
+#[test]
+fn the_committed_report_has_every_verdict_its_figures_give() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../bench/results/claims/claims.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let claims = json.as_array().unwrap();
+    let names: Vec<&str> = claims.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        bench::claims::EXPERIMENTS,
+        "every experiment, in order"
+    );
+    for c in claims {
+        let name = c["name"].as_str().unwrap();
+        let verdict = bench::claims::verdict_of(name, &c["figures"])
+            .unwrap_or_else(|| panic!("{name}: its figures do not give a verdict"));
+        assert_eq!(c["verdict"], verdict, "{name}");
+    }
+}
+
 /// How long a quick run may take before the test calls it hung.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
