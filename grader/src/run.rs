@@ -601,11 +601,15 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A fresh folder for one program's files, removed on drop: in the
-/// sandbox's tmpfs where there is one, else in the system's temp folder.
+/// A fresh folder for one program's files: in the system's temp folder,
+/// removed on drop; or in the sandbox's tmpfs where there is one, kept
+/// until the check ends (the tmpfs goes with the sandbox), so that what
+/// the program wrote is still there when the sandbox measures its disk.
 pub fn scratch() -> tempfile::TempDir {
     let made = match SCRATCH_ROOT.get() {
-        Some(root) => tempfile::tempdir_in(root),
+        Some(root) => tempfile::Builder::new()
+            .disable_cleanup(true)
+            .tempdir_in(root),
         None => tempfile::tempdir(),
     };
     // The grader cannot grade without a folder to work in.

@@ -465,7 +465,8 @@ fn run_job(job: &Value) -> Result<Value, String> {
     }
     // Full, or as good as: a write that does not fit fails whole, so the
     // files of a program that filled its disk may fall short of it by the
-    // size of its last write. The lab's largest file is 100 KB.
+    // size of its last write. The lab's largest file is 100 KB. (The files
+    // are all still there: scratch folders are kept until the check ends.)
     let peak = watch.stop();
     if peak >= disk_size - disk_size / 16 {
         met.push(format!("filled its {} MiB of disk", disk_size >> 20));
@@ -545,6 +546,7 @@ fn left_running(cgroups: &[PathBuf]) -> Option<usize> {
 /// The most bytes the files under a folder held at once during a check,
 /// sampled every 100 ms by a thread of its own.
 struct DiskWatch {
+    dir: PathBuf,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     handle: std::thread::JoinHandle<u64>,
 }
@@ -553,22 +555,26 @@ impl DiskWatch {
     fn start(dir: PathBuf) -> DiskWatch {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopping = stop.clone();
+        let watched = dir.clone();
         let handle = std::thread::spawn(move || {
             let mut peak = 0;
             loop {
-                peak = peak.max(size_of(&dir));
+                peak = peak.max(size_of(&watched));
                 if stopping.load(Ordering::Relaxed) {
                     return peak;
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        DiskWatch { stop, handle }
+        DiskWatch { dir, stop, handle }
     }
 
+    /// The most the folder held: what it holds now (what the program left,
+    /// read whatever the sampling missed) or at any sample before.
     fn stop(self) -> u64 {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().unwrap_or(0)
+        let sampled = self.handle.join().unwrap_or(0);
+        sampled.max(size_of(&self.dir))
     }
 }
 
