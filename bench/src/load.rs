@@ -484,21 +484,34 @@ fn sign_in_all(
 /// /proc/net/tcp (the `rx_queue` of a listening socket); `None` where it
 /// cannot be read.
 pub fn accept_queue(server: SocketAddr) -> Option<usize> {
+    // State 0A is LISTEN.
+    sockets_on(server)?
+        .into_iter()
+        .find_map(|(state, rx)| (state == "0A").then_some(rx))
+}
+
+/// The sockets bound locally to `server`'s port, from Linux's
+/// /proc/net/tcp (tcp6 for an IPv6 address): each one's state, as the
+/// kernel writes it (`0A` LISTEN, `03` SYN_RECV, …), and its receive queue
+/// (for a listener, the connections waiting for `accept`). `None` where
+/// the table cannot be read.
+pub fn sockets_on(server: SocketAddr) -> Option<Vec<(String, usize)>> {
     let table = match server {
         SocketAddr::V4(_) => "/proc/net/tcp",
         SocketAddr::V6(_) => "/proc/net/tcp6",
     };
     let text = std::fs::read_to_string(table).ok()?;
     let port = format!(":{:04X}", server.port());
-    text.lines().skip(1).find_map(|line| {
+    let rows = text.lines().skip(1).filter_map(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
-        // local_address ends in :PORT; state 0A is LISTEN; tx:rx queues.
-        let listening = f.get(1)?.ends_with(&port) && *f.get(3)? == "0A";
+        // local_address ends in :PORT; then rem_address, st, tx:rx queues.
         let rx = f.get(4)?.split(':').nth(1)?;
-        listening
-            .then(|| usize::from_str_radix(rx, 16).ok())
-            .flatten()
-    })
+        f.get(1)?.ends_with(&port).then(|| {
+            let rx = usize::from_str_radix(rx, 16).unwrap_or(0);
+            (f.get(3).map_or(String::new(), |s| s.to_string()), rx)
+        })
+    });
+    Some(rows.collect())
 }
 
 /// Linux's counters of dropped and retransmitted SYNs, for the whole

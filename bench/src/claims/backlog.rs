@@ -107,8 +107,13 @@ pub fn half_open_worker(cookies: bool, tried: usize, timeout: Duration) -> Resul
         addr.port()
     ))?;
     let (held, refused, timed_out) = connect_all(addr, tried, timeout)?;
-    let half_open = syn_recv(addr.port()).context("cannot read /proc/net/tcp")?;
-    drop((held.len(), listener));
+    // The clients are still held (and the listener open) while it is read;
+    // state 03 is SYN_RECV.
+    let half_open = crate::load::sockets_on(addr)
+        .context("cannot read /proc/net/tcp")?
+        .iter()
+        .filter(|(state, _)| state == "03")
+        .count();
     Ok(json!({
         "half_open": half_open,
         "connected": held.len(),
@@ -116,18 +121,6 @@ pub fn half_open_worker(cookies: bool, tried: usize, timeout: Duration) -> Resul
         "timed_out": timed_out,
     })
     .to_string())
-}
-
-/// How many half-done handshakes (state 03, SYN_RECV) wait on local
-/// `port`, from Linux's /proc/net/tcp.
-fn syn_recv(port: u16) -> Option<usize> {
-    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    let port = format!(":{port:04X}");
-    let count = text.lines().skip(1).filter(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        f.get(1).is_some_and(|local| local.ends_with(&port)) && f.get(3) == Some(&"03")
-    });
-    Some(count.count())
 }
 
 /// The half-open queue, syncookies off then on, each in a namespace of its
