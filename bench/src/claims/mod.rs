@@ -130,6 +130,25 @@ pub struct Finding {
     pub spreads: Vec<(String, String, f64, f64)>,
 }
 
+/// A chart of one bar per series, each a (median, min, max) of repeats:
+/// the chart and its spreads, for [`Finding`]'s `chart` and `spreads`.
+type Bars = (
+    Vec<(String, Vec<(String, f64)>)>,
+    Vec<(String, String, f64, f64)>,
+);
+
+fn one_bar_each(x: &str, series: &[(&str, (f64, f64, f64))]) -> Bars {
+    let chart = series
+        .iter()
+        .map(|(name, m)| (name.to_string(), vec![(x.to_string(), m.0)]))
+        .collect();
+    let spreads = series
+        .iter()
+        .map(|(name, m)| (name.to_string(), x.to_string(), m.1, m.2))
+        .collect();
+    (chart, spreads)
+}
+
 impl Finding {
     pub fn json(&self) -> Value {
         json!({

@@ -84,6 +84,13 @@ pub(super) fn one_at_a_time(scale: Scale, bar: &ProgressBar) -> Result<Finding> 
         "serial_connect_ms_max": connect.2,
         "repeats": repeats,
     });
+    let (chart, spreads) = one_bar_each(
+        "second client's wait",
+        &[
+            ("one at a time (2.1)", serial),
+            ("thread per connection (2.4)", threaded),
+        ],
+    );
     Ok(Finding {
         name: "one-at-a-time",
         claim: CLAIM,
@@ -95,31 +102,9 @@ pub(super) fn one_at_a_time(scale: Scale, bar: &ProgressBar) -> Result<Finding> 
         ),
         figures,
         csv,
-        chart: vec![
-            (
-                "one at a time (2.1)".into(),
-                vec![("second client's wait".into(), serial.0)],
-            ),
-            (
-                "thread per connection (2.4)".into(),
-                vec![("second client's wait".into(), threaded.0)],
-            ),
-        ],
+        chart,
         unit: "ms, median of 3 (x: what is measured)",
-        spreads: vec![
-            (
-                "one at a time (2.1)".into(),
-                "second client's wait".into(),
-                serial.1,
-                serial.2,
-            ),
-            (
-                "thread per connection (2.4)".into(),
-                "second client's wait".into(),
-                threaded.1,
-                threaded.2,
-            ),
-        ],
+        spreads,
     })
 }
 

@@ -98,6 +98,13 @@ pub(super) fn udp_serial(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
     let work_ms = work.as_secs_f64() * 1e3;
     let (serial, threaded) = (spread(&waits[0]), spread(&waits[1]));
     let verdict = udp_serial_verdict(work_ms, serial, threaded);
+    let (chart, spreads) = one_bar_each(
+        "the second client's wait",
+        &[
+            ("one datagram at a time", serial),
+            ("a thread per datagram", threaded),
+        ],
+    );
     Ok(Finding {
         name: "udp-serial",
         claim: CLAIM,
@@ -114,31 +121,9 @@ pub(super) fn udp_serial(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             "repeats": repeats,
         }),
         csv,
-        chart: vec![
-            (
-                "one datagram at a time".into(),
-                vec![("the second client's wait".into(), serial.0)],
-            ),
-            (
-                "a thread per datagram".into(),
-                vec![("the second client's wait".into(), threaded.0)],
-            ),
-        ],
+        chart,
         unit: "ms, median of 3 (x: what is measured)",
-        spreads: vec![
-            (
-                "one datagram at a time".into(),
-                "the second client's wait".into(),
-                serial.1,
-                serial.2,
-            ),
-            (
-                "a thread per datagram".into(),
-                "the second client's wait".into(),
-                threaded.1,
-                threaded.2,
-            ),
-        ],
+        spreads,
     })
 }
 
