@@ -256,6 +256,13 @@ pub fn feedback(student: &str, entries: &[Entry]) -> String {
             .filter(|g| g.outcome != crate::Outcome::Pass)
         {
             let _ = writeln!(out, "### {} / {}\n", g.zh, g.check);
+            if !g.does.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "检查方法 / How it is checked: {} / {}\n",
+                    g.does_zh, g.does
+                );
+            }
             if let Some(why) = g.outcome.reason() {
                 let _ = writeln!(out, "原因 / Why: {why}\n");
             }

@@ -132,8 +132,11 @@ pub struct Check {
     /// True when it needs the lab's protocol: where the program speaks
     /// another, it is not graded.
     pub protocol: bool,
-    /// What it does, for GRADING.md's table ([`checks::table`]).
+    /// What it does, for GRADING.md's table ([`checks::table`]) and a
+    /// student's feedback.
     pub does: &'static str,
+    /// The same, in the lab's language.
+    pub does_zh: &'static str,
 }
 
 impl Check {
@@ -146,9 +149,13 @@ impl Check {
         }
     }
 
-    /// The check, saying what it does.
-    pub fn does(self, does: &'static str) -> Check {
-        Check { does, ..self }
+    /// The check, saying what it does, in English and in the lab's language.
+    pub fn does(self, does: &'static str, does_zh: &'static str) -> Check {
+        Check {
+            does,
+            does_zh,
+            ..self
+        }
     }
 }
 
@@ -413,6 +420,9 @@ pub struct Graded {
     pub check: &'static str,
     /// Its name in the lab's language.
     pub zh: &'static str,
+    /// What it does ([`Check::does`]), in English and in the lab's language.
+    pub does: &'static str,
+    pub does_zh: &'static str,
     pub category: Category,
     pub points: u32,
     pub outcome: Outcome,
@@ -449,6 +459,8 @@ impl Report {
                 .map(|check| Graded {
                     check: check.name,
                     zh: check.zh,
+                    does: check.does,
+                    does_zh: check.does_zh,
                     category: check.category,
                     points: check.points,
                     outcome: Outcome::Fail(why.into()),
@@ -719,6 +731,8 @@ pub fn grade(subject: &Subject) -> Report {
             Graded {
                 check: check.name,
                 zh: check.zh,
+                does: check.does,
+                does_zh: check.does_zh,
                 category: check.category,
                 points: check.points,
                 outcome,

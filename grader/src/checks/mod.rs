@@ -67,6 +67,7 @@ fn lab(
         run,
         protocol: true,
         does: "",
+        does_zh: "",
     }
 }
 
@@ -79,7 +80,10 @@ fn no_server_check() -> Check {
         1,
         client_without_server,
     ).whatever_it_speaks()
-    .does("nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback")
+    .does(
+                "nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback",
+                "端口上没有服务器：它必须在 5 秒内退出，可以打印提示，也可以不打印，但不能抛出 traceback",
+            )
 }
 
 /// Every server's last robustness check: another program holds its port.
@@ -92,7 +96,10 @@ fn port_in_use_check() -> Check {
         port_in_use,
     )
     .whatever_it_speaks()
-    .does("the grader holds the port first: it must give up (exit) within 10 s, not hang")
+    .does(
+        "the grader holds the port first: it must give up (exit) within 10 s, not hang",
+        "评分程序先占用它的端口：它必须在 10 秒内放弃（退出），不能卡住",
+    )
 }
 
 /// The robustness checks every TCP server gets: hostile clients, a second
@@ -106,7 +113,10 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             keeps_serving,
         ).whatever_it_speaks()
-            .does("two normal clients, one after the other: the second must be answered too"),
+            .does(
+                "two normal clients, one after the other: the second must be answered too",
+                "两个普通客户端先后连接：第二个也必须得到回复",
+            ),
         lab(
             "survives invalid UTF-8",
             "收到非 UTF-8 数据后不崩溃",
@@ -114,7 +124,10 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             |s| survives(s, Hostile::Bytes(b"\xff\xfe\x00")),
         ).whatever_it_speaks()
-        .does("bytes `ff fe 00`, then a normal client must be answered (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
+        .does(
+                "bytes `ff fe 00`, then a normal client must be answered (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)",
+                "先发送字节 `ff fe 00`，之后普通客户端必须得到回复（以状态 0 退出时，只有新启动的程序在一个普通客户端之后也会结束，才不评分；否则判为未通过）",
+            ),
         lab(
             "survives an empty connection",
             "空连接之后不崩溃",
@@ -122,7 +135,10 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             |s| survives(s, Hostile::Empty),
         ).whatever_it_speaks()
-        .does("a connection closed at once, then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
+        .does(
+                "a connection closed at once, then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)",
+                "一个连上就关闭的连接，然后是一个普通客户端（以状态 0 退出时，只有新启动的程序在一个普通客户端之后也会结束，才不评分；否则判为未通过）",
+            ),
         lab(
             "survives a reset connection",
             "连接被重置之后不崩溃",
@@ -130,7 +146,10 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             |s| survives(s, Hostile::Reset),
         ).whatever_it_speaks()
-        .does("a connection reset (RST), then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)"),
+        .does(
+                "a connection reset (RST), then a normal client (an exit with status 0 is not graded only where a fresh copy also ends after an ordinary client; else it fails)",
+                "一个被重置（RST）的连接，然后是一个普通客户端（以状态 0 退出时，只有新启动的程序在一个普通客户端之后也会结束，才不评分；否则判为未通过）",
+            ),
         lab(
             "does not spin after a client leaves",
             "客户端离开后不空转占用 CPU",
@@ -138,7 +157,10 @@ fn tcp_robustness(checks: &mut Vec<Check>) {
             1,
             no_spin_after_a_client,
         ).whatever_it_speaks()
-            .does("one normal client, then under 10 % of a core for 2 s (CPU time read with sysinfo, on Linux, macOS and Windows)"),
+            .does(
+                "one normal client, then under 10 % of a core for 2 s (CPU time read with sysinfo, on Linux, macOS and Windows)",
+                "一个普通客户端之后，2 秒内占用不到一个 CPU 核的 10 %（用 sysinfo 读取 CPU 时间，Linux、macOS 和 Windows 上都可以）",
+            ),
         port_in_use_check(),
     ]);
 }
@@ -154,7 +176,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 tcp_server_replies,
             )
-                .does("sends 请求占领地球, expects exactly `不要回答,不要回答,不要回答` and the end of the stream"),
+                .does(
+                "sends 请求占领地球, expects exactly `不要回答,不要回答,不要回答` and the end of the stream",
+                "发送“请求占领地球”，收到的必须恰好是 `不要回答,不要回答,不要回答`，然后连接结束",
+            ),
             lab(
                 "prints server waiting... and the request",
                 "打印 server waiting... 和请求内容",
@@ -162,7 +187,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_server_prints,
             )
-                .does("its stdout starts `server waiting...`, `请求占领地球`, `server waiting...`"),
+                .does(
+                "its stdout starts `server waiting...`, `请求占领地球`, `server waiting...`",
+                "它的标准输出以 `server waiting...`、`请求占领地球`、`server waiting...` 开头",
+            ),
             lab(
                 "serves the Rust client",
                 "能为 Rust 客户端服务",
@@ -170,7 +198,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_server_rust_client,
             )
-                .does("`tcp-basic client` prints the reply"),
+                .does(
+                "`tcp-basic client` prints the reply",
+                "`tcp-basic client` 打印出回复",
+            ),
             lab(
                 "serves the Python client",
                 "能为 Python 原版客户端服务",
@@ -178,7 +209,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_server_python_client,
             )
-                .does("`tcp_client.py` prints the reply"),
+                .does(
+                "`tcp_client.py` prints the reply",
+                "`tcp_client.py` 打印出回复",
+            ),
         ],
         Program::TcpClient => vec![
             lab(
@@ -188,7 +222,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 tcp_client_exchange,
             )
-                .does("against the Rust server: what arrived, and its stdout"),
+                .does(
+                "against the Rust server: what arrived, and its stdout",
+                "连接 Rust 服务器：检查服务器收到了什么，以及它的标准输出",
+            ),
             lab(
                 "works against the Python server",
                 "能与 Python 原版服务器配合",
@@ -196,7 +233,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_client_python_server,
             )
-                .does("against `tcp_server.py`"),
+                .does(
+                "against `tcp_server.py`",
+                "连接 `tcp_server.py`",
+            ),
             no_server_check(),
             lab(
                 "exits when the server closes without a reply",
@@ -205,7 +245,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 tcp_client_no_reply,
             ).whatever_it_speaks()
-                .does("a server that reads and closes: it must not wait forever"),
+                .does(
+                "a server that reads and closes: it must not wait forever",
+                "服务器读完请求就关闭连接、不回复：它不能一直等下去",
+            ),
         ],
         Program::UdpServer => vec![
             lab(
@@ -215,7 +258,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 udp_server_prints,
             )
-                .does("`hello` and `你好，UDP` are printed, in order"),
+                .does(
+                "`hello` and `你好，UDP` are printed, in order",
+                "按顺序打印 `hello` 和 `你好，UDP`",
+            ),
             lab(
                 "prints what the Python client sends",
                 "打印 Python 原版客户端发送的内容",
@@ -223,7 +269,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_server_python_client,
             )
-                .does("`udp_client.py`'s lines"),
+                .does(
+                "`udp_client.py`'s lines",
+                "`udp_client.py` 发送的各行",
+            ),
             lab(
                 "survives invalid UTF-8",
                 "收到非 UTF-8 数据后不崩溃",
@@ -231,7 +280,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 udp_server_invalid_utf8,
             ).whatever_it_speaks()
-                .does("a datagram `ff fe 00`, then one that must be printed"),
+                .does(
+                "a datagram `ff fe 00`, then one that must be printed",
+                "先发一个数据报 `ff fe 00`，之后的数据报必须被打印",
+            ),
             lab(
                 "keeps 1024 bytes of a longer datagram",
                 "长数据报保留前 1024 字节",
@@ -239,7 +291,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_server_long_datagram,
             )
-                .does("2000 bytes of `a`: the longest run of them it prints is 1024 (`recv(1024)`), whatever it prints around them"),
+                .does(
+                "2000 bytes of `a`: the longest run of them it prints is 1024 (`recv(1024)`), whatever it prints around them",
+                "2000 个字节的 `a`：它打印出的最长一串 `a` 是 1024 个（`recv(1024)`），前后打印什么都可以",
+            ),
             lab(
                 "does not spin after a datagram",
                 "收到数据报后不空转占用 CPU",
@@ -247,7 +302,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_no_spin,
             ).whatever_it_speaks()
-                .does("under 10 % of a core for 2 s"),
+                .does(
+                "under 10 % of a core for 2 s",
+                "2 秒内占用不到一个 CPU 核的 10 %",
+            ),
             port_in_use_check(),
         ],
         Program::UdpClient => vec![
@@ -258,7 +316,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 udp_client_sends,
             )
-                .does("`  hi,zlz  ` arrives as `hi,zlz`"),
+                .does(
+                "`  hi,zlz  ` arrives as `hi,zlz`",
+                "输入 `  hi,zlz  `，服务器收到的是 `hi,zlz`",
+            ),
             lab(
                 "stops at exit",
                 "输入 exit 时停止",
@@ -266,7 +327,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_client_exit,
             )
-                .does("nothing is sent after `exit`"),
+                .does(
+                "nothing is sent after `exit`",
+                "输入 `exit` 之后不再发送任何内容",
+            ),
             lab(
                 "ends cleanly at the end of input",
                 "输入结束时正常退出",
@@ -274,7 +338,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 udp_client_eof,
             ).whatever_it_speaks()
-                .does("stdin closed: exit status 0 within 5 s, no traceback"),
+                .does(
+                "stdin closed: exit status 0 within 5 s, no traceback",
+                "标准输入关闭：5 秒内以状态 0 退出，没有 traceback",
+            ),
         ],
         Program::MultithreadServer => signin_checks(),
         Program::MultithreadClient => vec![
@@ -285,7 +352,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 signin_client_twenty,
             )
-                .does("the Rust server sees twenty sign-ins; each client's three lines"),
+                .does(
+                "the Rust server sees twenty sign-ins; each client's three lines",
+                "Rust 服务器收到二十次签到；每个客户端打印三行",
+            ),
             no_server_check(),
         ],
         Program::ThreadpoolServer => {
@@ -297,7 +367,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 pool_is_bounded,
             )
-                .does("from below: with k silent clients held (k up to 9), a sign-in is answered within 2 s (a serial server or a pool of 2 fails, saying how many it served at once); from above: ten held, an eleventh waits (a bounded second: absence has no event to wait for); one let go, it is answered. The server's prints are not relied on"));
+                .does(
+                "from below: with k silent clients held (k up to 9), a sign-in is answered within 2 s (a serial server or a pool of 2 fails, saying how many it served at once); from above: ten held, an eleventh waits (a bounded second: absence has no event to wait for); one let go, it is answered. The server's prints are not relied on",
+                "从下方：连着 k 个不说话的客户端（k 最多 9）时，一次签到在 2 秒内得到回复（串行的服务器或只有 2 个线程的池不通过，并说明它同时服务了几个）；从上方：连着十个时，第十一个要等待（等待有上限：“没有发生”没有事件可等）；放走一个后，它得到回复。不依赖服务器打印的内容",
+            ));
             checks
         }
         Program::FileServer => vec![
@@ -308,7 +381,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 file_server_saves,
             )
-                .does("`实验报告.bin\\|100000` gets `实验报告.bin已发送`, and every byte lands (a server that keeps 1024 bytes is caught)"),
+                .does(
+                "`实验报告.bin|100000` gets `实验报告.bin已发送`, and every byte lands (a server that keeps 1024 bytes is caught)",
+                "发送 `实验报告.bin|100000`，收到 `实验报告.bin已发送`，并且每个字节都保存下来（只保存 1024 字节的服务器会被发现）",
+            ),
             lab(
                 "saves the Python client's upload",
                 "保存 Python 原版客户端的上传",
@@ -316,7 +392,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_python_client,
             )
-                .does("`file_client.py`"),
+                .does(
+                "`file_client.py`",
+                "用 `file_client.py` 上传",
+            ),
             lab(
                 "saves the Rust client's upload",
                 "保存 Rust 客户端的上传",
@@ -324,7 +403,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_rust_client,
             )
-                .does("`file-transfer client` (framed header, falling back to `name\\|size`)"),
+                .does(
+                "`file-transfer client` (framed header, falling back to `name|size`)",
+                "用 `file-transfer client` 上传（带帧头，不行时退回 `name|size`）",
+            ),
             lab(
                 "refuses traversal and absolute names",
                 "拒绝目录穿越和绝对路径文件名",
@@ -332,7 +414,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 file_server_traversal,
             )
-                .does("`../escape.txt`, `../../escape.txt` and an absolute path land nowhere outside its folder"),
+                .does(
+                "`../escape.txt`, `../../escape.txt` and an absolute path land nowhere outside its folder",
+                "`../escape.txt`、`../../escape.txt` 和绝对路径都不会写到它的文件夹之外",
+            ),
             lab(
                 "leaves no partial file after a truncated upload",
                 "上传中断后不留下残缺文件",
@@ -340,7 +425,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 file_server_truncated,
             )
-                .does("400 of 1000 bytes, then the client closes"),
+                .does(
+                "400 of 1000 bytes, then the client closes",
+                "只发送 1000 字节中的 400 字节，然后客户端关闭连接",
+            ),
             lab(
                 "does not spin when a client vanishes mid-upload",
                 "上传中途客户端消失时不空转",
@@ -348,7 +436,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_spin,
             )
-                .does("under 10 % of a core in the 2 s after that"),
+                .does(
+                "under 10 % of a core in the 2 s after that",
+                "之后 2 秒内占用不到一个 CPU 核的 10 %",
+            ),
             lab(
                 "does not overwrite a file silently",
                 "不悄悄覆盖同名文件",
@@ -356,7 +447,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 file_server_overwrite,
             )
-                .does("the same name twice: the first file survives"),
+                .does(
+                "the same name twice: the first file survives",
+                "同一个文件名上传两次：第一个文件保留下来",
+            ),
         ],
         Program::FileClient => vec![
             lab(
@@ -366,7 +460,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 file_client_uploads,
             )
-                .does("against the Rust server: the file arrives; 服务器确认 and 文件上传成功！ are printed"),
+                .does(
+                "against the Rust server: the file arrives; 服务器确认 and 文件上传成功！ are printed",
+                "连接 Rust 服务器：文件完整到达；打印“服务器确认”和“文件上传成功！”",
+            ),
             lab(
                 "says so and exits when no server listens",
                 "没有服务器时提示并退出",
@@ -374,7 +471,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 client_without_server,
             ).whatever_it_speaks()
-                .does("prints 无法连接到服务器，请检查服务器是否运行！ and exits"),
+                .does(
+                "prints 无法连接到服务器，请检查服务器是否运行！ and exits",
+                "打印“无法连接到服务器，请检查服务器是否运行！”并退出",
+            ),
             lab(
                 "ends at the end of input",
                 "输入结束时退出",
@@ -382,7 +482,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 file_client_eof,
             ).whatever_it_speaks()
-                .does("stdin closed at once: it must exit within 5 s"),
+                .does(
+                "stdin closed at once: it must exit within 5 s",
+                "标准输入立即关闭：它必须在 5 秒内退出",
+            ),
         ],
         Program::EchoServer => vec![lab(
             "answers every message in upper case, in one session",
@@ -391,7 +494,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
             3,
             echo_upper,
         )
-            .does("`hello`, `socket 你好` on one connection")],
+            .does(
+                "`hello`, `socket 你好` on one connection",
+                "在一个连接上发送 `hello`、`socket 你好`",
+            )],
         Program::CtimeServer => vec![lab(
             "answers [ctime] data",
             "回复 [时间] 数据",
@@ -399,7 +505,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
             3,
             ctime_reply,
         )
-            .does("`[Tue Dec  1 10:00:00 2026] hello`")],
+            .does(
+                "`[Tue Dec  1 10:00:00 2026] hello`",
+                "回复形如 `[Tue Dec  1 10:00:00 2026] hello`",
+            )],
         Program::UdpEchoServer => vec![
             lab(
                 "answers each datagram in upper case",
@@ -408,7 +517,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 udp_echo_upper,
             )
-                .does("`hello`, `socket 你好` come back as `HELLO`, `SOCKET 你好`"),
+                .does(
+                "`hello`, `socket 你好` come back as `HELLO`, `SOCKET 你好`",
+                "`hello`、`socket 你好` 回来时是 `HELLO`、`SOCKET 你好`",
+            ),
             lab(
                 "answers an empty datagram",
                 "回复空数据报",
@@ -416,7 +528,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_echo_empty,
             )
-                .does("UDP can carry an empty datagram (seed 002 §二)"),
+                .does(
+                "UDP can carry an empty datagram (seed 002 §二)",
+                "UDP 可以传送空数据报（文档 002 §二）",
+            ),
             lab(
                 "survives invalid UTF-8",
                 "收到非 UTF-8 数据后不崩溃",
@@ -424,7 +539,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 udp_echo_invalid_utf8,
             ).whatever_it_speaks()
-                .does("a datagram `ff fe 00`, then `after` must be answered"),
+                .does(
+                "a datagram `ff fe 00`, then `after` must be answered",
+                "先发一个数据报 `ff fe 00`，之后的 `after` 必须得到回复",
+            ),
         ],
         Program::ChatServer => vec![
             lab(
@@ -434,7 +552,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 chat_acks,
             )
-                .does("two messages, two `ACK`s"),
+                .does(
+                "two messages, two `ACK`s",
+                "两条消息，两个 `ACK`",
+            ),
             lab(
                 "two clients are served at once",
                 "同时为两个客户端服务",
@@ -442,7 +563,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 1,
                 chat_two_clients,
             )
-                .does("two sessions open at once, each answered"),
+                .does(
+                "two sessions open at once, each answered",
+                "同时打开两个会话，每个都得到回复",
+            ),
         ],
         Program::DownloadServer => vec![
             lab(
@@ -452,7 +576,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 3,
                 download_sends,
             )
-                .does("the name, then the file's bytes"),
+                .does(
+                "the name, then the file's bytes",
+                "发送文件名，收到文件的字节",
+            ),
             lab(
                 "refuses a name outside its folder",
                 "拒绝目录以外的文件名",
@@ -460,7 +587,10 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 2,
                 download_traversal,
             )
-                .does("a real download first (a file in its folder arrives byte for byte), then an absolute path to a file elsewhere is not sent"),
+                .does(
+                "a real download first (a file in its folder arrives byte for byte), then an absolute path to a file elsewhere is not sent",
+                "先正常下载一次（它文件夹里的文件逐字节到达），然后指向别处文件的绝对路径不会被发送",
+            ),
         ],
     };
     // Every TCP server but seed 003 五's download server, which serves one
@@ -476,19 +606,22 @@ pub fn for_program(program: Program) -> Vec<Check> {
 /// `grade checks` prints them; a test fails where GRADING.md differs.
 pub fn table() -> String {
     let cell = |text: &str| text.replace('|', "\\|");
-    let mut out = String::from("| check | 检查 | points | what it does |\n|---|---|---|---|\n");
+    let mut out = String::from(
+        "| check | 检查 | points | what it does | 检查方法 |\n|---|---|---|---|---|\n",
+    );
     let mut common = Vec::new();
     tcp_robustness(&mut common);
     for c in &common {
         out += &format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |\n",
             cell(c.name),
-            c.zh,
+            cell(c.zh),
             c.points,
-            cell(c.does)
+            cell(c.does),
+            cell(c.does_zh)
         );
     }
-    out += "\n| program | check | 检查 | category | points | what it does |\n|---|---|---|---|---|---|\n";
+    out += "\n| program | check | 检查 | category | points | what it does | 检查方法 |\n|---|---|---|---|---|---|---|\n";
     for program in Program::ALL {
         let own = for_program(program)
             .into_iter()
@@ -500,12 +633,13 @@ pub fn table() -> String {
                 String::new()
             };
             out += &format!(
-                "| {name} | {} | {} | {} | {} | {} |\n",
+                "| {name} | {} | {} | {} | {} | {} | {} |\n",
                 cell(c.name),
-                c.zh,
+                cell(c.zh),
                 c.category.name(),
                 c.points,
-                cell(c.does)
+                cell(c.does),
+                cell(c.does_zh)
             );
         }
     }
@@ -523,7 +657,10 @@ fn signin_checks() -> Vec<Check> {
             3,
             signin_correct,
         )
-        .does("one sign-in; its lines (连接成功, 内容为:拔尖班7号签到, 回复消息, 的连接关闭)"),
+        .does(
+            "one sign-in; its lines (连接成功, 内容为:拔尖班7号签到, 回复消息, 的连接关闭)",
+            "一次签到；它打印的各行（连接成功、内容为:拔尖班7号签到、回复消息、的连接关闭）",
+        ),
         lab(
             "serves the Python client",
             "能为 Python 原版客户端服务",
@@ -531,7 +668,10 @@ fn signin_checks() -> Vec<Check> {
             1,
             signin_python_client,
         )
-        .does("`multithread_client.py`: twenty sign in"),
+        .does(
+            "`multithread_client.py`: twenty sign in",
+            "用 `multithread_client.py`：二十个客户端签到",
+        ),
         lab(
             "answers a client that sends invalid UTF-8",
             "回复发送非 UTF-8 数据的客户端",
@@ -540,7 +680,10 @@ fn signin_checks() -> Vec<Check> {
             signin_invalid_utf8,
         )
         .whatever_it_speaks()
-        .does("that client gets an answer, and so does the next"),
+        .does(
+            "that client gets an answer, and so does the next",
+            "这个客户端得到回复，下一个客户端也得到回复",
+        ),
         lab(
             "an idle client does not block the others",
             "空闲客户端不阻塞其他客户端",
@@ -548,7 +691,10 @@ fn signin_checks() -> Vec<Check> {
             2,
             signin_idle_does_not_block,
         )
-        .does("with one silent client connected, a sign-in is answered within 2 s"),
+        .does(
+            "with one silent client connected, a sign-in is answered within 2 s",
+            "连着一个不说话的客户端时，一次签到在 2 秒内得到回复",
+        ),
         lab(
             "twenty sign-ins at once are all answered",
             "同时二十个签到都得到回复",
@@ -556,7 +702,7 @@ fn signin_checks() -> Vec<Check> {
             2,
             signin_twenty,
         )
-        .does("twenty threads at once"),
+        .does("twenty threads at once", "二十个线程同时签到"),
     ]
 }
 
@@ -580,7 +726,7 @@ mod tests {
         for program in Program::ALL {
             for c in for_program(program) {
                 assert!(
-                    !c.does.is_empty() && !c.zh.is_empty(),
+                    !c.does.is_empty() && !c.zh.is_empty() && !c.does_zh.is_empty(),
                     "{}: {}",
                     program.name(),
                     c.name

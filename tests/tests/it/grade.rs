@@ -891,6 +891,11 @@ fn feedback_per_student_and_one_student_regraded() {
     assert!(!after.contains("bob,tcp-server,12,12"), "{after}");
     let bob = std::fs::read_to_string(feedback.join("bob.md")).unwrap();
     assert!(bob.contains("原因 / Why: replied '滚蛋.'"), "{bob}");
+    // What the check did, in the lab's language first, before the reason.
+    assert!(
+        bob.contains("检查方法 / How it is checked: 发送“请求占领地球”，收到的必须恰好是"),
+        "{bob}"
+    );
     assert!(
         bob.contains("sent '请求占领地球' on a new connection"),
         "{bob}"
