@@ -256,11 +256,12 @@ pub fn feedback(student: &str, entries: &[Entry]) -> String {
             .filter(|g| g.outcome != crate::Outcome::Pass)
         {
             let _ = writeln!(out, "### {} / {}\n", g.zh, g.check);
-            if !g.does.is_empty() {
+            let checks = r.program.checks();
+            if let Some(c) = checks.iter().find(|c| c.name == g.check) {
                 let _ = writeln!(
                     out,
                     "检查方法 / How it is checked: {} / {}\n",
-                    g.does_zh, g.does
+                    c.does_zh, c.does
                 );
             }
             if let Some(why) = g.outcome.reason() {

@@ -420,14 +420,25 @@ pub struct Graded {
     pub check: &'static str,
     /// Its name in the lab's language.
     pub zh: &'static str,
-    /// What it does ([`Check::does`]), in English and in the lab's language.
-    pub does: &'static str,
-    pub does_zh: &'static str,
     pub category: Category,
     pub points: u32,
     pub outcome: Outcome,
     /// What was sent and what came back, for the student.
     pub transcript: Vec<String>,
+}
+
+impl Graded {
+    /// `check`'s result: its names and points, with what it came to.
+    pub fn of(check: &Check, outcome: Outcome, transcript: Vec<String>) -> Graded {
+        Graded {
+            check: check.name,
+            zh: check.zh,
+            category: check.category,
+            points: check.points,
+            outcome,
+            transcript,
+        }
+    }
 }
 
 /// Everything one program scored.
@@ -456,16 +467,7 @@ impl Report {
             results: program
                 .checks()
                 .into_iter()
-                .map(|check| Graded {
-                    check: check.name,
-                    zh: check.zh,
-                    does: check.does,
-                    does_zh: check.does_zh,
-                    category: check.category,
-                    points: check.points,
-                    outcome: Outcome::Fail(why.into()),
-                    transcript: Vec::new(),
-                })
+                .map(|check| Graded::of(&check, Outcome::Fail(why.into()), Vec::new()))
                 .collect(),
         }
     }
@@ -728,16 +730,7 @@ pub fn grade(subject: &Subject) -> Report {
                 Outcome::Fail(why) => Outcome::Fail(plain(&why)),
                 outcome => outcome,
             };
-            Graded {
-                check: check.name,
-                zh: check.zh,
-                does: check.does,
-                does_zh: check.does_zh,
-                category: check.category,
-                points: check.points,
-                outcome,
-                transcript,
-            }
+            Graded::of(&check, outcome, transcript)
         })
         .collect();
     Report {

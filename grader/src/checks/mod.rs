@@ -736,6 +736,22 @@ mod tests {
     }
 
     #[test]
+    fn a_programs_checks_have_names_of_their_own() {
+        // A student's feedback finds a check's description by its name.
+        for program in Program::ALL {
+            let checks = for_program(program);
+            for (i, c) in checks.iter().enumerate() {
+                assert!(
+                    checks[..i].iter().all(|k| k.name != c.name),
+                    "{}: {} twice",
+                    program.name(),
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn bytes_are_shown_as_text_or_as_python_bytes() {
         assert_eq!(shown("不要回答".as_bytes()), "'不要回答'");
         assert_eq!(shown(b"\xff\xfe\x00"), "b'\\xff\\xfe\\x00'");
