@@ -209,8 +209,8 @@ pub fn feedback(student: &str, entries: &[Entry]) -> String {
     let _ = writeln!(out, "总分 / Total: **{scored} / {possible}**\n");
     let _ = writeln!(
         out,
-        "每个程序的每项检查都重新启动你的程序；下面列出每个失分项的原因，以及评分程序发送了什么、收到了什么。\n\
-         Each check starts your program afresh; for every point lost, the reason and what the grader sent and got back are below.\n"
+        "每个程序的每项检查都重新启动你的程序；下面列出每个失分项的检查方法和原因，以及评分程序发送了什么、收到了什么。\n\
+         Each check starts your program afresh; for every point lost, how it is checked, the reason and what the grader sent and got back are below.\n"
     );
     for e in &mine {
         let r = &e.report;

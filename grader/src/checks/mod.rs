@@ -754,6 +754,7 @@ mod tests {
     #[test]
     fn bytes_are_shown_as_text_or_as_python_bytes() {
         assert_eq!(shown("不要回答".as_bytes()), "'不要回答'");
+        assert_eq!(shown("滚蛋.\n".as_bytes()), "'滚蛋.\\n'");
         assert_eq!(shown(b"\xff\xfe\x00"), "b'\\xff\\xfe\\x00'");
     }
 

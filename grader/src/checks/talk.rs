@@ -6,7 +6,8 @@
 use super::*;
 
 /// Bytes as a teacher reads them: the text in quotes where it is UTF-8
-/// (shortened), else Python's `b'…'` form.
+/// (shortened, a line break shown as `\n`, so that a reason stays one
+/// line), else Python's `b'…'` form.
 pub(super) fn shown(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => format!("'{}'", shorten(text)),
@@ -26,7 +27,7 @@ pub(super) fn shorten(text: &str) -> String {
     // A step of the handout not written yet is said whole: it names the step.
     match text.starts_with(crate::NOT_WRITTEN) {
         true => text.to_string(),
-        false => common::text::shorten(text, 80).into_owned(),
+        false => common::text::escape(&common::text::shorten(text, 80)).into_owned(),
     }
 }
 
