@@ -124,38 +124,18 @@ pub(super) fn lossy_link(scale: Scale, bar: &ProgressBar) -> Result<Finding> {
             }),
         );
     }
-    // Each rate's runs, counted: "5 %" where every run was so, "30 % (2 of
-    // 3 runs)" where some were.
-    let rates_where = |keep: &dyn Fn(&Outcome) -> bool| {
-        let said: Vec<String> = LOSS_RATES
-            .iter()
-            .filter_map(|&rate| {
-                let runs = outcomes.iter().filter(|o| o.0 == rate);
-                let (all, kept) = (runs.clone().count(), runs.filter(|o| keep(o)).count());
-                match kept {
-                    0 => None,
-                    k if k == all => Some(format!("{rate} %")),
-                    k => Some(format!("{rate} % ({k} of {all} runs)")),
-                }
-            })
-            .collect();
-        match said.is_empty() {
-            true => "no rate".to_string(),
-            false => said.join(", "),
-        }
-    };
-    let tcp_gave_up = rates_where(&|o| !o.1 && o.2);
+    let tcp_gave_up = rates_where(&outcomes, &|o| !o.1 && o.2);
     let verdict = lossy_verdict(&outcomes, patience.as_secs());
     let reason = format!(
         "a {} file over a loopback with Ethernet's MTU (1500), in a private network namespace, dropping 0–30 % of packets at random, {repeats} run(s) a rate (the median shown, min–max as error bars; an upload that gave up counts as the {} s it was given): the md5-checked TCP upload arrived intact at {}{}; the naive UDP sender (1024-byte chunks, no retransmission) lost about the dropped share of its chunks, and its file differed at {}",
         grader::run::bytes(size as u64),
         patience.as_secs(),
-        rates_where(&|o| o.1),
+        rates_where(&outcomes, &|o| o.1),
         match tcp_gave_up.as_str() {
             "no rate" => String::new(),
             rates => format!(" and gave up, saying so, at {rates}"),
         },
-        rates_where(&|o| !o.3),
+        rates_where(&outcomes, &|o| !o.3),
     );
     Ok(Finding {
         name: "lossy-link",
@@ -285,26 +265,42 @@ pub(super) type Outcome = (u32, bool, bool, bool);
 /// could not; a naive UDP sender hands over a damaged file and nobody is
 /// told.
 pub(super) fn lossy_verdict(outcomes: &[Outcome], patience_s: u64) -> String {
-    let list = |keep: &dyn Fn(&Outcome) -> bool| {
-        let mut rates: Vec<String> = outcomes
-            .iter()
-            .filter(|o| keep(o))
-            .map(|o| format!("{} %", o.0))
-            .collect();
-        // Several runs of one rate name it once.
-        rates.dedup();
-        rates.join(", ")
-    };
-    let tcp_damaged = list(&|o| !o.1 && !o.2);
-    let tcp_gave_up = list(&|o| !o.1 && o.2);
-    let udp_damaged = list(&|o| !o.3);
-    match (tcp_damaged.is_empty(), udp_damaged.is_empty()) {
-        (true, false) if tcp_gave_up.is_empty() => "holds".to_string(),
-        (true, false) => format!(
+    let tcp_damaged = rates_where(outcomes, &|o| !o.1 && !o.2);
+    let tcp_gave_up = rates_where(outcomes, &|o| !o.1 && o.2);
+    let udp_damaged = rates_where(outcomes, &|o| !o.3);
+    match (tcp_damaged.as_str(), udp_damaged.as_str()) {
+        ("no rate", "no rate") => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
+        ("no rate", _) if tcp_gave_up == "no rate" => "holds".to_string(),
+        ("no rate", _) => format!(
             "holds: TCP never delivered a damaged file; at {tcp_gave_up} the upload was not done within {patience_s} s, and said so"
         ),
-        (true, true) => "holds only in part: TCP delivered every file intact, but the naive UDP sender lost nothing either".to_string(),
-        (false, _) => format!("does not hold here: the TCP upload delivered a damaged file at {tcp_damaged}"),
+        _ => format!("does not hold here: the TCP upload delivered a damaged file at {tcp_damaged}"),
+    }
+}
+
+/// The rates at which `keep` held, each rate's runs counted: "5 %" where
+/// every run of it did, "30 % (2 of 3 runs)" where some did; "no rate"
+/// where none did. The reason and the verdict both say rates this way.
+fn rates_where(outcomes: &[Outcome], keep: &dyn Fn(&Outcome) -> bool) -> String {
+    let mut rates: Vec<u32> = outcomes.iter().map(|o| o.0).collect();
+    // Several runs of one rate name it once.
+    rates.sort_unstable();
+    rates.dedup();
+    let said: Vec<String> = rates
+        .into_iter()
+        .filter_map(|rate| {
+            let runs = outcomes.iter().filter(|o| o.0 == rate);
+            let (all, kept) = (runs.clone().count(), runs.filter(|o| keep(o)).count());
+            match kept {
+                0 => None,
+                k if k == all => Some(format!("{rate} %")),
+                k => Some(format!("{rate} % ({k} of {all} runs)")),
+            }
+        })
+        .collect();
+    match said.is_empty() {
+        true => "no rate".to_string(),
+        false => said.join(", "),
     }
 }
 
@@ -323,6 +319,8 @@ mod verdict_tests {
             slow.starts_with("holds: TCP never") && slow.contains("at 30 %"),
             "{slow}"
         );
+        let some = lossy_verdict(&[(30, true, false, false), (30, false, true, false)], 15);
+        assert!(some.contains("at 30 % (1 of 2 runs) the upload"), "{some}");
         assert!(lossy_verdict(&[(10, true, false, true)], 60).starts_with("holds only in part"));
         let bad = lossy_verdict(&[(10, false, false, false)], 60);
         assert!(
