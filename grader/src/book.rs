@@ -250,13 +250,14 @@ pub fn feedback(student: &str, entries: &[Entry]) -> String {
             );
         }
         let _ = writeln!(out);
+        // Each check's description, found by its name (unique in a program).
+        let checks = r.program.checks();
         for g in r
             .results
             .iter()
             .filter(|g| g.outcome != crate::Outcome::Pass)
         {
             let _ = writeln!(out, "### {} / {}\n", g.zh, g.check);
-            let checks = r.program.checks();
             if let Some(c) = checks.iter().find(|c| c.name == g.check) {
                 let _ = writeln!(
                     out,
