@@ -505,11 +505,10 @@ pub fn sockets_on(server: SocketAddr) -> Option<Vec<(String, usize)>> {
     let rows = text.lines().skip(1).filter_map(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
         // local_address ends in :PORT; then rem_address, st, tx:rx queues.
+        // A row that does not parse is left out; one that does has st (f[3]).
         let rx = f.get(4)?.split(':').nth(1)?;
-        f.get(1)?.ends_with(&port).then(|| {
-            let rx = usize::from_str_radix(rx, 16).unwrap_or(0);
-            (f.get(3).map_or(String::new(), |s| s.to_string()), rx)
-        })
+        let rx = usize::from_str_radix(rx, 16).ok()?;
+        f.get(1)?.ends_with(&port).then(|| (f[3].to_string(), rx))
     });
     Some(rows.collect())
 }
