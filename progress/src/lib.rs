@@ -484,42 +484,44 @@ mod tests {
     /// The panics seen are one list: one exchange at a time.
     static SERIAL: Mutex<()> = Mutex::new(());
 
+    /// Holds the exchanges to one at a time, with panics caught.
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        let one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        catch_panics();
+        one
+    }
+
     fn assert_done(states: (State, State)) {
         assert_eq!(states, (State::Done, State::Done));
     }
 
     #[test]
     fn tcp_2_1() {
-        let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        catch_panics();
+        let _one = one_at_a_time();
         assert_done(tcp());
     }
 
     #[test]
     fn udp_2_2() {
-        let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        catch_panics();
+        let _one = one_at_a_time();
         assert_done(udp());
     }
 
     #[test]
     fn multithread_2_4() {
-        let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        catch_panics();
+        let _one = one_at_a_time();
         assert_done(multithread());
     }
 
     #[test]
     fn threadpool_2_4() {
-        let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        catch_panics();
+        let _one = one_at_a_time();
         assert_eq!(threadpool(&State::Done), State::Done);
     }
 
     #[test]
     fn file_transfer_2_5() {
-        let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        catch_panics();
+        let _one = one_at_a_time();
         assert_done(file());
     }
 }

@@ -107,43 +107,41 @@ pub(super) fn file_server_saves(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_python_client(s: &Subject) -> Verdict {
-    let server = start_server(s, false)?;
-    let src = scratch();
-    let path = src.path().join("py_upload.bin");
-    let data = payload(3000);
-    let _ = std::fs::write(&path, &data);
-    python_original(
-        s,
-        "file_client.py",
-        server.addr.port(),
-        &format!("{}\n", path.display()),
-    )?;
-    let saved = wait_until(STEP, || {
-        find_files(&server.work, "py_upload.bin").contains(&data)
-    });
-    pass_if(saved, || {
-        "file_client.py's 3000-byte upload was not saved byte for byte".into()
+    saved_from(s, "py_upload.bin", "file_client.py", |server, path| {
+        let typed = format!("{}\n", path.display());
+        python_original(s, "file_client.py", server.addr.port(), &typed).map(drop)
     })
 }
 
 pub(super) fn file_server_rust_client(s: &Subject) -> Verdict {
+    saved_from(s, "rs_upload.bin", "the Rust client", |server, path| {
+        let cfg = file_transfer::client::Config {
+            server: server.addr,
+            legacy: false,
+            timeout: STEP,
+        };
+        refusal_retried(|| file_transfer::client::upload(&cfg, path, &Output::discard()))
+            .map_err(|e| Outcome::Fail(format!("the Rust client failed: {e:#}")))
+    })
+}
+
+/// A 3000-byte file named `name`, uploaded by `client` (`upload`), must be
+/// saved byte for byte.
+fn saved_from(
+    s: &Subject,
+    name: &str,
+    client: &str,
+    upload: impl FnOnce(&Server, &Path) -> Verdict,
+) -> Verdict {
     let server = start_server(s, false)?;
     let src = scratch();
-    let path = src.path().join("rs_upload.bin");
+    let path = src.path().join(name);
     let data = payload(3000);
     let _ = std::fs::write(&path, &data);
-    let cfg = file_transfer::client::Config {
-        server: server.addr,
-        legacy: false,
-        timeout: STEP,
-    };
-    refusal_retried(|| file_transfer::client::upload(&cfg, &path, &Output::discard()))
-        .map_err(|e| Outcome::Fail(format!("the Rust client failed: {e:#}")))?;
-    let saved = wait_until(STEP, || {
-        find_files(&server.work, "rs_upload.bin").contains(&data)
-    });
+    upload(&server, &path)?;
+    let saved = wait_until(STEP, || find_files(&server.work, name).contains(&data));
     pass_if(saved, || {
-        "the Rust client's 3000-byte upload was not saved byte for byte".into()
+        format!("{client}'s 3000-byte upload was not saved byte for byte")
     })
 }
 
