@@ -60,7 +60,7 @@ pub fn grade_class(
 fn reason(report: &Report) -> String {
     report
         .first_failure()
-        .map(|why| common::text::shorten(&why, 100).into_owned())
+        .map(|why| common::text::shorten(&why.en, 100).into_owned())
         .unwrap_or_else(|| "-".into())
 }
 
@@ -170,7 +170,8 @@ pub fn csv(entries: &[Entry]) -> String {
                 }
             }
         }
-        let _ = writeln!(out, ",{}", field(&r.first_failure().unwrap_or_default()));
+        let first = r.first_failure().unwrap_or_default();
+        let _ = writeln!(out, ",{}", field(&first.en));
     }
     out
 }
@@ -229,7 +230,8 @@ pub fn feedback(student: &str, entries: &[Entry]) -> String {
         if let Protocol::Differs(why) = &r.protocol {
             let _ = writeln!(
                 out,
-                "注意 / Note: 它使用的协议与实验要求不同 / it speaks another protocol: {why}\n"
+                "注意 / Note: 它使用的协议与实验要求不同：{} / it speaks another protocol: {}\n",
+                why.zh, why.en
             );
         }
         let _ = writeln!(
@@ -265,7 +267,7 @@ pub fn feedback(student: &str, entries: &[Entry]) -> String {
                     c.does_zh, c.does
                 );
             }
-            if let Some(why) = g.outcome.reason() {
+            if let Some(why) = g.outcome.why() {
                 let _ = writeln!(out, "原因 / Why: {why}\n");
             }
             if !g.transcript.is_empty() {

@@ -32,7 +32,7 @@ pub struct Student {
     /// Programs handed in that cannot run, with why: a Rust handout
     /// workspace that does not build scores 0 on each, with the
     /// compiler's first error ([`crate::workspace`]).
-    pub failed: Vec<(Program, String)>,
+    pub failed: Vec<(Program, crate::Why)>,
 }
 
 /// A class: every student, and the programs every one of them is graded
@@ -232,7 +232,7 @@ pub fn class_folder(
         match crate::workspace::build(&base, &copies.join("target"), grade.as_deref()) {
             Ok(bin) => student.programs = crate::workspace::launches(&bin, &copies),
             Err(why) => {
-                student.notes.push(why.clone());
+                student.notes.push(why.en.clone());
                 let lab = Program::ALL.into_iter().filter(|p| p.is_main_lab());
                 student.failed = lab.map(|p| (p, why.clone())).collect();
             }

@@ -70,19 +70,80 @@ impl Category {
     }
 }
 
+/// Why a check ended as it did, in the course's two languages: Chinese
+/// for the student, first, and English beside it. Each is written where
+/// the reason is made ([`why!`]), never translated from the other's
+/// finished text; what a program printed, or an error said, is quoted as
+/// it is in both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Why {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Why {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Why {
+        Why {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// Text that reads the same in both: a program's last line, an
+    /// error the system gave.
+    pub fn quoted(text: impl Into<String>) -> Why {
+        let text = text.into();
+        Why::new(text.clone(), text)
+    }
+
+    /// This reason, then what else the program did that fails the check:
+    /// "…；而且它… / …; and it …".
+    pub fn and_it(self, more: &Why) -> Why {
+        Why::new(
+            format!("{}；而且它{}", self.zh, more.zh),
+            format!("{}; and it {}", self.en, more.en),
+        )
+    }
+
+    /// Does either language say `text`?
+    pub fn contains(&self, text: &str) -> bool {
+        self.zh.contains(text) || self.en.contains(text)
+    }
+}
+
+/// `中文 / English`, or the one text where both are the same.
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.zh == self.en {
+            true => f.write_str(&self.en),
+            false => write!(f, "{} / {}", self.zh, self.en),
+        }
+    }
+}
+
+/// A [`Why`] from a Chinese and an English format string, each with its
+/// own words and the same named values: `why!("回复了 {got}", "replied
+/// {got}")`.
+#[macro_export]
+macro_rules! why {
+    ($zh:literal, $en:literal $(,)?) => {
+        $crate::Why::new(format!($zh), format!($en))
+    };
+}
+
 /// How one check went.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
     /// What was sent, what came back and what was expected, on one line.
-    Fail(String),
+    Fail(Why),
     /// The check could not be made on this machine (why); it scores
     /// nothing either way.
-    Skip(String),
+    Skip(Why),
     /// The program does not do what the check is about (it speaks another
     /// protocol, or serves one client by design): why; it scores nothing
     /// either way.
-    NotGraded(String),
+    NotGraded(Why),
 }
 
 impl Outcome {
@@ -97,11 +158,16 @@ impl Outcome {
     }
 
     /// Its reason, where it has one.
-    pub fn reason(&self) -> Option<&str> {
+    pub fn why(&self) -> Option<&Why> {
         match self {
             Outcome::Pass => None,
             Outcome::Fail(why) | Outcome::Skip(why) | Outcome::NotGraded(why) => Some(why),
         }
+    }
+
+    /// Its reason in English, where it has one.
+    pub fn reason(&self) -> Option<&str> {
+        self.why().map(|why| why.en.as_str())
     }
 }
 
@@ -118,7 +184,7 @@ pub enum Protocol {
     /// What it seems to be instead, with the exchange that shows it:
     /// "this looks like an upper-case echo server, not the lab's sign-in
     /// server: 'hello' → 'HELLO'".
-    Differs(String),
+    Differs(Why),
 }
 
 /// One check: its name, what it is about, its points, and how to run it.
@@ -454,12 +520,12 @@ impl Report {
     /// The row of a program the student did not hand in: every check
     /// failed, "not submitted".
     pub fn not_submitted(program: Program) -> Report {
-        Report::all_failed(program, Vec::new(), NOT_SUBMITTED)
+        Report::all_failed(program, Vec::new(), &not_submitted())
     }
 
     /// A program every check of which failed for one reason (it did not
     /// start, it never did its job, it was not handed in).
-    pub fn all_failed(program: Program, command: Vec<String>, why: &str) -> Report {
+    pub fn all_failed(program: Program, command: Vec<String>, why: &Why) -> Report {
         Report {
             program,
             command,
@@ -467,7 +533,7 @@ impl Report {
             results: program
                 .checks()
                 .into_iter()
-                .map(|check| Graded::of(&check, Outcome::Fail(why.into()), Vec::new()))
+                .map(|check| Graded::of(&check, Outcome::Fail(why.clone()), Vec::new()))
                 .collect(),
         }
     }
@@ -508,16 +574,20 @@ impl Report {
             .map(|r| &r.outcome)
     }
 
-    /// The first failing check's reason (or, for another protocol, that).
-    pub fn first_failure(&self) -> Option<String> {
+    /// The first failing check's reason, after its name (or, for another
+    /// protocol, that).
+    pub fn first_failure(&self) -> Option<Why> {
         if !self.submitted() {
-            return Some(NOT_SUBMITTED.into());
+            return Some(not_submitted());
         }
         if let Protocol::Differs(why) = &self.protocol {
             return Some(why.clone());
         }
         self.results.iter().find_map(|r| match &r.outcome {
-            Outcome::Fail(why) => Some(format!("{}: {why}", r.check)),
+            Outcome::Fail(why) => Some(Why::new(
+                format!("{}：{}", r.zh, why.zh),
+                format!("{}: {}", r.check, why.en),
+            )),
             _ => None,
         })
     }
@@ -597,13 +667,14 @@ impl Report {
         let (protocol, detail) = match &self.protocol {
             _ if !self.submitted() => ("not-submitted", None),
             Protocol::Lab => ("lab", None),
-            Protocol::Differs(why) => ("differs", Some(why.clone())),
+            Protocol::Differs(why) => ("differs", Some(why)),
         };
         json!({
             "program": self.program.name(),
             "command": self.command,
             "protocol": protocol,
-            "protocol_detail": detail,
+            "protocol_detail": detail.map(|why| &why.en),
+            "protocol_detail_zh": detail.map(|why| &why.zh),
             "scored": self.scored(),
             "possible": self.possible(),
             "passed": self.all_passed(),
@@ -614,6 +685,7 @@ impl Report {
                     "points": r.points,
                     "result": r.outcome.name(),
                     "detail": r.outcome.reason(),
+                    "detail_zh": r.outcome.why().map(|why| &why.zh),
                 })
             }).collect::<Vec<_>>(),
         })
@@ -642,7 +714,9 @@ pub fn run_exercise(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
 }
 
 /// What a program the student did not hand in says for every check.
-pub const NOT_SUBMITTED: &str = "not submitted";
+pub fn not_submitted() -> Why {
+    why!("未提交", "not submitted")
+}
 
 /// How a step of the Rust handout that is not written yet starts its
 /// message (common::todo::step).
@@ -651,14 +725,10 @@ pub use common::todo::NOT_WRITTEN;
 /// A reason as the student reads it: where a step of the handout was not
 /// written yet, that step alone ("还没写 / not written yet: 2.1 第 1 步 …"), not
 /// what the grader saw of the crash it caused.
-fn plain(why: &str) -> String {
-    match why.find(NOT_WRITTEN) {
-        Some(at) => why[at..]
-            .split(['\n', '"'])
-            .next()
-            .unwrap_or(why)
-            .to_string(),
-        None => why.to_string(),
+fn plain(why: Why) -> Why {
+    match why.en.find(NOT_WRITTEN) {
+        Some(at) => Why::quoted(why.en[at..].split(['\n', '"']).next().unwrap_or_default()),
+        None => why,
     }
 }
 
@@ -675,8 +745,11 @@ pub fn run_check(subject: &Subject, check: &Check) -> (Outcome, Vec<String>) {
     };
     let outcome = match (subject.transcript.flood(), outcome) {
         (None, outcome) => outcome,
-        (Some(flood), Outcome::Fail(why)) => Outcome::Fail(format!("{why}; and it {flood}")),
-        (Some(flood), _) => Outcome::Fail(format!("it {flood}")),
+        (Some(flood), Outcome::Fail(why)) => Outcome::Fail(why.and_it(&flood)),
+        (Some(flood), _) => Outcome::Fail(Why::new(
+            format!("它{}", flood.zh),
+            format!("it {}", flood.en),
+        )),
     };
     (outcome, subject.transcript.lines())
 }
@@ -705,7 +778,10 @@ pub fn grade(subject: &Subject) -> Report {
     let protocol = match recognised {
         Ok(protocol) => protocol,
         Err(reason) => {
-            let why = plain(reason.reason().unwrap_or("it does not start"));
+            let why = match reason.why() {
+                Some(why) => plain(why.clone()),
+                None => why!("它没有启动", "it does not start"),
+            };
             return Report::all_failed(subject.program, subject.launch.argv.clone(), &why);
         }
     };
@@ -727,7 +803,7 @@ pub fn grade(subject: &Subject) -> Report {
                 },
             };
             let outcome = match outcome {
-                Outcome::Fail(why) => Outcome::Fail(plain(&why)),
+                Outcome::Fail(why) => Outcome::Fail(plain(why)),
                 outcome => outcome,
             };
             Graded::of(&check, outcome, transcript)
@@ -738,5 +814,29 @@ pub fn grade(subject: &Subject) -> Report {
         command: subject.launch.argv.clone(),
         protocol,
         results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_reads_chinese_first_and_joins_in_both_languages() {
+        let got = "'滚蛋.'";
+        let why = why!("回复了 {got}", "replied {got}");
+        assert_eq!(why.to_string(), "回复了 '滚蛋.' / replied '滚蛋.'");
+        // The same words in both (a program's own) are said once.
+        assert_eq!(Why::quoted("ValueError").to_string(), "ValueError");
+        let more = why!("写满了磁盘", "filled its disk");
+        let joined = why.and_it(&more);
+        assert_eq!(joined.zh, "回复了 '滚蛋.'；而且它写满了磁盘");
+        assert_eq!(joined.en, "replied '滚蛋.'; and it filled its disk");
+        assert!(joined.contains("而且") && joined.contains("and it"));
+        let failed = Outcome::Fail(joined);
+        assert_eq!(
+            failed.reason(),
+            Some("replied '滚蛋.'; and it filled its disk")
+        );
     }
 }

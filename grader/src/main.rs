@@ -162,7 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     let mut roster: Vec<(String, Program)> = Vec::new();
     // Programs handed in that cannot run (a Rust workspace that does not
     // build), with why: each scores 0, with that reason on every check.
-    let mut failed: Vec<(String, Program, String)> = Vec::new();
+    let mut failed: Vec<(String, Program, grader::Why)> = Vec::new();
     // Alike submissions, for the teacher's eyes only.
     let mut flags: Vec<String> = Vec::new();
     match (cli.what.as_str(), cli.rust) {
@@ -301,7 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                             let why = failed
                                 .iter()
                                 .find(|(s, p, _)| *s == student && *p == program)
-                                .map(|(_, _, why)| why.as_str());
+                                .map(|(_, _, why)| why);
                             let report = match why {
                                 Some(why) => Report::all_failed(program, Vec::new(), why),
                                 None => Report::not_submitted(program),
@@ -337,7 +337,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         for g in &e.report.results {
             if let grader::Outcome::Skip(why) = &g.outcome {
                 let name = format!("{} {}: {}", e.student, e.report.program.name(), g.check);
-                skipped.entry(why.as_str()).or_default().push(name);
+                skipped.entry(why.en.as_str()).or_default().push(name);
             }
         }
     }

@@ -285,7 +285,7 @@ pub struct Transcript(Arc<Mutex<Notes>>);
 #[derive(Debug, Default)]
 struct Notes {
     lines: Vec<String>,
-    flood: Option<String>,
+    flood: Option<crate::Why>,
 }
 
 impl Transcript {
@@ -301,7 +301,7 @@ impl Transcript {
 
     /// The flood of output a program of this check made, if any: "printed
     /// 1.2 GB in 10 s".
-    pub fn flood(&self) -> Option<String> {
+    pub fn flood(&self) -> Option<crate::Why> {
         lock(&self.0).flood.clone()
     }
 }
@@ -352,12 +352,14 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn start(mut cmd: Command, transcript: &Transcript) -> Result<Running, String> {
+    pub fn start(mut cmd: Command, transcript: &Transcript) -> Result<Running, crate::Why> {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = spawn_tracked(&mut cmd)
-            .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+        let mut child = spawn_tracked(&mut cmd).map_err(|e| {
+            let program = cmd.get_program();
+            crate::why!("无法启动 {program:?}：{e}", "cannot start {program:?}: {e}")
+        })?;
         // The program's own command, without `grade limit …--` before it.
         let words: Vec<_> = std::iter::once(cmd.get_program())
             .chain(cmd.get_args())
@@ -367,7 +369,7 @@ impl Running {
             true => words.iter().position(|w| w == "--").map_or(0, |i| i + 1),
             false => 0,
         };
-        transcript.note(format!("started: {}", words[own..].join(" ")));
+        transcript.note(format!("已启动 / started: {}", words[own..].join(" ")));
         let stdout = Arc::new(Mutex::new(Capture::default()));
         let stderr = Arc::new(Mutex::new(Capture::default()));
         collect(child.stdout.take(), stdout.clone());
@@ -464,16 +466,16 @@ impl Running {
         untrack(self.child.id());
         let (out, err) = (self.stdout(), self.stderr());
         self.transcript.note(format!(
-            "stopped; it printed {} on stdout and {} on stderr",
+            "已停止 / stopped; stdout: {}; stderr: {}",
             common::text::shorten(&format!("{out:?}"), 400),
             common::text::shorten(&format!("{err:?}"), 400)
         ));
         let printed = lock(&self.stdout).total + lock(&self.stderr).total;
         if printed > FLOOD {
-            let note = format!(
-                "printed {} in {:.0} s",
-                bytes(printed),
-                self.started.elapsed().as_secs_f64()
+            let (size, secs) = (bytes(printed), self.started.elapsed().as_secs_f64());
+            let note = crate::why!(
+                "在 {secs:.0} 秒内输出了 {size}",
+                "printed {size} in {secs:.0} s"
             );
             lock(&self.transcript.0).flood = Some(note);
         }

@@ -49,7 +49,7 @@
 //! and the grader falls back to running checks in its own process (port
 //! adaptation, [`crate::class`]).
 
-use crate::{Outcome, Protocol, Subject};
+use crate::{Outcome, Protocol, Subject, Why, why};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -211,7 +211,7 @@ struct Answer {
 pub fn check(sandbox: &Sandbox, subject: &Subject, name: &str) -> (Outcome, Vec<String>) {
     match run_inside(sandbox, subject, Some(name)) {
         Ok(answer) => (answer.outcome, answer.transcript),
-        Err(why) => (Outcome::Skip(why), Vec::new()),
+        Err(why) => (Outcome::Skip(sandbox_trouble(why)), Vec::new()),
     }
 }
 
@@ -224,8 +224,14 @@ pub fn recognise(sandbox: &Sandbox, subject: &Subject) -> Result<Protocol, Outco
             ..
         }) => Ok(protocol),
         Ok(answer) => Err(answer.outcome),
-        Err(why) => Err(Outcome::Skip(why)),
+        Err(why) => Err(Outcome::Skip(sandbox_trouble(why))),
     }
+}
+
+/// The sandbox's own trouble, a skip: the grader's failure, not the
+/// program's, said in the system's words after a Chinese frame.
+fn sandbox_trouble(why: String) -> Why {
+    Why::new(format!("评分程序的沙箱出了问题：{why}"), why)
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -320,11 +326,23 @@ fn run_inside(sandbox: &Sandbox, s: &Subject, check: Option<&str>) -> Result<Ans
 }
 
 fn outcome_to_json(outcome: &Outcome) -> Value {
-    json!({ "result": outcome.name(), "detail": outcome.reason() })
+    let why = outcome.why();
+    json!({
+        "result": outcome.name(),
+        "detail": why.map(|w| &w.en),
+        "detail_zh": why.map(|w| &w.zh),
+    })
+}
+
+/// A reason from JSON: `key` in English, `key_zh` in Chinese.
+fn why_from_json(v: &Value, key: &str) -> Why {
+    let en = v[key].as_str().unwrap_or_default();
+    let zh = v[format!("{key}_zh")].as_str().unwrap_or(en);
+    Why::new(zh, en)
 }
 
 fn outcome_from_json(v: &Value) -> Option<Outcome> {
-    let detail = v["detail"].as_str().unwrap_or_default().to_string();
+    let detail = why_from_json(v, "detail");
     Some(match v["result"].as_str()? {
         "pass" => Outcome::Pass,
         "fail" => Outcome::Fail(detail),
@@ -343,7 +361,7 @@ fn parse_answer(text: &str) -> Option<Answer> {
         .collect();
     let protocol = match &v["protocol"] {
         Value::String(p) if p == "lab" => Some(Protocol::Lab),
-        Value::String(p) => Some(Protocol::Differs(p.clone())),
+        Value::String(_) => Some(Protocol::Differs(why_from_json(&v, "protocol"))),
         _ => None,
     };
     // A recognised protocol needs no outcome; anything else must have one.
@@ -372,7 +390,7 @@ pub fn inside() -> std::process::ExitCode {
     let answer = match run_job(&job) {
         Ok(answer) => answer,
         Err(why) => json!({
-            "outcome": outcome_to_json(&Outcome::Skip(why.clone())),
+            "outcome": outcome_to_json(&Outcome::Skip(sandbox_trouble(why))),
             "transcript": [],
         }),
     };
@@ -454,12 +472,14 @@ fn run_job(job: &Value) -> Result<Value, String> {
     // found: each fails the check it happened in.
     let mut met = Vec::new();
     if let Some(n) = pids_refused(&cgroups) {
-        met.push(format!(
+        met.push(why!(
+            "试图同时拥有超过 {PIDS} 个进程（{n} 次 fork 被拒绝）",
             "tried to have more than {PIDS} processes at once ({n} forks refused)"
         ));
     }
     if let Some(n) = left_running(&cgroups) {
-        met.push(format!(
+        met.push(why!(
+            "被停止后还留下 {n} 个进程在运行（它们像 setsid 那样离开了它的进程组）",
             "left {n} process(es) running after it was stopped (they left its process group, as setsid does)"
         ));
     }
@@ -469,12 +489,23 @@ fn run_job(job: &Value) -> Result<Value, String> {
     // are all still there: scratch folders are kept until the check ends.)
     let peak = watch.stop();
     if peak >= disk_size - disk_size / 16 {
-        met.push(format!("filled its {} MiB of disk", disk_size >> 20));
+        let mib = disk_size >> 20;
+        met.push(why!(
+            "写满了它的 {mib} MiB 磁盘",
+            "filled its {mib} MiB of disk"
+        ));
     }
+    let joined = |pick: fn(&Why) -> &str, by: &str| -> String {
+        met.iter().map(pick).collect::<Vec<_>>().join(by)
+    };
+    let all_met = Why::new(joined(|w| &w.zh, "；"), joined(|w| &w.en, "; "));
     let merge = |outcome: Outcome| match (met.is_empty(), outcome) {
         (true, o) => o,
-        (false, Outcome::Fail(why)) => Outcome::Fail(format!("{why}; and it {}", met.join("; "))),
-        (false, _) => Outcome::Fail(format!("it {}", met.join("; "))),
+        (false, Outcome::Fail(why)) => Outcome::Fail(why.and_it(&all_met)),
+        (false, _) => Outcome::Fail(Why::new(
+            format!("它{}", all_met.zh),
+            format!("it {}", all_met.en),
+        )),
     };
     Ok(match answer {
         Ok((outcome, transcript)) => {
@@ -485,7 +516,9 @@ fn run_job(job: &Value) -> Result<Value, String> {
                 json!({ "protocol": null, "outcome": outcome_to_json(&merge(Outcome::Pass)), "transcript": transcript })
             }
             Ok(Protocol::Lab) => json!({ "protocol": "lab", "transcript": transcript }),
-            Ok(Protocol::Differs(why)) => json!({ "protocol": why, "transcript": transcript }),
+            Ok(Protocol::Differs(why)) => {
+                json!({ "protocol": why.en, "protocol_zh": why.zh, "transcript": transcript })
+            }
             Err(o) => {
                 json!({ "protocol": null, "outcome": outcome_to_json(&merge(o)), "transcript": transcript })
             }
@@ -600,19 +633,25 @@ mod tests {
     #[test]
     fn answers_read_back_as_they_were_written() {
         let check = json!({
-            "outcome": outcome_to_json(&Outcome::Fail("why".into())),
+            "outcome": outcome_to_json(&Outcome::Fail(Why::new("为什么", "why"))),
             "transcript": ["sent 'x'"],
         });
         let a = parse_answer(&check.to_string()).expect("read back");
-        assert_eq!(a.outcome, Outcome::Fail("why".into()));
+        assert_eq!(a.outcome, Outcome::Fail(Why::new("为什么", "why")));
         assert_eq!(a.transcript, ["sent 'x'"]);
         assert_eq!(a.protocol, None);
-        let differs = json!({ "protocol": "an echo", "transcript": [] });
+        let differs = json!({ "protocol": "an echo", "protocol_zh": "回显", "transcript": [] });
         let a = parse_answer(&differs.to_string()).expect("read back");
-        assert_eq!(a.protocol, Some(Protocol::Differs("an echo".into())));
-        let failed = json!({ "protocol": null, "outcome": outcome_to_json(&Outcome::Fail("no".into())), "transcript": [] });
+        assert_eq!(
+            a.protocol,
+            Some(Protocol::Differs(Why::new("回显", "an echo")))
+        );
+        let failed = json!({ "protocol": null, "outcome": outcome_to_json(&Outcome::Fail(Why::quoted("no"))), "transcript": [] });
         let a = parse_answer(&failed.to_string()).expect("read back");
-        assert_eq!((a.protocol, a.outcome), (None, Outcome::Fail("no".into())));
+        assert_eq!(
+            (a.protocol, a.outcome),
+            (None, Outcome::Fail(Why::quoted("no")))
+        );
         assert!(parse_answer("Traceback").is_none());
         assert!(parse_answer(r#"{"transcript": []}"#).is_none());
     }

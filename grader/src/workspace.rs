@@ -12,8 +12,8 @@
 //! grader's scratch folder. It is not in namespaces: cargo needs its
 //! package cache, in the user's home.
 
-use crate::Program;
 use crate::run::{Launch, spawn_tracked, untrack, wait_child};
+use crate::{Program, Why, why};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,7 +33,7 @@ pub fn is_handout(dir: &Path) -> bool {
 /// Builds the workspace in `dir` (release, offline) into `target`, and
 /// returns the folder of its binaries, or why it does not build, in one
 /// line: the compiler's first error and where.
-pub fn build(dir: &Path, target: &Path, limiter: Option<&Path>) -> Result<PathBuf, String> {
+pub fn build(dir: &Path, target: &Path, limiter: Option<&Path>) -> Result<PathBuf, Why> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = match limiter.filter(|_| cfg!(unix)) {
         Some(grade) => {
@@ -50,7 +50,8 @@ pub fn build(dir: &Path, target: &Path, limiter: Option<&Path>) -> Result<PathBu
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut child = spawn_tracked(&mut cmd).map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut child = spawn_tracked(&mut cmd)
+        .map_err(|e| why!("无法运行 cargo：{e}", "cannot run cargo: {e}"))?;
     let mut stderr = child.stderr.take();
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -69,23 +70,33 @@ pub fn build(dir: &Path, target: &Path, limiter: Option<&Path>) -> Result<PathBu
     match status {
         Some(s) if s.success() => Ok(target.join("release")),
         Some(_) => Err(first_error(&text)),
-        None => Err(format!("does not build within {}s", BUILD_TIME.as_secs())),
+        None => {
+            let secs = BUILD_TIME.as_secs();
+            Err(why!(
+                "{secs} 秒内没有构建完成",
+                "does not build within {secs}s"
+            ))
+        }
     }
 }
 
 /// The compiler's first error, with where it is: `does not build:
 /// error[E0425]: cannot find value `n` in this scope (tcp-basic/src/server.rs:57:5)`.
-pub fn first_error(stderr: &str) -> String {
+pub fn first_error(stderr: &str) -> Why {
     let mut lines = stderr.lines();
     let Some(error) = lines.by_ref().find(|l| l.starts_with("error")) else {
-        return "does not build (cargo said no error)".into();
+        return why!(
+            "无法构建（cargo 没有给出错误）",
+            "does not build (cargo said no error)"
+        );
     };
     let at = lines
         .take(3)
         .find_map(|l| l.trim_start().strip_prefix("--> "))
         .map(|at| format!(" ({at})"))
         .unwrap_or_default();
-    format!("does not build: {}{at}", error.trim())
+    let error = error.trim();
+    why!("无法构建：{error}{at}", "does not build: {error}{at}")
 }
 
 /// The command of each of the lab's nine programs, from the binaries in
@@ -118,11 +129,11 @@ mod tests {
     fn the_first_error_and_where() {
         let stderr = "   Compiling tcp-basic v0.1.0\nerror[E0425]: cannot find value `n` in this scope\n  --> tcp-basic/src/server.rs:57:5\n   |\nerror: aborting\n";
         assert_eq!(
-            first_error(stderr),
+            first_error(stderr).en,
             "does not build: error[E0425]: cannot find value `n` in this scope (tcp-basic/src/server.rs:57:5)"
         );
         assert_eq!(
-            first_error("warning: x\n"),
+            first_error("warning: x\n").en,
             "does not build (cargo said no error)"
         );
     }

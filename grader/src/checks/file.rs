@@ -19,15 +19,23 @@ pub(super) fn legacy_upload(
 ) -> Result<Upload, Outcome> {
     let mut sk = connect(addr)?;
     let header = format!("{name}|{}", data.len());
-    let io = |e: std::io::Error| Outcome::Fail(format!("the upload of {name} failed: {e}"));
+    let io = |e: std::io::Error| {
+        Outcome::Fail(why!(
+            "上传 {name} 失败了：{e}",
+            "the upload of {name} failed: {e}"
+        ))
+    };
     t.note(format!(
-        "sent the header {}, then {send} of {} bytes",
+        "发送文件头，再发送 {send}/{len} 字节 / sent the header, then {send} of {len} bytes: {}",
         shown(header.as_bytes()),
-        data.len()
+        len = data.len()
     ));
     sk.write_all(header.as_bytes()).map_err(io)?;
     let confirmation = read_reply(&mut sk, false).bytes;
-    t.note(format!("got {} for the header", shown(&confirmation)));
+    t.note(format!(
+        "文件头的回答 / got for the header: {}",
+        shown(&confirmation)
+    ));
     sk.write_all(&data[..send.min(data.len())]).map_err(io)?;
     let _ = sk.shutdown(std::net::Shutdown::Write);
     // The final reply, if any; a server that never closes is not waited
@@ -63,10 +71,10 @@ pub(super) fn plain_upload(t: &Transcript, server: &Server, name: &str) -> Verdi
     let upload = legacy_upload(t, server.addr, name, &data, data.len())?;
     let expected = format!("{name}已发送");
     if upload.confirmation != expected.as_bytes() {
-        return fail(format!(
-            "answered the header '{name}|{UPLOAD}' with {} (expected {})",
-            shown(&upload.confirmation),
-            shown(expected.as_bytes())
+        let (got, expected) = (shown(&upload.confirmation), shown(expected.as_bytes()));
+        return fail(why!(
+            "对文件头 '{name}|{UPLOAD}' 回答了 {got}（应回答 {expected}）",
+            "answered the header '{name}|{UPLOAD}' with {got} (expected {expected})"
         ));
     }
     let saved = wait_until(STEP, || find_files(&server.work, name).contains(&data));
@@ -78,11 +86,18 @@ pub(super) fn plain_upload(t: &Transcript, server: &Server, name: &str) -> Verdi
         .map(Vec::len)
         .collect();
     fail(match sizes.as_slice() {
-        [] => format!("saved no file {name} from a {UPLOAD}-byte upload"),
-        [len] if *len < UPLOAD => {
-            format!("saved {len} of the {UPLOAD} bytes of {name}")
-        }
-        _ => format!("saved {name} with other bytes than were sent (sizes {sizes:?})"),
+        [] => why!(
+            "上传了 {UPLOAD} 字节，却没有保存文件 {name}",
+            "saved no file {name} from a {UPLOAD}-byte upload"
+        ),
+        [len] if *len < UPLOAD => why!(
+            "{name} 的 {UPLOAD} 字节只保存了 {len} 字节",
+            "saved {len} of the {UPLOAD} bytes of {name}"
+        ),
+        _ => why!(
+            "保存的 {name} 与发送的字节不同（大小 {sizes:?}）",
+            "saved {name} with other bytes than were sent (sizes {sizes:?})"
+        ),
     })
 }
 
@@ -93,8 +108,12 @@ pub(super) fn safe_to_judge(s: &Subject) -> Result<Server, Outcome> {
     let server = start_server(s, false)?;
     match plain_upload(t, &server, "plain.bin") {
         Ok(()) => Ok(server),
-        Err(Outcome::Fail(why)) => Err(Outcome::NotGraded(format!(
-            "no upload succeeded ({why}), so safety could not be judged"
+        Err(Outcome::Fail(why)) => Err(Outcome::NotGraded(Why::new(
+            format!("没有一次上传成功（{}），所以无法判断安全性", why.zh),
+            format!(
+                "no upload succeeded ({}), so safety could not be judged",
+                why.en
+            ),
         ))),
         Err(other) => Err(other),
     }
@@ -107,21 +126,29 @@ pub(super) fn file_server_saves(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_python_client(s: &Subject) -> Verdict {
-    saved_from(s, "py_upload.bin", "file_client.py", |server, path| {
+    let client = Why::quoted("file_client.py");
+    saved_from(s, "py_upload.bin", &client, |server, path| {
         let typed = format!("{}\n", path.display());
         python_original(s, "file_client.py", server.addr.port(), &typed).map(drop)
     })
 }
 
 pub(super) fn file_server_rust_client(s: &Subject) -> Verdict {
-    saved_from(s, "rs_upload.bin", "the Rust client", |server, path| {
+    let client = why!("Rust 客户端", "the Rust client");
+    saved_from(s, "rs_upload.bin", &client, |server, path| {
         let cfg = file_transfer::client::Config {
             server: server.addr,
             legacy: false,
             timeout: STEP,
         };
-        refusal_retried(|| file_transfer::client::upload(&cfg, path, &Output::discard()))
-            .map_err(|e| Outcome::Fail(format!("the Rust client failed: {e:#}")))
+        refusal_retried(|| file_transfer::client::upload(&cfg, path, &Output::discard())).map_err(
+            |e| {
+                Outcome::Fail(why!(
+                    "Rust 客户端失败了：{e:#}",
+                    "the Rust client failed: {e:#}"
+                ))
+            },
+        )
     })
 }
 
@@ -130,7 +157,7 @@ pub(super) fn file_server_rust_client(s: &Subject) -> Verdict {
 fn saved_from(
     s: &Subject,
     name: &str,
-    client: &str,
+    client: &Why,
     upload: impl FnOnce(&Server, &Path) -> Verdict,
 ) -> Verdict {
     let server = start_server(s, false)?;
@@ -141,7 +168,13 @@ fn saved_from(
     upload(&server, &path)?;
     let saved = wait_until(STEP, || find_files(&server.work, name).contains(&data));
     pass_if(saved, || {
-        format!("{client}'s 3000-byte upload was not saved byte for byte")
+        Why::new(
+            format!("{} 上传的 3000 字节没有逐字节保存下来", client.zh),
+            format!(
+                "{}'s 3000-byte upload was not saved byte for byte",
+                client.en
+            ),
+        )
     })
 }
 
@@ -174,7 +207,10 @@ pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
             || server.work.join("escape.txt").exists()
     });
     pass_if(!escaped, || {
-        format!("wrote a file outside its folder for one of the names {names:?}")
+        why!(
+            "对名字 {names:?} 之一，把文件写到了它的文件夹之外",
+            "wrote a file outside its folder for one of the names {names:?}"
+        )
     })
 }
 
@@ -190,7 +226,10 @@ pub(super) fn file_server_truncated(s: &Subject) -> Verdict {
             .any(|f| f.len() != 1000)
     });
     pass_if(!partial, || {
-        "left a partial cut.bin (400 of 1000 bytes) after the client stopped sending".into()
+        why!(
+            "客户端停止发送后，留下了不完整的 cut.bin（1000 字节中的 400 字节）",
+            "left a partial cut.bin (400 of 1000 bytes) after the client stopped sending"
+        )
     })
 }
 
@@ -199,7 +238,10 @@ pub(super) fn file_server_spin(s: &Subject) -> Verdict {
     let server = safe_to_judge(s)?;
     let data = payload(1000);
     let _ = legacy_upload(t, server.addr, "vanish.bin", &data, 400);
-    judge_spin(&server, "a client vanished mid-upload")
+    judge_spin(
+        &server,
+        &why!("客户端上传到一半消失", "a client vanished mid-upload"),
+    )
 }
 
 pub(super) fn file_server_overwrite(s: &Subject) -> Verdict {
@@ -214,7 +256,10 @@ pub(super) fn file_server_overwrite(s: &Subject) -> Verdict {
     });
     let kept = find_files(&server.work, "same").contains(&b"first".to_vec());
     pass_if(kept, || {
-        "the second upload of same.txt replaced the first".into()
+        why!(
+            "第二次上传的 same.txt 覆盖了第一次的",
+            "the second upload of same.txt replaced the first"
+        )
     })
 }
 
@@ -247,11 +292,17 @@ pub(super) fn file_client_uploads(s: &Subject) -> Verdict {
     let saved = reference.printed(|o| o.contains("upload successed."))
         && std::fs::read(save.path().join("上传.bin")).ok() == Some(data);
     if !saved {
-        return fail("the 4000-byte file did not arrive byte for byte");
+        return fail(why!(
+            "4000 字节的文件没有逐字节到达",
+            "the 4000-byte file did not arrive byte for byte"
+        ));
     }
     pass_if(
         out.contains("服务器确认: 上传.bin已发送") && out.contains("文件上传成功！"),
-        || format!("printed {}", shown(out.as_bytes())),
+        || {
+            let printed = shown(out.as_bytes());
+            why!("输出了 {printed}", "printed {printed}")
+        },
     )
 }
 
@@ -261,9 +312,12 @@ pub(super) fn file_client_eof(s: &Subject) -> Verdict {
     let src = scratch();
     match run_client(s, reference.port, "", src.path()) {
         Ok(_) => Ok(()),
-        Err(Outcome::Fail(why)) => fail(format!(
-            "at the end of input it {}",
-            why.replace("did not exit", "did not stop")
+        Err(Outcome::Fail(why)) => fail(Why::new(
+            format!("输入结束时，它{}", why.zh),
+            format!(
+                "at the end of input it {}",
+                why.en.replace("did not exit", "did not stop")
+            ),
         )),
         Err(o) => Err(o),
     }

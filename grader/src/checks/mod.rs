@@ -12,7 +12,7 @@
 //! exception only when the program's stderr shows one.
 
 use crate::run::{Running, START, STEP, Transcript, scratch, wait_until};
-use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict};
+use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict, Why, why};
 use common::log::Output;
 use common::stop::Stop;
 use std::io::{Read, Write};
@@ -761,10 +761,15 @@ mod tests {
     #[test]
     fn an_exception_is_named_only_when_stderr_shows_one() {
         let traceback = "Traceback (most recent call last):\n  File \"x.py\"\nUnicodeDecodeError: 'utf-8' codec can't decode byte 0xff\n";
-        assert_eq!(exception(traceback).as_deref(), Some("UnicodeDecodeError"));
+        let named = |stderr: &str| exception(stderr).map(|why| why.en);
+        assert_eq!(named(traceback).as_deref(), Some("UnicodeDecodeError"));
         assert_eq!(
-            exception("socket.timeout: timed out\nConnectionResetError: [Errno 104]").as_deref(),
+            named("socket.timeout: timed out\nConnectionResetError: [Errno 104]").as_deref(),
             Some("ConnectionResetError")
+        );
+        assert_eq!(
+            exception("thread 'main' panicked at src/main.rs:3:5:"),
+            Some(why!("panic", "a panic"))
         );
         assert_eq!(exception(""), None);
         assert_eq!(exception("bye\n"), None);
@@ -773,23 +778,29 @@ mod tests {
 
     #[test]
     fn other_protocols_are_named() {
+        let named = |request: &[u8], reply: &[u8]| other_protocol(request, reply).map(|w| w.en);
         assert_eq!(
-            other_protocol(b"hello", b"HELLO"),
+            named(b"hello", b"HELLO").as_deref(),
             Some("an upper-case echo server")
         );
         assert_eq!(
-            other_protocol(b"hello", b"hello"),
+            named(b"hello", b"hello").as_deref(),
             Some("a plain echo server")
         );
         assert_eq!(
-            other_protocol("拔尖班0号签到".as_bytes(), "拔尖班0号签到".as_bytes()),
+            named("拔尖班0号签到".as_bytes(), "拔尖班0号签到".as_bytes()).as_deref(),
             Some("an echo server")
         );
         assert_eq!(
-            other_protocol(b"hello", b"ACK"),
+            named(b"hello", b"ACK").as_deref(),
             Some("seed 001's chat server (ACK)")
         );
         assert_eq!(other_protocol(b"hello", "滚蛋.".as_bytes()), None);
+        // Each kind has its own Chinese words.
+        assert_eq!(
+            other_protocol(b"hello", b"HELLO").map(|w| w.zh).as_deref(),
+            Some("一个大写回显服务器")
+        );
         assert!(is_ctime_reply(b"[Tue Dec  1 10:00:00 2026] hi", b"hi"));
         assert!(!is_ctime_reply(b"[soon] hi", b"hi"));
     }

@@ -25,7 +25,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
     let silent = exchanged.as_ref().map_or(true, |r| r.bytes.is_empty());
     let not_written = || server.proc.stderr().contains(crate::NOT_WRITTEN);
     if silent && crate::run::wait_until(std::time::Duration::from_secs(1), not_written) {
-        return Err(Outcome::Fail(last_line(&server.proc.stderr())));
+        return Err(Outcome::Fail(Why::quoted(last_line(&server.proc.stderr()))));
     }
     let Ok(reply) = exchanged else {
         return Ok(Protocol::Lab);
@@ -34,18 +34,18 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
         // Its checks say what went wrong, if anything did.
         return Ok(Protocol::Lab);
     }
-    let lab_name = s.program.lab_name();
+    let (lab_name, lab_zh) = (s.program.lab_name(), s.program.zh_name());
     if s.program == Program::FileServer {
         // The lab's file server confirms a `name|size` header at once.
+        let (sent, got) = (shown(&request), shown(&reply.bytes));
         return Ok(Protocol::Differs(match reply.bytes.is_empty() {
-            true => format!(
-                "this file server answered the lab's header {} with nothing: it speaks another header than {lab_name}'s 'name|size'",
-                shown(&request)
+            true => why!(
+                "这个文件服务器对实验的文件头 {sent} 什么也没回答：它用的文件头不是 {lab_zh} 的 'name|size'",
+                "this file server answered the lab's header {sent} with nothing: it speaks another header than {lab_name}'s 'name|size'"
             ),
-            false => format!(
-                "this file server answered the lab's header {} with {}, not 'probe.txt已发送': it speaks another header than {lab_name}'s 'name|size'",
-                shown(&request),
-                shown(&reply.bytes)
+            false => why!(
+                "这个文件服务器对实验的文件头 {sent} 回答了 {got}，而不是 'probe.txt已发送'：它用的文件头不是 {lab_zh} 的 'name|size'",
+                "this file server answered the lab's header {sent} with {got}, not 'probe.txt已发送': it speaks another header than {lab_name}'s 'name|size'"
             ),
         }));
     }
@@ -54,7 +54,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
     };
     // An echo of a request without letters says nothing of upper case: a
     // second client with letters tells a plain echo from an upper-case one.
-    let (request, reply, kind) = match kind {
+    let (request, reply, kind) = match kind.en.as_str() {
         "an echo server" => match exchange(t, server.addr, b"hello", false) {
             Ok(r) if !r.bytes.is_empty() => {
                 let kind = other_protocol(b"hello", &r.bytes).unwrap_or(kind);
@@ -64,10 +64,13 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
         },
         _ => (request, reply.bytes, kind),
     };
-    Ok(Protocol::Differs(format!(
-        "this looks like {kind}, not {lab_name}: {} → {}",
-        shown(&request),
-        shown(&reply)
+    let (sent, got) = (shown(&request), shown(&reply));
+    Ok(Protocol::Differs(Why::new(
+        format!("这看起来像{}，而不是 {lab_zh}：{sent} → {got}", kind.zh),
+        format!(
+            "this looks like {}, not {lab_name}: {sent} → {got}",
+            kind.en
+        ),
     )))
 }
 
@@ -112,26 +115,39 @@ pub(super) fn client_at_work(s: &Subject) -> Verdict {
     }
     let said = proc.stderr();
     if said.contains(crate::NOT_WRITTEN) {
-        return fail(last_line(&said));
+        return fail(Why::quoted(last_line(&said)));
     }
     let how = match proc.exited() {
-        Some(status) => match last_line(&proc.stderr()) {
-            line if line.is_empty() => format!("it {}", ended(status)),
-            line => format!("it {}: {}", ended(status), shorten(&line)),
-        },
-        None => format!("within {STEP:?}"),
-    };
-    fail(match (recorder.connected(), got.is_empty()) {
-        (false, _) => format!(
-            "it never reached the server on port {} ({how}), so nothing else it does can be judged",
-            recorder.port
-        ),
-        (true, true) => {
-            format!("it reached the server but never sent the lab's request {what} ({how})")
+        Some(status) => {
+            let ended = ended(status);
+            match last_line(&proc.stderr()) {
+                line if line.is_empty() => {
+                    Why::new(format!("它{}", ended.zh), format!("it {}", ended.en))
+                }
+                line => {
+                    let line = shorten(&line);
+                    Why::new(
+                        format!("它{}：{line}", ended.zh),
+                        format!("it {}: {line}", ended.en),
+                    )
+                }
+            }
         }
-        (true, false) => format!(
-            "it sent {} where the lab's request {what} was expected ({how})",
-            shown(&got)
+        None => why!("等了 {STEP:?}", "within {STEP:?}"),
+    };
+    let (port, sent, (how_zh, how_en)) = (recorder.port, shown(&got), (&how.zh, &how.en));
+    fail(match (recorder.connected(), got.is_empty()) {
+        (false, _) => why!(
+            "它一直没有连上端口 {port} 上的服务器（{how_zh}），所以它做的其他事都无法判断",
+            "it never reached the server on port {port} ({how_en}), so nothing else it does can be judged"
+        ),
+        (true, true) => why!(
+            "它连上了服务器，但一直没有发送实验的请求 {what}（{how_zh}）",
+            "it reached the server but never sent the lab's request {what} ({how_en})"
+        ),
+        (true, false) => why!(
+            "它发送了 {sent}，而应发送的是实验的请求 {what}（{how_zh}）",
+            "it sent {sent} where the lab's request {what} was expected ({how_en})"
         ),
     })
 }
@@ -153,7 +169,10 @@ impl Recorder {
     pub(super) fn start(port: u16, udp: bool) -> Result<Recorder, Outcome> {
         use std::sync::atomic::{AtomicBool, Ordering};
         let cannot = |e: std::io::Error| {
-            Outcome::Skip(format!("the grader cannot listen on port {port}: {e}"))
+            Outcome::Skip(why!(
+                "评分程序无法在端口 {port} 上监听：{e}",
+                "the grader cannot listen on port {port}: {e}"
+            ))
         };
         let seen = std::sync::Arc::new(std::sync::Mutex::new((false, Vec::new())));
         let stop = std::sync::Arc::new(AtomicBool::new(false));
@@ -243,25 +262,30 @@ impl Drop for Recorder {
 /// What kind of server answers `request` with `reply`, when it is one of
 /// the lab's others (an echo, an upper-case echo, seed 004's ctime, seed
 /// 001's ACK, a sign-in or the 2.1 server).
-pub(super) fn other_protocol(request: &[u8], reply: &[u8]) -> Option<&'static str> {
+pub(super) fn other_protocol(request: &[u8], reply: &[u8]) -> Option<Why> {
     let text = String::from_utf8_lossy(request);
     if reply == request {
         return Some(if text.chars().any(|c| c.is_ascii_lowercase()) {
-            "a plain echo server"
+            why!("一个原样回显服务器", "a plain echo server")
         } else {
-            "an echo server"
+            why!("一个回显服务器", "an echo server")
         });
     }
     if reply == text.to_uppercase().as_bytes() {
-        return Some("an upper-case echo server");
+        return Some(why!("一个大写回显服务器", "an upper-case echo server"));
     }
     if is_ctime_reply(reply, request) {
-        return Some("seed 004's ctime server");
+        return Some(why!("种子 004 的时间戳服务器", "seed 004's ctime server"));
     }
     match reply {
-        b"ACK" => Some("seed 001's chat server (ACK)"),
-        r if r == "你已签到".as_bytes() => Some("the lab's sign-in server"),
-        r if r == REPLY.as_bytes() => Some("the lab's 2.1 server"),
+        b"ACK" => Some(why!(
+            "种子 001 的聊天服务器（ACK）",
+            "seed 001's chat server (ACK)"
+        )),
+        r if r == "你已签到".as_bytes() => {
+            Some(why!("实验的签到服务器", "the lab's sign-in server"))
+        }
+        r if r == REPLY.as_bytes() => Some(why!("实验的 2.1 服务器", "the lab's 2.1 server")),
         _ => None,
     }
 }

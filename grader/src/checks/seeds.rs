@@ -11,11 +11,13 @@ pub(super) fn session(
     let mut sk = connect(addr)?;
     let mut replies = Vec::new();
     for m in messages {
-        t.note(format!("sent {}", shown(m)));
-        sk.write_all(m)
-            .map_err(|e| Outcome::Fail(format!("could not send {}: {e}", shown(m))))?;
+        t.note(format!("发送 / sent: {}", shown(m)));
+        sk.write_all(m).map_err(|e| {
+            let sent = shown(m);
+            Outcome::Fail(why!("无法发送 {sent}：{e}", "could not send {sent}: {e}"))
+        })?;
         let reply = read_reply(&mut sk, false).bytes;
-        t.note(format!("got {}", shown(&reply)));
+        t.note(format!("收到 / got: {}", shown(&reply)));
         replies.push(reply);
     }
     Ok(replies)
@@ -29,13 +31,15 @@ pub(super) fn expect_session(
 ) -> Verdict {
     for ((m, r), e) in messages.iter().zip(replies).zip(expected) {
         if r.as_slice() != *e {
+            let (got, sent, expected) = (shown(r), shown(m), shown(e));
             return fail(match r.is_empty() {
-                true => format!("no reply to {} (expected {})", shown(m), shown(e)),
-                false => format!(
-                    "replied {} to {} instead of {}",
-                    shown(r),
-                    shown(m),
-                    shown(e)
+                true => why!(
+                    "没有回复 {sent}（应回复 {expected}）",
+                    "no reply to {sent} (expected {expected})"
+                ),
+                false => why!(
+                    "对 {sent} 回复了 {got}，而不是 {expected}",
+                    "replied {got} to {sent} instead of {expected}"
                 ),
             });
         }
@@ -56,9 +60,10 @@ pub(super) fn ctime_reply(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
     let replies = session(t, server.addr, &[b"hello"])?;
     pass_if(is_ctime_reply(&replies[0], b"hello"), || {
-        format!(
-            "replied {} to 'hello' (expected '[<time.ctime()>] hello')",
-            shown(&replies[0])
+        let got = shown(&replies[0]);
+        why!(
+            "对 'hello' 回复了 {got}（应回复 '[<time.ctime()>] hello'）",
+            "replied {got} to 'hello' (expected '[<time.ctime()>] hello')"
         )
     })
 }
@@ -71,17 +76,24 @@ pub(super) fn udp_ask(
     let ask = || -> std::io::Result<Vec<u8>> {
         let sk = UdpSocket::bind("127.0.0.1:0")?;
         sk.set_read_timeout(Some(STEP))?;
-        t.note(format!("sent the datagram {}", shown(datagram)));
+        t.note(format!(
+            "发送数据报 / sent the datagram: {}",
+            shown(datagram)
+        ));
         sk.send_to(datagram, addr)?;
         let mut buf = [0u8; 2048];
         let (n, _) = sk.recv_from(&mut buf)?;
-        t.note(format!("got the datagram {}", shown(&buf[..n])));
+        t.note(format!(
+            "收到数据报 / got the datagram: {}",
+            shown(&buf[..n])
+        ));
         Ok(buf[..n].to_vec())
     };
     ask().map_err(|e| {
-        Outcome::Fail(format!(
-            "no answer to the datagram {}: {e}",
-            shown(datagram)
+        let sent = shown(datagram);
+        Outcome::Fail(why!(
+            "数据报 {sent} 没有得到回答：{e}",
+            "no answer to the datagram {sent}: {e}"
         ))
     })
 }
@@ -91,7 +103,11 @@ pub(super) fn udp_echo_upper(s: &Subject) -> Verdict {
     let server = start_server(s, true)?;
     let r = udp_ask(t, server.addr, b"hello")?;
     pass_if(r == b"HELLO", || {
-        format!("answered {} to 'hello' (expected 'HELLO')", shown(&r))
+        let got = shown(&r);
+        why!(
+            "对 'hello' 回答了 {got}（应回答 'HELLO'）",
+            "answered {got} to 'hello' (expected 'HELLO')"
+        )
     })
 }
 
@@ -100,7 +116,11 @@ pub(super) fn udp_echo_empty(s: &Subject) -> Verdict {
     let server = start_server(s, true)?;
     let r = udp_ask(t, server.addr, b"")?;
     pass_if(r.is_empty(), || {
-        format!("answered {} to an empty datagram", shown(&r))
+        let got = shown(&r);
+        why!(
+            "对一个空数据报回答了 {got}",
+            "answered {got} to an empty datagram"
+        )
     })
 }
 
@@ -110,7 +130,9 @@ pub(super) fn udp_echo_invalid_utf8(s: &Subject) -> Verdict {
     udp_send(t, server.addr, &[b"\xff\xfe\x00"])?;
     match udp_ask(t, server.addr, b"after") {
         Ok(_) => Ok(()),
-        Err(no_answer) => Err(server.exited(s, "invalid UTF-8").unwrap_or(no_answer)),
+        Err(no_answer) => Err(server
+            .exited(s, &why!("无效的 UTF-8 数据", "invalid UTF-8"))
+            .unwrap_or(no_answer)),
     }
 }
 
@@ -127,8 +149,12 @@ pub(super) fn chat_two_clients(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
     let _first = connect(server.addr)?;
     let replies = session(t, server.addr, &[b"second"]).map_err(|o| match o {
-        Outcome::Fail(why) => Outcome::Fail(format!(
-            "the second client, while the first was connected: {why}"
+        Outcome::Fail(why) => Outcome::Fail(Why::new(
+            format!("第一个客户端还连着时，第二个客户端：{}", why.zh),
+            format!(
+                "the second client, while the first was connected: {}",
+                why.en
+            ),
         )),
         other => other,
     })?;
@@ -142,10 +168,10 @@ pub(super) fn download_sends(s: &Subject) -> Verdict {
     let _ = std::fs::write(server.work.join("课件.txt"), &data);
     let reply = exchange(t, server.addr, "课件.txt".as_bytes(), true)?;
     pass_if(reply.bytes == data, || {
-        format!(
-            "sent {} bytes for '课件.txt', not the file's {}",
-            reply.bytes.len(),
-            data.len()
+        let (sent, size) = (reply.bytes.len(), data.len());
+        why!(
+            "对 '课件.txt' 发送了 {sent} 字节，而不是文件的 {size} 字节",
+            "sent {sent} bytes for '课件.txt', not the file's {size}"
         )
     })
 }
@@ -159,10 +185,10 @@ pub(super) fn download_traversal(s: &Subject) -> Verdict {
     let _ = std::fs::write(server.work.join("inside.txt"), &data);
     let inside = exchange(t, server.addr, b"inside.txt", true)?;
     if inside.bytes != data {
-        return fail(format!(
-            "sent {} bytes for 'inside.txt', a file in its folder, not the file's {}: its refusal of an outside name cannot count",
-            inside.bytes.len(),
-            data.len()
+        let (sent, size) = (inside.bytes.len(), data.len());
+        return fail(why!(
+            "对它文件夹里的 'inside.txt' 发送了 {sent} 字节，而不是文件的 {size} 字节：它拒绝外面的名字不能算数",
+            "sent {sent} bytes for 'inside.txt', a file in its folder, not the file's {size}: its refusal of an outside name cannot count"
         ));
     }
     // It serves one client by design: started again for the outside name.
@@ -175,6 +201,9 @@ pub(super) fn download_traversal(s: &Subject) -> Verdict {
         .map(|r| r.bytes)
         .unwrap_or_default();
     pass_if(got != b"secret", || {
-        "sent a file from outside its folder (an absolute name)".into()
+        why!(
+            "发送了它文件夹之外的文件（一个绝对路径名）",
+            "sent a file from outside its folder (an absolute name)"
+        )
     })
 }

@@ -22,9 +22,10 @@ pub(super) fn signin_correct(s: &Subject) -> Verdict {
             && o.contains("连接成功")
     });
     pass_if(ok, || {
-        format!(
-            "printed {} (expected server waiting..., 连接成功, the request, 回复消息 and 的连接关闭 lines)",
-            shown(server.proc.stdout().as_bytes())
+        let printed = shown(server.proc.stdout().as_bytes());
+        why!(
+            "输出了 {printed}（应有 server waiting...、连接成功、请求内容、回复消息 和 的连接关闭 这几行）",
+            "printed {printed} (expected server waiting..., 连接成功, the request, 回复消息 and 的连接关闭 lines)"
         )
     })
 }
@@ -34,7 +35,10 @@ pub(super) fn signin_python_client(s: &Subject) -> Verdict {
     let out = python_original(s, "multithread_client.py", server.addr.port(), "")?;
     pass_if(
         out.matches("成功签到，接收消息:你已签到").count() == 20,
-        || format!("{} of 20 signed in", out.matches("成功签到").count()),
+        || {
+            let signed = out.matches("成功签到").count();
+            why!("20 个中有 {signed} 个签到成功", "{signed} of 20 signed in")
+        },
     )
 }
 
@@ -43,17 +47,23 @@ pub(super) fn signin_invalid_utf8(s: &Subject) -> Verdict {
     let mut server = start_server(s, false)?;
     let bad = b"\xff\xfe\x00";
     let answered = exchange(t, server.addr, bad, false).is_ok_and(|r| !r.bytes.is_empty());
-    if !answered && let Some(outcome) = server.exited(s, "invalid UTF-8") {
+    if !answered
+        && let Some(outcome) = server.exited(s, &why!("无效的 UTF-8 数据", "invalid UTF-8"))
+    {
         return Err(outcome);
     }
     if !answered {
+        let sent = shown(bad);
         return fail(match exception(&server.proc.stderr()) {
-            Some(name) => format!("no answer to {}: the handler died ({name})", shown(bad)),
-            None => format!("no answer to {}", shown(bad)),
+            Some(name) => Why::new(
+                format!("没有回答 {sent}：处理它的线程死了（{}）", name.zh),
+                format!("no answer to {sent}: the handler died ({})", name.en),
+            ),
+            None => why!("没有回答 {sent}", "no answer to {sent}"),
         });
     }
     pass_if(answers(s, server.addr), || {
-        "the next client got no answer".into()
+        why!("下一个客户端没有得到回答", "the next client got no answer")
     })
 }
 
@@ -65,12 +75,16 @@ pub(super) fn signin_idle_does_not_block(s: &Subject) -> Verdict {
     let reply = sign_in(t, server.addr, 1)?;
     let took = started.elapsed();
     if reply.bytes.is_empty() {
-        return fail(format!(
+        return fail(why!(
+            "有一个客户端空闲时，{STEP:?} 内没有回答",
             "no answer within {STEP:?} while one client was idle"
         ));
     }
     pass_if(took < Duration::from_secs(2), || {
-        format!("answered only after {took:.1?} while one client was idle")
+        why!(
+            "有一个客户端空闲时，过了 {took:.1?} 才回答",
+            "answered only after {took:.1?} while one client was idle"
+        )
     })
 }
 
@@ -91,7 +105,9 @@ pub(super) fn signin_twenty(s: &Subject) -> Verdict {
         .map(|r| r.bytes)
         .collect();
     let ok = replies.iter().filter(|r| !r.is_empty()).count();
-    pass_if(ok == 20, || format!("{ok} of 20 were answered"))
+    pass_if(ok == 20, || {
+        why!("20 个中有 {ok} 个得到回答", "{ok} of 20 were answered")
+    })
 }
 
 /// The lab's pool size.
@@ -123,7 +139,8 @@ pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
             held.push(connect(server.addr)?);
         }
         if !signed_in_within(server.addr, 100 + k, QUEUED) {
-            return fail(format!(
+            return fail(why!(
+                "同时只服务了 {k} 个客户端：占着 {k} 个不说话的客户端时，一次签到在 {QUEUED:?} 内没有得到回答（实验的线程池同时服务 {POOL} 个）",
                 "served only {k} client(s) at once: with {k} silent client(s) held, a sign-in got no answer within {QUEUED:?} (the lab's pool serves {POOL})"
             ));
         }
@@ -133,7 +150,11 @@ pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
     // do).
     held.extend((held.len()..POOL).filter_map(|_| connect(server.addr).ok()));
     if held.len() < POOL {
-        return fail(format!("accepted only {} of ten clients", held.len()));
+        let accepted = held.len();
+        return fail(why!(
+            "十个客户端只接受了 {accepted} 个",
+            "accepted only {accepted} of ten clients"
+        ));
     }
     let addr = server.addr;
     let eleventh = {
@@ -144,9 +165,10 @@ pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
     // bounded second: there is no event to wait for.
     thread::sleep(Duration::from_secs(1));
     if eleventh.is_finished() {
-        return fail(
-            "the eleventh client was answered while ten were held: more than ten at once, not the lab's pool of ten",
-        );
+        return fail(why!(
+            "占着十个客户端时第十一个也得到了回答：同时服务了十个以上，不是实验要求的十个线程的池",
+            "the eleventh client was answered while ten were held: more than ten at once, not the lab's pool of ten"
+        ));
     }
     // Let one go: the eleventh is served.
     if let Some(mut first) = held.pop() {
@@ -155,7 +177,10 @@ pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
     drop(held);
     match eleventh.join() {
         Ok(Ok(reply)) if !reply.bytes.is_empty() => Ok(()),
-        _ => fail("the eleventh client got no answer once a worker was free"),
+        _ => fail(why!(
+            "有线程空闲下来后，第十一个客户端仍没有得到回答",
+            "the eleventh client got no answer once a worker was free"
+        )),
     }
 }
 
@@ -172,10 +197,11 @@ pub(super) fn signin_client_twenty(s: &Subject) -> Verdict {
             && out.contains(&format!("客户端{i}断开连接成功"))
     });
     pass_if(received && signed, || {
-        format!(
-            "the server got {} sign-ins; the client printed {} lines",
-            reference.out.contents().matches("号签到").count(),
-            out.lines().filter(|l| !l.is_empty()).count()
+        let got = reference.out.contents().matches("号签到").count();
+        let lines = out.lines().filter(|l| !l.is_empty()).count();
+        why!(
+            "服务器收到 {got} 次签到；客户端输出了 {lines} 行",
+            "the server got {got} sign-ins; the client printed {lines} lines"
         )
     })
 }

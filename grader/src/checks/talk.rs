@@ -31,11 +31,11 @@ pub(super) fn shorten(text: &str) -> String {
     }
 }
 
-pub(super) fn fail<T>(why: impl Into<String>) -> Result<T, Outcome> {
-    Err(Outcome::Fail(why.into()))
+pub(super) fn fail<T>(why: Why) -> Result<T, Outcome> {
+    Err(Outcome::Fail(why))
 }
 
-pub(super) fn pass_if(ok: bool, why: impl FnOnce() -> String) -> Verdict {
+pub(super) fn pass_if(ok: bool, why: impl FnOnce() -> Why) -> Verdict {
     if ok { Ok(()) } else { fail(why()) }
 }
 
@@ -60,20 +60,20 @@ pub(super) fn last_line(text: &str) -> String {
 }
 
 /// How a program ended: "exited with status 1", "was killed by a signal".
-pub(super) fn ended(status: std::process::ExitStatus) -> String {
+pub(super) fn ended(status: std::process::ExitStatus) -> Why {
     match status.code() {
-        Some(code) => format!("exited with status {code}"),
-        None => "was killed by a signal".into(),
+        Some(code) => why!("以状态 {code} 退出了", "exited with status {code}"),
+        None => why!("被信号终止了", "was killed by a signal"),
     }
 }
 
 /// The exception a program's stderr ends with, if it ends with one
 /// (`UnicodeDecodeError` from `UnicodeDecodeError: 'utf-8' codec …`, or
 /// Rust's `panicked at …`); never an empty name.
-pub(super) fn exception(stderr: &str) -> Option<String> {
+pub(super) fn exception(stderr: &str) -> Option<Why> {
     let line = last_line(stderr);
     if line.contains("panicked at") {
-        return Some("a panic".into());
+        return Some(why!("panic", "a panic"));
     }
     let name = line.split(':').next()?.trim();
     let looks_like_one = !name.is_empty()
@@ -81,7 +81,7 @@ pub(super) fn exception(stderr: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         && (name.ends_with("Error") || name.ends_with("Exception") || name.ends_with("Interrupt"));
-    looks_like_one.then(|| name.rsplit('.').next().unwrap_or(name).to_string())
+    looks_like_one.then(|| Why::quoted(name.rsplit('.').next().unwrap_or(name)))
 }
 
 /// The program under test as a server: started, and bound within START.
@@ -100,22 +100,39 @@ impl Server {
     /// where the evidence says the program ends after any client: a fresh
     /// copy of it, given two ordinary clients, does not serve the second.
     /// One that does keep serving, but exited here, fails.
-    pub(super) fn exited(&mut self, s: &Subject, after: &str) -> Option<Outcome> {
+    pub(super) fn exited(&mut self, s: &Subject, after: &Why) -> Option<Outcome> {
         // A server that crashed may still be on its way out.
         let status = self.proc.wait_exit(Duration::from_millis(500))?;
         let stderr = self.proc.stderr();
-        let why = match exception(&stderr) {
-            Some(name) => format!("{} after {after}: {name}", ended(status)),
-            None => format!("{} after {after}", ended(status)),
+        let (ended, raised) = (ended(status), exception(&stderr));
+        let why = match &raised {
+            Some(name) => Why::new(
+                format!("收到{}后{}：{}", after.zh, ended.zh, name.zh),
+                format!("{} after {}: {}", ended.en, after.en, name.en),
+            ),
+            None => Why::new(
+                format!("收到{}后{}", after.zh, ended.zh),
+                format!("{} after {}", ended.en, after.en),
+            ),
         };
         // A crash is a failure whatever else it does.
-        if !status.success() || exception(&stderr).is_some() {
+        if !status.success() || raised.is_some() {
             return Some(Outcome::Fail(why));
         }
         Some(match serves_a_second_client(s) {
-            true => Outcome::Fail(format!("kept serving after an ordinary client, but {why}")),
-            false => Outcome::NotGraded(format!(
-                "{why}: it also ends after an ordinary client, so this cannot be judged (it loses 'keeps serving after its first client' instead)"
+            true => Outcome::Fail(Why::new(
+                format!("普通客户端之后它还在服务，但{}", why.zh),
+                format!("kept serving after an ordinary client, but {}", why.en),
+            )),
+            false => Outcome::NotGraded(Why::new(
+                format!(
+                    "{}：它在普通客户端之后也会结束，所以这一项无法判断（它改为失去“服务完第一个客户端后继续服务”一项的分）",
+                    why.zh
+                ),
+                format!(
+                    "{}: it also ends after an ordinary client, so this cannot be judged (it loses 'keeps serving after its first client' instead)",
+                    why.en
+                ),
             )),
         })
     }
@@ -125,8 +142,12 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     let t = &s.transcript;
     let scratch = scratch();
     let work = scratch.path().join("work");
-    std::fs::create_dir(&work)
-        .map_err(|e| Outcome::Fail(format!("the grader cannot make a folder: {e}")))?;
+    std::fs::create_dir(&work).map_err(|e| {
+        Outcome::Fail(why!(
+            "评分程序无法创建文件夹：{e}",
+            "the grader cannot make a folder: {e}"
+        ))
+    })?;
     let mut launch = s.launch.clone();
     launch.cwd = work.clone();
     // A port chosen for the program can be taken by another program before
@@ -137,9 +158,10 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
     // starts: else the bind probe below would see another program's socket
     // (or the last check's, in TIME_WAIT) and blame this one for it.
     if !launch.takes_port() && !wait_until(FREE, || !crate::ports::is_bound(s.port, udp)) {
-        return Err(Outcome::Skip(format!(
-            "port {} stayed taken by another program for {FREE:?}, so the program could not be started there (give its command {{port}}, or grade on Linux with namespaces)",
-            s.port
+        let port = s.port;
+        return Err(Outcome::Skip(why!(
+            "端口 {port} 在 {FREE:?} 内一直被别的程序占用，程序无法在那里启动（在它的命令里写 {{port}}，或在有命名空间的 Linux 上评分）",
+            "port {port} stayed taken by another program for {FREE:?}, so the program could not be started there (give its command {{port}}, or grade on Linux with namespaces)"
         )));
     }
     loop {
@@ -165,23 +187,34 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
             continue;
         }
         let why = match proc.exited() {
-            Some(status) => match last_line(&stderr) {
-                line if line.is_empty() => {
-                    format!("it does not start: it {} before it listened", ended(status))
+            Some(status) => {
+                let ended = ended(status);
+                match last_line(&stderr) {
+                    line if line.is_empty() => Why::new(
+                        format!("它没有启动：它在监听之前就{}", ended.zh),
+                        format!("it does not start: it {} before it listened", ended.en),
+                    ),
+                    line => {
+                        let line = shorten(&line);
+                        Why::new(
+                            format!("它没有启动：它在监听之前就{}：{line}", ended.zh),
+                            format!(
+                                "it does not start: it {} before it listened: {line}",
+                                ended.en
+                            ),
+                        )
+                    }
                 }
-                line => format!(
-                    "it does not start: it {} before it listened: {}",
-                    ended(status),
-                    shorten(&line)
-                ),
-            },
-            None if launch.takes_port() => {
-                format!("it does not start: it did not bind 127.0.0.1:{port} within {START:?}")
             }
+            None if launch.takes_port() => why!(
+                "它没有启动：它在 {START:?} 内没有绑定 127.0.0.1:{port}",
+                "it does not start: it did not bind 127.0.0.1:{port} within {START:?}"
+            ),
             // Running, but not on the port the grader expects: the
             // grader's own failure to find its port, not the program's.
             None => {
-                return Err(Outcome::Skip(format!(
+                return Err(Outcome::Skip(why!(
+                    "它在运行，但不在 127.0.0.1:{port} 上：评分程序找不到它用的端口（在有命名空间的 Linux 上评分，在它的命令里写 {{port}}，或用 --port P；见 GRADING.md）",
                     "it runs, but not on 127.0.0.1:{port}: the grader could not find the port it uses (grade it on Linux with namespaces, give its command {{port}}, or --port P; see GRADING.md)"
                 )));
             }
@@ -203,23 +236,26 @@ pub(super) fn run_client(
     launch.cwd = dir.to_path_buf();
     let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     t.note(format!(
-        "typed {} into it, then closed its stdin",
+        "输入后关闭它的 stdin / typed into it, then closed its stdin: {}",
         shown(input.as_bytes())
     ));
     proc.type_in(input);
     proc.close_stdin();
     match proc.wait_exit(STEP) {
         Some(_) => Ok((proc.stdout(), proc.stderr())),
-        None => fail(format!(
-            "did not exit within {STEP:?}; printed {}",
-            shown(proc.stdout().as_bytes())
-        )),
+        None => {
+            let printed = shown(proc.stdout().as_bytes());
+            fail(why!(
+                "在 {STEP:?} 内没有退出；它输出了 {printed}",
+                "did not exit within {STEP:?}; printed {printed}"
+            ))
+        }
     }
 }
 
 pub(super) fn connect(addr: SocketAddr) -> Result<TcpStream, Outcome> {
     refusal_retried(|| common::net::connect(addr, STEP))
-        .map_err(|e| Outcome::Fail(format!("could not connect to it: {e}")))
+        .map_err(|e| Outcome::Fail(why!("连不上它：{e}", "could not connect to it: {e}")))
 }
 
 /// How long a refused connection to a server just started is tried again.
@@ -326,15 +362,20 @@ pub(super) fn exchange(
     until_close: bool,
 ) -> Result<Reply, Outcome> {
     let mut sk = connect(addr)?;
-    t.note(format!("sent {} on a new connection", shown(request)));
-    sk.write_all(request)
-        .map_err(|e| Outcome::Fail(format!("could not send {}: {e}", shown(request))))?;
+    t.note(format!(
+        "在新连接上发送 / sent on a new connection: {}",
+        shown(request)
+    ));
+    sk.write_all(request).map_err(|e| {
+        let sent = shown(request);
+        Outcome::Fail(why!("无法发送 {sent}：{e}", "could not send {sent}: {e}"))
+    })?;
     let reply = read_reply(&mut sk, until_close);
     t.note(format!(
-        "got {}{}",
+        "收到 / got: {}{}",
         shown(&reply.bytes),
         if reply.closed {
-            ", then the server closed"
+            "；然后服务器关闭了连接 / then the server closed"
         } else {
             ""
         }
@@ -349,7 +390,7 @@ pub(super) fn expect_reply(
     expected: &[u8],
     must_close: bool,
 ) -> Verdict {
-    let sent = shown(request);
+    let (sent, got, expected_shown) = (shown(request), shown(&reply.bytes), shown(expected));
     match (
         reply.bytes == expected,
         reply.closed,
@@ -357,22 +398,21 @@ pub(super) fn expect_reply(
     ) {
         (true, true, _) => Ok(()),
         (true, false, _) if !must_close => Ok(()),
-        (true, false, _) => fail(format!(
-            "replied {} to {sent} but did not close within {CLOSE:?}",
-            shown(&reply.bytes)
+        (true, false, _) => fail(why!(
+            "对 {sent} 回复了 {got}，但在 {CLOSE:?} 内没有关闭连接",
+            "replied {got} to {sent} but did not close within {CLOSE:?}"
         )),
-        (false, true, true) => fail(format!(
-            "closed without a reply to {sent} (expected {})",
-            shown(expected)
+        (false, true, true) => fail(why!(
+            "没有回复 {sent} 就关闭了连接（应回复 {expected_shown}）",
+            "closed without a reply to {sent} (expected {expected_shown})"
         )),
-        (false, false, true) => fail(format!(
-            "sent nothing within {STEP:?} in reply to {sent} (expected {})",
-            shown(expected)
+        (false, false, true) => fail(why!(
+            "在 {STEP:?} 内没有回复 {sent}（应回复 {expected_shown}）",
+            "sent nothing within {STEP:?} in reply to {sent} (expected {expected_shown})"
         )),
-        (false, _, false) => fail(format!(
-            "replied {} to {sent} instead of {}",
-            shown(&reply.bytes),
-            shown(expected)
+        (false, _, false) => fail(why!(
+            "对 {sent} 回复了 {got}，而不是 {expected_shown}",
+            "replied {got} to {sent} instead of {expected_shown}"
         )),
     }
 }
@@ -413,8 +453,14 @@ pub(super) fn is_ctime_reply(reply: &[u8], data: &[u8]) -> bool {
 /// Why a check that needs the Python originals was skipped.
 pub(super) fn no_python(s: &Subject) -> Outcome {
     Outcome::Skip(match (&s.originals, &s.python) {
-        (None, _) => "no Python originals found (give --originals DIR)".into(),
-        _ => "no Python 3 found (python3, python or py -3 on PATH; or give --python PATH)".into(),
+        (None, _) => why!(
+            "找不到 Python 原始程序（用 --originals DIR 指定）",
+            "no Python originals found (give --originals DIR)"
+        ),
+        _ => why!(
+            "找不到 Python 3（PATH 上的 python3、python 或 py -3；或用 --python PATH 指定）",
+            "no Python 3 found (python3, python or py -3 on PATH; or give --python PATH)"
+        ),
     })
 }
 
@@ -432,7 +478,7 @@ pub(super) fn python_original(
     let mut cmd = crate::python::command(python);
     let dir = scratch();
     let text = std::fs::read_to_string(originals.join(script))
-        .map_err(|e| Outcome::Skip(format!("cannot read {script}: {e}")))?;
+        .map_err(|e| Outcome::Skip(why!("无法读取 {script}：{e}", "cannot read {script}: {e}")))?;
     let copy = dir.path().join(script);
     let rewrite = crate::python::Rewrite {
         port,
@@ -440,18 +486,24 @@ pub(super) fn python_original(
         backlog: None,
     };
     std::fs::write(&copy, crate::python::rewrite(&text, &rewrite))
-        .map_err(|e| Outcome::Skip(e.to_string()))?;
+        .map_err(|e| Outcome::Skip(Why::quoted(e.to_string())))?;
     cmd.arg("-u").arg(&copy).current_dir(dir.path());
     let mut proc = Running::start(cmd, t).map_err(Outcome::Skip)?;
     proc.type_in(input);
     proc.close_stdin();
     match proc.wait_exit(STEP) {
         Some(status) if status.success() => Ok(proc.stdout()),
-        Some(status) => fail(format!(
-            "{script} failed against it ({status}): {}",
-            last_line(&proc.stderr())
+        Some(status) => {
+            let line = last_line(&proc.stderr());
+            fail(why!(
+                "{script} 与它通信时失败了（{status}）：{line}",
+                "{script} failed against it ({status}): {line}"
+            ))
+        }
+        None => fail(why!(
+            "{script} 与它通信时没有结束",
+            "{script} did not finish against it"
         )),
-        None => fail(format!("{script} did not finish against it")),
     }
 }
 
@@ -468,8 +520,12 @@ impl Reference {
         port: u16,
         serve: impl FnOnce(&TcpListener, &Stop, &Output) + Send + 'static,
     ) -> Result<Reference, Outcome> {
-        let listener = common::net::listen(([127, 0, 0, 1], port).into(), 128)
-            .map_err(|e| Outcome::Fail(format!("the grader cannot listen on port {port}: {e}")))?;
+        let listener = common::net::listen(([127, 0, 0, 1], port).into(), 128).map_err(|e| {
+            Outcome::Fail(why!(
+                "评分程序无法在端口 {port} 上监听：{e}",
+                "the grader cannot listen on port {port}: {e}"
+            ))
+        })?;
         let port = local_port(listener.local_addr());
         let stop = Stop::new(Duration::from_secs(1));
         let out = Output::memory();
@@ -511,17 +567,26 @@ pub(super) fn udp_send(t: &Transcript, addr: SocketAddr, datagrams: &[&[u8]]) ->
     let send = || -> std::io::Result<()> {
         let sk = UdpSocket::bind("127.0.0.1:0")?;
         for d in datagrams {
-            t.note(format!("sent the datagram {}", shown(d)));
+            t.note(format!("发送数据报 / sent the datagram: {}", shown(d)));
             sk.send_to(d, addr)?;
         }
         Ok(())
     };
-    send().map_err(|e| Outcome::Fail(format!("the grader could not send: {e}")))
+    send().map_err(|e| {
+        Outcome::Fail(why!(
+            "评分程序无法发送：{e}",
+            "the grader could not send: {e}"
+        ))
+    })
 }
 
 pub(super) fn udp_sink(port: u16) -> Result<(UdpSocket, u16), Outcome> {
-    let sk = UdpSocket::bind(("127.0.0.1", port))
-        .map_err(|e| Outcome::Fail(format!("the grader cannot bind UDP port {port}: {e}")))?;
+    let sk = UdpSocket::bind(("127.0.0.1", port)).map_err(|e| {
+        Outcome::Fail(why!(
+            "评分程序无法绑定 UDP 端口 {port}：{e}",
+            "the grader cannot bind UDP port {port}: {e}"
+        ))
+    })?;
     let _ = sk.set_read_timeout(Some(Duration::from_millis(300)));
     let port = local_port(sk.local_addr());
     Ok((sk, port))

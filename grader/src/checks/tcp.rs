@@ -43,19 +43,25 @@ pub(super) fn keeps_serving(s: &Subject) -> Verdict {
     if let Some(status) = server.proc.wait_exit(Duration::from_millis(500)) {
         let how = ended(status);
         return match exception(&server.proc.stderr()) {
-            Some(name) => fail(format!("{how} after its first client: {name}")),
-            None => fail(format!("{how} after its first client")),
+            Some(name) => fail(Why::new(
+                format!("服务完第一个客户端后{}：{}", how.zh, name.zh),
+                format!("{} after its first client: {}", how.en, name.en),
+            )),
+            None => fail(Why::new(
+                format!("服务完第一个客户端后{}", how.zh),
+                format!("{} after its first client", how.en),
+            )),
         };
     }
-    let (request, _) = first_exchange(s.program);
+    let sent = shown(&first_exchange(s.program).0);
     fail(match first {
-        true => format!(
-            "answered its first client, but not a second one (sent {})",
-            shown(&request)
+        true => why!(
+            "回答了第一个客户端，但没有回答第二个（发送的是 {sent}）",
+            "answered its first client, but not a second one (sent {sent})"
         ),
-        false => format!(
-            "answered neither its first client nor a second one (sent {})",
-            shown(&request)
+        false => why!(
+            "第一个和第二个客户端都没有回答（发送的是 {sent}）",
+            "answered neither its first client nor a second one (sent {sent})"
         ),
     })
 }
@@ -76,35 +82,40 @@ pub(super) fn survives(s: &Subject, hostile: Hostile) -> Verdict {
         Hostile::Bytes(bytes) => {
             if let Ok(mut sk) = connect(server.addr) {
                 t.note(format!(
-                    "sent {} on a new connection, then closed it",
+                    "在新连接上发送后关闭 / sent on a new connection, then closed it: {}",
                     shown(bytes)
                 ));
                 let _ = sk.write_all(bytes);
                 let _ = sk.shutdown(std::net::Shutdown::Write);
                 let _ = read_reply(&mut sk, true);
             }
-            "invalid UTF-8"
+            why!("无效的 UTF-8 数据", "invalid UTF-8")
         }
         Hostile::Empty => {
-            t.note("connected and closed without sending anything");
+            t.note("连接后什么也不发就关闭 / connected and closed without sending anything");
             drop(connect(server.addr));
-            "an empty connection"
+            why!("一个空连接", "an empty connection")
         }
         Hostile::Reset => {
-            t.note("connected and reset the connection (RST) without sending anything");
+            t.note(
+                "连接后什么也不发就重置连接（RST）/ connected and reset the connection (RST) without sending anything",
+            );
             if let Ok(sk) = connect(server.addr) {
                 let _ = socket2::SockRef::from(&sk).set_linger(Some(Duration::ZERO));
             }
-            "a reset connection"
+            why!("一个被重置的连接", "a reset connection")
         }
     };
     // No blind sleep: a normal exchange follows, and a dead server fails it.
     let answered = answers(s, server.addr);
-    if !answered && let Some(outcome) = server.exited(s, what) {
+    if !answered && let Some(outcome) = server.exited(s, &what) {
         return Err(outcome);
     }
     pass_if(answered, || {
-        format!("no answer to the next client after {what}")
+        Why::new(
+            format!("收到{}后，下一个客户端没有得到回答", what.zh),
+            format!("no answer to the next client after {}", what.en),
+        )
     })
 }
 
@@ -119,15 +130,23 @@ pub(super) fn cpu_share(server: &Server) -> Option<f64> {
     Some(used.as_secs_f64() / started.elapsed().as_secs_f64())
 }
 
-pub(super) fn judge_spin(server: &Server, after: &str) -> Verdict {
+pub(super) fn judge_spin(server: &Server, after: &Why) -> Verdict {
     match cpu_share(server) {
-        None => Err(Outcome::Skip(
-            "its CPU time cannot be read on this machine".into(),
-        )),
+        None => Err(Outcome::Skip(why!(
+            "这台机器上读不到它的 CPU 时间",
+            "its CPU time cannot be read on this machine"
+        ))),
         Some(share) => pass_if(share < SPIN, || {
-            format!(
-                "used {:.0} % of a core for 2 s after {after} (an idle server uses none)",
-                share * 100.0
+            let percent = share * 100.0;
+            Why::new(
+                format!(
+                    "{}后的 2 秒里占用了一个核心的 {percent:.0} %（空闲的服务器不占用）",
+                    after.zh
+                ),
+                format!(
+                    "used {percent:.0} % of a core for 2 s after {} (an idle server uses none)",
+                    after.en
+                ),
             )
         }),
     }
@@ -137,7 +156,7 @@ pub(super) fn no_spin_after_a_client(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
     // One normal client, which leaves once answered.
     answers(s, server.addr);
-    judge_spin(&server, "a client left")
+    judge_spin(&server, &why!("一个客户端离开", "a client left"))
 }
 
 /// Another program holds the port: the server must give up, not hang or
@@ -152,14 +171,21 @@ pub(super) fn port_in_use(s: &Subject) -> Verdict {
     } else {
         TcpListener::bind(at).and_then(|l| Ok((l.local_addr()?.port(), Box::new(l) as _)))
     };
-    let (port, _held) =
-        held.map_err(|e| Outcome::Skip(format!("the grader could not take the port first: {e}")))?;
+    let (port, _held) = held.map_err(|e| {
+        Outcome::Skip(why!(
+            "评分程序无法先占用这个端口：{e}",
+            "the grader could not take the port first: {e}"
+        ))
+    })?;
     let dir = scratch();
     let mut launch = s.launch.clone();
     launch.cwd = dir.path().to_path_buf();
     let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     pass_if(proc.wait_exit(START).is_some(), || {
-        format!("still running {START:?} after its port was found taken")
+        why!(
+            "端口被占用后过了 {START:?} 它还在运行",
+            "still running {START:?} after its port was found taken"
+        )
     })
 }
 
@@ -184,10 +210,13 @@ pub(super) fn tcp_server_prints(s: &Subject) -> Verdict {
         .proc
         .wait_stdout(STEP, |out| out.replace("\r\n", "\n").starts_with(&expected));
     pass_if(ok, || {
-        format!(
-            "printed {} (expected {})",
+        let (printed, expected) = (
             shown(server.proc.stdout().as_bytes()),
-            shown(expected.as_bytes())
+            shown(expected.as_bytes()),
+        );
+        why!(
+            "输出了 {printed}（应输出 {expected}）",
+            "printed {printed} (expected {expected})"
         )
     })
 }
@@ -197,12 +226,16 @@ pub(super) fn tcp_server_rust_client(s: &Subject) -> Verdict {
     let out = Output::memory();
     match refusal_retried(|| tcp_basic::client::run(server.addr, STEP, &out)) {
         Ok(()) => pass_if(out.contents() == format!("{REPLY}\n"), || {
-            format!(
-                "the Rust client printed {}",
-                shown(out.contents().as_bytes())
+            let printed = shown(out.contents().as_bytes());
+            why!(
+                "Rust 客户端输出了 {printed}",
+                "the Rust client printed {printed}"
             )
         }),
-        Err(e) => fail(format!("the Rust client failed: {e:#}")),
+        Err(e) => fail(why!(
+            "Rust 客户端失败了：{e:#}",
+            "the Rust client failed: {e:#}"
+        )),
     }
 }
 
@@ -210,7 +243,11 @@ pub(super) fn tcp_server_python_client(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
     let out = python_original(s, "tcp_client.py", server.addr.port(), "")?;
     pass_if(out == format!("{REPLY}\n"), || {
-        format!("tcp_client.py printed {}", shown(out.as_bytes()))
+        let printed = shown(out.as_bytes());
+        why!(
+            "tcp_client.py 输出了 {printed}",
+            "tcp_client.py printed {printed}"
+        )
     })
 }
 
@@ -223,17 +260,20 @@ pub(super) fn tcp_client_exchange(s: &Subject) -> Verdict {
     let dir = scratch();
     let (out, _) = run_client(s, reference.port, "", dir.path())?;
     if !reference.printed(|o| o.contains(REQUEST)) {
-        return fail(format!(
-            "sent {} (expected {})",
+        let (sent, expected) = (
             shown(reference.out.contents().trim_end().as_bytes()),
-            shown(REQUEST.as_bytes())
+            shown(REQUEST.as_bytes()),
+        );
+        return fail(why!(
+            "发送了 {sent}（应发送 {expected}）",
+            "sent {sent} (expected {expected})"
         ));
     }
     pass_if(out.replace("\r\n", "\n") == format!("{REPLY}\n"), || {
-        format!(
-            "printed {} (expected {})",
-            shown(out.as_bytes()),
-            shown(REPLY.as_bytes())
+        let (printed, expected) = (shown(out.as_bytes()), shown(REPLY.as_bytes()));
+        why!(
+            "输出了 {printed}（应输出 {expected}）",
+            "printed {printed} (expected {expected})"
         )
     })
 }
@@ -262,12 +302,18 @@ pub(super) fn tcp_client_python_server(s: &Subject) -> Verdict {
             *word = word.replace("{port}", &s.port.to_string());
         }
     }
-    let server = start_server(&original, false)
-        .map_err(|o| Outcome::Skip(format!("the Python server did not start: {o:?}")))?;
+    let server = start_server(&original, false).map_err(|o| {
+        let why = o.why().cloned().unwrap_or_default();
+        Outcome::Skip(Why::new(
+            format!("Python 服务器没有启动：{}", why.zh),
+            format!("the Python server did not start: {}", why.en),
+        ))
+    })?;
     let dir = scratch();
     let (out, _) = run_client(s, server.addr.port(), "", dir.path())?;
     pass_if(out.replace("\r\n", "\n") == format!("{REPLY}\n"), || {
-        format!("printed {}", shown(out.as_bytes()))
+        let printed = shown(out.as_bytes());
+        why!("输出了 {printed}", "printed {printed}")
     })
 }
 
@@ -284,23 +330,34 @@ pub(super) fn client_without_server(s: &Subject) -> Verdict {
     // The lab's clients end with a message, not a crash: a traceback (or
     // a Rust panic) is a crash, whatever the exit status.
     if err.contains("Traceback (most recent call last)") || err.contains("panicked at") {
-        return fail(format!(
-            "exited with a traceback instead of a message: {}",
-            exception(&err).unwrap_or_else(|| shorten(&last_line(&err)))
+        let raised = exception(&err).unwrap_or_else(|| Why::quoted(shorten(&last_line(&err))));
+        return fail(Why::new(
+            format!("它带着 traceback 退出，而不是输出一条提示：{}", raised.zh),
+            format!(
+                "exited with a traceback instead of a message: {}",
+                raised.en
+            ),
         ));
     }
     if s.program == Program::FileClient {
         return pass_if(
             out.contains("无法连接到服务器，请检查服务器是否运行！"),
-            || format!("printed {}", shown(out.as_bytes())),
+            || {
+                let printed = shown(out.as_bytes());
+                why!("输出了 {printed}", "printed {printed}")
+            },
         );
     }
     Ok(())
 }
 
 pub(super) fn tcp_client_no_reply(s: &Subject) -> Verdict {
-    let listener = TcpListener::bind(("127.0.0.1", s.grader_port()))
-        .map_err(|e| Outcome::Fail(format!("the grader cannot listen: {e}")))?;
+    let listener = TcpListener::bind(("127.0.0.1", s.grader_port())).map_err(|e| {
+        Outcome::Fail(why!(
+            "评分程序无法监听：{e}",
+            "the grader cannot listen: {e}"
+        ))
+    })?;
     let port = local_port(listener.local_addr());
     // Accepts, reads, and closes without a word.
     let closer = thread::spawn(move || {

@@ -15,10 +15,13 @@ pub(super) fn udp_server_prints(s: &Subject) -> Verdict {
         .proc
         .wait_stdout(STEP, |o| o.replace("\r\n", "\n") == expected);
     pass_if(ok, || {
-        format!(
-            "printed {} for the datagrams 'hello' and '你好，UDP' (expected {})",
+        let (printed, expected) = (
             shown(server.proc.stdout().as_bytes()),
-            shown(expected.as_bytes())
+            shown(expected.as_bytes()),
+        );
+        why!(
+            "收到数据报 'hello' 和 '你好，UDP' 后输出了 {printed}（应输出 {expected}）",
+            "printed {printed} for the datagrams 'hello' and '你好，UDP' (expected {expected})"
         )
     })
 }
@@ -28,7 +31,8 @@ pub(super) fn udp_server_python_client(s: &Subject) -> Verdict {
     python_original(s, "udp_client.py", server.addr.port(), "hi,zlz\nexit\n")?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("hi,zlz"));
     pass_if(ok, || {
-        format!("printed {}", shown(server.proc.stdout().as_bytes()))
+        let printed = shown(server.proc.stdout().as_bytes());
+        why!("输出了 {printed}", "printed {printed}")
     })
 }
 
@@ -37,11 +41,15 @@ pub(super) fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
     let mut server = start_server(s, true)?;
     udp_send(t, server.addr, &[b"\xff\xfe\x00", b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
-    if !ok && let Some(outcome) = server.exited(s, "invalid UTF-8") {
+    if !ok && let Some(outcome) = server.exited(s, &why!("无效的 UTF-8 数据", "invalid UTF-8"))
+    {
         return Err(outcome);
     }
     pass_if(ok, || {
-        "did not print the datagram 'after' that followed b'\\xff\\xfe\\x00'".into()
+        why!(
+            "没有输出紧跟在 b'\\xff\\xfe\\x00' 之后的数据报 'after'",
+            "did not print the datagram 'after' that followed b'\\xff\\xfe\\x00'"
+        )
     })
 }
 
@@ -51,7 +59,8 @@ pub(super) fn udp_server_long_datagram(s: &Subject) -> Verdict {
     let long = vec![b'a'; 2000];
     udp_send(t, server.addr, &[&long, b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
-    if !ok && let Some(outcome) = server.exited(s, "a 2000-byte datagram") {
+    let long_one = why!("一个 2000 字节的数据报", "a 2000-byte datagram");
+    if !ok && let Some(outcome) = server.exited(s, &long_one) {
         return Err(outcome);
     }
     // What it kept is the longest run of the datagram's bytes in what it
@@ -63,7 +72,10 @@ pub(super) fn udp_server_long_datagram(s: &Subject) -> Verdict {
         .max()
         .unwrap_or(0);
     pass_if(ok && kept == 1024, || {
-        format!("kept {kept} bytes of a 2000-byte datagram (recv(1024) keeps 1024)")
+        why!(
+            "2000 字节的数据报保留了 {kept} 字节（recv(1024) 保留 1024 字节）",
+            "kept {kept} bytes of a 2000-byte datagram (recv(1024) keeps 1024)"
+        )
     })
 }
 
@@ -71,7 +83,7 @@ pub(super) fn udp_no_spin(s: &Subject) -> Verdict {
     let t = &s.transcript;
     let server = start_server(s, true)?;
     udp_send(t, server.addr, &[b"hello"])?;
-    judge_spin(&server, "a datagram")
+    judge_spin(&server, &why!("收到一个数据报", "a datagram"))
 }
 
 /// A UDP socket that takes what the client sends, and its port.
@@ -81,13 +93,15 @@ pub(super) fn udp_client_sends(s: &Subject) -> Verdict {
     let (out, _) = run_client(s, port, "  hi,zlz  \n你好\nexit\n", dir.path())?;
     let got = received(&sink);
     if got != [b"hi,zlz".to_vec(), "你好".as_bytes().to_vec()] {
-        return fail(format!(
-            "sent {} for the lines '  hi,zlz  ', '你好', 'exit' (expected ['hi,zlz', '你好'])",
-            all_shown(&got)
+        let sent = all_shown(&got);
+        return fail(why!(
+            "对输入的 '  hi,zlz  '、'你好'、'exit' 三行发送了 {sent}（应发送 ['hi,zlz', '你好']）",
+            "sent {sent} for the lines '  hi,zlz  ', '你好', 'exit' (expected ['hi,zlz', '你好'])"
         ));
     }
     pass_if(out.starts_with("数据：数据：数据："), || {
-        format!("printed {}", shown(out.as_bytes()))
+        let printed = shown(out.as_bytes());
+        why!("输出了 {printed}", "printed {printed}")
     })
 }
 
@@ -97,9 +111,10 @@ pub(super) fn udp_client_exit(s: &Subject) -> Verdict {
     run_client(s, port, "one\nexit\nnot sent\n", dir.path())?;
     let got = received(&sink);
     pass_if(got == [b"one".to_vec()], || {
-        format!(
-            "sent {} for 'one', 'exit', 'not sent' (expected ['one'])",
-            all_shown(&got)
+        let sent = all_shown(&got);
+        why!(
+            "对 'one'、'exit'、'not sent' 发送了 {sent}（应发送 ['one']）",
+            "sent {sent} for 'one', 'exit', 'not sent' (expected ['one'])"
         )
     })
 }
@@ -114,11 +129,20 @@ pub(super) fn udp_client_eof(s: &Subject) -> Verdict {
     proc.type_in("one\n");
     proc.close_stdin();
     match proc.wait_exit(STEP) {
-        None => fail("hung at the end of input"),
+        None => fail(why!("输入结束后卡住了", "hung at the end of input")),
         Some(status) if status.success() => Ok(()),
-        Some(status) => fail(match exception(&proc.stderr()) {
-            Some(name) => format!("{} at the end of input: {name}", ended(status)),
-            None => format!("{} at the end of input", ended(status)),
-        }),
+        Some(status) => {
+            let how = ended(status);
+            fail(match exception(&proc.stderr()) {
+                Some(name) => Why::new(
+                    format!("输入结束时{}：{}", how.zh, name.zh),
+                    format!("{} at the end of input: {}", how.en, name.en),
+                ),
+                None => Why::new(
+                    format!("输入结束时{}", how.zh),
+                    format!("{} at the end of input", how.en),
+                ),
+            })
+        }
     }
 }

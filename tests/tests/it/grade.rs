@@ -91,7 +91,7 @@ fn notes_from_a_checks_threads_reach_its_transcript() {
     let sent = twenty
         .transcript
         .iter()
-        .filter(|l| l.starts_with("sent '拔尖班"))
+        .filter(|l| l.starts_with("在新连接上发送 / sent on a new connection: '拔尖班"))
         .count();
     assert_eq!(sent, 20, "{:#?}", twenty.transcript);
 }
@@ -595,8 +595,8 @@ fn a_class_folder_gives_the_same_scores_from_a_relative_path_and_writes_a_gradeb
     );
     let transcript =
         std::fs::read_to_string(transcripts.join("handler-named-server--echo-server.txt")).unwrap();
-    assert!(transcript.contains("sent 'hello'"), "{transcript}");
-    assert!(transcript.contains("got 'HELLO'"), "{transcript}");
+    assert!(transcript.contains("发送 / sent: 'hello'"), "{transcript}");
+    assert!(transcript.contains("收到 / got: 'HELLO'"), "{transcript}");
 }
 
 #[test]
@@ -890,14 +890,18 @@ fn feedback_per_student_and_one_student_regraded() {
     assert_eq!(rows(&after, "bob").len(), rows(&before, "bob").len());
     assert!(!after.contains("bob,tcp-server,12,12"), "{after}");
     let bob = std::fs::read_to_string(feedback.join("bob.md")).unwrap();
-    assert!(bob.contains("原因 / Why: replied '滚蛋.'"), "{bob}");
+    // The reason in Chinese first, then in English, each in its own words.
+    let why = bob
+        .find("原因 / Why: 对 '请求占领地球' 回复了 '滚蛋.")
+        .expect(&bob);
+    assert!(bob[why..].find(" / replied '滚蛋.'").is_some(), "{bob}");
     // What the check did, in the lab's language first, before the reason.
     assert!(
         bob.contains("检查方法 / How it is checked: 发送“请求占领地球”，收到的必须恰好是"),
         "{bob}"
     );
     assert!(
-        bob.contains("sent '请求占领地球' on a new connection"),
+        bob.contains("在新连接上发送 / sent on a new connection: '请求占领地球'"),
         "{bob}"
     );
     assert_eq!(
