@@ -228,7 +228,7 @@ fn prepare(name: &str, size: u64, cfg: &Config) -> Result<Incoming, TransferErro
 /// The upload loop, `while recv_size < file_size: data = conn.recv(1024);
 /// f.write(data)`: exactly `size` bytes (`rest`, which came with the
 /// header, first), hashed into `md5` on the way when there is one.
-fn receive(
+pub(crate) fn receive(
     conn: &mut TcpStream,
     in_flight: &InFlight,
     rest: &[u8],
