@@ -348,13 +348,7 @@ pub fn download(
         Some(&mut md5),
         out,
     )?;
-    let actual = frame::md5_hex(md5);
-    if actual != header.md5 {
-        return Err(TransferError::Md5Mismatch {
-            expected: header.md5,
-            actual,
-        });
-    }
+    crate::server::check_md5(md5, &header.md5)?;
     let path = incoming.commit(&file_name, overwrite, false)?;
     let shown = path.display().to_string();
     out.line(format!(

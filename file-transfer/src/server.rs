@@ -198,11 +198,7 @@ fn upload_framed(
         Some(&mut md5),
         out,
     )?;
-    let actual = frame::md5_hex(md5);
-    if actual != header.md5 {
-        let expected = header.md5.clone();
-        return Err(TransferError::Md5Mismatch { expected, actual });
-    }
+    check_md5(md5, &header.md5)?;
     let saved = incoming.commit(name, cfg.overwrite, cfg.sync)?;
     let saved = saved.file_name().unwrap_or_default().to_string_lossy();
     out.line("upload successed.");
@@ -223,6 +219,17 @@ fn prepare(name: &str, size: u64, cfg: &Config) -> Result<Incoming, TransferErro
         return Err(TransferError::TooLarge { size, max });
     }
     Ok(Incoming::create(&cfg.dir)?)
+}
+
+/// Added: what arrived must hash to the md5 that was announced.
+pub(crate) fn check_md5(md5: Md5, announced: &str) -> Result<(), TransferError> {
+    match frame::md5_hex(md5) {
+        actual if actual == announced => Ok(()),
+        actual => Err(TransferError::Md5Mismatch {
+            expected: announced.to_string(),
+            actual,
+        }),
+    }
 }
 
 /// The upload loop, `while recv_size < file_size: data = conn.recv(1024);
