@@ -299,10 +299,7 @@ pub(super) fn file_client_uploads(s: &Subject) -> Verdict {
     }
     pass_if(
         out.contains("服务器确认: 上传.bin已发送") && out.contains("文件上传成功！"),
-        || {
-            let printed = shown(out.as_bytes());
-            why!("输出了 {printed}", "printed {printed}")
-        },
+        || printed(&out),
     )
 }
 

@@ -31,6 +31,12 @@ pub(super) fn shorten(text: &str) -> String {
     }
 }
 
+/// "printed '…'": what a program printed, quoted, as a reason.
+pub(super) fn printed(text: &str) -> Why {
+    let printed = shown(text.as_bytes());
+    why!("输出了 {printed}", "printed {printed}")
+}
+
 pub(super) fn fail<T>(why: Why) -> Result<T, Outcome> {
     Err(Outcome::Fail(why))
 }

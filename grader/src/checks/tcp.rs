@@ -312,8 +312,7 @@ pub(super) fn tcp_client_python_server(s: &Subject) -> Verdict {
     let dir = scratch();
     let (out, _) = run_client(s, server.addr.port(), "", dir.path())?;
     pass_if(out.replace("\r\n", "\n") == format!("{REPLY}\n"), || {
-        let printed = shown(out.as_bytes());
-        why!("输出了 {printed}", "printed {printed}")
+        printed(&out)
     })
 }
 
@@ -342,10 +341,7 @@ pub(super) fn client_without_server(s: &Subject) -> Verdict {
     if s.program == Program::FileClient {
         return pass_if(
             out.contains("无法连接到服务器，请检查服务器是否运行！"),
-            || {
-                let printed = shown(out.as_bytes());
-                why!("输出了 {printed}", "printed {printed}")
-            },
+            || printed(&out),
         );
     }
     Ok(())

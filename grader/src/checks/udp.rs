@@ -30,10 +30,7 @@ pub(super) fn udp_server_python_client(s: &Subject) -> Verdict {
     let server = start_server(s, true)?;
     python_original(s, "udp_client.py", server.addr.port(), "hi,zlz\nexit\n")?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("hi,zlz"));
-    pass_if(ok, || {
-        let printed = shown(server.proc.stdout().as_bytes());
-        why!("输出了 {printed}", "printed {printed}")
-    })
+    pass_if(ok, || printed(&server.proc.stdout()))
 }
 
 pub(super) fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
@@ -100,8 +97,7 @@ pub(super) fn udp_client_sends(s: &Subject) -> Verdict {
         ));
     }
     pass_if(out.starts_with("数据：数据：数据："), || {
-        let printed = shown(out.as_bytes());
-        why!("输出了 {printed}", "printed {printed}")
+        printed(&out)
     })
 }
 
