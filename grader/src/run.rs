@@ -33,6 +33,12 @@ use std::time::{Duration, Instant};
 pub const START: Duration = Duration::from_secs(10);
 /// How long any one exchange may take.
 pub const STEP: Duration = Duration::from_secs(5);
+/// How long a client program may take to run to its end: its interpreter's
+/// start, its exchanges and its exit. Twice [`STEP`]: a correct Python
+/// client was seen to take over 5 s on a loaded two-core machine (a class
+/// graded four at once in the sandbox, beside a release build), and a
+/// correct program exits long before, so only a hung one waits it out.
+pub const RUN: Duration = Duration::from_secs(10);
 /// How much of the start and of the end of each output stream is kept.
 pub const KEPT: usize = 64 * 1024;
 /// A program that prints more than this in one check fails it.

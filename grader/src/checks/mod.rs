@@ -11,7 +11,7 @@
 //! expected ("replied '滚蛋.' instead of '不要回答,…'"), and names an
 //! exception only when the program's stderr shows one.
 
-use crate::run::{Running, START, STEP, Transcript, scratch, wait_until};
+use crate::run::{RUN, Running, START, STEP, Transcript, scratch, wait_until};
 use crate::{Category, Check, Outcome, Program, Protocol, Subject, Verdict, Why, why};
 use common::log::Output;
 use common::stop::Stop;
@@ -81,8 +81,8 @@ fn no_server_check() -> Check {
         client_without_server,
     ).whatever_it_speaks()
     .does(
-                "nobody on its port: it must exit within 5 s, with a message or silently, not with a traceback",
-                "端口上没有服务器：它必须在 5 秒内退出，可以打印提示，也可以不打印，但不能抛出 traceback",
+                "nobody on its port: it must exit within 10 s, with a message or silently, not with a traceback",
+                "端口上没有服务器：它必须在 10 秒内退出，可以打印提示，也可以不打印，但不能抛出 traceback",
             )
 }
 
@@ -339,8 +339,8 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 udp_client_eof,
             ).whatever_it_speaks()
                 .does(
-                "stdin closed: exit status 0 within 5 s, no traceback",
-                "标准输入关闭：5 秒内以状态 0 退出，没有 traceback",
+                "stdin closed: exit status 0 within 10 s, no traceback",
+                "标准输入关闭：10 秒内以状态 0 退出，没有 traceback",
             ),
         ],
         Program::MultithreadServer => signin_checks(),
@@ -483,8 +483,8 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 file_client_eof,
             ).whatever_it_speaks()
                 .does(
-                "stdin closed at once: it must exit within 5 s",
-                "标准输入立即关闭：它必须在 5 秒内退出",
+                "stdin closed at once: it must exit within 10 s",
+                "标准输入立即关闭：它必须在 10 秒内退出",
             ),
         ],
         Program::EchoServer => vec![lab(

@@ -230,7 +230,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
 }
 
 /// Starts the program under test as a client with `input` on stdin, in a
-/// fresh folder, and waits (at most STEP) for it to exit.
+/// fresh folder, and waits (at most RUN) for it to exit.
 pub(super) fn run_client(
     s: &Subject,
     port: u16,
@@ -247,13 +247,13 @@ pub(super) fn run_client(
     ));
     proc.type_in(input);
     proc.close_stdin();
-    match proc.wait_exit(STEP) {
+    match proc.wait_exit(RUN) {
         Some(_) => Ok((proc.stdout(), proc.stderr())),
         None => {
             let printed = shown(proc.stdout().as_bytes());
             fail(why!(
-                "在 {STEP:?} 内没有退出；它输出了 {printed}",
-                "did not exit within {STEP:?}; printed {printed}"
+                "在 {RUN:?} 内没有退出；它输出了 {printed}",
+                "did not exit within {RUN:?}; printed {printed}"
             ))
         }
     }
@@ -497,7 +497,7 @@ pub(super) fn python_original(
     let mut proc = Running::start(cmd, t).map_err(Outcome::Skip)?;
     proc.type_in(input);
     proc.close_stdin();
-    match proc.wait_exit(STEP) {
+    match proc.wait_exit(RUN) {
         Some(status) if status.success() => Ok(proc.stdout()),
         Some(status) => {
             let line = last_line(&proc.stderr());

@@ -124,7 +124,7 @@ pub(super) fn udp_client_eof(s: &Subject) -> Verdict {
     let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     proc.type_in("one\n");
     proc.close_stdin();
-    match proc.wait_exit(STEP) {
+    match proc.wait_exit(RUN) {
         None => fail(why!("输入结束后卡住了", "hung at the end of input")),
         Some(status) if status.success() => Ok(()),
         Some(status) => {
