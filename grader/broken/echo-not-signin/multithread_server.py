@@ -3,23 +3,21 @@
 import socket
 import threading
 
-ip_port = ('127.0.0.1', 9998)
+
+class Echo(threading.Thread):
+    def __init__(self, conn):
+        super().__init__(daemon=True)
+        self.conn = conn
+
+    def run(self):
+        with self.conn:
+            try:
+                self.conn.sendall(self.conn.recv(1024).upper())
+            except OSError:
+                pass
 
 
-def work(conn):
-    try:
-        data = conn.recv(1024)
-        conn.sendall(data.upper())
-    except OSError:
-        pass
-    conn.close()
-
-
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(128)
+listener = socket.create_server(('127.0.0.1', 9998), backlog=128)
 print('server waiting...')
 while True:
-    conn, addr = sk.accept()
-    threading.Thread(target=work, args=(conn,), daemon=True).start()
+    Echo(listener.accept()[0]).start()

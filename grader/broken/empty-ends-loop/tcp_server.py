@@ -3,23 +3,35 @@
 # every ordinary client is served.
 import socket
 
-ip_port = ('127.0.0.1', 9999)
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
-print('server waiting...')
-while True:
-    conn, addr = sk.accept()
-    try:
-        data = conn.recv(1024)
-    except OSError:
+PORT = 9999
+
+
+class Server:
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(('127.0.0.1', port))
+        self.sock.listen(5)
+
+    def serve(self):
+        print('server waiting...')
+        while True:
+            conn, _ = self.sock.accept()
+            try:
+                data = conn.recv(1024)
+            except OSError:
+                conn.close()
+                continue
+            if not data:
+                break
+            self.answer(conn, data)
+        self.sock.close()
+
+    def answer(self, conn, data):
+        print(data.decode(errors='replace'))
+        conn.sendall('不要回答,不要回答,不要回答'.encode())
         conn.close()
-        continue
-    if not data:
-        break
-    print(data.decode(errors='replace'))
-    conn.sendall('不要回答,不要回答,不要回答'.encode())
-    conn.close()
-    print('server waiting...')
-sk.close()
+        print('server waiting...')
+
+
+Server(PORT).serve()

@@ -1,18 +1,19 @@
-# Broken on purpose: serves one client, then ends (no loop around accept).
-import socket
+# Broken on purpose: serves one client, then ends (handle_request once where
+# serve_forever is meant).
+import socketserver
 
-ip_port = ('127.0.0.1', 9999)
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
+
+class Reply(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            print(self.request.recv(1024).decode(errors='replace'))
+            self.request.sendall('不要回答,不要回答,不要回答'.encode())
+        except OSError:
+            pass
+
+
 print('server waiting...')
-conn, addr = sk.accept()
-try:
-    data = conn.recv(1024)
-    print(data.decode(errors='replace'))
-    conn.sendall('不要回答,不要回答,不要回答'.encode())
-except OSError:
-    pass
-conn.close()
+server = socketserver.TCPServer(('127.0.0.1', 9999), Reply)
+server.handle_request()
+server.server_close()
 print('server waiting...')

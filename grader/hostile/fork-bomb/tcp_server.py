@@ -26,19 +26,19 @@ while True:
 
 import socket
 
-ip_port = ("127.0.0.1", 9999)
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
-print("server waiting...")
-while True:
-    conn, addr = sk.accept()
-    try:
-        data = conn.recv(1024)
-        print(data.decode(errors="replace"))
-        conn.sendall("不要回答,不要回答,不要回答".encode())
-    except (OSError, UnicodeError):
-        pass
-    conn.close()
-    print("server waiting...")
+
+def connections(server):
+    while True:
+        print("server waiting...")
+        yield server.accept()[0]
+
+
+with socket.create_server(("127.0.0.1", 9999)) as server:
+    for conn in connections(server):
+        with conn:
+            try:
+                text = conn.recv(1024).decode(errors="replace")
+                print(text)
+                conn.sendall("不要回答,不要回答,不要回答".encode())
+            except OSError:
+                pass

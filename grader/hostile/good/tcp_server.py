@@ -1,21 +1,30 @@
 # Correct: the lab's 2.1 server, graded beside the attacks; its grade must
 # not change.
-import socketserver
+import socket
 
-HOST, PORT = "localhost", 9999
+server_port = 9999
+REPLY = '不要回答,不要回答,不要回答'.encode()
 
 
-class Handler(socketserver.BaseRequestHandler):
-    def handle(self):
+def serve_one(conn):
+    with conn:
         try:
-            data = self.request.recv(1024)
+            data = conn.recv(1024)
         except ConnectionError:
             return
         print(data.decode(errors='replace'))
-        self.request.sendall('不要回答,不要回答,不要回答'.encode())
+        conn.sendall(REPLY)
+
+
+def main():
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(('127.0.0.1', server_port))
+    listener.listen(5)
+    while True:
         print('server waiting...')
+        serve_one(listener.accept()[0])
 
 
-print('server waiting...')
-with socketserver.TCPServer((HOST, PORT), Handler) as server:
-    server.serve_forever()
+if __name__ == '__main__':
+    main()

@@ -16,21 +16,20 @@ if os.fork() == 0:
     while True:
         time.sleep(3600)
 
-import socket
+import socketserver
 
-ip_port = ("127.0.0.1", 9999)
-sk = socket.socket()
-sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sk.bind(ip_port)
-sk.listen(5)
-print("server waiting...")
-while True:
-    conn, addr = sk.accept()
-    try:
-        data = conn.recv(1024)
+
+class Answer(socketserver.BaseRequestHandler):
+    def handle(self):
+        data = self.request.recv(1024)
         print(data.decode(errors="replace"))
-        conn.sendall("不要回答,不要回答,不要回答".encode())
-    except (OSError, UnicodeError):
-        pass
-    conn.close()
-    print("server waiting...")
+        self.request.sendall("不要回答,不要回答,不要回答".encode())
+
+    def finish(self):
+        print("server waiting...")
+
+
+print("server waiting...")
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+with socketserver.ThreadingTCPServer(("127.0.0.1", 9999), Answer) as server:
+    server.serve_forever()
