@@ -11,6 +11,7 @@
 //!       job as JSON on stdin  ───────────▶   ip link set lo up
 //!                                             the host's files read-only
 //!                                             a tmpfs (--disk) for files
+//!                                             and one for /dev/shm
 //!                                             the check: the program under
 //!                                             test (through `grade limit`,
 //!                                             which joins the cgroups), the
@@ -36,7 +37,9 @@
 //!   slows no other student's;
 //! - **disk of its own**: the host's files are read-only inside, and the
 //!   check's scratch folder, where the program runs, is a tmpfs of `--disk`
-//!   bytes, gone with the check.
+//!   bytes, gone with the check; `/dev/shm`, where POSIX semaphores live
+//!   (Python's `multiprocessing` makes one for each lock), is an empty tmpfs
+//!   of [`SHM`] bytes of the check's own.
 //!
 //! After the check, PID 1 looks at what the program did with its bounds, and
 //! a check in which it met one fails, saying so: it tried to have more than
@@ -59,6 +62,9 @@ use std::time::Duration;
 
 /// The scratch space one check may fill, unless `--disk` says otherwise.
 pub const DISK: u64 = 1 << 30;
+/// The size of each check's own `/dev/shm`: room for semaphores and small
+/// shared memory, not for files.
+pub const SHM: u64 = 64 << 20;
 /// The processes and threads one check may have at once, the grader's own
 /// helpers in it included (the lab's busiest check has about 50).
 pub const PIDS: u64 = 512;
@@ -96,8 +102,9 @@ impl Sandbox {
     pub fn describe(&self) -> String {
         let has = |file: &str| self.controllers.iter().any(|c| c.limit.0 == file);
         format!(
-            "each check in its own network, PID and mount namespaces (loopback only, the host's files read-only); files in a {} MiB tmpfs; {}; {}; {}",
+            "each check in its own network, PID and mount namespaces (loopback only, the host's files read-only); files in a {} MiB tmpfs, /dev/shm in one of {} MiB; {}; {}; {}",
             self.disk >> 20,
+            SHM >> 20,
             match has("pids.max") {
                 true => format!("at most {PIDS} processes (pids cgroup)"),
                 false => "processes bounded by RLIMIT_NPROC only (no writable pids cgroup)".into(),
@@ -421,6 +428,7 @@ fn run_job(job: &Value) -> Result<Value, String> {
         return Err("ip link set lo up failed in the sandbox".into());
     }
     read_only_host();
+    own_shm();
     let disk = path(&job["disk"]).ok_or("the job names no scratch folder")?;
     let disk_size = job["disk_size"].as_u64().unwrap_or(DISK);
     let mounted = Command::new("mount")
@@ -547,6 +555,22 @@ fn read_only_host() {
         }
         let _ = Command::new("mount")
             .args(["-o", "remount,bind,ro", target])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Mounts an empty tmpfs of [`SHM`] bytes on `/dev/shm`, where the host's
+/// is read-only now: a program that makes a POSIX semaphore (every lock of
+/// Python's `multiprocessing`, `multiprocessing.pool.ThreadPool` too)
+/// fails to start without it. Found by a correct pool graded zero. Where
+/// the host has no `/dev/shm`, or the mount is refused, nothing changes.
+fn own_shm() {
+    if Path::new("/dev/shm").is_dir() {
+        let _ = Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={SHM},mode=1777"))
+            .args(["socket-lab-shm", "/dev/shm"])
             .stderr(Stdio::null())
             .status();
     }

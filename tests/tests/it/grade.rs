@@ -695,6 +695,56 @@ fn each_attack_fails_its_own_checks_and_harms_no_one_else() {
     );
 }
 
+/// A pool built on `multiprocessing.pool.ThreadPool` makes a POSIX
+/// semaphore in /dev/shm before it listens. In the sandbox, where the
+/// host's files are read-only, it must still start and be graded for what
+/// it does (grader/broken/pool-of-128: a pool of the wrong size), not
+/// given 0 as a program that does not start.
+#[test]
+#[cfg_attr(
+    not(all(python_originals, namespaces)),
+    ignore = "needs Python 3 and Linux namespaces (unshare --user --net --pid, ip)"
+)]
+fn a_pool_that_needs_dev_shm_is_graded_for_what_it_does_in_the_sandbox() {
+    let class = tempfile::tempdir().unwrap();
+    let student = class.path().join("pool-of-128");
+    std::fs::create_dir(&student).unwrap();
+    std::fs::copy(
+        broken().join("pool-of-128/threadpool_server.py"),
+        student.join("threadpool_server.py"),
+    )
+    .unwrap();
+    let parsed = graded_in_the_sandbox(class.path());
+    let r = parsed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["program"] == "threadpool-server")
+        .expect("a report for the pool");
+    let check = |name: &str| -> &serde_json::Value {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no check {name}: {r:#}"))
+    };
+    assert_eq!(
+        check("twenty sign-ins at once are all answered")["result"],
+        "pass",
+        "{r:#}"
+    );
+    let pool = check("serves ten at once and no more (a pool)");
+    assert_eq!(pool["result"], "fail", "{r:#}");
+    assert!(
+        pool["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("more than ten at once"),
+        "{r:#}"
+    );
+}
+
 /// A client file that does not exist scores 0, every check saying the
 /// client never reached the server (and why).
 #[test]
