@@ -472,8 +472,8 @@ pub fn for_program(program: Program) -> Vec<Check> {
                 client_without_server,
             ).whatever_it_speaks()
                 .does(
-                "prints 无法连接到服务器，请检查服务器是否运行！ and exits",
-                "打印“无法连接到服务器，请检查服务器是否运行！”并退出",
+                "given a file that exists, prints 无法连接到服务器，请检查服务器是否运行！ and exits",
+                "输入一个存在的文件名：打印“无法连接到服务器，请检查服务器是否运行！”并退出",
             ),
             lab(
                 "ends at the end of input",

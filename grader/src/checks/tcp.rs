@@ -321,6 +321,10 @@ pub(super) fn client_without_server(s: &Subject) -> Verdict {
     let closed = crate::ports::closed_port();
     let dir = scratch();
     let input = if s.program == Program::FileClient {
+        // A file that exists: a client that asks for the path before it
+        // connects (file_client.py connects first) gets as far as the
+        // connect, and is judged on what it does there.
+        let _ = std::fs::write(dir.path().join("x.txt"), b"x\n");
         "x.txt\n"
     } else {
         "hi\nexit\n"
