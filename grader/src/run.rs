@@ -7,7 +7,8 @@
 //!   each stream and counts the rest, and a program that prints more than
 //!   [`FLOOD`] fails the check it did it in ([`Transcript::flood`]);
 //! - its environment: only PATH, the system's own variables and Python's
-//!   output settings are passed on, and it runs in a fresh folder;
+//!   output settings are passed on, and it runs in a fresh folder, from a
+//!   copy of its script there ([`Launch::placed_in`]);
 //! - on Unix, with [`Launch::limiter`] set (the `grade` binary does): its
 //!   address space, file size, CPU time, open files and process count, set
 //!   hard and soft by `grade limit` before it becomes the program, so that
@@ -69,6 +70,39 @@ pub struct Launch {
 }
 
 impl Launch {
+    /// The launch run from `dir`: its working folder and, for a Python
+    /// script, the script's own folder too, through a copy of the script
+    /// (and of the `.py` files beside it, for modules of its own) in `dir`.
+    /// A program that keeps its files beside itself
+    /// (`os.path.dirname(os.path.abspath(__file__))`, as students often
+    /// write) then keeps them where the checks look, and never in the class
+    /// folder, which the sandbox makes read-only. A file that cannot be
+    /// copied is run where it is.
+    pub fn placed_in(&self, dir: &Path) -> Launch {
+        let mut launch = self.clone();
+        launch.cwd = dir.to_path_buf();
+        let is_script = |a: &String| a.to_ascii_lowercase().ends_with(".py");
+        let Some(script) = launch.argv.iter_mut().find(|a| is_script(a)) else {
+            return launch;
+        };
+        let from = PathBuf::from(&*script);
+        let beside = from.parent().and_then(|d| std::fs::read_dir(d).ok());
+        for entry in beside.into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path != from && path.is_file() && is_script(&name.to_string_lossy().into_owned()) {
+                let _ = std::fs::copy(&path, dir.join(&name));
+            }
+        }
+        if let Some(name) = from.file_name() {
+            let copy = dir.join(name);
+            if std::fs::copy(&from, &copy).is_ok() {
+                *script = copy.to_string_lossy().into_owned();
+            }
+        }
+        launch
+    }
+
     /// The command with `{port}` replaced, in a scrubbed environment.
     pub fn command(&self, port: u16) -> Command {
         let argv: Vec<String> = self

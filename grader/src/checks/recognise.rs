@@ -94,8 +94,7 @@ pub(super) fn client_at_work(s: &Subject) -> Verdict {
         _ => ("hello\nexit\n".into(), b"hello"),
     };
     let recorder = Recorder::start(s.grader_port(), s.program.is_udp())?;
-    let mut launch = s.launch.clone();
-    launch.cwd = dir.path().to_path_buf();
+    let launch = s.launch.placed_in(dir.path());
     let mut proc = Running::start(launch.command(recorder.port), t).map_err(Outcome::Fail)?;
     proc.type_in(&input);
     proc.close_stdin();

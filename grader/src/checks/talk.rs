@@ -154,8 +154,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
             "the grader cannot make a folder: {e}"
         ))
     })?;
-    let mut launch = s.launch.clone();
-    launch.cwd = work.clone();
+    let launch = s.launch.placed_in(&work);
     // A port chosen for the program can be taken by another program before
     // it binds it: then it is started again on a fresh one, three times at
     // most, and the grader says so.
@@ -238,8 +237,7 @@ pub(super) fn run_client(
     dir: &Path,
 ) -> Result<(String, String), Outcome> {
     let t = &s.transcript;
-    let mut launch = s.launch.clone();
-    launch.cwd = dir.to_path_buf();
+    let launch = s.launch.placed_in(dir);
     let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     t.note(format!(
         "输入后关闭它的 stdin / typed into it, then closed its stdin: {}",

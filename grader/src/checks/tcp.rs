@@ -178,8 +178,7 @@ pub(super) fn port_in_use(s: &Subject) -> Verdict {
         ))
     })?;
     let dir = scratch();
-    let mut launch = s.launch.clone();
-    launch.cwd = dir.path().to_path_buf();
+    let launch = s.launch.placed_in(dir.path());
     let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     pass_if(proc.wait_exit(START).is_some(), || {
         why!(

@@ -119,8 +119,7 @@ pub(super) fn udp_client_eof(s: &Subject) -> Verdict {
     let t = &s.transcript;
     let (_sink, port) = udp_sink(s.grader_port())?;
     let dir = scratch();
-    let mut launch = s.launch.clone();
-    launch.cwd = dir.path().to_path_buf();
+    let launch = s.launch.placed_in(dir.path());
     let mut proc = Running::start(launch.command(port), t).map_err(Outcome::Fail)?;
     proc.type_in("one\n");
     proc.close_stdin();

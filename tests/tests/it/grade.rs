@@ -528,12 +528,14 @@ fn each_broken_program_gets_the_verdict_and_reason_its_defect_deserves() {
 
     // Correct programs in forms the grader must not break: a handler not
     // named MyServer, a port set inside a socketserver line, a file client
-    // that asks for the path before it connects.
+    // that asks for the path before it connects, a file server that saves
+    // beside its own script.
     for (student, program) in [
         ("handler-named-server", Program::EchoServer),
         ("port-in-socketserver-line", tcp),
         ("pinned-host-port", tcp),
         ("asks-path-first", Program::FileClient),
+        ("saves-beside-itself", Program::FileServer),
     ] {
         let r = report_for(&entries, student, program);
         assert_eq!(r.scored(), r.possible(), "{}", r.table());
