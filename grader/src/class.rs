@@ -547,9 +547,109 @@ fn is_port(text: &str) -> bool {
         .is_ok_and(|n| (1024..=65535).contains(&n))
 }
 
+/// The script with each string literal that is an absolute path on a
+/// Windows drive or in a home folder (`r'C:\Users\…\file_save'`, as
+/// file_server.py has one; `'D:/lab2/save'`, `'/Users/alice/lab2/file_save'`,
+/// `'/home/bob/save'`) cut to its last part (`file_save`), or `None` where
+/// there is none. The program then keeps those files in the folder it runs
+/// in, where the checks look, instead of on the student's own path on the
+/// grading machine (read-only in the sandbox; elsewhere outside the
+/// check's folder). Comments are left as they are.
+pub fn home_paths_made_relative(script: &str) -> Option<String> {
+    let mut adapted = String::with_capacity(script.len());
+    let mut changed = false;
+    for line in script.split_inclusive('\n') {
+        let mut rest = line;
+        // Each literal in turn, up to a comment.
+        while let Some(i) = rest.find(['\'', '"', '#']) {
+            let quote = rest.as_bytes()[i];
+            let body = &rest[i + 1..];
+            let end = (quote != b'#').then(|| literal_end(body, quote)).flatten();
+            let Some(end) = end else { break };
+            adapted.push_str(&rest[..=i]);
+            match last_part_of_absolute(&body[..end]) {
+                Some(part) => {
+                    adapted.push_str(part);
+                    changed = true;
+                }
+                None => adapted.push_str(&body[..end]),
+            }
+            rest = &body[end..];
+        }
+        adapted.push_str(rest);
+    }
+    changed.then_some(adapted)
+}
+
+/// Where the literal whose text starts `body` ends: at its closing
+/// `quote`, a backslash escaping the character after it (in raw strings
+/// too, as Python reads them). `None` where the line ends first.
+fn literal_end(body: &str, quote: u8) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'\n' => return None,
+            b if b == quote => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `C:\…\file_save`, `D:/lab2`, `/Users/…/x` or `/home/…/x`: the last part.
+fn last_part_of_absolute(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let drive =
+        b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
+    if !drive && !text.starts_with("/Users/") && !text.starts_with("/home/") {
+        return None;
+    }
+    let last = text.split(['\\', '/']).rfind(|p| !p.is_empty())?;
+    let plain = !last.ends_with(':') && !last.contains(['\'', '"', '{', '}']);
+    plain.then_some(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absolute_paths_of_a_students_machine_become_their_last_part() {
+        let cases = [
+            (
+                "    save = r'C:\\Users\\xiaoming\\lab2\\file_save'  # 保存到这里\n",
+                "    save = r'file_save'  # 保存到这里\n",
+            ),
+            ("SAVE = 'D:\\\\lab2\\\\save\\\\'\n", "SAVE = 'save'\n"),
+            ("SAVE = \"D:/lab2/save\"\n", "SAVE = \"save\"\n"),
+            (
+                "p = os.path.join('/Users/alice/lab2', 'file_save')\n",
+                "p = os.path.join('lab2', 'file_save')\n",
+            ),
+            ("d = f'/home/bob/{x}/out'\n", "d = f'out'\n"),
+        ];
+        for (script, adapted) in cases {
+            assert_eq!(
+                home_paths_made_relative(script).as_deref(),
+                Some(adapted),
+                "{script}"
+            );
+        }
+        for untouched in [
+            "base_path = 'file_save'\n",
+            "os.open('/dev/null')\n",
+            "# r'C:\\Users\\me\\save' in a comment\n",
+            "print(\"don't\")  # '/home/x/y'\n",
+            "url = 'http://127.0.0.1:9999/'\n",
+            "d = 'C:\\\\'\n",
+            "d = f'/home/bob/{name}'\n",
+            "s = 'it\\'s /home/a/b'\n",
+        ] {
+            assert_eq!(home_paths_made_relative(untouched), None, "{untouched}");
+        }
+    }
 
     #[test]
     fn finds_the_port_wherever_the_lab_puts_it() {

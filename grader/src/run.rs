@@ -76,8 +76,10 @@ impl Launch {
     /// A program that keeps its files beside itself
     /// (`os.path.dirname(os.path.abspath(__file__))`, as students often
     /// write) then keeps them where the checks look, and never in the class
-    /// folder, which the sandbox makes read-only. A file that cannot be
-    /// copied is run where it is.
+    /// folder, which the sandbox makes read-only; for the same reason an
+    /// absolute path of the student's own machine in the copies becomes
+    /// its last part ([`crate::class::home_paths_made_relative`]). A
+    /// script that cannot be copied is run where it is.
     pub fn placed_in(&self, dir: &Path) -> Launch {
         let mut launch = self.clone();
         launch.cwd = dir.to_path_buf();
@@ -91,12 +93,12 @@ impl Launch {
             let path = entry.path();
             let name = entry.file_name();
             if path != from && path.is_file() && is_script(&name.to_string_lossy().into_owned()) {
-                let _ = std::fs::copy(&path, dir.join(&name));
+                let _ = copy_script(&path, &dir.join(&name));
             }
         }
         if let Some(name) = from.file_name() {
             let copy = dir.join(name);
-            if std::fs::copy(&from, &copy).is_ok() {
+            if copy_script(&from, &copy).is_ok() {
                 *script = copy.to_string_lossy().into_owned();
             }
         }
@@ -142,6 +144,16 @@ impl Launch {
     pub fn takes_port(&self) -> bool {
         self.argv.iter().any(|a| a.contains("{port}"))
     }
+}
+
+/// Copies a Python script, its absolute paths of the student's machine cut
+/// to their last part; a script that is not UTF-8 is copied as it is.
+fn copy_script(from: &Path, to: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::read(from)?;
+    let adapted = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(crate::class::home_paths_made_relative);
+    std::fs::write(to, adapted.as_deref().map_or(&bytes[..], str::as_bytes))
 }
 
 /// Clears the environment but for what a program needs to start: PATH,

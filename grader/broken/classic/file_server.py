@@ -1,11 +1,12 @@
 # Broken on purpose: writes straight to the final name, so a truncated
 # upload leaves a partial file. (Names are checked, nothing is overwritten,
-# and a vanished client ends the handler.)
+# and a vanished client ends the handler; it saves to an absolute path of
+# its author's Mac, as file_server.py saves to one of its author's PC.)
 import os
 import socketserver
 
 ip_port = ('127.0.0.1', 9996)
-base_path = 'file_save'
+base_path = '/Users/xiaoming/Desktop/lab2/file_save'  # the folder on its author's Mac
 
 
 class MyServer(socketserver.BaseRequestHandler):
