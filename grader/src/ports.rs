@@ -20,13 +20,20 @@ pub fn is_bound(port: u16, udp: bool) -> bool {
     free.is_err()
 }
 
-/// True when a TCP socket listens on 127.0.0.1:`port`, found by binding it
-/// with SO_REUSEADDR: on Unix that bind fails for a listener, but not for
-/// a connection left in TIME_WAIT on the port, which [`is_bound`] counts
-/// (a busy machine's earlier connections may have used the number). On
-/// Windows, where SO_REUSEADDR would let the probe share a listener's port,
-/// it is [`is_bound`].
+/// True when a TCP socket listens on `port`. On Linux, read from the
+/// kernel's own table ([`listening_in_proc`]): only that tells a listener
+/// from a socket bound and not yet listening, which refuses connections
+/// (Python's `bind` and `listen` can be far apart on a loaded machine, and
+/// a client sent in between was refused: found by the soak under load).
+/// Elsewhere, by binding it with SO_REUSEADDR: on Unix that bind fails for
+/// a listener, but not for a connection left in TIME_WAIT on the port,
+/// which [`is_bound`] counts (a busy machine's earlier connections may
+/// have used the number). On Windows, where SO_REUSEADDR would let the
+/// probe share a listener's port, it is [`is_bound`].
 fn listens(port: u16) -> bool {
+    if let Some(listening) = listening_in_proc(port) {
+        return listening;
+    }
     #[cfg(unix)]
     {
         use socket2::{Domain, Socket, Type};
@@ -40,6 +47,27 @@ fn listens(port: u16) -> bool {
     {
         is_bound(port, false)
     }
+}
+
+/// Whether a TCP socket of this network namespace listens on `port`, from
+/// Linux's `/proc/net/tcp` and `/proc/net/tcp6` (a row's local address
+/// `HEXADDR:HEXPORT`, its state `0A` for LISTEN); `None` where neither can
+/// be read (other systems).
+fn listening_in_proc(port: u16) -> Option<bool> {
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|t| std::fs::read_to_string(t).ok())
+        .collect();
+    if tables.is_empty() {
+        return None;
+    }
+    let listening = |row: &str| {
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        let local_port = fields.get(1).and_then(|a| a.rsplit_once(':'));
+        let local_port = local_port.and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+        local_port == Some(port) && fields.get(3) == Some(&"0A")
+    };
+    Some(tables.iter().any(|t| t.lines().skip(1).any(listening)))
 }
 
 /// Waits (at most `limit`) until 127.0.0.1:`port` is bound, while `alive`
@@ -174,6 +202,29 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused
         );
         assert!(TcpListener::bind(addr).is_err(), "the port is held");
+    }
+
+    /// A socket bound and not yet listening refuses connections: it must
+    /// not count as a started server, whatever its SO_REUSEADDR.
+    #[test]
+    fn a_bound_socket_is_not_a_listener_until_it_listens() {
+        use socket2::{Domain, Socket, Type};
+        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = probe.local_addr().unwrap();
+        drop(probe);
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        s.bind(&addr.into()).unwrap();
+        if cfg!(target_os = "linux") {
+            assert!(!listens(addr.port()), "bound, not listening");
+        }
+        s.listen(1).unwrap();
+        assert!(listens(addr.port()), "listening");
+        assert!(wait_bound(
+            addr.port(),
+            false,
+            Duration::from_secs(5),
+            || true
+        ));
     }
 
     #[test]
