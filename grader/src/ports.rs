@@ -209,11 +209,11 @@ mod tests {
     #[test]
     fn a_bound_socket_is_not_a_listener_until_it_listens() {
         use socket2::{Domain, Socket, Type};
-        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = probe.local_addr().unwrap();
-        drop(probe);
+        // Bound to a port of the kernel's choosing, held throughout.
         let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        s.bind(&addr.into()).unwrap();
+        s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        let addr = s.local_addr().unwrap().as_socket().unwrap();
         if cfg!(target_os = "linux") {
             assert!(!listens(addr.port()), "bound, not listening");
         }

@@ -688,6 +688,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_placed_script_runs_from_its_folder_with_its_modules_and_paths_made_relative() {
+        let class = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let script = class.path().join("file_server.py");
+        std::fs::write(&script, "import helper\n").unwrap();
+        std::fs::write(
+            class.path().join("helper.py"),
+            "SAVE = '/Users/xiaoming/lab2/file_save'\n",
+        )
+        .unwrap();
+        std::fs::write(class.path().join("notes.txt"), "not copied").unwrap();
+        let launch = Launch {
+            argv: vec!["python3".into(), "-u".into(), script.display().to_string()],
+            ..Launch::default()
+        };
+        let placed = launch.placed_in(work.path());
+        assert_eq!(placed.cwd, work.path());
+        let copy = work.path().join("file_server.py");
+        assert_eq!(placed.argv[2], copy.display().to_string());
+        assert_eq!(std::fs::read_to_string(copy).unwrap(), "import helper\n");
+        assert_eq!(
+            std::fs::read_to_string(work.path().join("helper.py")).unwrap(),
+            "SAVE = 'file_save'\n"
+        );
+        assert!(!work.path().join("notes.txt").exists());
+        // A program that is not a script only gets the folder.
+        let rust = Launch {
+            argv: vec!["tcp-basic".into(), "server".into()],
+            ..Launch::default()
+        };
+        assert_eq!(rust.placed_in(work.path()).argv, rust.argv);
+    }
+
+    #[test]
     fn a_capture_keeps_the_start_and_the_end_and_counts_the_rest() {
         let mut c = Capture::default();
         c.add(b"start ");
