@@ -11,13 +11,12 @@ pub(super) struct Upload {
 /// Uploads the first `send` bytes of `data` as `name` with the original's
 /// `name|size` header.
 pub(super) fn legacy_upload(
-    t: &Transcript,
-    addr: SocketAddr,
+    to: &Server,
     name: &str,
     data: &[u8],
     send: usize,
 ) -> Result<Upload, Outcome> {
-    let mut sk = connect(addr)?;
+    let mut sk = connect(to.addr)?;
     let header = format!("{name}|{}", data.len());
     let io = |e: std::io::Error| {
         Outcome::Fail(why!(
@@ -25,14 +24,14 @@ pub(super) fn legacy_upload(
             "the upload of {name} failed: {e}"
         ))
     };
-    t.note(format!(
+    to.t.note(format!(
         "发送文件头，再发送 {send}/{len} 字节 / sent the header, then {send} of {len} bytes: {}",
         shown(header.as_bytes()),
         len = data.len()
     ));
     sk.write_all(header.as_bytes()).map_err(io)?;
     let confirmation = read_reply(&mut sk, false).bytes;
-    t.note(format!(
+    to.t.note(format!(
         "文件头的回答 / got for the header: {}",
         shown(&confirmation)
     ));
@@ -42,6 +41,12 @@ pub(super) fn legacy_upload(
     // for long (the checks look at what it did).
     let _ = read_reply(&mut sk, true);
     Ok(Upload { confirmation })
+}
+
+/// A client that vanishes mid-upload: it announces 1000 bytes as `name`,
+/// sends 400 and half-closes.
+pub(super) fn abandoned_upload(to: &Server, name: &str) {
+    let _ = legacy_upload(to, name, &payload(1000), 400);
 }
 
 /// Every file named `name` below `dir`, with its contents.
@@ -66,9 +71,9 @@ pub(super) const UPLOAD: usize = 100_000;
 
 /// A plain 100 KB upload, which must arrive byte for byte: what was
 /// saved, or why it was not.
-pub(super) fn plain_upload(t: &Transcript, server: &Server, name: &str) -> Verdict {
+pub(super) fn plain_upload(server: &Server, name: &str) -> Verdict {
     let data = payload(UPLOAD);
-    let upload = legacy_upload(t, server.addr, name, &data, data.len())?;
+    let upload = legacy_upload(server, name, &data, data.len())?;
     let expected = format!("{name}已发送");
     if upload.confirmation != expected.as_bytes() {
         let (got, expected) = (shown(&upload.confirmation), shown(expected.as_bytes()));
@@ -104,9 +109,8 @@ pub(super) fn plain_upload(t: &Transcript, server: &Server, name: &str) -> Verdi
 /// A file server whose plain upload works, for the safety checks, which
 /// would otherwise pass on a server that saves nothing.
 pub(super) fn safe_to_judge(s: &Subject) -> Result<Server, Outcome> {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
-    match plain_upload(t, &server, "plain.bin") {
+    match plain_upload(&server, "plain.bin") {
         Ok(()) => Ok(server),
         Err(Outcome::Fail(why)) => Err(Outcome::NotGraded(Why::new(
             format!("没有一次上传成功（{}），所以无法判断安全性", why.zh),
@@ -120,9 +124,8 @@ pub(super) fn safe_to_judge(s: &Subject) -> Result<Server, Outcome> {
 }
 
 pub(super) fn file_server_saves(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
-    plain_upload(t, &server, "实验报告.bin")
+    plain_upload(&server, "实验报告.bin")
 }
 
 pub(super) fn file_server_python_client(s: &Subject) -> Verdict {
@@ -179,7 +182,6 @@ fn saved_from(
 }
 
 pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = safe_to_judge(s)?;
     // The server runs in a folder of its own; a name that climbs out of its
     // save folder, or an absolute one, must not land outside that folder.
@@ -191,7 +193,7 @@ pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
         absolute.to_string_lossy().into_owned(),
     ];
     for name in &names {
-        let _ = legacy_upload(t, server.addr, name, b"owned", 5);
+        let _ = legacy_upload(&server, name, b"owned", 5);
     }
     // From a save folder inside `work`, those land in `work` or its parent.
     let above = server
@@ -215,10 +217,8 @@ pub(super) fn file_server_traversal(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_truncated(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = safe_to_judge(s)?;
-    let data = payload(1000);
-    let _ = legacy_upload(t, server.addr, "cut.bin", &data, 400);
+    abandoned_upload(&server, "cut.bin");
     // A partial file shows up within a moment, or not at all.
     let partial = wait_until(Duration::from_millis(1500), || {
         find_files(&server.work, "cut.bin")
@@ -234,10 +234,8 @@ pub(super) fn file_server_truncated(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_spin(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = safe_to_judge(s)?;
-    let data = payload(1000);
-    let _ = legacy_upload(t, server.addr, "vanish.bin", &data, 400);
+    abandoned_upload(&server, "vanish.bin");
     judge_spin(
         &server,
         &why!("客户端上传到一半消失", "a client vanished mid-upload"),
@@ -245,10 +243,9 @@ pub(super) fn file_server_spin(s: &Subject) -> Verdict {
 }
 
 pub(super) fn file_server_overwrite(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = safe_to_judge(s)?;
-    let _ = legacy_upload(t, server.addr, "same.txt", b"first", 5);
-    let _ = legacy_upload(t, server.addr, "same.txt", b"other", 5);
+    let _ = legacy_upload(&server, "same.txt", b"first", 5);
+    let _ = legacy_upload(&server, "same.txt", b"other", 5);
     // Kept both, or refused the second: the first is never lost. A second
     // file shows up within a moment, or not at all.
     let _ = wait_until(Duration::from_millis(1500), || {

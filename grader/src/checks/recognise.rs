@@ -8,7 +8,6 @@ use super::*;
 /// it speaks the lab's protocol, or what it seems to be instead. Clients,
 /// UDP servers and the download server are taken to speak the lab's.
 pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
-    let t = &s.transcript;
     if !s.program.is_server() {
         client_at_work(s)?;
         return Ok(Protocol::Lab);
@@ -18,7 +17,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
         return Ok(Protocol::Lab);
     }
     let (request, _) = first_exchange(s.program);
-    let exchanged = exchange(t, server.addr, &request, false);
+    let exchanged = exchange(&server, &request, false);
     // A step of the Rust handout not written yet, met by the connection's
     // thread: the server listens, but serves no one yet. Its message is on
     // stderr by the time the connection closes, or a moment later.
@@ -55,7 +54,7 @@ pub fn recognise(s: &Subject) -> Result<Protocol, Outcome> {
     // An echo of a request without letters says nothing of upper case: a
     // second client with letters tells a plain echo from an upper-case one.
     let (request, reply, kind) = match kind.en.as_str() {
-        "an echo server" => match exchange(t, server.addr, b"hello", false) {
+        "an echo server" => match exchange(&server, b"hello", false) {
             Ok(r) if !r.bytes.is_empty() => {
                 let kind = other_protocol(b"hello", &r.bytes).unwrap_or(kind);
                 (b"hello".to_vec(), r.bytes, kind)

@@ -3,21 +3,17 @@
 use super::*;
 
 /// Sends each message on one connection and reads each reply.
-pub(super) fn session(
-    t: &Transcript,
-    addr: SocketAddr,
-    messages: &[&[u8]],
-) -> Result<Vec<Vec<u8>>, Outcome> {
-    let mut sk = connect(addr)?;
+pub(super) fn session(to: &Server, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, Outcome> {
+    let mut sk = connect(to.addr)?;
     let mut replies = Vec::new();
     for m in messages {
-        t.note(format!("发送 / sent: {}", shown(m)));
+        to.t.note(format!("发送 / sent: {}", shown(m)));
         sk.write_all(m).map_err(|e| {
             let sent = shown(m);
             Outcome::Fail(why!("无法发送 {sent}：{e}", "could not send {sent}: {e}"))
         })?;
         let reply = read_reply(&mut sk, false).bytes;
-        t.note(format!("收到 / got: {}", shown(&reply)));
+        to.t.note(format!("收到 / got: {}", shown(&reply)));
         replies.push(reply);
     }
     Ok(replies)
@@ -48,17 +44,15 @@ pub(super) fn expect_session(
 }
 
 pub(super) fn echo_upper(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     let messages: [&[u8]; 2] = [b"hello", "socket 你好".as_bytes()];
-    let replies = session(t, server.addr, &messages)?;
+    let replies = session(&server, &messages)?;
     expect_session(&messages, &replies, &[b"HELLO", "SOCKET 你好".as_bytes()])
 }
 
 pub(super) fn ctime_reply(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
-    let replies = session(t, server.addr, &[b"hello"])?;
+    let replies = session(&server, &[b"hello"])?;
     pass_if(is_ctime_reply(&replies[0], b"hello"), || {
         let got = shown(&replies[0]);
         why!(
@@ -68,22 +62,18 @@ pub(super) fn ctime_reply(s: &Subject) -> Verdict {
     })
 }
 
-pub(super) fn udp_ask(
-    t: &Transcript,
-    addr: SocketAddr,
-    datagram: &[u8],
-) -> Result<Vec<u8>, Outcome> {
+pub(super) fn udp_ask(to: &Server, datagram: &[u8]) -> Result<Vec<u8>, Outcome> {
     let ask = || -> std::io::Result<Vec<u8>> {
         let sk = UdpSocket::bind("127.0.0.1:0")?;
         sk.set_read_timeout(Some(STEP))?;
-        t.note(format!(
+        to.t.note(format!(
             "发送数据报 / sent the datagram: {}",
             shown(datagram)
         ));
-        sk.send_to(datagram, addr)?;
+        sk.send_to(datagram, to.addr)?;
         let mut buf = [0u8; 2048];
         let (n, _) = sk.recv_from(&mut buf)?;
-        t.note(format!(
+        to.t.note(format!(
             "收到数据报 / got the datagram: {}",
             shown(&buf[..n])
         ));
@@ -99,9 +89,8 @@ pub(super) fn udp_ask(
 }
 
 pub(super) fn udp_echo_upper(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, true)?;
-    let r = udp_ask(t, server.addr, b"hello")?;
+    let r = udp_ask(&server, b"hello")?;
     pass_if(r == b"HELLO", || {
         let got = shown(&r);
         why!(
@@ -112,9 +101,8 @@ pub(super) fn udp_echo_upper(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_echo_empty(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, true)?;
-    let r = udp_ask(t, server.addr, b"")?;
+    let r = udp_ask(&server, b"")?;
     pass_if(r.is_empty(), || {
         let got = shown(&r);
         why!(
@@ -125,10 +113,9 @@ pub(super) fn udp_echo_empty(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_echo_invalid_utf8(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let mut server = start_server(s, true)?;
-    udp_send(t, server.addr, &[b"\xff\xfe\x00"])?;
-    match udp_ask(t, server.addr, b"after") {
+    udp_send(&server, &[b"\xff\xfe\x00"])?;
+    match udp_ask(&server, b"after") {
         Ok(_) => Ok(()),
         Err(no_answer) => Err(server
             .exited(s, &why!("无效的 UTF-8 数据", "invalid UTF-8"))
@@ -137,18 +124,16 @@ pub(super) fn udp_echo_invalid_utf8(s: &Subject) -> Verdict {
 }
 
 pub(super) fn chat_acks(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     let messages: [&[u8]; 2] = [b"hello", b"tcp"];
-    let replies = session(t, server.addr, &messages)?;
+    let replies = session(&server, &messages)?;
     expect_session(&messages, &replies, &[b"ACK", b"ACK"])
 }
 
 pub(super) fn chat_two_clients(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     let _first = connect(server.addr)?;
-    let replies = session(t, server.addr, &[b"second"]).map_err(|o| match o {
+    let replies = session(&server, &[b"second"]).map_err(|o| match o {
         Outcome::Fail(why) => Outcome::Fail(Why::new(
             format!("第一个客户端还连着时，第二个客户端：{}", why.zh),
             format!(
@@ -162,11 +147,10 @@ pub(super) fn chat_two_clients(s: &Subject) -> Verdict {
 }
 
 pub(super) fn download_sends(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     let data = payload(900);
     let _ = std::fs::write(server.work.join("课件.txt"), &data);
-    let reply = exchange(t, server.addr, "课件.txt".as_bytes(), true)?;
+    let reply = exchange(&server, "课件.txt".as_bytes(), true)?;
     pass_if(reply.bytes == data, || {
         let (sent, size) = (reply.bytes.len(), data.len());
         why!(
@@ -177,13 +161,12 @@ pub(super) fn download_sends(s: &Subject) -> Verdict {
 }
 
 pub(super) fn download_traversal(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     // First a real download: a server that sends nothing would refuse the
     // outside file too, for no merit.
     let data = payload(300);
     let _ = std::fs::write(server.work.join("inside.txt"), &data);
-    let inside = exchange(t, server.addr, b"inside.txt", true)?;
+    let inside = exchange(&server, b"inside.txt", true)?;
     if inside.bytes != data {
         let (sent, size) = (inside.bytes.len(), data.len());
         return fail(why!(
@@ -197,7 +180,7 @@ pub(super) fn download_traversal(s: &Subject) -> Verdict {
     let outside = scratch();
     let secret = outside.path().join("secret.txt");
     let _ = std::fs::write(&secret, b"secret");
-    let got = exchange(t, server.addr, secret.to_string_lossy().as_bytes(), true)
+    let got = exchange(&server, secret.to_string_lossy().as_bytes(), true)
         .map(|r| r.bytes)
         .unwrap_or_default();
     pass_if(got != b"secret", || {

@@ -4,15 +4,14 @@
 use super::*;
 
 /// Signs in as client `i`: what the server replied.
-pub(super) fn sign_in(t: &Transcript, addr: SocketAddr, i: usize) -> Result<Reply, Outcome> {
-    exchange(t, addr, multithread::client::message(i).as_bytes(), false)
+pub(super) fn sign_in(to: &Server, i: usize) -> Result<Reply, Outcome> {
+    exchange(to, multithread::client::message(i).as_bytes(), false)
 }
 
 pub(super) fn signin_correct(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     let request = multithread::client::message(7);
-    let reply = sign_in(t, server.addr, 7)?;
+    let reply = sign_in(&server, 7)?;
     expect_reply(&reply, request.as_bytes(), "你已签到".as_bytes(), false)?;
     let ok = server.proc.wait_stdout(STEP, |o| {
         o.starts_with("server waiting...")
@@ -43,10 +42,9 @@ pub(super) fn signin_python_client(s: &Subject) -> Verdict {
 }
 
 pub(super) fn signin_invalid_utf8(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let mut server = start_server(s, false)?;
     let bad = b"\xff\xfe\x00";
-    let answered = exchange(t, server.addr, bad, false).is_ok_and(|r| !r.bytes.is_empty());
+    let answered = exchange(&server, bad, false).is_ok_and(|r| !r.bytes.is_empty());
     if !answered
         && let Some(outcome) = server.exited(s, &why!("无效的 UTF-8 数据", "invalid UTF-8"))
     {
@@ -62,17 +60,16 @@ pub(super) fn signin_invalid_utf8(s: &Subject) -> Verdict {
             None => why!("没有回答 {sent}", "no answer to {sent}"),
         });
     }
-    pass_if(answers(s, server.addr), || {
+    pass_if(answers(s, &server), || {
         why!("下一个客户端没有得到回答", "the next client got no answer")
     })
 }
 
 pub(super) fn signin_idle_does_not_block(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     let _idle = connect(server.addr)?;
     let started = Instant::now();
-    let reply = sign_in(t, server.addr, 1)?;
+    let reply = sign_in(&server, 1)?;
     let took = started.elapsed();
     if reply.bytes.is_empty() {
         return fail(why!(
@@ -89,21 +86,19 @@ pub(super) fn signin_idle_does_not_block(s: &Subject) -> Verdict {
 }
 
 pub(super) fn signin_twenty(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
-    let addr = server.addr;
-    let answers: Vec<_> = (0..20)
-        .map(|i| {
-            // Each client's notes go to this check's transcript.
-            let t = t.clone();
-            thread::spawn(move || sign_in(&t, addr, i))
-        })
-        .collect();
-    let replies: Vec<Vec<u8>> = answers
-        .into_iter()
-        .filter_map(|t| t.join().ok().and_then(Result::ok))
-        .map(|r| r.bytes)
-        .collect();
+    // Twenty clients at once, each noting in this check's transcript.
+    let server = &server;
+    let replies: Vec<Vec<u8>> = thread::scope(|scope| {
+        let answers: Vec<_> = (0..20)
+            .map(|i| scope.spawn(move || sign_in(server, i)))
+            .collect();
+        answers
+            .into_iter()
+            .filter_map(|a| a.join().ok().and_then(Result::ok))
+            .map(|r| r.bytes)
+            .collect()
+    });
     let ok = replies.iter().filter(|r| !r.is_empty()).count();
     pass_if(ok == 20, || {
         why!("20 个中有 {ok} 个得到回答", "{ok} of 20 were answered")
@@ -128,7 +123,6 @@ pub(super) fn signed_in_within(addr: SocketAddr, i: usize, limit: Duration) -> b
 }
 
 pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     // From below: with k silent clients held (k < ten), a free worker
     // still answers a sign-in at once. The first k at which none does is
@@ -156,32 +150,30 @@ pub(super) fn pool_is_bounded(s: &Subject) -> Verdict {
             "accepted only {accepted} of ten clients"
         ));
     }
-    let addr = server.addr;
-    let eleventh = {
-        let t = t.clone();
-        thread::spawn(move || sign_in(&t, addr, 11))
-    };
-    // While ten are held, the eleventh must wait. Absence is checked for a
-    // bounded second: there is no event to wait for.
-    thread::sleep(Duration::from_secs(1));
-    if eleventh.is_finished() {
-        return fail(why!(
-            "占着十个客户端时第十一个也得到了回答：同时服务了十个以上，不是实验要求的十个线程的池",
-            "the eleventh client was answered while ten were held: more than ten at once, not the lab's pool of ten"
-        ));
-    }
-    // Let one go: the eleventh is served.
-    if let Some(mut first) = held.pop() {
-        let _ = first.write_all(multithread::client::message(0).as_bytes());
-    }
-    drop(held);
-    match eleventh.join() {
-        Ok(Ok(reply)) if !reply.bytes.is_empty() => Ok(()),
-        _ => fail(why!(
-            "有线程空闲下来后，第十一个客户端仍没有得到回答",
-            "the eleventh client got no answer once a worker was free"
-        )),
-    }
+    thread::scope(|scope| {
+        let eleventh = scope.spawn(|| sign_in(&server, 11));
+        // While ten are held, the eleventh must wait. Absence is checked
+        // for a bounded second: there is no event to wait for.
+        thread::sleep(Duration::from_secs(1));
+        if eleventh.is_finished() {
+            return fail(why!(
+                "占着十个客户端时第十一个也得到了回答：同时服务了十个以上，不是实验要求的十个线程的池",
+                "the eleventh client was answered while ten were held: more than ten at once, not the lab's pool of ten"
+            ));
+        }
+        // Let one go: the eleventh is served.
+        if let Some(mut first) = held.pop() {
+            let _ = first.write_all(multithread::client::message(0).as_bytes());
+        }
+        drop(held);
+        match eleventh.join() {
+            Ok(Ok(reply)) if !reply.bytes.is_empty() => Ok(()),
+            _ => fail(why!(
+                "有线程空闲下来后，第十一个客户端仍没有得到回答",
+                "the eleventh client got no answer once a worker was free"
+            )),
+        }
+    })
 }
 
 pub(super) fn signin_client_twenty(s: &Subject) -> Verdict {

@@ -94,6 +94,9 @@ pub(super) fn exception(stderr: &str) -> Option<Why> {
 pub(super) struct Server {
     pub(super) proc: Running,
     pub(super) addr: SocketAddr,
+    /// The check's transcript: each helper that talks to the server
+    /// (`exchange`, `udp_send`, …) notes there what it sent and got.
+    pub(super) t: Transcript,
     /// Its working folder, one below a scratch folder of the grader's, so
     /// that a name climbing out of it still lands where the grader looks.
     pub(super) work: PathBuf,
@@ -176,6 +179,7 @@ pub(super) fn start_server(s: &Subject, udp: bool) -> Result<Server, Outcome> {
             return Ok(Server {
                 proc,
                 addr: ([127, 0, 0, 1], port).into(),
+                t: t.clone(),
                 work,
                 _scratch: scratch,
             });
@@ -359,14 +363,9 @@ pub(super) fn read_reply(sk: &mut TcpStream, until_close: bool) -> Reply {
 }
 
 /// Sends `request` on a new connection and reads the reply.
-pub(super) fn exchange(
-    t: &Transcript,
-    addr: SocketAddr,
-    request: &[u8],
-    until_close: bool,
-) -> Result<Reply, Outcome> {
-    let mut sk = connect(addr)?;
-    t.note(format!(
+pub(super) fn exchange(to: &Server, request: &[u8], until_close: bool) -> Result<Reply, Outcome> {
+    let mut sk = connect(to.addr)?;
+    to.t.note(format!(
         "在新连接上发送 / sent on a new connection: {}",
         shown(request)
     ));
@@ -375,7 +374,7 @@ pub(super) fn exchange(
         Outcome::Fail(why!("无法发送 {sent}：{e}", "could not send {sent}: {e}"))
     })?;
     let reply = read_reply(&mut sk, until_close);
-    t.note(format!(
+    to.t.note(format!(
         "收到 / got: {}{}",
         shown(&reply.bytes),
         if reply.closed {
@@ -567,12 +566,12 @@ pub(super) fn local_port(addr: std::io::Result<SocketAddr>) -> u16 {
     addr.map(|a| a.port()).unwrap_or_default()
 }
 
-pub(super) fn udp_send(t: &Transcript, addr: SocketAddr, datagrams: &[&[u8]]) -> Verdict {
+pub(super) fn udp_send(to: &Server, datagrams: &[&[u8]]) -> Verdict {
     let send = || -> std::io::Result<()> {
         let sk = UdpSocket::bind("127.0.0.1:0")?;
         for d in datagrams {
-            t.note(format!("发送数据报 / sent the datagram: {}", shown(d)));
-            sk.send_to(d, addr)?;
+            to.t.note(format!("发送数据报 / sent the datagram: {}", shown(d)));
+            sk.send_to(d, to.addr)?;
         }
         Ok(())
     };

@@ -6,36 +6,34 @@ use super::*;
 /// A normal client of the program: the lab's first request, on a new
 /// connection (for the file server, a whole 5-byte upload); true when
 /// anything came back.
-pub(super) fn answers(s: &Subject, addr: SocketAddr) -> bool {
-    let t = &s.transcript;
+pub(super) fn answers(s: &Subject, server: &Server) -> bool {
     if s.program == Program::FileServer {
-        return legacy_upload(t, addr, "probe.txt", b"probe", 5)
+        return legacy_upload(server, "probe.txt", b"probe", 5)
             .is_ok_and(|u| !u.confirmation.is_empty());
     }
     let (request, _) = first_exchange(s.program);
-    exchange(t, addr, &request, false).is_ok_and(|r| !r.bytes.is_empty())
+    exchange(server, &request, false).is_ok_and(|r| !r.bytes.is_empty())
 }
 
 /// Evidence for a judgement: a fresh copy of the program, given two
 /// ordinary clients (TCP) or datagrams (UDP), serves the second (or, for
 /// UDP, is still running after both).
 pub(super) fn serves_a_second_client(s: &Subject) -> bool {
-    let t = &s.transcript;
     let udp = s.program.is_udp();
     let Ok(mut server) = start_server(s, udp) else {
         return false;
     };
     if udp {
-        let _ = udp_send(t, server.addr, &[b"hello", b"again"]);
+        let _ = udp_send(&server, &[b"hello", b"again"]);
         return server.proc.wait_exit(Duration::from_millis(500)).is_none();
     }
-    answers(s, server.addr) && answers(s, server.addr)
+    answers(s, &server) && answers(s, &server)
 }
 
 pub(super) fn keeps_serving(s: &Subject) -> Verdict {
     let mut server = start_server(s, false)?;
-    let first = answers(s, server.addr);
-    if answers(s, server.addr) {
+    let first = answers(s, &server);
+    if answers(s, &server) {
         return Ok(());
     }
     // Not answered: say why, if the server has ended (at most 500 ms to
@@ -107,7 +105,7 @@ pub(super) fn survives(s: &Subject, hostile: Hostile) -> Verdict {
         }
     };
     // No blind sleep: a normal exchange follows, and a dead server fails it.
-    let answered = answers(s, server.addr);
+    let answered = answers(s, &server);
     if !answered && let Some(outcome) = server.exited(s, &what) {
         return Err(outcome);
     }
@@ -155,7 +153,7 @@ pub(super) fn judge_spin(server: &Server, after: &Why) -> Verdict {
 pub(super) fn no_spin_after_a_client(s: &Subject) -> Verdict {
     let server = start_server(s, false)?;
     // One normal client, which leaves once answered.
-    answers(s, server.addr);
+    answers(s, &server);
     judge_spin(&server, &why!("一个客户端离开", "a client left"))
 }
 
@@ -193,17 +191,15 @@ pub(super) use tcp_basic::client::REQUEST;
 pub(super) use tcp_basic::server::REPLY;
 
 pub(super) fn tcp_server_replies(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
-    let reply = exchange(t, server.addr, REQUEST.as_bytes(), true)?;
+    let reply = exchange(&server, REQUEST.as_bytes(), true)?;
     expect_reply(&reply, REQUEST.as_bytes(), REPLY.as_bytes(), true)
 }
 
 pub(super) fn tcp_server_prints(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, false)?;
     // What it replies is another check's business: this one reads stdout.
-    let _ = exchange(t, server.addr, REQUEST.as_bytes(), true);
+    let _ = exchange(&server, REQUEST.as_bytes(), true);
     let expected = format!("server waiting...\n{REQUEST}\nserver waiting...\n");
     let ok = server
         .proc

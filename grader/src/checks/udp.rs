@@ -3,13 +3,8 @@
 use super::*;
 
 pub(super) fn udp_server_prints(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, true)?;
-    udp_send(
-        t,
-        server.addr,
-        &["hello".as_bytes(), "你好，UDP".as_bytes()],
-    )?;
+    udp_send(&server, &["hello".as_bytes(), "你好，UDP".as_bytes()])?;
     let expected = "hello\n你好，UDP\n";
     let ok = server
         .proc
@@ -34,9 +29,8 @@ pub(super) fn udp_server_python_client(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let mut server = start_server(s, true)?;
-    udp_send(t, server.addr, &[b"\xff\xfe\x00", b"after"])?;
+    udp_send(&server, &[b"\xff\xfe\x00", b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
     if !ok && let Some(outcome) = server.exited(s, &why!("无效的 UTF-8 数据", "invalid UTF-8"))
     {
@@ -51,10 +45,9 @@ pub(super) fn udp_server_invalid_utf8(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_server_long_datagram(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let mut server = start_server(s, true)?;
     let long = vec![b'a'; 2000];
-    udp_send(t, server.addr, &[&long, b"after"])?;
+    udp_send(&server, &[&long, b"after"])?;
     let ok = server.proc.wait_stdout(STEP, |o| o.contains("after"));
     let long_one = why!("一个 2000 字节的数据报", "a 2000-byte datagram");
     if !ok && let Some(outcome) = server.exited(s, &long_one) {
@@ -77,9 +70,8 @@ pub(super) fn udp_server_long_datagram(s: &Subject) -> Verdict {
 }
 
 pub(super) fn udp_no_spin(s: &Subject) -> Verdict {
-    let t = &s.transcript;
     let server = start_server(s, true)?;
-    udp_send(t, server.addr, &[b"hello"])?;
+    udp_send(&server, &[b"hello"])?;
     judge_spin(&server, &why!("收到一个数据报", "a datagram"))
 }
 
