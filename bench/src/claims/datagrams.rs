@@ -294,24 +294,20 @@ mod tests {
         // own: tests/it/claims.rs runs it, or says why it cannot.
     }
 
+    fn boundaries(sent: usize, whole: usize, glued: usize) -> Boundaries {
+        Boundaries { sent, whole, glued }
+    }
+
     #[test]
     fn the_datagrams_verdict_follows_the_figures_both_ways() {
-        let kept = Boundaries {
-            sent: 100,
-            whole: 100,
-            glued: 0,
-        };
+        let kept = boundaries(100, 100, 0);
         let (v, _) = datagrams_verdict(&kept, true, 65_507, Some(1472));
         assert!(
             v.starts_with("holds for the boundaries; holds for the lost rest;"),
             "{v}"
         );
         assert!(v.contains("does not hold as written for 1472"), "{v}");
-        let glued = Boundaries {
-            sent: 100,
-            whole: 60,
-            glued: 20,
-        };
+        let glued = boundaries(100, 60, 20);
         let (v, _) = datagrams_verdict(&glued, false, 1472, None);
         assert!(
             v.starts_with("does not hold for the boundaries: 20 receive(s)"),
@@ -322,11 +318,7 @@ mod tests {
             v.ends_with("holds for 1472: it is the largest payload here"),
             "{v}"
         );
-        let lost = Boundaries {
-            sent: 100,
-            whole: 90,
-            glued: 0,
-        };
+        let lost = boundaries(100, 90, 0);
         let (v, _) = datagrams_verdict(&lost, true, 9216, Some(1400));
         assert!(
             v.contains("where datagrams arrived (90 of 100 did, none glued)"),

@@ -119,12 +119,12 @@ pub(super) fn empty_send_verdict(e: &Empties) -> (String, String) {
             "did not come back"
         },
     );
-    let verdict = match (tcp, udp) {
-        (true, true) => "holds".to_string(),
-        (true, false) => "holds only in part: TCP's empty send arrives as nothing, but no empty UDP datagram came through".to_string(),
-        (false, true) => "holds only in part: an empty UDP datagram is delivered, but TCP's empty send reached the peer".to_string(),
-        (false, false) => "does not hold here".to_string(),
-    };
+    let verdict = super::two_parts(
+        tcp,
+        udp,
+        "TCP's empty send arrives as nothing, but no empty UDP datagram came through",
+        "an empty UDP datagram is delivered, but TCP's empty send reached the peer",
+    );
     (verdict, why)
 }
 

@@ -284,6 +284,18 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
+/// The verdict of a claim made of two parts: `holds` when both do, `does
+/// not hold here` when neither does, else `holds only in part: ` and what
+/// the part that held left out.
+fn two_parts(first: bool, second: bool, only_first: &str, only_second: &str) -> String {
+    match (first, second) {
+        (true, true) => "holds".to_string(),
+        (false, false) => "does not hold here".to_string(),
+        (true, false) => format!("holds only in part: {only_first}"),
+        (false, true) => format!("holds only in part: {only_second}"),
+    }
+}
+
 /// The median, min and max of repeated measurements (the lower middle one
 /// of an even number); all zero for none.
 fn spread(values: &[f64]) -> (f64, f64, f64) {

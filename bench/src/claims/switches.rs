@@ -177,12 +177,12 @@ pub(super) fn switches_verdict(levels: &[Level]) -> (String, String) {
         best.total_ms.0,
         best.threads
     );
-    let verdict = match (more_switches, slower) {
-        (true, true) => "holds".to_string(),
-        (false, false) => "does not hold here".to_string(),
-        (true, false) => "holds only in part: more threads made more context switches, but no measurable rise in total time".to_string(),
-        (false, true) => "holds only in part: the total time rose with the threads, but the context switches per sign-in did not measurably".to_string(),
-    };
+    let verdict = super::two_parts(
+        more_switches,
+        slower,
+        "more threads made more context switches, but no measurable rise in total time",
+        "the total time rose with the threads, but the context switches per sign-in did not measurably",
+    );
     (verdict, why)
 }
 
