@@ -87,6 +87,14 @@ impl FileServer {
             running.settle();
         }
     }
+
+    /// Once every connection in flight has finished, the save folder is
+    /// empty: no file, and no temporary file left behind.
+    pub fn assert_nothing_saved(&self) {
+        self.settle();
+        let saved = self.saved();
+        assert!(saved.is_empty(), "{saved:?}");
+    }
 }
 
 impl Drop for FileServer {
@@ -244,8 +252,7 @@ fn hostile_upload_names_are_refused_in_both_dialects() {
             );
         }
     }
-    srv.settle();
-    assert!(srv.saved().is_empty(), "{:?}", srv.saved());
+    srv.assert_nothing_saved();
     assert!(!srv.dir.path().join("escape.txt").exists());
 }
 
@@ -282,8 +289,7 @@ fn hostile_headers_get_a_clear_refusal() {
             String::from_utf8_lossy(wire)
         );
     }
-    srv.settle();
-    assert!(srv.saved().is_empty());
+    srv.assert_nothing_saved();
     // The server is still serving.
     let src = tempfile::tempdir().unwrap();
     client::upload(
@@ -317,33 +323,30 @@ fn a_truncated_upload_leaves_nothing() {
             String::from_utf8_lossy(&answer)
         );
     }
-    srv.settle();
-    assert!(srv.saved().is_empty(), "{:?}", srv.saved());
+    srv.assert_nothing_saved();
+}
+
+/// Sends `body` after a framed header that announces `size` bytes and the
+/// md5 of nothing, and half-closes: the server refuses it, saying `why`,
+/// and saves nothing.
+fn assert_refused_for(size: u64, body: &[u8], why: &str) {
+    let srv = FileServer::start(None, WAIT);
+    let mut s = begin_upload(srv.addr, "bad.bin", size, MD5_EMPTY);
+    s.write_all(body).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let reply = frame::read_reply(&mut s).unwrap();
+    assert!(!reply.ok && reply.message.contains(why), "{reply:?}");
+    srv.assert_nothing_saved();
 }
 
 #[test]
 fn an_md5_mismatch_leaves_nothing_and_the_client_is_told() {
-    let srv = FileServer::start(None, WAIT);
-    let mut s = begin_upload(srv.addr, "bad.bin", 3, MD5_EMPTY);
-    s.write_all(b"abc").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let reply = frame::read_reply(&mut s).unwrap();
-    assert!(!reply.ok);
-    assert!(reply.message.contains("md5 mismatch"), "{}", reply.message);
-    srv.settle();
-    assert!(srv.saved().is_empty());
+    assert_refused_for(3, b"abc", "md5 mismatch");
 }
 
 #[test]
 fn extra_bytes_are_refused() {
-    let srv = FileServer::start(None, WAIT);
-    let mut s = begin_upload(srv.addr, "x.bin", 0, MD5_EMPTY);
-    s.write_all(b"surprise").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let reply = frame::read_reply(&mut s).unwrap();
-    assert!(reply.message.contains("more bytes"), "{}", reply.message);
-    srv.settle();
-    assert!(srv.saved().is_empty());
+    assert_refused_for(0, b"surprise", "more bytes");
 }
 
 #[test]
@@ -434,8 +437,7 @@ fn the_idle_timeout_drops_a_peer_that_stops_mid_file() {
     let _ = s.read_to_end(&mut answer);
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.contains("nothing for too long"), "{answer}");
-    srv.settle();
-    assert!(srv.saved().is_empty());
+    srv.assert_nothing_saved();
 }
 
 #[test]

@@ -47,22 +47,16 @@ fn twenty_clients_sign_in_on_both_servers() {
         let server = running.stop();
         let client = client_out.contents();
         for i in 0..20 {
-            assert!(
-                client.contains(&format!("客户端{i}发送签到请求成功\n\n")),
-                "{name}: {client}"
-            );
-            assert!(
-                client.contains(&format!("客户端{i}成功签到，接收消息:你已签到\n\n")),
-                "{name}"
-            );
-            assert!(
-                client.contains(&format!("客户端{i}断开连接成功\n\n")),
-                "{name}"
-            );
-            assert!(
-                server.contains(&format!("的信息,内容为:拔尖班{i}号签到\n\n")),
-                "{name}: {server}"
-            );
+            // Each client's three lines, each with its blank line after it.
+            for line in [
+                format!("客户端{i}发送签到请求成功\n\n"),
+                format!("客户端{i}成功签到，接收消息:你已签到\n\n"),
+                format!("客户端{i}断开连接成功\n\n"),
+            ] {
+                assert!(client.contains(&line), "{name}: {line:?} in {client}");
+            }
+            let request = format!("的信息,内容为:拔尖班{i}号签到\n\n");
+            assert!(server.contains(&request), "{name}: {server}");
         }
         assert_eq!(
             client.lines().count(),
