@@ -32,7 +32,7 @@
 //! `shutdown()` that closes the socket and prints `server is shutting
 //! down !`; the runnable copy leaves it out, and [`run`] does it on Ctrl-C.
 
-use crate::server::{MAX_DATAGRAM, is_harmless, truncate_datagram};
+use crate::server::{MAX_DATAGRAM, pass_over, truncate_datagram};
 use common::addr::PyAddr;
 use common::diag;
 use common::log::Output;
@@ -108,10 +108,8 @@ pub fn run(sk: UdpSocket, seed: Seed, stop: &Stop, out: &Output) {
         }
         let (n, addr) = match sk.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(e) if is_harmless(&e) => continue,
             Err(e) => {
-                diag!("recvfrom failed: {e}");
-                std::thread::sleep(POLL);
+                pass_over(&e, "recvfrom");
                 continue;
             }
         };

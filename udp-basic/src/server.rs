@@ -51,15 +51,14 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     while !stop.is_stopping() {
         // STEP 2.2/2 udp_server.py:23 `data = sk.recv(1024)`: 把一个数据报收进 buf / receive one datagram into buf
-        // hint: 用 UdpSocket::recv；出错时若 is_harmless(&e) 为真（POLL 超时）就 `continue`；其他错误用 diag! 说明后继续
-        // hint: UdpSocket::recv; on an error is_harmless(&e) says to `continue` (the POLL time-out); say any other with diag! and continue
+        // hint: 用 UdpSocket::recv；出错时先 pass_over(&e, "recv")（POLL 超时不出声，其他错误在 stderr 上说明），再 `continue`
+        // hint: UdpSocket::recv; on an error, pass_over(&e, "recv") (silent for the POLL time-out, any other said on stderr), then `continue`
         // gives: n: usize
         let n = match sk.recv(&mut buf) {
             Ok(n) => n,
-            Err(e) if is_harmless(&e) => continue,
+            // Added: the original blocks for ever, and dies of any error.
             Err(e) => {
-                diag!("recv failed: {e}");
-                std::thread::sleep(POLL);
+                pass_over(&e, "recv");
                 continue;
             }
         };
@@ -70,17 +69,24 @@ pub fn run(sk: &UdpSocket, recv_size: usize, stop: &Stop, out: &Output) {
     stop.finish();
 }
 
-/// The errors of a UDP `recv` that say nothing about this socket: the
-/// POLL timeout, a signal, or the ICMP "port unreachable" of an earlier
-/// send (`ConnectionReset` on Windows).
-pub fn is_harmless(e: &io::Error) -> bool {
-    net::is_timeout(e)
+/// What a receive loop does with an error of a UDP `recv` (`call` names
+/// it) before it goes on. The POLL time-out, a signal, and the ICMP "port
+/// unreachable" of an earlier send (`ConnectionReset` on Windows) say
+/// nothing about this socket: passed over in silence. Any other is said on
+/// stderr, and the loop pauses for POLL so that one that persists does not
+/// spin it.
+pub fn pass_over(e: &io::Error, call: &str) {
+    let harmless = net::is_timeout(e)
         || matches!(
             e.kind(),
             io::ErrorKind::Interrupted
                 | io::ErrorKind::ConnectionReset
                 | io::ErrorKind::ConnectionRefused
-        )
+        );
+    if !harmless {
+        diag!("{call} failed: {e}");
+        std::thread::sleep(POLL);
+    }
 }
 
 /// What a `recv(size)` (`call` names it) keeps of `datagram`: the first
