@@ -329,8 +329,9 @@ pub fn kill_all() {
 /// What one check sent and got, line by line (what `--transcripts` and
 /// `--feedback` show a student), and the flood of output its program made,
 /// if any. It is carried explicitly: each check has its own (in its
-/// [`crate::Subject`]), every helper that talks to a program takes it, and
-/// a clone goes with any thread a check starts, so that no note is lost.
+/// [`crate::Subject`]); each program a check runs holds a clone (it notes
+/// the start and any flood of output), and so does the server a check
+/// starts, which every helper that talks to it takes: no note is lost.
 #[derive(Clone, Debug, Default)]
 pub struct Transcript(Arc<Mutex<Notes>>);
 
