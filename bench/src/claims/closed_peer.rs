@@ -153,13 +153,13 @@ mod tests {
         let blocked = receives(1, &["WouldBlock"], 5000.0);
         // (after a close, after a reset, the verdict's start); a reset that
         // raised nothing gives five empty receives too.
-        for (closed, reset, verdict) in [
+        for (after_close, after_reset, start) in [
             (&closed, &closed, "holds (for this OS"),
             (&closed, &raised, "holds only in part"),
             (&blocked, &raised, "does not hold here"),
         ] {
-            let (v, _) = closed_peer_verdict(closed, reset);
-            assert!(v.starts_with(verdict), "{v}");
+            let (v, _) = closed_peer_verdict(after_close, after_reset);
+            assert!(v.starts_with(start), "{v}");
         }
     }
 

@@ -74,8 +74,8 @@ pub(super) enum Hostile {
 /// The hostile client, then a normal exchange: the server must still
 /// answer. A server that serves one client and ends is not graded here.
 pub(super) fn survives(s: &Subject, hostile: Hostile) -> Verdict {
-    let t = &s.transcript;
     let mut server = start_server(s, false)?;
+    let t = &server.t;
     let what = match hostile {
         Hostile::Bytes(bytes) => {
             if let Ok(mut sk) = connect(server.addr) {
