@@ -308,29 +308,20 @@ fn download(
         md5,
     };
     net::send_all(conn, &frame::encode_header(&header)?, in_flight)?;
-    send_file(conn, in_flight, &mut file, out)?;
-    out.line(format!("download successed: {}", escape(name)));
-    Ok(())
-}
-
-/// Sends the rest of `file` with `sendall`, 1 MiB at a time.
-pub(crate) fn send_file(
-    conn: &mut TcpStream,
-    in_flight: &InFlight,
-    file: &mut File,
-    out: &Output,
-) -> Result<(), TransferError> {
-    use std::io::Seek;
-    file.rewind()?;
-    let mut progress = Progress::new(out, "已发送", file.metadata()?.len());
+    // Then the file's bytes, with sendall, a chunk at a time.
+    std::io::Seek::rewind(&mut file)?;
+    let mut progress = Progress::new(out, "已发送", size);
     let mut data = vec![0u8; CHUNK];
     loop {
         let n = file.read(&mut data)?;
         if n == 0 {
-            return Ok(());
+            break;
         }
         net::send_all(conn, &data[..n], in_flight)?;
         progress.advance(n as u64);
     }
+    drop(progress);
+    out.line(format!("download successed: {}", escape(name)));
+    Ok(())
 }
 // END NOT IN HANDOUT
