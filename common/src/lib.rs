@@ -7,7 +7,7 @@
 //! deep from the exercise file: `socket`/`bind`/`listen` through
 //! [`net::listen`] (called from each exercise's `cli`), `accept` through
 //! [`stop::Stop::accept`], `recv` and `sendall` through [`net::recv`] and
-//! [`net::send_all`]; each adds what the originals lack: the idle limit and
+//! [`net::send_all`] (a file's bytes through [`net::send_file`]); each adds what the originals lack: the idle limit and
 //! the clean stop ([`stop`]). Besides those, what the exercises share is
 //! starting a connection's thread ([`server`]), output ([`log`]), the
 //! command-line pieces ([`cli`]), `--trace` ([`trace`]), and seed 002's

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 impl Stop {
     /// `conn, addr = sk.accept()` until a stop, the connection reading with
-    /// a [`POLL`] timeout; the stop's own wake-up is never served, and a
-    /// failed accept (out of file descriptors) is retried.
+    /// a [`POLL`](crate::stop::POLL) timeout; the stop's own wake-up is
+    /// never served, and a failed accept (out of file descriptors) is
+    /// retried.
     pub fn accept(&self, listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
         self.wake_on_stop(listener);
         while !self.is_stopping() {

@@ -16,7 +16,7 @@
 //! | 21: `file_name = new_client_socket.recv(1024).decode()` | `serve_one`: `net::recv` |
 //! | 24–26: `open(file_name, "rb").read()`                | `serve_one`: `store::open_inside` in `--dir` |
 //! | 28: `print("{}文件不存在".format(file_name))`         | `out.line`               |
-//! | 29: `new_client_socket.send(file_content)`           | `serve_one`: `net::send_all`, a chunk at a time |
+//! | 29: `new_client_socket.send(file_content)`           | `serve_one`: `net::send_file` |
 //! | 31–32: `close()`, both sockets                       | `conn` dropped; [`serve`] returns |
 //!
 //! | `003_download_client.py`, line: code                 | here                     |
@@ -87,16 +87,9 @@ fn serve_one(
     // seed crashes on a missing file; here the connection closes, empty.
     let (mut file, _) = store::open_inside(dir, &name)
         .inspect_err(|_| out.line(format!("{}文件不存在", escape(&name))))?;
-    // new_client_socket.send(file_content), a chunk at a time. Changed:
-    // the seed reads the whole file into memory first.
-    let mut data = vec![0u8; crate::server::CHUNK];
-    loop {
-        let n = file.read(&mut data)?;
-        if n == 0 {
-            return Ok(());
-        }
-        net::send_all(&mut conn, &data[..n], in_flight)?;
-    }
+    // new_client_socket.send(file_content). Changed: a chunk at a time
+    // (the seed reads the whole file into memory first).
+    Ok(net::send_file(&mut conn, &mut file, in_flight, |_| {})?)
 }
 
 /// The seed's client: asks for a name (unless `name` is given), sends it,

@@ -32,20 +32,16 @@ use common::cli::ServerOpts;
 use common::diag;
 use common::frame::{self, Header, Request};
 use common::log::Output;
-use common::net;
+use common::net::{self, CHUNK};
 use common::server::spawn_connection;
 use common::stop::{InFlight, Stop};
 use common::text::escape;
 use md5::{Digest, Md5};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// How much one `recv` may take: the originals take 1024 bytes; 1 MiB
-/// makes the system calls cheap next to the disk and the md5.
-pub const CHUNK: usize = 1 << 20;
 
 /// What the file server does with what it receives (its options).
 #[derive(Clone, Debug, clap::Args)]
@@ -308,18 +304,10 @@ fn download(
         md5,
     };
     net::send_all(conn, &frame::encode_header(&header)?, in_flight)?;
-    // Then the file's bytes, with sendall, a chunk at a time.
+    // Then the file's bytes: sock.sendfile(f), from its start.
     std::io::Seek::rewind(&mut file)?;
     let mut progress = Progress::new(out, "已发送", size);
-    let mut data = vec![0u8; CHUNK];
-    loop {
-        let n = file.read(&mut data)?;
-        if n == 0 {
-            break;
-        }
-        net::send_all(conn, &data[..n], in_flight)?;
-        progress.advance(n as u64);
-    }
+    net::send_file(conn, &mut file, in_flight, |n| progress.advance(n))?;
     drop(progress);
     out.line(format!("download successed: {}", escape(name)));
     Ok(())
